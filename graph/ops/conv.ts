@@ -1,0 +1,175 @@
+// 2-D convolution and transposed convolution (NCHW), with gradients in standard ONNX ops only:
+// dX by the adjoint op (ConvTranspose for Conv, Conv for ConvTranspose), dW by im2col (Pad + k² strided
+// Slices + Concat) and one batched MatMul, which measured fastest here (DESIGN.md).
+import { OpDef, ShapeError, Tensor, fmtShape } from '../tensor.js';
+import { num } from '../shapes.js';
+import { matMul } from './matmul.js';
+import { reduceSum } from './reduce.js';
+import { concat, pad, reshape, slice, transpose } from './shape.js';
+
+export interface ConvAttrs {
+  strides: [number, number];
+  /** [top, left, bottom, right], as ONNX orders them. */
+  pads: [number, number, number, number];
+  dilations: [number, number];
+  group: number;
+}
+export interface ConvTransposeAttrs extends ConvAttrs {
+  outputPadding: [number, number];
+}
+export type ConvOptions = Partial<{
+  stride: number | [number, number];
+  pad: number | [number, number, number, number];
+  dilation: number | [number, number];
+  group: number;
+}>;
+
+function pair(v: number | [number, number] | undefined, d: number): [number, number] {
+  return v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v;
+}
+
+function resolve(o: ConvOptions): ConvAttrs {
+  const p = o.pad ?? 0;
+  return {
+    strides: pair(o.stride, 1),
+    pads: typeof p === 'number' ? [p, p, p, p] : p,
+    dilations: pair(o.dilation, 1),
+    group: o.group ?? 1,
+  };
+}
+
+// kernel_shape is left for onnxruntime to read off the weight.
+function emitAttrs(a: ConvAttrs) {
+  return { strides: a.strides, pads: a.pads, dilations: a.dilations, group: a.group };
+}
+
+function checkOperands(op: string, x: Tensor, w: Tensor, b: Tensor | undefined, cinPerGroup: number, cout: number, group: number) {
+  if (x.rank !== 4 || w.rank !== 4) throw new ShapeError(op, `input ${fmtShape(x.shape)} and weight ${fmtShape(w.shape)} must be 4-D`);
+  const cin = num(op, x.shape[1]);
+  if (cin % group || cin / group !== cinPerGroup)
+    throw new ShapeError(op, `input ${fmtShape(x.shape)} has ${cin} channels; weight ${fmtShape(w.shape)} with group ${group} expects ${cinPerGroup * group}`);
+  if (b && (b.rank !== 1 || b.shape[0] !== cout))
+    throw new ShapeError(op, `bias ${fmtShape(b.shape)} does not match ${cout} output channels of weight ${fmtShape(w.shape)}`);
+}
+
+function convOut(op: string, size: number, k: number, s: number, p0: number, p1: number, d: number): number {
+  const out = Math.floor((size + p0 + p1 - d * (k - 1) - 1) / s) + 1;
+  if (out < 1) throw new ShapeError(op, `kernel ${k} (dilation ${d}) does not fit input extent ${size} with pads ${p0},${p1}`);
+  return out;
+}
+
+/**
+ * Columns of x for a kernel sliding over an outH×outW grid: [N, C·kh·kw, outH·outW], rows ordered
+ * (c, i, j) like a flattened [C, kh, kw] weight.
+ */
+export function im2col(x: Tensor, kernel: [number, number], a: ConvAttrs, outH: number, outW: number): Tensor {
+  const [n, c] = [num('im2col', x.shape[0]), num('im2col', x.shape[1])];
+  const [kh, kw] = kernel;
+  const [sh, sw] = a.strides;
+  const [dh, dw] = a.dilations;
+  const xp = pad(x, [0, 0, a.pads[0], a.pads[1], 0, 0, a.pads[2], a.pads[3]]);
+  const taps: Tensor[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const tap = slice(xp, [2, 3], [i * dh, j * dw], [i * dh + (outH - 1) * sh + 1, j * dw + (outW - 1) * sw + 1], [sh, sw]);
+      taps.push(reshape(tap, [n, c, 1, outH * outW]));
+    }
+  }
+  return reshape(concat(taps, 2), [n, c * kh * kw, outH * outW]);
+}
+
+/** Σ_n a[n] · b[n]ᵀ per group: a [N, G·Ra, P], b [N, G·Rb, P] → [G·Ra, Rb]. */
+function groupedOuter(a: Tensor, b: Tensor, group: number): Tensor {
+  const [n, ra, p] = a.shape.map((d) => d as number);
+  const rb = b.shape[1] as number;
+  const ag = reshape(a, [n, group, ra / group, p]);
+  const bg = reshape(b, [n, group, rb / group, p]);
+  const prod = matMul(ag, transpose(bg, [0, 1, 3, 2]));
+  const summed = n === 1 ? prod : reduceSum(prod, [0], true);
+  return reshape(summed, [ra, rb / group]);
+}
+
+const ConvOp: OpDef<ConvAttrs> = {
+  name: 'Conv',
+  infer([x, w, b], a) {
+    const [cout, cinG, kh, kw] = w.shape as number[];
+    checkOperands('Conv', x, w, b, cinG, cout, a.group);
+    if (cout % a.group) throw new ShapeError('Conv', `weight ${fmtShape(w.shape)}: ${cout} outputs not divisible by group ${a.group}`);
+    const H = num('Conv', x.shape[2]);
+    const W = num('Conv', x.shape[3]);
+    const oh = convOut('Conv', H, kh, a.strides[0], a.pads[0], a.pads[2], a.dilations[0]);
+    const ow = convOut('Conv', W, kw, a.strides[1], a.pads[1], a.pads[3], a.dilations[1]);
+    return [{ dtype: 'float32', shape: [x.shape[0], cout, oh, ow] }];
+  },
+  emit(e, i, o, a) {
+    e.node('Conv', i, o, emitAttrs(a));
+  },
+  grad({ inputs: [x, w, b], outputs: [y], dOutputs: [dy], attrs: a }) {
+    const [cout, , kh, kw] = w.shape as number[];
+    const [oh, ow] = [y.shape[2] as number, y.shape[3] as number];
+    const H = x.shape[2] as number;
+    const W = x.shape[3] as number;
+    const natural = (o: number, k: number, ax: 0 | 1) =>
+      (o - 1) * a.strides[ax] - a.pads[ax] - a.pads[ax + 2] + a.dilations[ax] * (k - 1) + 1;
+    const outputPadding: [number, number] = [H - natural(oh, kh, 0), W - natural(ow, kw, 1)];
+    const dx = convTransposeRaw(dy!, w, undefined, { ...a, outputPadding });
+    const cols = im2col(x, [kh, kw], a, oh, ow);
+    const dyFlat = reshape(dy!, [dy!.shape[0], cout, oh * ow]);
+    const dw = reshape(groupedOuter(dyFlat, cols, a.group), w.shape);
+    return [dx, dw, b && reduceSum(dy!, [0, 2, 3])];
+  },
+};
+
+const ConvTransposeOp: OpDef<ConvTransposeAttrs> = {
+  name: 'ConvTranspose',
+  infer([x, w, b], a) {
+    const [cin, coutG, kh, kw] = w.shape as number[];
+    checkOperands('ConvTranspose', x, w, b, cin / a.group, coutG * a.group, a.group);
+    const H = num('ConvTranspose', x.shape[2]);
+    const W = num('ConvTranspose', x.shape[3]);
+    const out = (n: number, k: number, ax: 0 | 1) =>
+      (n - 1) * a.strides[ax] - a.pads[ax] - a.pads[ax + 2] + a.dilations[ax] * (k - 1) + a.outputPadding[ax] + 1;
+    a.outputPadding.forEach((p, ax) => {
+      if (p >= Math.max(a.strides[ax], a.dilations[ax]))
+        throw new ShapeError('ConvTranspose', `output_padding ${p} must be below stride or dilation`);
+    });
+    return [{ dtype: 'float32', shape: [x.shape[0], coutG * a.group, out(H, kh, 0), out(W, kw, 1)] }];
+  },
+  emit(e, i, o, a) {
+    e.node('ConvTranspose', i, o, { ...emitAttrs(a), output_padding: a.outputPadding });
+  },
+  grad({ inputs: [x, w, b], dOutputs: [dy], attrs: a }) {
+    const [cin, , kh, kw] = w.shape as number[];
+    const [H, W] = [x.shape[2] as number, x.shape[3] as number];
+    const dx = convRaw(dy!, w, undefined, a);
+    // dY gathered on x's grid by the same geometry: cols[n, (co, i, j), (h, w)] = dYpad[n, co, h·s + i·d, w·s + j·d]
+    const cols = im2col(dy!, [kh, kw], a, H, W);
+    const xFlat = reshape(x, [x.shape[0], cin, H * W]);
+    const dw = reshape(groupedOuter(xFlat, cols, a.group), w.shape);
+    return [dx, dw, b && reduceSum(dy!, [0, 2, 3])];
+  },
+};
+
+function convRaw(x: Tensor, w: Tensor, b: Tensor | undefined, a: ConvAttrs): Tensor {
+  const { strides, pads, dilations, group } = a;
+  return x.graph.apply(ConvOp, b ? [x, w, b] : [x, w], { strides, pads, dilations, group })[0];
+}
+
+function convTransposeRaw(x: Tensor, w: Tensor, b: Tensor | undefined, a: ConvTransposeAttrs): Tensor {
+  return x.graph.apply(ConvTransposeOp, b ? [x, w, b] : [x, w], a)[0];
+}
+
+/** Conv with weight [Cout, Cin/group, kh, kw]. */
+export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: ConvOptions = {}): Tensor {
+  return convRaw(x, w, b, resolve(o));
+}
+
+/** ConvTranspose with weight [Cin, Cout/group, kh, kw]. */
+export function convTranspose2d(
+  x: Tensor,
+  w: Tensor,
+  b?: Tensor,
+  o: ConvOptions & { outputPadding?: number | [number, number] } = {},
+): Tensor {
+  return convTransposeRaw(x, w, b, { ...resolve(o), outputPadding: pair(o.outputPadding, 0) });
+}

@@ -1,0 +1,61 @@
+// onnxruntime sessions: execution-provider choice with fallback, threads, typed feeds.
+import ort from 'onnxruntime-node';
+
+export type EpChoice = 'auto' | 'cpu' | 'cuda' | 'webgpu';
+export const EP_CHOICES: readonly EpChoice[] = ['auto', 'cpu', 'cuda', 'webgpu'];
+
+export interface SessionOptions {
+  ep?: EpChoice;
+  /** Intra-op threads (default: onnxruntime's choice, one per core). */
+  threads?: number;
+  profile?: boolean;
+  /** Called once with the execution provider that runs. */
+  onProvider?: (ep: string, fallbacks: string[]) => void;
+}
+
+export interface Session {
+  session: ort.InferenceSession;
+  ep: 'cpu' | 'cuda' | 'webgpu';
+}
+
+function order(ep: EpChoice): ('cpu' | 'cuda' | 'webgpu')[] {
+  return ep === 'auto' ? ['cuda', 'webgpu', 'cpu'] : [ep];
+}
+
+/**
+ * A session on the first execution provider that loads. Creating a session with an unavailable EP
+ * throws even with 'cpu' listed after it, so each is tried on its own.
+ */
+export async function createSession(model: Uint8Array | string, o: SessionOptions = {}): Promise<Session> {
+  const failures: string[] = [];
+  for (const ep of order(o.ep ?? 'cpu')) {
+    try {
+      const options: ort.InferenceSession.SessionOptions = {
+        executionProviders: [ep],
+        graphOptimizationLevel: 'all',
+        interOpNumThreads: 1,
+        enableProfiling: o.profile ?? false,
+        logSeverityLevel: 3,
+      };
+      if (o.threads) options.intraOpNumThreads = o.threads;
+      const session = await ort.InferenceSession.create(model as Uint8Array, options);
+      o.onProvider?.(ep, failures);
+      return { session, ep };
+    } catch (e) {
+      failures.push(`${ep}: ${(e as Error).message.split('\n')[0]}`);
+      if (o.ep && o.ep !== 'auto') throw new Error(`execution provider '${ep}' is not available: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new Error(`no execution provider could load the model (${failures.join('; ')})`);
+}
+
+export function floatTensor(data: Float32Array, dims: readonly number[]): ort.Tensor {
+  return new ort.Tensor('float32', data, dims as number[]);
+}
+
+export function scalarTensor(v: number): ort.Tensor {
+  return new ort.Tensor('float32', Float32Array.of(v), []);
+}
+
+export type Feeds = Record<string, ort.Tensor>;
+export { ort };
