@@ -124,14 +124,35 @@ export class Graph {
     return t;
   }
 
-  /** A trainable parameter; its name is prefixed by the open scopes. */
+  /**
+   * A trainable parameter; its name is prefixed by the open scopes. Asking again for a name returns the
+   * same parameter (weight sharing: a network applied twice), or its substitute while one is in force.
+   */
   param(name: string, shape: readonly number[], init: Init): Tensor {
     const full = [...this.scopes, name].join('.');
-    if (this.paramNames.has(full)) throw new Error(`parameter '${full}' defined twice`);
+    const existing = this.paramNames.get(full);
+    if (existing) {
+      if (existing.shape.length !== shape.length || existing.shape.some((d, i) => d !== shape[i]))
+        throw new ShapeError('param', `'${full}' exists with shape ${fmtShape(existing.shape)}, asked for ${fmtShape(shape)}`);
+      return this.substitutes?.get(existing.id) ?? existing;
+    }
     const t = this.make('float32', shape, { kind: 'param', name: full, init, group: this.group });
     this.paramNames.set(full, t);
     this.params.push(t);
     return t;
+  }
+
+  private substitutes: Map<number, Tensor> | undefined;
+
+  /** Within body, existing parameters read as the given tensors (e.g. their values after an update). */
+  withSubstitutes<T>(values: Map<number, Tensor>, body: () => T): T {
+    const saved = this.substitutes;
+    this.substitutes = values;
+    try {
+      return body();
+    } finally {
+      this.substitutes = saved;
+    }
   }
 
   getParam(name: string): Tensor | undefined {

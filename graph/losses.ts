@@ -1,0 +1,73 @@
+// Losses: GAN objectives, L1, and the diversity losses of Yang, Liu and Cai.
+import { Tensor } from './tensor.js';
+import { abs, div, greater, max, mul, neg, relu, softplus, sub, castFloat } from './ops/elementwise.js';
+import { mean, reduceMean, reduceSum } from './ops/reduce.js';
+import { reshape } from './ops/shape.js';
+import { matMul } from './ops/matmul.js';
+
+export type GanMode = 'vanilla' | 'lsgan';
+export const GAN_MODES: readonly GanMode[] = ['vanilla', 'lsgan'];
+
+/** Discriminator loss for logits that should read real (true) or fake (false), averaged. */
+export function ganLoss(logits: Tensor, real: boolean, mode: GanMode): Tensor {
+  if (mode === 'lsgan') {
+    const d = real ? sub(logits, 1) : logits;
+    return mean(mul(d, d));
+  }
+  // BCE with logits, stably: -log σ(x) = softplus(-x), -log(1 - σ(x)) = softplus(x)
+  return mean(softplus(real ? neg(logits) : logits));
+}
+
+export function l1Loss(a: Tensor, b: Tensor): Tensor {
+  return mean(abs(sub(a, b)));
+}
+
+export type DiversityMode = 'none' | 'global' | 'segment' | 'bounded';
+export const DIVERSITY_MODES: readonly DiversityMode[] = ['none', 'global', 'segment', 'bounded'];
+
+/**
+ * Class-wise L1 between two images: for each sample and class, the mean over the class's pixels of the
+ * mean |a - b| over RGB. a, b [N,3,H,W]; layout one-hot [N,C,H,W]. Returns the distances [N,C] and
+ * which classes are present [N,C] (1 or 0).
+ */
+export function classwiseL1(layout: Tensor, a: Tensor, b: Tensor): { distance: Tensor; present: Tensor } {
+  const [n, c, h, w] = layout.shape as number[];
+  const diff = reshape(reduceMean(abs(sub(a, b)), [1], false), [n, h * w, 1]);
+  const perClassSum = reshape(matMulLayout(layout, diff), [n, c]);
+  const area = reduceSum(layout, [2, 3], false);
+  const distance = div(perClassSum, max(area, 1));
+  return { distance, present: castFloat(greater(area, 0)) };
+}
+
+// [N,C,H,W] x [N,HW,1] -> [N,C,1]: Σ over the class's pixels as one batched MatMul.
+function matMulLayout(layout: Tensor, column: Tensor): Tensor {
+  const [n, c, h, w] = layout.shape as number[];
+  return matMul(reshape(layout, [n, c, h * w]), column);
+}
+
+export interface DiversityOptions {
+  mode: DiversityMode;
+  /** Bound λ_c per class (bounded mode); length C. */
+  lambda: number[];
+}
+
+/**
+ * Diversity loss between the zero-noise image a = G(l, 0) and the noisy one b = G(l, n), images on [-1, 1]:
+ * - global (eq. 4): -mean|n| · mean|a - b|, the whole image pushed by the whole noise;
+ * - segment (eq. 6): -Σ_c |n^c| · ‖a - b‖₁^c over present classes, unbounded;
+ * - bounded (eq. 7): Σ_c |n^c| · max(0, λ_c - ‖a - b‖₁^c) over present classes.
+ * Averaged over the batch.
+ */
+export function diversityLoss(layout: Tensor, noise: Tensor, a: Tensor, b: Tensor, o: DiversityOptions): Tensor {
+  const g = layout.graph;
+  const c = layout.shape[1] as number;
+  const weight = abs(noise);
+  if (o.mode === 'global') return neg(mul(mean(weight), mean(abs(sub(a, b)))));
+  const { distance, present } = classwiseL1(layout, a, b);
+  if (o.mode === 'segment') return neg(mean(reduceSum(mul(mul(weight, distance), present), [1], false)));
+  if (o.lambda.length !== c) throw new Error(`diversity bound: ${o.lambda.length} values of lambda for ${c} classes`);
+  const lambda = g.constant(Float32Array.from(o.lambda), [1, c]);
+  const shortfall = relu(sub(lambda, distance));
+  return mean(reduceSum(mul(mul(weight, shortfall), present), [1], false));
+}
+

@@ -1,0 +1,28 @@
+// Atomic file writes: write beside the target, then rename, so a crash leaves the last good file.
+import fs from 'node:fs';
+import path from 'node:path';
+
+export function writeFileAtomic(file: string, data: Uint8Array | string): void {
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+}
+
+/** An output directory must be absent or empty unless the user forces it. */
+export function prepareOutputDir(dir: string, force: boolean, flag = '--force'): void {
+  if (fs.existsSync(dir)) {
+    if (!fs.statSync(dir).isDirectory()) throw new UserError(`output '${dir}' exists and is not a directory`);
+    if (fs.readdirSync(dir).length && !force) throw new UserError(`output directory '${dir}' is not empty (use ${flag} to write into it)`);
+  }
+  fs.mkdirSync(dir, { recursive: true });
+}
+
+/** An error the user can fix: printed as one line, exit status 1 (or 2 for a bad command line). */
+export class UserError extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+    this.name = 'UserError';
+  }
+}

@@ -1,0 +1,88 @@
+// Runs a train_step graph again and again: parameters and optimizer state stay in pre-allocated
+// tensors that swap between input and output roles each step (no parameter-sized allocation per step).
+import { IoSpec } from '../graph/programs.js';
+import { Session, SessionOptions, createSession, floatTensor, ort } from './session.js';
+
+export interface StepResult {
+  losses: Record<string, number>;
+  seconds: number;
+}
+
+export class StepRunner {
+  private current = new Map<string, ort.Tensor>();
+  private spare = new Map<string, ort.Tensor>();
+
+  private constructor(
+    readonly session: Session,
+    private readonly inputs: IoSpec[],
+    private readonly outputs: IoSpec[],
+  ) {}
+
+  /**
+   * @param initial values of the carried inputs (params, state, lr, step) by input name
+   */
+  static async create(model: Uint8Array, manifest: { inputs: IoSpec[]; outputs: IoSpec[] }, initial: Map<string, Float32Array>, o: SessionOptions = {}): Promise<StepRunner> {
+    const r = new StepRunner(await createSession(model, o), manifest.inputs, manifest.outputs);
+    for (const out of manifest.outputs) {
+      if (!out.feeds) continue;
+      const spec = manifest.inputs.find((i) => i.name === out.feeds);
+      const value = initial.get(out.feeds);
+      if (!spec || !value) throw new Error(`train step output '${out.name}' feeds '${out.feeds}', which has no initial value`);
+      const dims = spec.shape as number[];
+      r.current.set(out.feeds, floatTensor(Float32Array.from(value), dims));
+      r.spare.set(out.feeds, floatTensor(new Float32Array(value.length), dims));
+    }
+    for (const i of manifest.inputs) {
+      if ((i.role === 'lr' || i.role === 'step') && !r.current.has(i.name)) {
+        const v = initial.get(i.name);
+        if (v) r.current.set(i.name, floatTensor(Float32Array.from(v), []));
+      }
+    }
+    return r;
+  }
+
+  /** The current value of a carried input (parameter, state, step). */
+  value(name: string): Float32Array {
+    const t = this.current.get(name);
+    if (!t) throw new Error(`no carried value '${name}'`);
+    return t.data as Float32Array;
+  }
+
+  carriedNames(): string[] {
+    return [...this.current.keys()];
+  }
+
+  /** Replace a carried value (resume from a checkpoint). */
+  setValue(name: string, value: Float32Array): void {
+    const t = this.current.get(name);
+    if (!t) throw new Error(`no carried value '${name}'`);
+    (t.data as Float32Array).set(value);
+  }
+
+  async step(data: Record<string, ort.Tensor>, lr: number): Promise<StepResult> {
+    const feeds: Record<string, ort.Tensor> = { ...data };
+    for (const [k, v] of this.current) feeds[k] = v;
+    const lrInput = this.inputs.find((i) => i.role === 'lr');
+    if (lrInput) feeds[lrInput.name] = floatTensor(Float32Array.of(lr), []);
+    const fetches: Record<string, ort.Tensor | null> = {};
+    for (const out of this.outputs) fetches[out.name] = out.feeds && this.spare.has(out.feeds) ? this.spare.get(out.feeds)! : null;
+    const t0 = performance.now();
+    const result = await this.session.session.run(feeds, fetches as ort.InferenceSession.FetchesType);
+    const seconds = (performance.now() - t0) / 1000;
+    const losses: Record<string, number> = {};
+    for (const out of this.outputs) {
+      if (out.role === 'loss') losses[out.name.replace(/^loss\./, '')] = (result[out.name].data as Float32Array)[0];
+      else if (out.feeds) {
+        const produced = result[out.name];
+        if (this.spare.has(out.feeds)) {
+          // swap: the freshly written buffer becomes current, the old one the next output buffer
+          const old = this.current.get(out.feeds)!;
+          this.current.set(out.feeds, this.spare.get(out.feeds)!);
+          this.spare.set(out.feeds, old);
+        } else this.current.set(out.feeds, produced);
+      }
+    }
+    for (const [k, v] of Object.entries(losses)) if (!Number.isFinite(v)) throw new Error(`loss ${k} is ${v}: training diverged`);
+    return { losses, seconds };
+  }
+}
