@@ -1,0 +1,45 @@
+# divsyn: `make demo` and `make test` install what is missing, build, and run.
+# onnxruntime-node's CUDA download is skipped unless CUDA=1 (this machine class has no GPU and no route
+# to that feed); nothing else downloads but npm packages and, for tests, Debian packages.
+SHELL := /bin/bash
+NODE_ENV_INSTALL := ONNXRUNTIME_NODE_INSTALL=$(if $(CUDA),cuda12,skip)
+PY := /usr/bin/python3
+DEBIAN_TEST_PACKAGES := python3-torch python3-onnx python3-skimage
+
+.PHONY: all install build test test-deps bench demo clean
+
+all: build
+
+node_modules/.divsyn-installed: package.json package-lock.json
+	$(NODE_ENV_INSTALL) npm ci --no-audit --no-fund
+ifdef CUDA
+	# npm may hold back install scripts: fetch onnxruntime-node's CUDA binaries explicitly
+	cd node_modules/onnxruntime-node && ONNXRUNTIME_NODE_INSTALL=cuda12 node script/install
+endif
+	touch $@
+
+install: node_modules/.divsyn-installed
+
+build: install
+	npx tsc -p tsconfig.json
+
+# Debian packages the tests use (PyTorch parity, the onnx checker, scikit-image's SSIM).
+test-deps:
+	@if ! $(PY) -c 'import torch, onnx, skimage' 2>/dev/null; then \
+	  echo "installing $(DEBIAN_TEST_PACKAGES) from Debian"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEBIAN_TEST_PACKAGES) >/dev/null; \
+	fi
+	@$(PY) -c 'import torch, onnx, skimage; print("python test deps: torch", torch.__version__, "onnx", onnx.__version__, "skimage", skimage.__version__)'
+
+test: build test-deps
+	npx ava
+
+bench: build test-deps
+	node dist/bench/run.js
+
+demo: build
+	bin/divsyn demo --out out/demo
+
+clean:
+	rm -rf dist node_modules/.divsyn-installed

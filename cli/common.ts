@@ -1,0 +1,57 @@
+// Options and checks shared by several commands: classes, sizes, model kinds.
+import { ClassInfo, GeneratorSpec, ModelKind, MODEL_KINDS } from '../graph/spec.js';
+import { NormKind } from '../graph/models/layers.js';
+import { genericPalette, loadPalette } from '../train/palettes.js';
+import { OptSpec, Parsed, usageError } from './args.js';
+
+export const classOptions: OptSpec[] = [
+  { name: 'classes', type: 'int', min: 1, max: 1024, help: 'number of classes (named class0…, built-in colours)', meta: 'C' },
+  { name: 'palette', type: 'string', help: 'class names and colours: cmp-facades, cityscapes or FILE.json', meta: 'P' },
+];
+
+export function resolveClasses(o: Parsed): ClassInfo[] {
+  const c = o.classes as number | undefined;
+  const p = o.palette as string | undefined;
+  if (c === undefined && p === undefined) throw usageError('give --classes C or --palette P');
+  if (p !== undefined) {
+    const classes = loadPalette(p);
+    if (c !== undefined && c !== classes.length) throw usageError(`--classes ${c} does not match palette '${p}' with ${classes.length} classes`);
+    return classes;
+  }
+  return genericPalette(c!);
+}
+
+/** S (pix2pix: a power of two >= 32) or HxW (crn, latent: each side a multiple of 8). */
+export function parseSize(model: ModelKind, v: string): [number, number] {
+  const m = /^(\d+)(?:x(\d+))?$/.exec(v);
+  if (!m) throw usageError(`option --size: '${v}' is not S or HxW`);
+  const h = Number(m[1]);
+  const w = m[2] ? Number(m[2]) : h;
+  if (model === 'pix2pix') {
+    if (h !== w || !Number.isInteger(Math.log2(h)) || h < 32)
+      throw usageError(`option --size: pix2pix needs a square power of two of at least 32, got '${v}'`);
+  } else if (h % 8 || w % 8 || h < 8 || w < 8) throw usageError(`option --size: each side must be a multiple of 8, got '${v}'`);
+  return [h, w];
+}
+
+export const modelOption: OptSpec = { name: 'model', type: 'enum', choices: MODEL_KINDS, help: 'generator architecture', meta: 'pix2pix|crn|crn-multi|latent' };
+
+/** The architectures this version builds. */
+export function checkImplemented(model: ModelKind): void {
+  if (model !== 'pix2pix') throw usageError(`--model ${model} is not available in this version yet (available: pix2pix)`);
+}
+
+export const archOptions: OptSpec[] = [
+  { name: 'size', type: 'string', help: 'S (pix2pix, a power of two >= 32) or HxW', meta: 'S' },
+  { name: 'width', type: 'int', min: 1, max: 4096, help: 'base channel count (ngf for pix2pix: 64)', meta: 'W' },
+  { name: 'norm', type: 'enum', choices: ['instance', 'none'], default: 'instance', help: 'normalisation layers' },
+];
+
+export function generatorSpec(o: Parsed): GeneratorSpec {
+  const model = o.model as ModelKind | undefined;
+  if (!model) throw usageError('option --model is required');
+  checkImplemented(model);
+  if (o.size === undefined) throw usageError('option --size is required');
+  const [height, width] = parseSize(model, o.size as string);
+  return { model, classes: resolveClasses(o), height, width, channels: (o.width as number | undefined) ?? 64, norm: o.norm as NormKind };
+}

@@ -1,0 +1,58 @@
+// The divsyn command line: dispatch, --help/--version, and exit statuses (0 ok, 2 usage, 1 later failure).
+import { UserError } from '../runtime/files.js';
+import { VERSION } from '../runtime/model-file.js';
+import { formatHelp, parseArgs } from './args.js';
+import { Command } from './command.js';
+import { exportTrainingCommand } from './commands/export-training.js';
+import { infoCommand } from './commands/info.js';
+import { initCommand } from './commands/init.js';
+
+const commands: Command[] = [initCommand, infoCommand, exportTrainingCommand];
+
+function mainHelp(): string {
+  return [
+    'usage: divsyn COMMAND [options]   (divsyn COMMAND --help for its options)',
+    '',
+    'Diverse image synthesis from semantic layouts, trained and shipped as plain ONNX graphs.',
+    '',
+    'commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(17)}${c.summary}`),
+    '',
+    'options: --help, --version, --verbose (stack traces on errors)',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  const args = argv.filter((a) => a !== '--verbose');
+  try {
+    if (args.length === 0 || args[0] === '--help' || args[0] === '-h' || args[0] === 'help') {
+      console.log(mainHelp());
+      return args.length === 0 ? 2 : 0;
+    }
+    if (args[0] === '--version') {
+      console.log(`divsyn ${VERSION}`);
+      return 0;
+    }
+    const cmd = commands.find((c) => c.name === args[0]);
+    if (!cmd) throw new UserError(`unknown command '${args[0]}' (commands: ${commands.map((c) => c.name).join(', ')})`, 2);
+    const rest = args.slice(1);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(formatHelp(cmd.usage, cmd.summary, cmd.options));
+      return 0;
+    }
+    const parsed = parseArgs(rest, cmd.options, cmd.positional ?? { min: 0, max: 0, names: '' });
+    await cmd.run(parsed);
+    return 0;
+  } catch (e) {
+    if (e instanceof UserError) {
+      console.error(`divsyn: ${e.message}`);
+      if (verbose) console.error(e.stack);
+      return e.exitCode;
+    }
+    console.error(`divsyn: ${(e as Error).message ?? e}`);
+    if (verbose) console.error((e as Error).stack);
+    else console.error('(run with --verbose for details)');
+    return 1;
+  }
+}
