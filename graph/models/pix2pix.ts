@@ -46,22 +46,22 @@ export function unet(ctx: ModelContext, x: Tensor, o: UNetOptions): Tensor {
   const g = ctx.graph;
   const spec = levels(o.width, unetDepth(o.size), o.outChannels ?? 3);
   const last = spec.length - 1;
-  const block = (i: number, h: Tensor): Tensor =>
-    g.scope(`block${i}`, () => {
-      const { outer, inner, dropout } = spec[i];
-      if (i === 0) {
-        const down = convLayer(g, 'down', h, inner, 4, { stride: 2, pad: 1 });
-        const up = convTransposeLayer(g, 'up', relu(block(1, down)), outer, 4, { stride: 2, pad: 1 });
-        return tanh(up);
-      }
-      let d = convLayer(g, 'down', leakyRelu(h, 0.2), inner, 4, { stride: 2, pad: 1 });
-      if (i !== last) d = normLayer(ctx, 'downnorm', d);
-      const sub = i === last ? d : block(i + 1, d);
-      let u = convTransposeLayer(g, 'up', relu(sub), outer, 4, { stride: 2, pad: 1 });
-      u = normLayer(ctx, 'upnorm', u);
-      if (dropout) u = ctx.dropout(u, `block${i}`);
-      return concat([h, u], 1);
-    });
+  // Parameters are named block<i>.<layer>.<weight|bias> (flat, not nested by recursion depth).
+  const block = (i: number, h: Tensor): Tensor => {
+    const { outer, inner, dropout } = spec[i];
+    const at = <T>(body: () => T) => g.scope(`block${i}`, body);
+    if (i === 0) {
+      const down = at(() => convLayer(g, 'down', h, inner, 4, { stride: 2, pad: 1 }));
+      const sub = block(1, down);
+      return tanh(at(() => convTransposeLayer(g, 'up', relu(sub), outer, 4, { stride: 2, pad: 1 })));
+    }
+    let d = at(() => convLayer(g, 'down', leakyRelu(h, 0.2), inner, 4, { stride: 2, pad: 1 }));
+    if (i !== last) d = at(() => normLayer(ctx, 'downnorm', d));
+    const sub = i === last ? d : block(i + 1, d);
+    let u = at(() => normLayer(ctx, 'upnorm', convTransposeLayer(g, 'up', relu(sub), outer, 4, { stride: 2, pad: 1 })));
+    if (dropout) u = ctx.dropout(u, `block${i}`);
+    return concat([h, u], 1);
+  };
   return block(0, x);
 }
 
