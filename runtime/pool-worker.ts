@@ -1,0 +1,32 @@
+// Worker side of SessionPool: one onnxruntime session per thread, run requests answered in order.
+import { parentPort, workerData } from 'node:worker_threads';
+import ort from 'onnxruntime-node';
+import { createSession } from './session.js';
+import type { RawTensor } from './pool.js';
+
+const { model, options } = workerData as { model: Uint8Array | string; options: { ep?: 'auto' | 'cpu' | 'cuda' | 'webgpu'; threads?: number } };
+const ready = createSession(model, options);
+
+parentPort!.on('message', async (msg: { id: number; feeds: Record<string, RawTensor> }) => {
+  try {
+    const { session } = await ready;
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [k, v] of Object.entries(msg.feeds)) feeds[k] = new ort.Tensor('float32', v.data, v.dims);
+    const out = await session.run(feeds);
+    const result: Record<string, RawTensor> = {};
+    const transfer: ArrayBuffer[] = [];
+    for (const [k, v] of Object.entries(out)) {
+      const data = v.data as Float32Array;
+      result[k] = { data, dims: [...v.dims] };
+      transfer.push(data.buffer as ArrayBuffer);
+    }
+    parentPort!.postMessage({ id: msg.id, result }, transfer);
+  } catch (e) {
+    parentPort!.postMessage({ id: msg.id, error: (e as Error).message });
+  }
+});
+
+ready.then(
+  (s) => parentPort!.postMessage({ ready: s.ep }),
+  (e) => parentPort!.postMessage({ failed: (e as Error).message }),
+);

