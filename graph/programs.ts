@@ -177,6 +177,21 @@ export function trainingPrograms(spec: GeneratorSpec, o: TrainingOptions): Train
   return { forwardLoss, gradients: build(true), trainStep: trainStepProgram(spec, o), masks: forwardLoss.masks };
 }
 
+/**
+ * The discriminator's objective (the one train_step's D update minimises) with the generator fixed, and
+ * its gradients w.r.t. D's parameters: outputs loss.D and grad.<name>. For tests and tools.
+ */
+export function discriminatorGradientsProgram(spec: GeneratorSpec, o: TrainingOptions): Program {
+  const g = new Graph();
+  const batch = declareBatch(g, spec, o);
+  const f = forward(g, spec, o, batch);
+  const lossD = discriminatorObjective(o, f, batch, trainingContext(g, spec.norm, o.batch));
+  const dParams = g.params.filter((p) => (p.source as { group: string }).group === 'D');
+  const outputs = [ioOf(lossD, 'loss.D', 'loss')];
+  gradients(lossD, dParams).forEach((d, i) => outputs.push(ioOf(d, `grad.${paramName(dParams[i])}`, 'grad')));
+  return { graph: g, inputs: inputIo(g, batch, f), outputs };
+}
+
 /** One full step: the discriminator's Adam update, then the generator's against the updated D. */
 function trainStepProgram(spec: GeneratorSpec, o: TrainingOptions): Program {
   const g = new Graph();
