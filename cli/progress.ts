@@ -1,0 +1,36 @@
+// Progress on long work: a bar with ETA on a TTY (stderr), a line every few seconds elsewhere.
+export class Progress {
+  private started = performance.now();
+  private lastPrint = 0;
+  private readonly tty = Boolean(process.stderr.isTTY);
+
+  constructor(private readonly label: string, private readonly total: number, private readonly startAt = 0) {}
+
+  update(done: number, extra = ''): void {
+    const now = performance.now();
+    const finished = done >= this.total;
+    if (!finished && now - this.lastPrint < (this.tty ? 100 : 10_000)) return;
+    this.lastPrint = now;
+    const frac = this.total ? done / this.total : 1;
+    const rate = (done - this.startAt) / Math.max(1e-3, (now - this.started) / 1000);
+    const eta = rate > 0 ? (this.total - done) / rate : 0;
+    if (this.tty) {
+      const width = 24;
+      const filled = Math.round(frac * width);
+      const bar = '='.repeat(filled) + ' '.repeat(width - filled);
+      process.stderr.write(`\r${this.label} ${done}/${this.total} [${bar}] ${(frac * 100).toFixed(0)}% ETA ${formatSeconds(eta)} ${extra}\x1b[K`);
+      if (finished) process.stderr.write('\n');
+    } else process.stderr.write(`${this.label} ${done}/${this.total} (${(frac * 100).toFixed(0)}%, ETA ${formatSeconds(eta)}) ${extra}\n`);
+  }
+
+  done(): void {
+    if (this.tty) process.stderr.write('\n');
+  }
+}
+
+export function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 60) return `${s.toFixed(0)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, '0')}m`;
+}

@@ -1,0 +1,164 @@
+// The training loop: feeds train_step with batches, noise and dropout masks drawn on the host, writes
+// log.jsonl, and checkpoints (generator.onnx, state/, preview) atomically; resumes exactly where it stopped.
+import fs from 'node:fs';
+import path from 'node:path';
+import { emitProgram, manifestEntry, trainingPrograms, TrainingPrograms } from '../graph/programs.js';
+import { GeneratorSpec, TrainingOptions } from '../graph/spec.js';
+import { EpChoice, floatTensor, ort } from '../runtime/session.js';
+import { StepRunner } from '../runtime/step-runner.js';
+import { initialValues } from '../runtime/training-artifacts.js';
+import { writeGenerator } from '../runtime/model-file.js';
+import { loadState, Progress, saveState } from './checkpoint.js';
+import { dropoutMasks, linearDecayLr, trainingNoise } from './sampling.js';
+
+export interface TrainingBatch {
+  /** One-hot layouts [B, C, H, W]. */
+  layout: Float32Array;
+  /** Photos [B, 3, H, W] in [0, 1]. */
+  image: Float32Array;
+}
+
+/** Batches in the run's order, starting at a given step (so a resumed run sees the same data). */
+export type OpenBatches = (startStep: number) => { next(): Promise<TrainingBatch>; epochOf(step: number): number; close?(): void };
+
+export interface TrainConfig {
+  spec: GeneratorSpec;
+  options: TrainingOptions;
+  seed: number;
+  lr: number;
+  lrPolicy: 'linear' | 'constant';
+  totalSteps: number;
+  /** Checkpoint every this many steps (and at the end). */
+  checkpointEvery: number;
+  out: string;
+  resume: boolean;
+  ep: EpChoice;
+  threads?: number;
+  /** Generator parameters to start from (fine-tuning), by parameter name. */
+  initGenerator?: Map<string, Float32Array>;
+  /** Extra metadata for generator.onnx (the training options used). */
+  metadata: Record<string, unknown>;
+}
+
+export interface StepInfo {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  seconds: number;
+  stepSeconds: number;
+  lr: number;
+  losses: Record<string, number>;
+}
+
+export interface TrainHooks {
+  onStart?(info: { ep: string; startStep: number; totalSteps: number }): void;
+  onStep?(info: StepInfo): void;
+  /** Called at each checkpoint with the current generator parameters (to render a preview). */
+  onCheckpoint?(params: Map<string, Float32Array>, step: number): Promise<void> | void;
+  /** Polled after each step: true stops the run after a checkpoint. */
+  shouldStop?(): boolean;
+}
+
+export interface TrainResult {
+  steps: number;
+  seconds: number;
+  interrupted: boolean;
+  lastLosses: Record<string, number>;
+}
+
+/** Generator parameter values (by parameter name) among the carried inputs. */
+function generatorParams(values: Map<string, Float32Array>): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const [k, v] of values) if (k.startsWith('param.')) out.set(k.slice('param.'.length), v);
+  return out;
+}
+
+function startingValues(cfg: TrainConfig, programs: TrainingPrograms): { values: Map<string, Float32Array>; progress: Progress } {
+  const stateDir = path.join(cfg.out, 'state');
+  if (cfg.resume) return loadState(stateDir);
+  const values = new Map([...initialValues(programs.trainStep, cfg.seed, cfg.lr)].map(([k, v]) => [k, v.value]));
+  if (cfg.initGenerator) {
+    for (const [name, v] of cfg.initGenerator) {
+      const key = `param.${name}`;
+      const mine = values.get(key);
+      if (!mine) continue;
+      if (mine.length !== v.length) throw new Error(`--init: parameter '${name}' has ${v.length} values, this model needs ${mine.length}`);
+      values.set(key, v);
+    }
+  }
+  return { values, progress: { step: 0, epoch: 0, seconds: 0, seed: cfg.seed, totalSteps: cfg.totalSteps } };
+}
+
+/** Keep the log lines of steps the resumed state has seen; later ones are trained again. */
+function trimLog(file: string, lastStep: number): void {
+  if (!fs.existsSync(file)) return;
+  const kept = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() && JSON.parse(l).step <= lastStep);
+  fs.writeFileSync(file, kept.map((l) => l + '\n').join(''));
+}
+
+export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const programs = trainingPrograms(cfg.spec, cfg.options);
+  const { values, progress } = startingValues(cfg, programs);
+  const stepModel = emitProgram(programs.trainStep);
+  let ep = 'cpu';
+  const runner = await StepRunner.create(stepModel, manifestEntry(programs.trainStep), values, { ep: cfg.ep, threads: cfg.threads, onProvider: (e) => (ep = e) });
+  const logFile = path.join(cfg.out, 'log.jsonl');
+  if (cfg.resume) trimLog(logFile, progress.step);
+  const log = fs.openSync(logFile, 'a');
+  const c = cfg.spec.classes.length;
+  const { height: h, width: w } = cfg.spec;
+  const b = cfg.options.batch;
+  const batches = openBatches(progress.step);
+  hooks.onStart?.({ ep, startStep: progress.step, totalSteps: cfg.totalSteps });
+
+  const began = performance.now() / 1000 - progress.seconds;
+  let step = progress.step;
+  let lastLosses: Record<string, number> = {};
+  let interrupted = false;
+
+  const checkpoint = async () => {
+    const carried = new Map(runner.carriedNames().map((n) => [n, runner.value(n)]));
+    const params = generatorParams(carried);
+    writeGenerator(path.join(cfg.out, 'generator.onnx'), cfg.spec, params, { ...cfg.metadata, steps: step });
+    saveState(path.join(cfg.out, 'state'), carried, { step, epoch: batches.epochOf(step), seconds: performance.now() / 1000 - began, seed: cfg.seed, totalSteps: cfg.totalSteps });
+    await hooks.onCheckpoint?.(params, step);
+  };
+
+  try {
+    let pending = step < cfg.totalSteps ? batches.next() : undefined;
+    while (step < cfg.totalSteps) {
+      const batch = await pending!;
+      // decoding of the next batch runs while this step computes
+      pending = step + 1 < cfg.totalSteps ? batches.next() : undefined;
+      const feeds: Record<string, ort.Tensor> = {
+        layout: floatTensor(batch.layout, [b, c, h, w]),
+        image: floatTensor(batch.image, [b, 3, h, w]),
+        noise: floatTensor(trainingNoise(cfg.seed, step, b, c), [b, c]),
+      };
+      for (const [name, m] of dropoutMasks(cfg.seed, step, programs.masks)) {
+        feeds[name] = floatTensor(m, programs.masks.find((s) => s.name === name)!.shape);
+      }
+      const lr = cfg.lrPolicy === 'linear' ? linearDecayLr(cfg.lr, step, cfg.totalSteps) : cfg.lr;
+      const r = await runner.step(feeds, lr);
+      step++;
+      lastLosses = r.losses;
+      const info: StepInfo = { step, totalSteps: cfg.totalSteps, epoch: batches.epochOf(step - 1), seconds: performance.now() / 1000 - began, stepSeconds: r.seconds, lr, losses: r.losses };
+      fs.writeSync(log, JSON.stringify({ step, epoch: info.epoch, seconds: +info.seconds.toFixed(3), step_seconds: +r.seconds.toFixed(4), lr, losses: r.losses }) + '\n');
+      hooks.onStep?.(info);
+      if (hooks.shouldStop?.()) {
+        interrupted = step < cfg.totalSteps;
+        break;
+      }
+      if (step % cfg.checkpointEvery === 0 && step < cfg.totalSteps) await checkpoint();
+    }
+    await checkpoint();
+  } finally {
+    fs.closeSync(log);
+    batches.close?.();
+    await runner.session.session.release();
+  }
+  return { steps: step, seconds: performance.now() / 1000 - began, interrupted, lastLosses };
+}
