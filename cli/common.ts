@@ -44,7 +44,7 @@ export function checkImplemented(model: ModelKind): void {
 export const archOptions: OptSpec[] = [
   { name: 'size', type: 'string', help: 'S (pix2pix, a power of two >= 32) or HxW', meta: 'S' },
   { name: 'width', type: 'int', min: 1, max: 4096, help: 'base channel count (ngf for pix2pix: 64)', meta: 'W' },
-  { name: 'norm', type: 'enum', choices: ['instance', 'none'], default: 'instance', help: 'normalisation layers' },
+  { name: 'norm', type: 'enum', choices: ['instance', 'batch', 'none'], default: 'instance', help: 'normalisation: affine instance norm, or batch norm with running statistics at inference' },
 ];
 
 export function generatorSpec(o: Parsed): GeneratorSpec {

@@ -17,3 +17,4 @@ export { initParams, initialValue } from './init.js';
 export { Rng, hashString } from './random.js';
 export { adam, sgd } from './optim.js';
 export type { Optimizer, AdamOptions, SgdOptions } from './optim.js';
+export { importOnnx, type ImportOptions, type Imported } from './import.js';

@@ -1,13 +1,13 @@
 // From one model function and one objective: the inference graph and the training programs
 // (forward_loss, gradients, train_step) of CONTRACT.md, plus the manifest that describes them.
-import { Graph, Shape, Tensor, paramName } from './tensor.js';
+import { Graph, Shape, Tensor, paramGroup, paramName } from './tensor.js';
 import { add, mul, stopGradient } from './ops/elementwise.js';
 import { concat, slice, zerosLike } from './ops/shape.js';
 import { gradients } from './autodiff.js';
 import { adam } from './optim.js';
 import { emitModel } from './emit.js';
 import { diversityLoss, ganLoss, l1Loss } from './losses.js';
-import { ModelContext, MaskSite, inferenceContext, trainingContext } from './models/layers.js';
+import { BufferUpdate, ModelContext, MaskSite, inferenceContext, trainingContext } from './models/layers.js';
 import { patchGan, pix2pixGenerator } from './models/pix2pix.js';
 import { GeneratorSpec, TrainingOptions } from './spec.js';
 
@@ -28,11 +28,19 @@ export interface Program {
   outputs: { tensor: Tensor; spec: IoSpec }[];
 }
 
-const ROLE_PREFIX: Record<string, 'param' | 'dparam'> = { G: 'param', D: 'dparam' };
+const ROLE_OF_GROUP: Record<string, 'param' | 'dparam' | 'state'> = { G: 'param', D: 'dparam', buffer: 'state' };
+const PREFIX_OF_GROUP: Record<string, string> = { G: 'param', D: 'dparam', buffer: 'buffer' };
 
-/** ONNX input name of a parameter: param.<name> for the generator, dparam.<name> for the discriminator. */
+/**
+ * ONNX input name of a parameter: param.<name> for the generator, dparam.<name> for the discriminator,
+ * buffer.<name> for running statistics.
+ */
 export function paramInputName(name: string, group: string): string {
-  return `${ROLE_PREFIX[group] ?? group}.${name}`;
+  return `${PREFIX_OF_GROUP[group] ?? group}.${name}`;
+}
+
+function paramIo(p: Tensor): { tensor: Tensor; spec: IoSpec } {
+  return ioOf(p, paramInputName(paramName(p), paramGroup(p)), ROLE_OF_GROUP[paramGroup(p)] ?? 'param');
 }
 
 // ---- the model functions ------------------------------------------------------------------------
@@ -95,6 +103,8 @@ interface Forward {
   divLoss?: Tensor;
   masks: MaskSite[];
   maskInputs: Tensor[];
+  /** New running statistics of the generator's batch-norm layers. */
+  bufferUpdates: BufferUpdate[];
 }
 
 function declareBatch(g: Graph, spec: GeneratorSpec, o: TrainingOptions): Batch {
@@ -108,11 +118,11 @@ function declareBatch(g: Graph, spec: GeneratorSpec, o: TrainingOptions): Batch 
  * batch of two sharing one dropout mask; without, one pass with the random noise (the baseline).
  */
 function forward(g: Graph, spec: GeneratorSpec, o: TrainingOptions, batch: Batch): Forward {
-  const ctx = trainingContext(g, spec.norm, o.batch);
+  const ctx = trainingContext(g, spec.norm, o.batch, { trackRunningStats: true });
   const real = add(mul(batch.image, 2), -1);
   if (o.diversity === 'none') {
     const fakes = generator(ctx, spec, batch.layout, batch.noise);
-    return { layouts: batch.layout, fakes, fakeZero: fakes, real, masks: ctx.masks, maskInputs: ctx.maskInputs };
+    return { layouts: batch.layout, fakes, fakeZero: fakes, real, masks: ctx.masks, maskInputs: ctx.maskInputs, bufferUpdates: ctx.bufferUpdates };
   }
   const layouts = concat([batch.layout, batch.layout], 0);
   const fakes = generator(ctx, spec, layouts, concat([batch.noise, zerosLike(batch.noise)], 0));
@@ -120,7 +130,7 @@ function forward(g: Graph, spec: GeneratorSpec, o: TrainingOptions, batch: Batch
   const fakeNoise = slice(fakes, [0], [0], [b]);
   const fakeZero = slice(fakes, [0], [b], [2 * b]);
   const divLoss = diversityLoss(batch.layout, batch.noise, fakeZero, fakeNoise, { mode: o.diversity, lambda: o.lambda });
-  return { layouts, fakes, fakeZero, real, divLoss, masks: ctx.masks, maskInputs: ctx.maskInputs };
+  return { layouts, fakes, fakeZero, real, divLoss, masks: ctx.masks, maskInputs: ctx.maskInputs, bufferUpdates: ctx.bufferUpdates };
 }
 
 /** The generator's objective against a discriminator given by its parameters: GAN + λ_L1·L1 + β·L_div. */
@@ -144,7 +154,7 @@ const ioOf = (t: Tensor, name: string, role: Role, feeds?: string): { tensor: Te
 });
 
 function inputIo(g: Graph, batch: Batch, f: Forward) {
-  const params = g.params.map((p) => ioOf(p, paramInputName(paramName(p), (p.source as { group: string }).group), (p.source as { group: string }).group === 'D' ? 'dparam' : 'param'));
+  const params = g.params.map(paramIo);
   const data = [ioOf(batch.layout, 'layout', 'data'), ioOf(batch.image, 'image', 'data'), ioOf(batch.noise, 'noise', 'data')];
   const masks = f.maskInputs.map((m, i) => ioOf(m, f.masks[i].name, 'mask'));
   return [...params, ...data, ...masks];
@@ -168,7 +178,7 @@ export function trainingPrograms(spec: GeneratorSpec, o: TrainingOptions): Train
     const inputs = inputIo(g, batch, f);
     const outputs = [ioOf(total, 'loss', 'loss')];
     if (withGrads) {
-      const gParams = g.params.filter((p) => (p.source as { group: string }).group === 'G');
+      const gParams = g.params.filter((p) => paramGroup(p) === 'G');
       gradients(total, gParams).forEach((d, i) => outputs.push(ioOf(d, `grad.${paramName(gParams[i])}`, 'grad')));
     }
     return { graph: g, inputs, outputs, masks: f.masks };
@@ -186,7 +196,7 @@ export function discriminatorGradientsProgram(spec: GeneratorSpec, o: TrainingOp
   const batch = declareBatch(g, spec, o);
   const f = forward(g, spec, o, batch);
   const lossD = discriminatorObjective(o, f, batch, trainingContext(g, spec.norm, o.batch));
-  const dParams = g.params.filter((p) => (p.source as { group: string }).group === 'D');
+  const dParams = g.params.filter((p) => paramGroup(p) === 'D');
   const outputs = [ioOf(lossD, 'loss.D', 'loss')];
   gradients(lossD, dParams).forEach((d, i) => outputs.push(ioOf(d, `grad.${paramName(dParams[i])}`, 'grad')));
   return { graph: g, inputs: inputIo(g, batch, f), outputs };
@@ -201,16 +211,15 @@ function trainStepProgram(spec: GeneratorSpec, o: TrainingOptions): Program {
   const f = forward(g, spec, o, batch);
   const dctx = trainingContext(g, spec.norm, o.batch);
   const lossD = discriminatorObjective(o, f, batch, dctx);
-  const gParams = g.params.filter((p) => (p.source as { group: string }).group === 'G');
-  const dParams = g.params.filter((p) => (p.source as { group: string }).group === 'D');
+  const gParams = g.params.filter((p) => paramGroup(p) === 'G');
+  const dParams = g.params.filter((p) => paramGroup(p) === 'D');
   const opt = adam({ beta1: o.adamBeta1, beta2: o.adamBeta2 });
   const stateInputs: { tensor: Tensor; spec: IoSpec }[] = [];
   const outputs: { tensor: Tensor; spec: IoSpec }[] = [];
 
   const update = (params: Tensor[], grads: Tensor[]) =>
     params.map((p, i) => {
-      const pname = paramInputName(paramName(p), (p.source as { group: string }).group);
-      const role = (p.source as { group: string }).group === 'D' ? 'dparam' : 'param';
+      const { name: pname, role } = paramIo(p).spec;
       const state = opt.stateNames.map((s) => {
         const t = g.input(`${s}.${pname}`, p.shape);
         stateInputs.push(ioOf(t, `${s}.${pname}`, 'state'));
@@ -227,6 +236,10 @@ function trainStepProgram(spec: GeneratorSpec, o: TrainingOptions): Program {
   const dAfter = new Map(dParams.map((p, i) => [p.id, newD[i]]));
   const { total, gan, l1 } = g.withSubstitutes(dAfter, () => generatorObjective(g, o, f, dctx));
   update(gParams, gradients(total, gParams));
+  for (const u of f.bufferUpdates) {
+    const { name } = paramIo(u.buffer).spec;
+    outputs.push(ioOf(u.value, `new.${name}`, 'state', name));
+  }
   outputs.push(ioOf(add(step, 1), 'new.step', 'step', 'step'));
   outputs.push(ioOf(lossD, 'loss.D', 'loss'), ioOf(total, 'loss.G', 'loss'), ioOf(gan, 'loss.G_gan', 'loss'), ioOf(l1, 'loss.G_l1', 'loss'));
   if (f.divLoss) outputs.push(ioOf(f.divLoss, 'loss.G_div', 'loss'));

@@ -206,6 +206,12 @@ export function apply1<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor {
   return inputs[0].graph.apply(op, inputs, attrs)[0];
 }
 
+/** The group a parameter belongs to: 'G', 'D', or 'buffer' for running statistics (not trained). */
+export function paramGroup(t: Tensor): string {
+  if (t.source.kind !== 'param') throw new Error(`${t} is not a parameter`);
+  return t.source.group;
+}
+
 export function paramName(t: Tensor): string {
   if (t.source.kind !== 'param') throw new Error(`${t} is not a parameter`);
   return t.source.name;

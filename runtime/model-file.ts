@@ -112,9 +112,15 @@ export function readGenerator(file: string, opts: { weights?: boolean } = {}): G
   };
 }
 
-/** Generator parameter values (by parameter name) from a file's initializers. */
-export function generatorParamValues(f: GeneratorFile): Map<string, Float32Array> {
+/**
+ * Generator parameter values by parameter name, from tensors named as graphs name them (param.<name>,
+ * buffer.<name> for running statistics): a file's initializers or a training run's carried values.
+ */
+export function generatorValues(named: Map<string, Float32Array>): Map<string, Float32Array> {
   const values = new Map<string, Float32Array>();
-  for (const [k, v] of f.initializers) if (k.startsWith('param.')) values.set(k.slice('param.'.length), v);
+  for (const [k, v] of named) {
+    const m = /^(param|buffer)\.(.*)$/.exec(k);
+    if (m) values.set(m[2], v);
+  }
   return values;
 }

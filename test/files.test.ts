@@ -141,3 +141,23 @@ test('training artifacts run in a plain onnxruntime loop, driven by manifest.jso
   const roles = new Set(manifest.train_step.inputs.map((i) => i.role));
   for (const r of ['param', 'dparam', 'state', 'data', 'mask', 'lr', 'step']) t.true(roles.has(r), `role ${r}`);
 });
+
+test('--norm batch: train_step carries running statistics, and the generator file uses them', async (t) => {
+  const dir = trainingDir(['--norm', 'batch']);
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Record<string, { inputs: Io[]; outputs: Io[] }>;
+  const buffers = manifest.train_step.inputs.filter((i) => i.name.startsWith('buffer.'));
+  t.true(buffers.length > 0);
+  t.true(buffers.every((b) => b.role === 'state'));
+  for (const b of buffers) t.truthy(manifest.train_step.outputs.find((o) => o.feeds === b.name), `an output feeds ${b.name}`);
+  t.false(manifest.train_step.inputs.some((i) => /^dparam\..*running/.test(i.name)), 'the discriminator keeps no running statistics');
+  const gen = path.join(tempDir(), 'g.onnx');
+  t.is(divsyn('init', '--model', 'pix2pix', '--classes', String(C), '--size', String(S), '--width', '2', '--norm', 'batch', '--out', gen).status, 0);
+  const s = await ort.InferenceSession.create(gen);
+  const layout = layoutBatch(2, 0);
+  const noise = new Float32Array(2 * C).fill(0.3);
+  const both = (await s.run({ layout: new ort.Tensor('float32', layout, [2, C, S, S]), noise: new ort.Tensor('float32', noise, [2, C]) })).image.data as Float32Array;
+  const one = (await s.run({ layout: new ort.Tensor('float32', layout.slice(0, C * S * S), [1, C, S, S]), noise: new ort.Tensor('float32', noise.slice(0, C), [1, C]) })).image.data as Float32Array;
+  let worst = 0;
+  for (let i = 0; i < one.length; i++) worst = Math.max(worst, Math.abs(one[i] - both[i]));
+  t.true(worst < 1e-5);
+});

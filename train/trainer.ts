@@ -7,7 +7,7 @@ import { GeneratorSpec, TrainingOptions } from '../graph/spec.js';
 import { EpChoice, floatTensor, ort } from '../runtime/session.js';
 import { StepRunner } from '../runtime/step-runner.js';
 import { initialValues } from '../runtime/training-artifacts.js';
-import { writeGenerator } from '../runtime/model-file.js';
+import { generatorValues, writeGenerator } from '../runtime/model-file.js';
 import { loadState, Progress, saveState } from './checkpoint.js';
 import { dropoutMasks, linearDecayLr, trainingNoise } from './sampling.js';
 
@@ -66,12 +66,6 @@ export interface TrainResult {
   lastLosses: Record<string, number>;
 }
 
-/** Generator parameter values (by parameter name) among the carried inputs. */
-function generatorParams(values: Map<string, Float32Array>): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const [k, v] of values) if (k.startsWith('param.')) out.set(k.slice('param.'.length), v);
-  return out;
-}
 
 function startingValues(cfg: TrainConfig, programs: TrainingPrograms): { values: Map<string, Float32Array>; progress: Progress } {
   const stateDir = path.join(cfg.out, 'state');
@@ -79,7 +73,7 @@ function startingValues(cfg: TrainConfig, programs: TrainingPrograms): { values:
   const values = new Map([...initialValues(programs.trainStep, cfg.seed, cfg.lr)].map(([k, v]) => [k, v.value]));
   if (cfg.initGenerator) {
     for (const [name, v] of cfg.initGenerator) {
-      const key = `param.${name}`;
+      const key = values.has(`param.${name}`) ? `param.${name}` : `buffer.${name}`;
       const mine = values.get(key);
       if (!mine) continue;
       if (mine.length !== v.length) throw new Error(`--init: parameter '${name}' has ${v.length} values, this model needs ${mine.length}`);
@@ -121,7 +115,7 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
 
   const checkpoint = async () => {
     const carried = new Map(runner.carriedNames().map((n) => [n, runner.value(n)]));
-    const params = generatorParams(carried);
+    const params = generatorValues(carried);
     writeGenerator(path.join(cfg.out, 'generator.onnx'), cfg.spec, params, { ...cfg.metadata, steps: step });
     saveState(path.join(cfg.out, 'state'), carried, { step, epoch: batches.epochOf(step), seconds: performance.now() / 1000 - began, seed: cfg.seed, totalSteps: cfg.totalSteps });
     await hooks.onCheckpoint?.(params, step);

@@ -3,10 +3,10 @@
 import { Graph, Init, Tensor } from '../tensor.js';
 import { concat } from '../ops/shape.js';
 import { conv2d, convTranspose2d } from '../ops/conv.js';
-import { instanceNorm } from '../ops/norm.js';
-import { mul } from '../ops/elementwise.js';
+import { batchNormInfer, batchNormTrain, instanceNorm } from '../ops/norm.js';
+import { add, mul, stopGradient } from '../ops/elementwise.js';
 
-export type NormKind = 'instance' | 'none';
+export type NormKind = 'instance' | 'batch' | 'none';
 
 export interface ModelContext {
   readonly graph: Graph;
@@ -17,6 +17,14 @@ export interface ModelContext {
    * the host), shared by the passes that the batch repeats. Inference: identity (the expected value).
    */
   dropout(x: Tensor, site: string): Tensor;
+  /** Where batch norm reports new running statistics; absent where none are kept (inference, D). */
+  readonly runningStats?: BufferUpdate[];
+}
+
+/** A running statistic and its value after this step (batch norm in training). */
+export interface BufferUpdate {
+  buffer: Tensor;
+  value: Tensor;
 }
 
 export interface MaskSite {
@@ -25,15 +33,24 @@ export interface MaskSite {
 }
 
 /** Training context: collects one mask input per dropout site. */
-export function trainingContext(graph: Graph, norm: NormKind, maskBatch: number): ModelContext & { masks: MaskSite[]; maskInputs: Tensor[] } {
+export function trainingContext(
+  graph: Graph,
+  norm: NormKind,
+  maskBatch: number,
+  o: { trackRunningStats?: boolean } = {},
+): ModelContext & { masks: MaskSite[]; maskInputs: Tensor[]; bufferUpdates: BufferUpdate[] } {
   const masks: MaskSite[] = [];
   const maskInputs: Tensor[] = [];
+  const bufferUpdates: BufferUpdate[] = [];
   return {
     graph,
     mode: 'train',
     norm,
     masks,
     maskInputs,
+    bufferUpdates,
+    // the discriminator never infers, so its running statistics are not kept
+    runningStats: o.trackRunningStats ? bufferUpdates : undefined,
     dropout(x, site) {
       const [n, ...rest] = x.shape as number[];
       const shape = [maskBatch, ...rest];
@@ -79,10 +96,42 @@ export function convTransposeLayer(g: Graph, name: string, x: Tensor, cout: numb
   });
 }
 
-/** The context's normalisation with a per-channel scale and shift (identity for 'none'). */
+/** pix2pix: convolutions followed by batch norm have no bias (the norm's shift replaces it). */
+export function convBias(ctx: ModelContext): boolean {
+  return ctx.norm !== 'batch';
+}
+
+const BN_MOMENTUM = 0.1;
+
+/**
+ * The context's normalisation with a per-channel scale and shift: affine instance norm; batch norm with
+ * batch statistics in training and running statistics at inference (momentum 0.1, unbiased running
+ * variance, as PyTorch); identity for 'none'.
+ */
 export function normLayer(ctx: ModelContext, name: string, x: Tensor): Tensor {
   if (ctx.norm === 'none') return x;
   const g = ctx.graph;
   const c = x.shape[1] as number;
-  return g.scope(name, () => instanceNorm(x, g.param('weight', [c], { kind: 'ones' }), g.param('bias', [c], { kind: 'zeros' })));
+  return g.scope(name, () => {
+    if (ctx.norm === 'instance') return instanceNorm(x, g.param('weight', [c], { kind: 'ones' }), g.param('bias', [c], { kind: 'zeros' }));
+    const weight = g.param('weight', [c], { kind: 'normal', mean: 1, std: 0.02 });
+    const bias = g.param('bias', [c], { kind: 'zeros' });
+    const running = () =>
+      g.withGroup('buffer', () => ({ mean: g.param('running_mean', [c], { kind: 'zeros' }), variance: g.param('running_var', [c], { kind: 'ones' }) }));
+    if (ctx.mode === 'infer') {
+      const r = running();
+      return batchNormInfer(x, weight, bias, r.mean, r.variance);
+    }
+    const bn = batchNormTrain(x, weight, bias);
+    if (ctx.runningStats) {
+      const r = running();
+      const count = (x.shape as number[]).reduce((n, d, i) => (i === 1 ? n : n * d), 1);
+      const unbiased = mul(stopGradient(bn.variance), count / Math.max(1, count - 1));
+      ctx.runningStats.push(
+        { buffer: r.mean, value: add(mul(r.mean, 1 - BN_MOMENTUM), mul(stopGradient(bn.mean), BN_MOMENTUM)) },
+        { buffer: r.variance, value: add(mul(r.variance, 1 - BN_MOMENTUM), mul(unbiased, BN_MOMENTUM)) },
+      );
+    }
+    return bn.y;
+  });
 }

@@ -5,7 +5,7 @@ import { Tensor } from '../tensor.js';
 import { concat, reshape } from '../ops/shape.js';
 import { leakyRelu, relu, tanh } from '../ops/elementwise.js';
 import { matMul } from '../ops/matmul.js';
-import { ModelContext, convLayer, convTransposeLayer, normLayer } from './layers.js';
+import { ModelContext, convBias, convLayer, convTransposeLayer, normLayer } from './layers.js';
 
 export interface UNetOptions {
   /** Base channel count (ngf). */
@@ -51,14 +51,15 @@ export function unet(ctx: ModelContext, x: Tensor, o: UNetOptions): Tensor {
     const { outer, inner, dropout } = spec[i];
     const at = <T>(body: () => T) => g.scope(`block${i}`, body);
     if (i === 0) {
-      const down = at(() => convLayer(g, 'down', h, inner, 4, { stride: 2, pad: 1 }));
+      const down = at(() => convLayer(g, 'down', h, inner, 4, { stride: 2, pad: 1, bias: convBias(ctx) }));
       const sub = block(1, down);
       return tanh(at(() => convTransposeLayer(g, 'up', relu(sub), outer, 4, { stride: 2, pad: 1 })));
     }
-    let d = at(() => convLayer(g, 'down', leakyRelu(h, 0.2), inner, 4, { stride: 2, pad: 1 }));
+    const bias = convBias(ctx);
+    let d = at(() => convLayer(g, 'down', leakyRelu(h, 0.2), inner, 4, { stride: 2, pad: 1, bias }));
     if (i !== last) d = at(() => normLayer(ctx, 'downnorm', d));
     const sub = i === last ? d : block(i + 1, d);
-    let u = at(() => normLayer(ctx, 'upnorm', convTransposeLayer(g, 'up', relu(sub), outer, 4, { stride: 2, pad: 1 })));
+    let u = at(() => normLayer(ctx, 'upnorm', convTransposeLayer(g, 'up', relu(sub), outer, 4, { stride: 2, pad: 1, bias })));
     if (dropout) u = ctx.dropout(u, `block${i}`);
     return concat([h, u], 1);
   };
@@ -93,7 +94,7 @@ export function patchGan(ctx: ModelContext, x: Tensor, o: PatchGanOptions): Tens
   for (let i = 1; i <= n; i++) {
     mult = Math.min(2 ** i, 8);
     const stride = i < n ? 2 : 1;
-    h = convLayer(g, `conv${i}`, h, o.width * mult, 4, { stride, pad: 1 });
+    h = convLayer(g, `conv${i}`, h, o.width * mult, 4, { stride, pad: 1, bias: convBias(ctx) });
     h = leakyRelu(normLayer(ctx, `norm${i}`, h), 0.2);
   }
   return convLayer(g, `conv${n + 1}`, h, 1, 4, { stride: 1, pad: 1 });
