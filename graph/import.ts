@@ -124,13 +124,11 @@ class NodeCtx {
     if (v === undefined || isTensor(v)) this.fail(`input ${i} ('${this.node.input?.[i]}') must be a constant`);
     return Array.from(v.data as ArrayLike<number | bigint>, Number);
   }
-  int(name: string, dflt: number): number {
+  /** An INT or FLOAT attribute. */
+  num(name: string, dflt: number): number {
     const v = this.attrs.get(name) ?? dflt;
     if (typeof v !== 'number') this.fail(`attribute ${name} is not a number`);
     return v;
-  }
-  float(name: string, dflt: number): number {
-    return this.int(name, dflt);
   }
   ints(name: string, dflt?: number[]): number[] {
     const v = this.attrs.get(name) ?? dflt;
@@ -165,16 +163,17 @@ class NodeCtx {
 
 function pool(c: NodeCtx, kind: 'average' | 'max'): Tensor {
   c.explicitPadsOnly();
-  if (c.int('ceil_mode', 0)) c.fail('ceil_mode 1 is not supported');
+  if (c.num('ceil_mode', 0)) c.fail('ceil_mode 1 is not supported');
   if (c.pair('dilations', 1).some((d) => d !== 1)) c.fail('dilated pooling is not supported');
   // A padded pixel never wins a max, so a MaxPool turned average counts only real pixels.
-  const countIncludePad = c.node.opType === 'AveragePool' && c.int('count_include_pad', 0) === 1;
+  const countIncludePad = c.node.opType === 'AveragePool' && c.num('count_include_pad', 0) === 1;
+  if (!c.attr('kernel_shape')) c.fail('attribute kernel_shape is missing');
   return poolWith(kind, c.tensor(0), { kernel: c.pair('kernel_shape', 0), strides: c.pair('strides', 1), pads: c.pads(), countIncludePad });
 }
 
 /** Reshape's target: 0 copies the input dim, -1 takes what is left (symbolic dims must be copied). */
 function reshapeTarget(c: NodeCtx, x: Tensor, spec: number[]) {
-  if (c.int('allowzero', 0) && spec.includes(0)) c.fail('allowzero with a 0 in the shape is not supported');
+  if (c.num('allowzero', 0) && spec.includes(0)) c.fail('allowzero with a 0 in the shape is not supported');
   const dims = spec.map((d, i) => (d === 0 ? x.shape[i] : d));
   const known = (s: readonly (number | string)[]) => s.reduce<number>((p, d) => (typeof d === 'number' && d !== -1 ? p * d : p), 1);
   const syms = (s: readonly (number | string)[]) => s.filter((d) => typeof d === 'string').sort().join(',');
@@ -187,7 +186,8 @@ function reshapeTarget(c: NodeCtx, x: Tensor, spec: number[]) {
 }
 
 function flattenShape(c: NodeCtx, x: Tensor) {
-  const axis = c.int('axis', 1) < 0 ? c.int('axis', 1) + x.rank : c.int('axis', 1);
+  const a = c.num('axis', 1);
+  const axis = a < 0 ? a + x.rank : a;
   const side = (s: readonly (number | string)[]) => {
     if (s.length === 1) return s[0];
     if (s.some((d) => typeof d !== 'number')) c.fail(`cannot flatten ${fmtShape(x.shape)} at axis ${axis}: symbolic dims`);
@@ -218,10 +218,10 @@ const MAPPERS: Record<string, Mapper> = {
     if (x.rank !== 4 || w.rank !== 4) c.fail(`only 2-D convolution is supported, got input ${fmtShape(x.shape)}`);
     const k = c.attr('kernel_shape');
     if (Array.isArray(k) && (k[0] !== w.shape[2] || k[1] !== w.shape[3])) c.fail(`kernel_shape [${k}] disagrees with weight ${fmtShape(w.shape)}`);
-    return [conv2d(x, w, c.optTensor(2), { stride: c.pair('strides', 1), pad: c.pads(), dilation: c.pair('dilations', 1), group: c.int('group', 1) })];
+    return [conv2d(x, w, c.optTensor(2), { stride: c.pair('strides', 1), pad: c.pads(), dilation: c.pair('dilations', 1), group: c.num('group', 1) })];
   },
   Relu: unary(relu),
-  LeakyRelu: (c) => [leakyRelu(c.tensor(0), c.float('alpha', 0.01))],
+  LeakyRelu: (c) => [leakyRelu(c.tensor(0), c.num('alpha', 0.01))],
   Sigmoid: unary(sigmoid),
   Tanh: unary(tanh),
   MaxPool: (c) => {
@@ -239,16 +239,16 @@ const MAPPERS: Record<string, Mapper> = {
   Div: binary(div),
   Gemm: (c) =>
     [gemm(c.tensor(0), c.tensor(1), c.optTensor(2), {
-      alpha: c.float('alpha', 1),
-      beta: c.float('beta', 1),
-      transA: c.int('transA', 0) === 1,
-      transB: c.int('transB', 0) === 1,
+      alpha: c.num('alpha', 1),
+      beta: c.num('beta', 1),
+      transA: c.num('transA', 0) === 1,
+      transB: c.num('transB', 0) === 1,
     })],
   MatMul: binary(matMul),
   Flatten: (c) => [reshape(c.tensor(0), flattenShape(c, c.tensor(0)))],
   // Opset 1-4 Reshape carried the shape as an attribute, later ones as an input.
   Reshape: (c) => [reshape(c.tensor(0), reshapeTarget(c, c.tensor(0), c.has(1) ? c.host(1) : c.ints('shape')))],
-  Concat: (c) => [concat(c.ins.map((_, i) => c.tensor(i)), c.int('axis', 0))],
+  Concat: (c) => [concat(c.ins.map((_, i) => c.tensor(i)), c.num('axis', 0))],
   // Identity passes host constants through unchanged, so a constant stays readable as a shape.
   Identity: (c) => [c.ins[0]],
   Dropout: (c) => {
@@ -258,9 +258,9 @@ const MAPPERS: Record<string, Mapper> = {
   },
   Constant: (c) => [constantValue(c)],
   BatchNormalization: (c) => {
-    if (c.int('training_mode', 0) || (c.node.output ?? []).slice(1).some(Boolean)) c.fail('only inference mode (running statistics) is supported');
+    if (c.num('training_mode', 0) || (c.node.output ?? []).slice(1).some(Boolean)) c.fail('only inference mode (running statistics) is supported');
     const [x, scale, bias, m, v] = [0, 1, 2, 3, 4].map((i) => c.tensor(i));
-    return [batchNormInfer(x, scale, bias, m, v, c.float('epsilon', 1e-5))];
+    return [batchNormInfer(x, scale, bias, m, v, c.num('epsilon', 1e-5))];
   },
   Pad: (c) => {
     if (c.str('mode', 'constant') !== 'constant') c.fail(`mode ${c.str('mode', '')} is not supported (constant only)`);
@@ -268,7 +268,7 @@ const MAPPERS: Record<string, Mapper> = {
     // Opset < 11 Pad carried pads and value as attributes.
     const pads = c.has(1) ? c.host(1) : c.ints('pads');
     if (pads.some((p) => p < 0)) c.fail(`negative pads [${pads}] are not supported`);
-    return [pad(c.tensor(0), pads, c.has(2) ? c.host(2)[0] : c.float('value', 0))];
+    return [pad(c.tensor(0), pads, c.has(2) ? c.host(2)[0] : c.num('value', 0))];
   },
 };
 
