@@ -35,6 +35,7 @@ export async function createSession(model: Uint8Array | string, o: SessionOption
         graphOptimizationLevel: 'all',
         interOpNumThreads: 1,
         enableProfiling: o.profile ?? false,
+        ...(o.profile ? { profileFilePrefix: 'divsyn-profile' } : {}),
         logSeverityLevel: 3,
       };
       if (o.threads) options.intraOpNumThreads = o.threads;

@@ -1,0 +1,140 @@
+// divsyn sample's engine: many images from layouts, with inference in a worker thread while PNG
+// encoding and layout decoding go on in the main thread. Noise depends only on (seed, stem, k).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import PQueue from 'p-queue';
+import { sampleNoise } from '../train/sampling.js';
+import { SessionPool } from './pool.js';
+import { EpChoice } from './session.js';
+import { RgbImage, chwToRgb, tile, writePng } from './png.js';
+
+export interface LayoutItem {
+  stem: string;
+  /** Where the layout came from (for samples.jsonl). */
+  source: string;
+  /** One-hot [C, H, W]. */
+  onehot: Float32Array;
+}
+
+export interface SampleOptions {
+  model: string;
+  classes: string[];
+  height: number;
+  width: number;
+  out: string;
+  count: number;
+  seed: number;
+  /** Fixed noise values by class index; the other classes are random. */
+  fixed: Map<number, number>;
+  sweep?: number;
+  sweepSteps: number;
+  grid: boolean;
+  batch: number;
+  ep: EpChoice;
+  threads?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+interface Job {
+  item: LayoutItem;
+  noise: Float32Array;
+  file: string;
+  k: number;
+  kind: 'sample' | 'sweep';
+}
+
+export interface SampleSummary {
+  images: number;
+  seconds: number;
+  ep: string;
+}
+
+export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<LayoutItem>, total: number, o: SampleOptions): Promise<SampleSummary> {
+  const c = o.classes.length;
+  const hw = o.height * o.width;
+  const pool = new SessionPool(o.model, { workers: 1, ep: o.ep, threads: o.threads ?? os.availableParallelism() });
+  const [ep] = await pool.providers();
+  const writes = new PQueue({ concurrency: 2 });
+  // samples.jsonl appears (by rename) once every line of it is written
+  const logFile = path.join(o.out, 'samples.jsonl');
+  const log = fs.openSync(`${logFile}.tmp`, 'w');
+  const started = performance.now();
+  const perLayout = o.count + (o.sweep !== undefined ? o.sweepSteps : 0);
+  let done = 0;
+  let images = 0;
+  const pending: Job[] = [];
+  const results = new Map<string, RgbImage[]>(); // grids and sweeps collect their images by stem
+
+  const flush = async (jobs: Job[]) => {
+    const layout = new Float32Array(jobs.length * c * hw);
+    const noise = new Float32Array(jobs.length * c);
+    jobs.forEach((j, i) => {
+      layout.set(j.item.onehot, i * c * hw);
+      noise.set(j.noise, i * c);
+    });
+    const out = await pool.run({ layout: { data: layout, dims: [jobs.length, c, o.height, o.width] }, noise: { data: noise, dims: [jobs.length, c] } });
+    const data = out.image.data;
+    jobs.forEach((j, i) => {
+      const img = chwToRgb(data, o.height, o.width, i * 3 * hw);
+      const key = `${j.kind}:${j.item.stem}`;
+      if (j.kind === 'sweep' || o.grid) {
+        const list = results.get(key) ?? [];
+        list[j.k] = img;
+        results.set(key, list);
+      }
+      if (j.kind === 'sample') {
+        void writes.add(() => writePng(path.join(o.out, j.file), img));
+        fs.writeSync(log, JSON.stringify({ file: j.file, layout: j.item.source, seed: o.seed, k: j.k, noise: Object.fromEntries(o.classes.map((name, ci) => [name, +j.noise[ci].toFixed(6)])) }) + '\n');
+        images++;
+      }
+      const list = results.get(key);
+      const need = j.kind === 'sweep' ? o.sweepSteps : o.count;
+      if (list && list.filter(Boolean).length === need) {
+        results.delete(key);
+        const file = j.kind === 'sweep' ? `${j.item.stem}_sweep_${o.classes[o.sweep!]}.png` : `${j.item.stem}_grid.png`;
+        void writes.add(() => writePng(path.join(o.out, file.replace(/[^\w.-]+/g, '_')), tile(list, list.length)));
+      }
+      done++;
+    });
+    o.onProgress?.(done, total * perLayout);
+  };
+
+  try {
+    // inference of batch i overlaps PNG encoding of batch i-1: at most one batch waits in the worker
+    let inFlight: Promise<void> = Promise.resolve();
+    for await (const item of items) {
+      for (let k = 0; k < o.count; k++) {
+        const noise = sampleNoise(o.seed, item.stem, k, c);
+        for (const [ci, v] of o.fixed) noise[ci] = v;
+        pending.push({ item, noise, file: `${item.stem}_${k}.png`, k, kind: 'sample' });
+      }
+      if (o.sweep !== undefined) {
+        for (let s = 0; s < o.sweepSteps; s++) {
+          const noise = new Float32Array(c);
+          noise[o.sweep] = o.sweepSteps === 1 ? 0 : -1 + (2 * s) / (o.sweepSteps - 1);
+          pending.push({ item, noise, file: '', k: s, kind: 'sweep' });
+        }
+      }
+      while (pending.length >= o.batch) {
+        const jobs = pending.splice(0, o.batch);
+        await inFlight;
+        inFlight = flush(jobs);
+      }
+    }
+    await inFlight;
+    if (pending.length) await flush(pending.splice(0));
+    await writes.onIdle();
+    fs.closeSync(log);
+    fs.renameSync(`${logFile}.tmp`, logFile);
+  } finally {
+    try {
+      fs.closeSync(log);
+    } catch {
+      // already closed
+    }
+    await pool.close();
+  }
+  return { images, seconds: (performance.now() - started) / 1000, ep };
+}
+
