@@ -6,8 +6,10 @@ import { Command } from './command.js';
 import { exportTrainingCommand } from './commands/export-training.js';
 import { infoCommand } from './commands/info.js';
 import { initCommand } from './commands/init.js';
+import { trainCommand } from './commands/train.js';
+import { demoCommand } from './commands/demo.js';
 
-const commands: Command[] = [initCommand, infoCommand, exportTrainingCommand];
+const commands: Command[] = [demoCommand, trainCommand, initCommand, infoCommand, exportTrainingCommand];
 
 function mainHelp(): string {
   return [
@@ -46,6 +48,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof UserError) {
+      if (e.exitCode === 130) return 130; // interrupted after a checkpoint: already reported
       console.error(`divsyn: ${e.message}`);
       if (verbose) console.error(e.stack);
       return e.exitCode;

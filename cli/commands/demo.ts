@@ -1,0 +1,93 @@
+// divsyn demo: trains a small pix2pix model on the bundled facades within a time budget, then writes
+// generator.onnx, samples.png and report.json (the contract's measures on the fixture's test split).
+
+import path from 'node:path';
+import { DIVERSITY_MODES } from '../../graph/losses.js';
+import { writeFileAtomic } from '../../runtime/files.js';
+import { openGenerator } from '../../runtime/generator-runner.js';
+import { RgbImage, chwToRgb, tile, writePng } from '../../runtime/png.js';
+import { measureGenerator } from '../../metrics/measures.js';
+import { fixtureTestItems } from '../../train/fixture-data.js';
+import { sampleNoise } from '../../train/sampling.js';
+import { classIndex } from '../../train/palettes.js';
+import { Parsed } from '../args.js';
+import { Command } from '../command.js';
+import { layoutToRgb } from '../preview.js';
+import { InterruptedRun, runTrain } from './train.js';
+
+const SIZE = 64;
+const WIDTH = 16;
+const MEASURE_SAMPLES = 8;
+const SWEEP_CLASS = 'facade';
+
+export const demoCommand: Command = {
+  name: 'demo',
+  usage: 'divsyn demo [--out DIR] [--minutes M] [--diversity MODE]',
+  summary: 'Train a small pix2pix model on the bundled facades for M minutes; write generator.onnx, samples.png, report.json.',
+  options: [
+    { name: 'out', type: 'string', default: 'out/demo', help: 'output directory', meta: 'DIR' },
+    { name: 'minutes', type: 'float', min: 0.1, max: 10000, default: 5, help: 'training time budget', meta: 'M' },
+    { name: 'diversity', type: 'enum', choices: DIVERSITY_MODES, default: 'bounded', help: 'diversity loss' },
+    { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'seed', meta: 'N' },
+    { name: 'threads', type: 'int', min: 1, max: 256, help: 'onnxruntime intra-op threads (default: all cores)', meta: 'T' },
+    { name: 'force', type: 'flag', help: 'write into a non-empty DIR' },
+  ],
+  async run(o: Parsed) {
+    const out = o.out as string;
+    const budget = (o.minutes as number) * 60;
+    const trainArgs: Parsed = {
+      _: [],
+      model: 'pix2pix',
+      data: 'fixture',
+      palette: 'cmp-facades',
+      size: String(SIZE),
+      width: WIDTH,
+      norm: 'instance',
+      steps: 10_000_000,
+      batch: 1,
+      diversity: o.diversity,
+      'gan-mode': 'vanilla',
+      lr: 2e-4,
+      'lr-policy': 'constant',
+      'checkpoint-every': 2000,
+      seed: o.seed,
+      ep: 'cpu',
+      threads: o.threads,
+      out,
+      force: o.force,
+    };
+    // leave time for the measures at the end of the budget
+    const r = await runTrain(trainArgs, { stopAfterSeconds: Math.max(5, budget - 15) });
+    if (r.interruptedByUser) throw new InterruptedRun();
+    const spec = r.spec;
+    const c = spec.classes.length;
+    const items = fixtureTestItems(SIZE);
+    const g = await openGenerator(path.join(out, 'generator.onnx'), { classes: c, height: SIZE, width: SIZE }, { threads: o.threads as number | undefined, batch: 16 });
+    try {
+      console.error(`measuring on ${items.length} test layouts (${MEASURE_SAMPLES} samples each)`);
+      const m = await measureGenerator((l, n, k) => g.generate(l, n, k), items, c, { count: MEASURE_SAMPLES, seed: o.seed as number });
+      const report = { steps: r.steps, seconds: +r.seconds.toFixed(1), diversity: m.diversity, linking: m.linking, l1_truth: m.l1_truth, diversity_loss: o.diversity, size: SIZE, width: WIDTH, test_layouts: m.layouts, samples_per_layout: MEASURE_SAMPLES };
+      writeFileAtomic(path.join(out, 'report.json'), JSON.stringify(report, null, 1) + '\n');
+
+      // samples.png: rows are test layouts; columns: the layout, 5 random samples, a 5-step sweep of one class
+      const sweepC = classIndex(spec.classes, SWEEP_CLASS);
+      const cells: RgbImage[] = [];
+      for (const it of items.slice(0, 6)) {
+        const noise = new Float32Array(10 * c);
+        for (let k = 0; k < 5; k++) noise.set(sampleNoise(o.seed as number, it.stem, k, c), k * c);
+        for (let s = 0; s < 5; s++) noise[(5 + s) * c + sweepC] = -1 + s / 2;
+        const layouts = new Float32Array(10 * it.layout.length);
+        for (let k = 0; k < 10; k++) layouts.set(it.layout, k * it.layout.length);
+        const imgs = await g.generate(layouts, noise, 10);
+        cells.push(layoutToRgb(it.layout, spec));
+        for (let k = 0; k < 10; k++) cells.push(chwToRgb(imgs, SIZE, SIZE, k * 3 * SIZE * SIZE));
+      }
+      await writePng(path.join(out, 'samples.png'), tile(cells, 11));
+      console.log(JSON.stringify(report));
+      console.error(`wrote ${['generator.onnx', 'samples.png', 'report.json'].map((f) => path.join(out, f)).join(', ')}`);
+    } finally {
+      await g.release();
+    }
+
+  },
+};

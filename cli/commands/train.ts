@@ -1,0 +1,166 @@
+// divsyn train: trains a generator, writing RUN/generator.onnx, RUN/state/, RUN/preview.png, RUN/log.jsonl.
+import fs from 'node:fs';
+import path from 'node:path';
+import { DIVERSITY_MODES, DiversityMode, GAN_MODES, GanMode } from '../../graph/losses.js';
+import { defaultTrainingOptions, GeneratorSpec } from '../../graph/spec.js';
+import { prepareOutputDir, UserError } from '../../runtime/files.js';
+import { generatorValues, readGenerator } from '../../runtime/model-file.js';
+import { EP_CHOICES, EpChoice } from '../../runtime/session.js';
+import { loadState } from '../../train/checkpoint.js';
+import { fixtureBatches, fixtureTestItems } from '../../train/fixture-data.js';
+import { classIndex } from '../../train/palettes.js';
+import { train } from '../../train/trainer.js';
+import { Parsed, required, usageError } from '../args.js';
+import { Command } from '../command.js';
+import { archOptions, classOptions, generatorSpec, modelOption } from '../common.js';
+import { Progress } from '../progress.js';
+import { renderPreview } from '../preview.js';
+
+/** --lambda V, V1,…,VC, or V,CLASS=V,… (a default and per-class values). */
+export function parseLambda(v: string, spec: GeneratorSpec): number[] {
+  const c = spec.classes.length;
+  const parts = v.split(',').map((s) => s.trim());
+  const num = (s: string) => {
+    const x = Number(s);
+    if (s === '' || !Number.isFinite(x) || x < 0) throw usageError(`option --lambda: '${s}' is not a non-negative number`);
+    return x;
+  };
+  if (parts.length === c && parts.every((p) => !p.includes('='))) return parts.map(num);
+  const plain = parts.filter((p) => !p.includes('='));
+  if (plain.length > 1) throw usageError(`option --lambda: give one value, ${c} values, or a value and CLASS=V pairs; got '${v}'`);
+  const out = new Array(c).fill(plain.length ? num(plain[0]) : 0.3);
+  for (const p of parts.filter((q) => q.includes('='))) {
+    const [name, val] = p.split('=');
+    out[classIndex(spec.classes, name)] = num(val);
+  }
+  return out;
+}
+
+export const trainOptions = [
+  modelOption,
+  { name: 'data', type: 'string', help: "training data: 'fixture' (bundled procedural facades) or a dataset folder", meta: 'PATH|fixture' },
+  { name: 'format', type: 'enum', choices: ['pix2pix', 'cityscapes', 'pairs'], default: 'pix2pix', help: 'dataset format of --data PATH' },
+  { name: 'direction', type: 'enum', choices: ['AtoB', 'BtoA'], default: 'AtoB', help: 'pix2pix aligned folders: which half is the layout' },
+  ...classOptions,
+  ...archOptions,
+  { name: 'epochs', type: 'int', min: 1, help: 'passes over the data (pix2pix: 200, the second half with linear decay)', meta: 'E' },
+  { name: 'steps', type: 'int', min: 1, help: 'training steps (instead of --epochs)', meta: 'N' },
+  { name: 'batch', type: 'int', min: 1, max: 1024, default: 1, help: 'batch size', meta: 'B' },
+  { name: 'diversity', type: 'enum', choices: DIVERSITY_MODES, default: 'bounded', help: 'diversity loss (none: one pass with random noise, the pix2pix baseline)' },
+  { name: 'beta', type: 'float', min: 0, help: 'diversity loss weight (pix2pix: 0.1)', meta: 'B' },
+  { name: 'lambda', type: 'string', help: 'bound λ_c: V, or V1,…,VC, or V,CLASS=V,… (default 0.3)', meta: 'L' },
+  { name: 'gan-mode', type: 'enum', choices: GAN_MODES, default: 'vanilla', help: 'GAN objective' },
+  { name: 'lr', type: 'float', min: 0, default: 2e-4, help: 'Adam learning rate', meta: 'LR' },
+  { name: 'lr-policy', type: 'enum', choices: ['linear', 'constant'], default: 'linear', help: 'pix2pix: constant, then linear decay over the second half' },
+  { name: 'checkpoint-every', type: 'int', min: 1, default: 500, help: 'steps between checkpoints', meta: 'N' },
+  { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'seed of weights, data order, noise and masks', meta: 'N' },
+  { name: 'ep', type: 'enum', choices: EP_CHOICES, default: 'cpu', help: 'execution provider (auto tries cuda, webgpu, cpu)' },
+  { name: 'threads', type: 'int', min: 1, max: 256, help: 'onnxruntime intra-op threads (default: all cores)', meta: 'T' },
+  { name: 'init', type: 'string', help: 'start from this generator file (fine-tuning)', meta: 'FILE.onnx' },
+  { name: 'out', type: 'string', help: 'run directory', meta: 'RUN' },
+  { name: 'resume', type: 'flag', help: 'continue the run in RUN exactly where it stopped' },
+  { name: 'force', type: 'flag', help: 'start a new run in a non-empty RUN' },
+] as Command['options'];
+
+export interface TrainArgs {
+  spec: GeneratorSpec;
+  out: string;
+}
+
+export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; quiet?: boolean } = {}) {
+  const out = required<string>(o, 'out');
+  const dataArg = required<string>(o, 'data');
+  if (o.steps !== undefined && o.epochs !== undefined) throw usageError('give --epochs or --steps, not both');
+  if (dataArg === 'fixture' && o.palette === undefined && o.classes === undefined) o.palette = 'cmp-facades';
+  const spec = generatorSpec(o);
+  const lambda = parseLambda((o.lambda as string | undefined) ?? '0.3', spec);
+  const options = defaultTrainingOptions(spec, {
+    diversity: o.diversity as DiversityMode,
+    beta: o.beta as number | undefined,
+    lambda,
+    gan: o['gan-mode'] as GanMode,
+    batch: o.batch as number,
+  });
+  if (dataArg !== 'fixture') throw new UserError(`--data ${dataArg}: reading dataset folders is not available in this version yet (use --data fixture)`);
+  if (spec.classes.length !== 12) throw new UserError(`--data fixture has the 12 CMP Facades classes; the model has ${spec.classes.length} (use --palette cmp-facades)`);
+  const data = fixtureBatches(spec.height, options.batch, o.seed as number);
+  const stepsPerEpoch = Math.ceil(data.items / options.batch);
+  const totalSteps = (o.steps as number | undefined) ?? ((o.epochs as number | undefined) ?? 200) * stepsPerEpoch;
+
+  const resume = Boolean(o.resume);
+  if (resume) {
+    if (!fs.existsSync(path.join(out, 'state')) && !fs.existsSync(path.join(out, 'state.old'))) throw new UserError(`--resume: '${out}' holds no training state`);
+    const { progress } = loadState(path.join(out, 'state'));
+    if (progress.seed !== o.seed) throw new UserError(`--resume: the run in '${out}' used --seed ${progress.seed}, not ${o.seed}`);
+  } else prepareOutputDir(out, Boolean(o.force), '--resume to continue it, or --force');
+  const initGenerator = o.init ? generatorValues(readGenerator(o.init as string, { weights: true }).initializers) : undefined;
+
+  const preview = fixtureTestItems(spec.height, 4);
+  let bar: Progress | undefined;
+  let stop = false;
+  const onSigint = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    process.stderr.write('\ninterrupted: writing a checkpoint (Ctrl-C again to quit at once)\n');
+  };
+  process.on('SIGINT', onSigint);
+  const started = performance.now();
+  try {
+    const result = await train(
+      {
+        spec,
+        options,
+        seed: o.seed as number,
+        lr: o.lr as number,
+        lrPolicy: o['lr-policy'] as 'linear' | 'constant',
+        totalSteps,
+        checkpointEvery: o['checkpoint-every'] as number,
+        out,
+        resume,
+        ep: o.ep as EpChoice,
+        threads: o.threads as number | undefined,
+        initGenerator,
+        metadata: { data: dataArg, seed: o.seed, lr: o.lr, lrPolicy: o['lr-policy'], ...options },
+      },
+      data.open,
+      {
+        onStart: ({ ep, startStep }) => {
+          if (!hooks.quiet) console.error(`training ${spec.model} ${spec.height}x${spec.width} on ${dataArg} with ${ep}, steps ${startStep}..${totalSteps}`);
+          bar = hooks.quiet ? undefined : new Progress('step', totalSteps, startStep);
+        },
+        onStep: (i) => bar?.update(i.step, Object.entries(i.losses).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' ')),
+        onCheckpoint: (params) => renderPreview(path.join(out, 'preview.png'), spec, params, preview),
+        shouldStop: () => stop || (hooks.stopAfterSeconds !== undefined && (performance.now() - started) / 1000 > hooks.stopAfterSeconds),
+      },
+    );
+    bar?.done();
+    return { ...result, spec, interruptedByUser: stop };
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+export const trainCommand: Command = {
+  name: 'train',
+  usage: 'divsyn train --model pix2pix --data PATH|fixture --size S [options] --out RUN [--resume]',
+  summary: 'Train a generator with the diversity loss; RUN/generator.onnx is usable at any time.',
+  options: trainOptions,
+  async run(o) {
+    const r = await runTrain(o);
+    if (r.interruptedByUser) {
+      console.error(`stopped at step ${r.steps}; continue with --resume`);
+      process.exitCode = 130;
+      throw new InterruptedRun();
+    }
+    console.log(`trained ${r.steps} steps in ${r.seconds.toFixed(0)} s: ${path.resolve(o.out as string, 'generator.onnx')}`);
+  },
+};
+
+/** Ends a command with status 130 after a clean checkpoint (Ctrl-C). */
+export class InterruptedRun extends UserError {
+  constructor() {
+    super('interrupted', 130);
+  }
+}
+
+

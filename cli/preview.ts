@@ -1,0 +1,41 @@
+// RUN/preview.png: the generator on a few test layouts, rows of [layout, G(l, 0), two random noises].
+import { Rng } from '../graph/random.js';
+import { GeneratorSpec } from '../graph/spec.js';
+import { generatorBytes } from '../runtime/model-file.js';
+import { openGenerator } from '../runtime/generator-runner.js';
+import { RgbImage, chwToRgb, tile, writePng } from '../runtime/png.js';
+
+export function layoutToRgb(onehot: Float32Array, spec: GeneratorSpec): RgbImage {
+  const hw = spec.height * spec.width;
+  const data = new Uint8Array(hw * 3);
+  for (let p = 0; p < hw; p++) {
+    for (let c = 0; c < spec.classes.length; c++) {
+      if (onehot[c * hw + p] > 0.5) {
+        data.set(spec.classes[c].color, p * 3);
+        break;
+      }
+    }
+  }
+  return { data, width: spec.width, height: spec.height };
+}
+
+export async function renderPreview(file: string, spec: GeneratorSpec, params: Map<string, Float32Array>, items: { layout: Float32Array }[]): Promise<void> {
+  const c = spec.classes.length;
+  const g = await openGenerator(generatorBytes(spec, params), { classes: c, height: spec.height, width: spec.width }, { threads: 1 });
+  try {
+    const cells: RgbImage[] = [];
+    const rng = new Rng(0, 'preview');
+    for (const it of items) {
+      const noise = new Float32Array(3 * c);
+      rng.fillUniform(noise.subarray(c), -1, 1);
+      const layouts = new Float32Array(3 * it.layout.length);
+      for (let k = 0; k < 3; k++) layouts.set(it.layout, k * it.layout.length);
+      const imgs = await g.generate(layouts, noise, 3);
+      cells.push(layoutToRgb(it.layout, spec));
+      for (let k = 0; k < 3; k++) cells.push(chwToRgb(imgs, spec.height, spec.width, k * 3 * spec.height * spec.width));
+    }
+    await writePng(file, tile(cells, 4));
+  } finally {
+    await g.release();
+  }
+}
