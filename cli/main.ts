@@ -8,8 +8,9 @@ import { infoCommand } from './commands/info.js';
 import { initCommand } from './commands/init.js';
 import { trainCommand } from './commands/train.js';
 import { demoCommand } from './commands/demo.js';
+import { sampleCommand } from './commands/sample.js';
 
-const commands: Command[] = [demoCommand, trainCommand, initCommand, infoCommand, exportTrainingCommand];
+const commands: Command[] = [demoCommand, trainCommand, sampleCommand, initCommand, infoCommand, exportTrainingCommand];
 
 function mainHelp(): string {
   return [

@@ -1,0 +1,137 @@
+// divsyn sample: K images per layout, gradation sweeps and grids, with samples.jsonl recording the exact
+// noise of every image (noise depends only on seed, layout stem and k).
+import fs from 'node:fs';
+import path from 'node:path';
+import { ClassInfo } from '../../graph/spec.js';
+import { UserError, prepareOutputDir } from '../../runtime/files.js';
+import { readGenerator } from '../../runtime/model-file.js';
+import { LayoutItem, sampleLayouts } from '../../runtime/sampler.js';
+import { EP_CHOICES, EpChoice } from '../../runtime/session.js';
+import { fixtureTestItems } from '../../train/fixture-data.js';
+import { readRgb, resizeNearest } from '../../train/images.js';
+import { colorsToIndices, oneHot, readLabelMap } from '../../train/labels.js';
+import { classIndex } from '../../train/palettes.js';
+import { Parsed, required, usageError } from '../args.js';
+import { Command } from '../command.js';
+import { Progress } from '../progress.js';
+
+const IMAGE = /\.(png|jpe?g)$/i;
+
+/** --noise CLASS=V,... with V in [-1, 1]. */
+export function parseNoise(v: string | undefined, classes: ClassInfo[]): Map<number, number> {
+  const fixed = new Map<number, number>();
+  if (!v) return fixed;
+  for (const part of v.split(',')) {
+    const [name, value] = part.split('=');
+    const x = Number(value);
+    if (value === undefined || value.trim() === '' || !Number.isFinite(x) || x < -1 || x > 1) throw usageError(`option --noise: '${part}' is not CLASS=V with V in [-1, 1]`);
+    fixed.set(classIndex(classes, name.trim()), x);
+  }
+  return fixed;
+}
+
+function listLayouts(p: string): string[] {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(p);
+  } catch {
+    throw new UserError(`layouts '${p}' do not exist`);
+  }
+  if (st.isFile()) return [p];
+  const files = fs
+    .readdirSync(p)
+    .filter((f) => IMAGE.test(f))
+    .sort()
+    .map((f) => path.join(p, f));
+  if (!files.length) throw new UserError(`layouts folder '${p}' holds no PNG or JPG files`);
+  return files;
+}
+
+/** Layout files (colour maps in the model's palette, index PNGs, or pix2pix AB pairs) as one-hot maps. */
+async function* readLayouts(files: string[], classes: ClassInfo[], h: number, w: number, direction: string | undefined): AsyncGenerator<LayoutItem> {
+  for (const file of files) {
+    let map: { indices: Uint8Array; width: number; height: number; warning?: string };
+    if (direction) {
+      // pix2pix aligned pair: A on the left, B on the right; the layout is A for AtoB, B for BtoA
+      const img = await readRgb(file);
+      if (img.width % 2) throw new UserError(`'${file}' is not an A|B pair: its width ${img.width} is odd`);
+      const half = img.width / 2;
+      const x0 = direction === 'AtoB' ? 0 : half;
+      const rgb = new Uint8Array(half * img.height * 3);
+      for (let y = 0; y < img.height; y++) rgb.set(img.data.subarray((y * img.width + x0) * 3, (y * img.width + x0 + half) * 3), y * half * 3);
+      map = colorsToIndices(rgb, half, img.height, classes, file);
+    } else map = await readLabelMap(file, classes);
+    if (map.warning) console.error(`warning: ${map.warning}`);
+    let indices = map.indices;
+    if (map.width !== w || map.height !== h) {
+      console.error(`warning: layout '${file}' is ${map.width}x${map.height}; resized (nearest) to the model's ${w}x${h}`);
+      indices = resizeNearest(indices, map.width, map.height, 1, w, h);
+    }
+    yield { stem: path.basename(file).replace(IMAGE, ''), source: file, onehot: oneHot(indices, classes.length) };
+  }
+}
+
+export const sampleCommand: Command = {
+  name: 'sample',
+  usage: 'divsyn sample --model FILE.onnx --layouts PATH --out DIR [--count K] [--seed N] [--noise CLASS=V,...] [--sweep CLASS] [--grid]',
+  summary: 'Generate K images per layout (and gradation sweeps, grids); samples.jsonl records every noise.',
+  options: [
+    { name: 'model', type: 'string', help: 'generator file', meta: 'FILE.onnx' },
+    { name: 'layouts', type: 'string', help: "a label map, a folder of them, a pix2pix AB folder (with --direction), or 'fixture'", meta: 'PATH' },
+    { name: 'direction', type: 'enum', choices: ['AtoB', 'BtoA'], help: 'read PATH as pix2pix A|B pairs; the layout is A for AtoB, B for BtoA' },
+    { name: 'out', type: 'string', help: 'output directory', meta: 'DIR' },
+    { name: 'count', type: 'int', min: 0, max: 100000, default: 4, help: 'samples per layout', meta: 'K' },
+    { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'noise seed', meta: 'N' },
+    { name: 'noise', type: 'string', help: 'fix classes to values in [-1, 1]; the others are random', meta: 'CLASS=V,...' },
+    { name: 'sweep', type: 'string', help: 'move one class from -1 to 1 (others 0) into <stem>_sweep_<class>.png', meta: 'CLASS' },
+    { name: 'sweep-steps', type: 'int', min: 2, max: 1000, default: 9, help: 'steps of the sweep', meta: 'S' },
+    { name: 'code-interp', type: 'string', help: 'latent models: interpolate two training codes', meta: 'A,B' },
+    { name: 'grid', type: 'flag', help: 'also write <stem>_grid.png with the K samples side by side' },
+    { name: 'batch', type: 'int', min: 1, max: 1024, default: 8, help: 'images per inference batch', meta: 'B' },
+    { name: 'ep', type: 'enum', choices: EP_CHOICES, default: 'cpu', help: 'execution provider' },
+    { name: 'threads', type: 'int', min: 1, max: 256, help: 'onnxruntime intra-op threads (default: all cores)', meta: 'T' },
+    { name: 'force', type: 'flag', help: 'write into a non-empty DIR' },
+  ],
+  async run(o: Parsed) {
+    const modelFile = required<string>(o, 'model');
+    const layoutsArg = required<string>(o, 'layouts');
+    const out = required<string>(o, 'out');
+    const gen = readGenerator(modelFile);
+    const { spec } = gen;
+    if (o['code-interp'] !== undefined && spec.model !== 'latent') throw usageError(`option --code-interp needs a latent model; '${modelFile}' is ${spec.model}`);
+    const fixed = parseNoise(o.noise as string | undefined, spec.classes);
+    const sweep = o.sweep === undefined ? undefined : classIndex(spec.classes, o.sweep as string);
+    let items: AsyncIterable<LayoutItem> | LayoutItem[];
+    let total: number;
+    if (layoutsArg === 'fixture') {
+      if (spec.classes.length !== 12) throw new UserError(`the fixture has the 12 CMP Facades classes; '${modelFile}' has ${spec.classes.length}`);
+      if (spec.height !== spec.width) throw new UserError(`the fixture is square; '${modelFile}' is ${spec.height}x${spec.width}`);
+      items = fixtureTestItems(spec.height).map((it) => ({ stem: it.stem, source: `fixture:${it.stem}`, onehot: it.layout }));
+      total = items.length;
+    } else {
+      const files = listLayouts(layoutsArg);
+      items = readLayouts(files, spec.classes, spec.height, spec.width, o.direction as string | undefined);
+      total = files.length;
+    }
+    prepareOutputDir(out, Boolean(o.force));
+    const bar = new Progress('images', total * ((o.count as number) + (sweep !== undefined ? (o['sweep-steps'] as number) : 0)));
+    const r = await sampleLayouts(items, total, {
+      model: modelFile,
+      classes: spec.classes.map((c) => c.name),
+      height: spec.height,
+      width: spec.width,
+      out,
+      count: o.count as number,
+      seed: o.seed as number,
+      fixed,
+      sweep,
+      sweepSteps: o['sweep-steps'] as number,
+      grid: Boolean(o.grid),
+      batch: o.batch as number,
+      ep: o.ep as EpChoice,
+      threads: o.threads as number | undefined,
+      onProgress: (done) => bar.update(done),
+    });
+    console.error(`${r.images} images from ${total} layouts in ${r.seconds.toFixed(1)} s (${(r.images / r.seconds).toFixed(1)} img/s, ${r.ep}) in ${path.resolve(out)}`);
+  },
+};
