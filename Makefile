@@ -39,7 +39,7 @@ bench: build test-deps
 	node dist/bench/run.js
 
 demo: build
-	bin/divsyn demo --out out/demo
+	bin/divsyn demo --out out/demo --force
 
 clean:
 	rm -rf dist node_modules/.divsyn-installed

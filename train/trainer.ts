@@ -9,6 +9,7 @@ import { StepRunner } from '../runtime/step-runner.js';
 import { initialValues } from '../runtime/training-artifacts.js';
 import { generatorValues, writeGenerator } from '../runtime/model-file.js';
 import { loadState, Progress, saveState } from './checkpoint.js';
+import { UserError } from '../runtime/files.js';
 import { dropoutMasks, linearDecayLr, trainingNoise } from './sampling.js';
 
 export interface TrainingBatch {
@@ -69,7 +70,12 @@ export interface TrainResult {
 
 function startingValues(cfg: TrainConfig, programs: TrainingPrograms): { values: Map<string, Float32Array>; progress: Progress } {
   const stateDir = path.join(cfg.out, 'state');
-  if (cfg.resume) return loadState(stateDir);
+  if (cfg.resume) {
+    const state = loadState(stateDir);
+    const was = state.progress.model as string | undefined;
+    if (was !== undefined && was !== modelFingerprint(cfg)) throw new UserError(`--resume: the run in '${cfg.out}' trained another model or loss (${was}); give the options it was started with`);
+    return state;
+  }
   const values = new Map([...initialValues(programs.trainStep, cfg.seed, cfg.lr)].map(([k, v]) => [k, v.value]));
   if (cfg.initGenerator) {
     for (const [name, v] of cfg.initGenerator) {
@@ -81,6 +87,13 @@ function startingValues(cfg: TrainConfig, programs: TrainingPrograms): { values:
     }
   }
   return { values, progress: { step: 0, epoch: 0, seconds: 0, seed: cfg.seed, totalSteps: cfg.totalSteps } };
+}
+
+/** What must not change across --resume: the architecture and the objective. */
+function modelFingerprint(cfg: TrainConfig): string {
+  const { model, height, width, channels, norm, classes } = cfg.spec;
+  const { diversity, beta, gan, batch, dChannels } = cfg.options;
+  return JSON.stringify({ model, size: `${height}x${width}`, width: channels, norm, classes: classes.length, diversity, beta, gan, batch, dChannels });
 }
 
 /** Keep the log lines of steps the resumed state has seen; later ones are trained again. */
@@ -101,7 +114,7 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
   const runner = await StepRunner.create(stepModel, manifestEntry(programs.trainStep), values, { ep: cfg.ep, threads: cfg.threads, onProvider: (e) => (ep = e) });
   const logFile = path.join(cfg.out, 'log.jsonl');
   if (cfg.resume) trimLog(logFile, progress.step);
-  const log = fs.openSync(logFile, 'a');
+  const log = fs.openSync(logFile, cfg.resume ? 'a' : 'w');
   const c = cfg.spec.classes.length;
   const { height: h, width: w } = cfg.spec;
   const b = cfg.options.batch;
@@ -117,7 +130,7 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
     const carried = new Map(runner.carriedNames().map((n) => [n, runner.value(n)]));
     const params = generatorValues(carried);
     writeGenerator(path.join(cfg.out, 'generator.onnx'), cfg.spec, params, { ...cfg.metadata, steps: step });
-    saveState(path.join(cfg.out, 'state'), carried, { step, epoch: batches.epochOf(step), seconds: performance.now() / 1000 - began, seed: cfg.seed, totalSteps: cfg.totalSteps });
+    saveState(path.join(cfg.out, 'state'), carried, { step, epoch: batches.epochOf(step), seconds: performance.now() / 1000 - began, seed: cfg.seed, totalSteps: cfg.totalSteps, model: modelFingerprint(cfg) });
     await hooks.onCheckpoint?.(params, step);
   };
 

@@ -1,0 +1,82 @@
+// The noise channel and the diversity losses against hand-computed cases.
+import test from 'ava';
+import * as G from '../graph/index.js';
+import { Graph } from '../graph/index.js';
+import { diversityLoss, DiversityMode } from '../graph/losses.js';
+import { noiseChannel } from '../graph/models/pix2pix.js';
+import { floatTensor } from '../runtime/session.js';
+import { runModel } from './helpers/gradcheck.js';
+
+// 2 samples, 3 classes, 2x2 pixels. Sample 0: classes 0,0,1,1 (class 2 absent); sample 1: 0,1,2,2.
+const labels = [
+  [0, 0, 1, 1],
+  [0, 1, 2, 2],
+];
+const layout = new Float32Array(2 * 3 * 4);
+labels.forEach((ls, n) => ls.forEach((c, p) => (layout[(n * 3 + c) * 4 + p] = 1)));
+const noise = Float32Array.of(0.5, -1, 0.25, -0.2, 0.8, 1);
+
+test('the noise channel holds n^c at every pixel of class c, different per class', async (t) => {
+  const g = new Graph();
+  const l = g.input('layout', ['N', 3, 2, 2]);
+  const z = g.input('noise', ['N', 3]);
+  const out = await runModel(G.emitModel(g, { outputs: [['ch', noiseChannel(l, z)]], params: 'inputs' }), {
+    layout: floatTensor(layout, [2, 3, 2, 2]),
+    noise: floatTensor(noise, [2, 3]),
+  });
+  const expected = labels.flatMap((ls, n) => ls.map((c) => noise[n * 3 + c]));
+  t.deepEqual(Array.from(out.ch).map((v) => +v.toFixed(6)), expected.map((v) => +v.toFixed(6)));
+  t.not(out.ch[0], out.ch[2], 'two classes of one sample get different values');
+});
+
+// images a = G(l,0), b = G(l,n): 3 channels; |a-b| per pixel, mean over RGB:
+// sample 0: pixels 0.3, 0.1, 0.4, 0.0; sample 1: 0.2, 0.6, 0.1, 0.3
+const diffs = [
+  [0.3, 0.1, 0.4, 0.0],
+  [0.2, 0.6, 0.1, 0.3],
+];
+const a = new Float32Array(2 * 3 * 4);
+const b = new Float32Array(2 * 3 * 4);
+diffs.forEach((ds, n) =>
+  ds.forEach((d, p) => {
+    // channel values whose mean |difference| over RGB is d: differences d, d, d with mixed signs
+    for (let ch = 0; ch < 3; ch++) b[(n * 3 + ch) * 4 + p] = ch === 1 ? -d : d;
+  }),
+);
+
+async function loss(mode: DiversityMode, lambda: number[]): Promise<number> {
+  const g = new Graph();
+  const l = g.input('layout', [2, 3, 2, 2]);
+  const z = g.input('noise', [2, 3]);
+  const ta = g.input('a', [2, 3, 2, 2]);
+  const tb = g.input('b', [2, 3, 2, 2]);
+  const y = diversityLoss(l, z, ta, tb, { mode, lambda });
+  const out = await runModel(G.emitModel(g, { outputs: [['loss', y]], params: 'inputs' }), {
+    layout: floatTensor(layout, [2, 3, 2, 2]),
+    noise: floatTensor(noise, [2, 3]),
+    a: floatTensor(a, [2, 3, 2, 2]),
+    b: floatTensor(b, [2, 3, 2, 2]),
+  });
+  return out.loss[0];
+}
+
+// class-wise L1: sample 0: c0 (0.3+0.1)/2 = 0.2, c1 (0.4+0)/2 = 0.2, c2 absent;
+//                sample 1: c0 0.2, c1 0.6, c2 (0.1+0.3)/2 = 0.2
+test('bounded (eq. 7): Σ_c |n^c| max(0, λ_c − ‖Δ‖^c) over present classes, batch mean', async (t) => {
+  const lambda = [0.3, 0.5, 0.25];
+  const s0 = 0.5 * (0.3 - 0.2) + 1 * (0.5 - 0.2); // class 2 absent: nothing
+  const s1 = 0.2 * (0.3 - 0.2) + 0.8 * 0 + 1 * (0.25 - 0.2); // class 1 exceeds its bound
+  t.true(Math.abs((await loss('bounded', lambda)) - (s0 + s1) / 2) < 1e-6);
+});
+
+test('segment (eq. 6): −Σ_c |n^c| ‖Δ‖^c over present classes', async (t) => {
+  const s0 = 0.5 * 0.2 + 1 * 0.2;
+  const s1 = 0.2 * 0.2 + 0.8 * 0.6 + 1 * 0.2;
+  t.true(Math.abs((await loss('segment', [0, 0, 0])) + (s0 + s1) / 2) < 1e-6);
+});
+
+test('global (eq. 4): −mean|n| · mean|Δ|', async (t) => {
+  const meanN = Array.from(noise, Math.abs).reduce((x, y) => x + y, 0) / 6;
+  const meanD = diffs.flat().reduce((x, y) => x + y, 0) / 8;
+  t.true(Math.abs((await loss('global', [0, 0, 0])) + meanN * meanD) < 1e-6);
+});

@@ -1,0 +1,99 @@
+// Training end to end on the bundled data: the diversity loss makes the noise matter, --resume continues
+// exactly, Ctrl-C leaves a checkpoint, and bad runs get clear errors.
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DiversityMode } from '../graph/losses.js';
+import { defaultTrainingOptions, GeneratorSpec } from '../graph/spec.js';
+import { measureGenerator } from '../metrics/measures.js';
+import { openGenerator } from '../runtime/generator-runner.js';
+import { fixtureBatches, fixtureTestItems } from '../train/fixture-data.js';
+import { cmpFacades } from '../train/palettes.js';
+import { train } from '../train/trainer.js';
+import { divsyn, repoRoot, tempDir } from './helpers/cli.js';
+
+const S = 32;
+
+async function trainAndMeasure(diversity: DiversityMode) {
+  const out = tempDir();
+  const spec: GeneratorSpec = { model: 'pix2pix', classes: cmpFacades(), height: S, width: S, channels: 8, norm: 'instance' };
+  await train(
+    { spec, options: defaultTrainingOptions(spec, { diversity }), seed: 0, lr: 1e-3, lrPolicy: 'constant', totalSteps: 400, checkpointEvery: 1e9, out, resume: false, ep: 'cpu', threads: 1, metadata: {} },
+    fixtureBatches(S, 1, 0).open,
+  );
+  const g = await openGenerator(path.join(out, 'generator.onnx'), { classes: 12, height: S, width: S }, { threads: 1 });
+  const items = fixtureTestItems(S, 10).map((x) => ({ layout: x.layout, photo: x.photo }));
+  const m = await measureGenerator((l, n, k) => g.generate(l, n, k), items, 12, { count: 4, seed: 1 });
+  await g.release();
+  return m;
+}
+
+test('with the bounded diversity loss the noise matters; without it the model learns to ignore it', async (t) => {
+  const [withLoss, without] = await Promise.all([trainAndMeasure('bounded'), trainAndMeasure('none')]);
+  t.log(`diversity ${withLoss.diversity.toFixed(3)} vs ${without.diversity.toFixed(3)}; linking ${withLoss.linking.toFixed(2)}; l1_truth ${withLoss.l1_truth.toFixed(3)} vs ${without.l1_truth.toFixed(3)}`);
+  t.true(without.diversity < 0.04, `without the loss: ${without.diversity}`);
+  t.true(withLoss.diversity > 0.08, `with the loss: ${withLoss.diversity}`);
+  t.true(withLoss.diversity > 4 * without.diversity);
+  t.true(withLoss.linking > 2, `each class's noise moves mostly its own segment: linking ${withLoss.linking}`);
+});
+
+const base = ['train', '--model', 'pix2pix', '--data', 'fixture', '--size', String(S), '--width', '4', '--threads', '1', '--lr-policy', 'constant', '--checkpoint-every', '4'];
+
+test('--resume gives the same parameters as an uninterrupted run', (t) => {
+  const a = tempDir();
+  const b = tempDir();
+  t.is(divsyn(...base, '--steps', '12', '--out', a).status, 0);
+  t.is(divsyn(...base, '--steps', '6', '--out', b).status, 0);
+  const resumed = divsyn(...base, '--steps', '12', '--out', b, '--resume');
+  t.is(resumed.status, 0, resumed.stderr);
+  t.true(fs.readFileSync(path.join(a, 'generator.onnx')).equals(fs.readFileSync(path.join(b, 'generator.onnx'))), 'identical generator files');
+  const log = fs.readFileSync(path.join(b, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  t.deepEqual(log.map((l) => l.step), [...Array(12).keys()].map((i) => i + 1));
+  for (const key of ['step', 'epoch', 'seconds', 'step_seconds', 'lr', 'losses']) t.true(key in log[0], key);
+  t.true(fs.existsSync(path.join(b, 'preview.png')));
+});
+
+test('Ctrl-C writes a checkpoint and exits 130; --resume continues from it', async (t) => {
+  const out = tempDir();
+  const child = spawn(path.join(repoRoot, 'bin', 'divsyn'), [...base, '--steps', '100000', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logFile = path.join(out, 'log.jsonl');
+  await new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (fs.existsSync(logFile) && fs.readFileSync(logFile, 'utf8').split('\n').length > 3) {
+        clearInterval(poll);
+        child.kill('SIGINT');
+        resolve();
+      }
+    }, 50);
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  t.is(code, 130);
+  const index = JSON.parse(fs.readFileSync(path.join(out, 'state', 'index.json'), 'utf8'));
+  const steps = fs.readFileSync(logFile, 'utf8').trim().split('\n').length;
+  t.is(index.progress.step, steps, 'the checkpoint holds every logged step');
+  t.true(fs.existsSync(path.join(out, 'generator.onnx')));
+  const r = divsyn(...base, '--steps', String(steps + 3), '--out', out, '--resume');
+  t.is(r.status, 0, r.stderr);
+  t.is(fs.readFileSync(logFile, 'utf8').trim().split('\n').length, steps + 3);
+});
+
+test('bad training runs get one clear error', (t) => {
+  const out = tempDir();
+  fs.writeFileSync(path.join(out, 'x'), '');
+  const notEmpty = divsyn(...base, '--steps', '2', '--out', out);
+  t.is(notEmpty.status, 1);
+  t.regex(notEmpty.stderr, /not empty.*--resume/);
+  const none = divsyn(...base, '--steps', '2', '--out', tempDir(), '--resume');
+  t.is(none.status, 1);
+  t.regex(none.stderr, /no training state/);
+  t.is(divsyn(...base, '--steps', '2', '--epochs', '1', '--out', tempDir()).status, 2);
+  const lambda = divsyn(...base, '--steps', '2', '--lambda', '0.3,nope=1', '--out', tempDir());
+  t.is(lambda.status, 2);
+  t.regex(lambda.stderr, /unknown class 'nope'/);
+  const other = tempDir();
+  t.is(divsyn(...base, '--steps', '2', '--out', other).status, 0);
+  const changed = divsyn(...base.map((a) => (a === '4' ? '8' : a)), '--steps', '4', '--out', other, '--resume');
+  t.is(changed.status, 1);
+  t.regex(changed.stderr, /another model/);
+});
