@@ -126,9 +126,15 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
       {
         onStart: ({ ep, startStep }) => {
           if (!hooks.quiet) console.error(`training ${spec.model} ${spec.height}x${spec.width} on ${dataArg} with ${ep}, steps ${startStep}..${totalSteps}`);
-          bar = hooks.quiet ? undefined : new Progress('step', totalSteps, startStep);
+          // a time-boxed run (demo) shows its progress in seconds
+          const budget = hooks.stopAfterSeconds;
+          bar = hooks.quiet ? undefined : budget !== undefined ? new Progress('seconds', Math.round(budget)) : new Progress('step', totalSteps, startStep);
         },
-        onStep: (i) => bar?.update(i.step, Object.entries(i.losses).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' ')),
+        onStep: (i) => {
+          const losses = Object.entries(i.losses).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' ');
+          if (hooks.stopAfterSeconds !== undefined) bar?.update(Math.min(Math.round(hooks.stopAfterSeconds), Math.floor((performance.now() - started) / 1000)), `step ${i.step} ${losses}`);
+          else bar?.update(i.step, losses);
+        },
         onCheckpoint: (params) => renderPreview(path.join(out, 'preview.png'), spec, params, preview),
         shouldStop: () => stop || (hooks.stopAfterSeconds !== undefined && (performance.now() - started) / 1000 > hooks.stopAfterSeconds),
       },
