@@ -55,11 +55,12 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
   const hw = o.height * o.width;
   const pool = new SessionPool(o.model, { workers: 1, ep: o.ep, threads: o.threads ?? os.availableParallelism() });
   const [ep] = await pool.providers();
+  // timed from here: session creation is a one-time cost, reading, inference and writing are the rate
+  const started = performance.now();
   const writes = new PQueue({ concurrency: 2 });
   // samples.jsonl appears (by rename) once every line of it is written
   const logFile = path.join(o.out, 'samples.jsonl');
   const log = fs.openSync(`${logFile}.tmp`, 'w');
-  const started = performance.now();
   const perLayout = o.count + (o.sweep !== undefined ? o.sweepSteps : 0);
   let done = 0;
   let images = 0;
