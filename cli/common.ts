@@ -41,6 +41,8 @@ export function checkImplemented(model: ModelKind): void {
   if (model !== 'pix2pix') throw usageError(`--model ${model} is not available in this version yet (available: pix2pix)`);
 }
 
+export const seedOption: OptSpec = { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'seed of the initial weights (and of data order, noise and masks when training)', meta: 'N' };
+
 export const archOptions: OptSpec[] = [
   { name: 'size', type: 'string', help: 'S (pix2pix, a power of two >= 32) or HxW', meta: 'S' },
   { name: 'width', type: 'int', min: 1, max: 4096, help: 'base channel count (ngf for pix2pix: 64)', meta: 'W' },

@@ -12,6 +12,7 @@ import { sampleNoise } from '../../train/sampling.js';
 import { classIndex } from '../../train/palettes.js';
 import { Parsed } from '../args.js';
 import { Command } from '../command.js';
+import { seedOption } from '../common.js';
 import { layoutToRgb } from '../preview.js';
 import { InterruptedRun, runTrain } from './train.js';
 
@@ -28,7 +29,7 @@ export const demoCommand: Command = {
     { name: 'out', type: 'string', default: 'out/demo', help: 'output directory', meta: 'DIR' },
     { name: 'minutes', type: 'float', min: 0.1, max: 10000, default: 5, help: 'training time budget', meta: 'M' },
     { name: 'diversity', type: 'enum', choices: DIVERSITY_MODES, default: 'bounded', help: 'diversity loss' },
-    { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'seed', meta: 'N' },
+    seedOption,
     { name: 'threads', type: 'int', min: 1, max: 256, help: 'onnxruntime intra-op threads (default: all cores)', meta: 'T' },
     { name: 'force', type: 'flag', help: 'write into a non-empty DIR' },
   ],

@@ -7,7 +7,7 @@ import { generatorMetadata } from '../../runtime/model-file.js';
 import { writeTrainingArtifacts } from '../../runtime/training-artifacts.js';
 import { required, usageError } from '../args.js';
 import { Command } from '../command.js';
-import { archOptions, classOptions, generatorSpec, modelOption } from '../common.js';
+import { archOptions, classOptions, generatorSpec, modelOption, seedOption } from '../common.js';
 
 export const exportTrainingCommand: Command = {
   name: 'export-training',
@@ -23,7 +23,7 @@ export const exportTrainingCommand: Command = {
     { name: 'gan-mode', type: 'enum', choices: GAN_MODES, default: 'vanilla', help: 'GAN objective' },
     { name: 'batch', type: 'int', min: 1, max: 1024, default: 1, help: 'batch size', meta: 'B' },
     { name: 'lr', type: 'float', min: 0, default: 2e-4, help: 'learning rate stored in init.onnx', meta: 'LR' },
-    { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'seed of the initial weights', meta: 'N' },
+    seedOption,
     { name: 'out', type: 'string', help: 'output directory', meta: 'DIR' },
     { name: 'force', type: 'flag', help: 'write into a non-empty directory' },
   ],

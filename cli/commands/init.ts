@@ -1,11 +1,13 @@
 // divsyn init: an untrained generator, in the same file format as a trained one.
+import fs from 'node:fs';
 import path from 'node:path';
 import { initParams } from '../../graph/index.js';
 import { generatorParams } from '../../graph/programs.js';
+import { UserError } from '../../runtime/files.js';
 import { writeGenerator } from '../../runtime/model-file.js';
 import { required } from '../args.js';
 import { Command } from '../command.js';
-import { archOptions, classOptions, generatorSpec, modelOption } from '../common.js';
+import { archOptions, classOptions, generatorSpec, modelOption, seedOption } from '../common.js';
 
 export const initCommand: Command = {
   name: 'init',
@@ -17,15 +19,14 @@ export const initCommand: Command = {
     ...archOptions,
     { name: 'images', type: 'int', min: 1, max: 256, default: 9, help: 'crn-multi: images per pass', meta: 'N' },
     { name: 'branches', type: 'int', min: 1, max: 256, default: 8, help: 'latent: training codes', meta: 'N' },
-    { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'seed of the initial weights', meta: 'N' },
+    seedOption,
     { name: 'out', type: 'string', help: 'output file', meta: 'FILE.onnx' },
     { name: 'force', type: 'flag', help: 'overwrite an existing file' },
   ],
   async run(o) {
     const out = required<string>(o, 'out');
     const spec = generatorSpec(o);
-    const { existsSync } = await import('node:fs');
-    if (existsSync(out) && !o.force) throw new (await import('../../runtime/files.js')).UserError(`'${out}' exists (use --force to overwrite it)`);
+    if (fs.existsSync(out) && !o.force) throw new UserError(`'${out}' exists (use --force to overwrite it)`);
     const values = initParams(generatorParams(spec), o.seed as number);
     writeGenerator(out, spec, values, { seed: o.seed, trained: false });
     const count = [...values.values()].reduce((n, v) => n + v.length, 0);

@@ -12,7 +12,7 @@ import { classIndex } from '../../train/palettes.js';
 import { train } from '../../train/trainer.js';
 import { Parsed, required, usageError } from '../args.js';
 import { Command } from '../command.js';
-import { archOptions, classOptions, generatorSpec, modelOption } from '../common.js';
+import { archOptions, classOptions, generatorSpec, modelOption, seedOption } from '../common.js';
 import { Progress } from '../progress.js';
 import { renderPreview } from '../preview.js';
 
@@ -53,7 +53,7 @@ export const trainOptions = [
   { name: 'lr', type: 'float', min: 0, default: 2e-4, help: 'Adam learning rate', meta: 'LR' },
   { name: 'lr-policy', type: 'enum', choices: ['linear', 'constant'], default: 'linear', help: 'pix2pix: constant, then linear decay over the second half' },
   { name: 'checkpoint-every', type: 'int', min: 1, default: 500, help: 'steps between checkpoints', meta: 'N' },
-  { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'seed of weights, data order, noise and masks', meta: 'N' },
+  seedOption,
   { name: 'ep', type: 'enum', choices: EP_CHOICES, default: 'cpu', help: 'execution provider (auto tries cuda, webgpu, cpu)' },
   { name: 'threads', type: 'int', min: 1, max: 256, help: 'onnxruntime intra-op threads (default: all cores)', meta: 'T' },
   { name: 'init', type: 'string', help: 'start from this generator file (fine-tuning)', meta: 'FILE.onnx' },
