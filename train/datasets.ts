@@ -1,0 +1,270 @@
+// Datasets: each item is a layout (class indices) and its photo (RGB bytes), named by a stem.
+//
+//   fixture     the bundled procedural facades (fixtures/facades.ts); split 'train' or 'test'.
+//   pix2pix     an aligned folder (the split folder, e.g. .../facades/train): one JPG/PNG per pair, A the
+//               left half, B the right half. --direction AtoB: A is the layout (a colour label map), B
+//               the photo; BtoA the other way round (CMP Facades from pix2pix has the photo in A and the
+//               labels in B, so it is read with BtoA).
+//   pairs       PATH/layouts/NAME.png (colour label map, or 8-bit index PNG) and PATH/photos/NAME.jpg
+//               (or .jpeg/.png), matched by NAME; both of one size.
+//   cityscapes  PATH is the dataset root: gtFine/<split>/<city>/<stem>_gtFine_labelIds.png beside
+//               leftImg8bit/<split>/<city>/<stem>_leftImg8bit.png; split 'train', 'val' or 'test'; the
+//               label ids are mapped through the palette's `ids` (--palette cityscapes: 19 classes + void).
+//
+// Listing happens when a dataset is opened (missing or empty folders and unmatched pairs fail at once);
+// decoding happens in load(), which a loader calls ahead of the training step.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ClassInfo } from '../graph/spec.js';
+import { UserError } from '../runtime/files.js';
+import { FIXTURE_CLASSES, FIXTURE_SPLITS, FixtureSplit, fixtureItem, fixtureStem } from '../fixtures/facades.js';
+import { readLabelImage, readRgb } from './images.js';
+import { colorsToIndices, labelsFromImage } from './labels.js';
+
+export type DataFormat = 'pix2pix' | 'pairs' | 'cityscapes';
+export const DATA_FORMATS: readonly DataFormat[] = ['pix2pix', 'pairs', 'cityscapes'];
+export type Direction = 'AtoB' | 'BtoA';
+export const DIRECTIONS: readonly Direction[] = ['AtoB', 'BtoA'];
+
+export interface Sample {
+  stem: string;
+  /** Class index per pixel, row-major [H*W]. */
+  layout: Uint8Array;
+  /** RGB, interleaved [H*W*3]. */
+  photo: Uint8Array;
+  width: number;
+  height: number;
+  /** A warning about this item's label map (far colours), one line naming the file. */
+  warning?: string;
+}
+
+export interface LoadHint {
+  /** Generated datasets render at this size (files come at their own size whatever this says). */
+  width?: number;
+  height?: number;
+  /** The epoch the item is read for (the fixture's train split draws a new look per epoch). */
+  epoch?: number;
+}
+
+export interface Dataset {
+  /** For messages, e.g. "pix2pix folder 'data/facades/train' (400 pairs)". */
+  readonly description: string;
+  readonly classes: ClassInfo[];
+  readonly length: number;
+  stem(i: number): string;
+  load(i: number, hint?: LoadHint): Promise<Sample>;
+}
+
+export interface DataOptions {
+  /** 'fixture' or a path. */
+  data: string;
+  format?: DataFormat;
+  direction?: Direction;
+  /** The model's classes (the fixture requires the 12 CMP classes). */
+  classes: ClassInfo[];
+  /** fixture: 'train' | 'test' (default train); cityscapes: 'train' | 'val' | 'test' (default train). */
+  split?: string;
+  /** fixture: draw a new look of each layout every epoch (default: true for train, false for test). */
+  redrawPerEpoch?: boolean;
+}
+
+/** Opens --data (fixture or a folder in --format), listing and matching its files. */
+export function openDataset(o: DataOptions): Dataset {
+  if (o.data === 'fixture') return fixtureDataset(o.classes, (o.split ?? 'train') as FixtureSplit, o.redrawPerEpoch);
+  const format = o.format ?? 'pix2pix';
+  switch (format) {
+    case 'pix2pix':
+      return alignedDataset(o.data, o.direction ?? 'AtoB', o.classes);
+    case 'pairs':
+      return pairsDataset(o.data, o.classes);
+    case 'cityscapes':
+      return cityscapesDataset(o.data, o.split ?? 'train', o.classes);
+    default:
+      throw new UserError(`--format '${format}' is not one of ${DATA_FORMATS.join(', ')}`, 2);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+export function fixtureDataset(classes: ClassInfo[] = FIXTURE_CLASSES, split: FixtureSplit = 'train', redrawPerEpoch = split === 'train'): Dataset {
+  if (!(split in FIXTURE_SPLITS)) throw new UserError(`--data fixture has the splits ${Object.keys(FIXTURE_SPLITS).join(', ')}, not '${split}'`);
+  if (classes.length !== FIXTURE_CLASSES.length)
+    throw new UserError(`--data fixture has the ${FIXTURE_CLASSES.length} CMP Facades classes; the model has ${classes.length} (use --palette cmp-facades)`);
+  const n = FIXTURE_SPLITS[split];
+  return {
+    description: `the bundled procedural facades (${split} split, ${n} items)`,
+    classes,
+    length: n,
+    stem: (i) => fixtureStem(split, i),
+    async load(i, hint = {}) {
+      const w = hint.width ?? 256;
+      const it = fixtureItem(split, i, w, hint.height ?? w, { appearance: redrawPerEpoch ? (hint.epoch ?? 0) : 0 });
+      return { stem: it.stem, layout: it.layout, photo: it.photo, width: it.width, height: it.height };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+const IMAGE_EXT = /\.(jpe?g|png)$/i;
+
+/** The image files of a folder (sorted), or a UserError for a missing, unreadable or empty folder. */
+function listImages(dir: string, what: string): string[] {
+  let names: string[];
+  try {
+    if (!fs.statSync(dir).isDirectory()) throw new UserError(`${what} '${dir}' is not a folder`);
+    names = fs.readdirSync(dir);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'ENOENT' ? `${what} '${dir}' does not exist` : `${what} '${dir}' cannot be read (${code ?? (e as Error).message})`);
+  }
+  const files = names.filter((f) => IMAGE_EXT.test(f) && !f.startsWith('.')).sort();
+  if (!files.length) throw new UserError(`${what} '${dir}' holds no .jpg or .png images`);
+  return files.map((f) => path.join(dir, f));
+}
+
+const stemOf = (file: string) => path.basename(file).replace(IMAGE_EXT, '');
+
+function checkDirection(d: string): Direction {
+  if (!DIRECTIONS.includes(d as Direction)) throw new UserError(`--direction '${d}' is not AtoB or BtoA`, 2);
+  return d as Direction;
+}
+
+/** Splits an aligned A|B image into its halves (RGB, interleaved). */
+export function splitAligned(rgb: Uint8Array, width: number, height: number, file: string): { a: Uint8Array; b: Uint8Array; width: number } {
+  if (width % 2) throw new UserError(`aligned image '${file}' is ${width}x${height}: its width must be even (A on the left half, B on the right)`);
+  const half = width / 2;
+  const a = new Uint8Array(half * height * 3);
+  const b = new Uint8Array(half * height * 3);
+  const row = half * 3;
+  for (let y = 0; y < height; y++) {
+    a.set(rgb.subarray(y * width * 3, y * width * 3 + row), y * row);
+    b.set(rgb.subarray(y * width * 3 + row, (y + 1) * width * 3), y * row);
+  }
+  return { a, b, width: half };
+}
+
+export function alignedDataset(dir: string, direction: Direction, classes: ClassInfo[]): Dataset {
+  checkDirection(direction);
+  const files = listImages(dir, 'pix2pix data folder');
+  return {
+    description: `pix2pix folder '${dir}' (${files.length} pairs, ${direction})`,
+    classes,
+    length: files.length,
+    stem: (i) => stemOf(files[i]),
+    async load(i) {
+      const file = files[i];
+      const img = await readRgb(file);
+      const { a, b, width } = splitAligned(img.data, img.width, img.height, file);
+      const [labels, photo] = direction === 'AtoB' ? [a, b] : [b, a];
+      const map = colorsToIndices(labels, width, img.height, classes, `${file} (${direction === 'AtoB' ? 'A, left' : 'B, right'} half)`);
+      return { stem: stemOf(file), layout: map.indices, photo, width, height: img.height, ...(map.warning ? { warning: map.warning } : {}) };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+interface PairFiles {
+  stem: string;
+  layout: string;
+  photo: string;
+}
+
+/** Matches layout files to photo files by stem; unmatched or duplicate stems are UserErrors naming the file. */
+function matchPairs(layouts: string[], photos: string[], layoutStem: (f: string) => string, photoStem: (f: string) => string, expectPhoto: (stem: string) => string, expectLayout: (stem: string) => string): PairFiles[] {
+  const byStem = new Map<string, string>();
+  for (const p of photos) {
+    const s = photoStem(p);
+    const prev = byStem.get(s);
+    if (prev) throw new UserError(`photos '${prev}' and '${p}' have one name; keep one of them`);
+    byStem.set(s, p);
+  }
+  const pairs: PairFiles[] = [];
+  const seen = new Map<string, string>();
+  for (const l of layouts) {
+    const s = layoutStem(l);
+    const prev = seen.get(s);
+    if (prev) throw new UserError(`layouts '${prev}' and '${l}' have one name; keep one of them`);
+    seen.set(s, l);
+    const p = byStem.get(s);
+    if (!p) throw new UserError(`layout '${l}' has no photo (expected ${expectPhoto(s)})`);
+    pairs.push({ stem: s, layout: l, photo: p });
+  }
+  for (const [s, p] of byStem) if (!seen.has(s)) throw new UserError(`photo '${p}' has no layout (expected ${expectLayout(s)})`);
+  return pairs;
+}
+
+async function loadPair(pair: PairFiles, classes: ClassInfo[]): Promise<Sample> {
+  const [labelImg, photo] = await Promise.all([readLabelImage(pair.layout), readRgb(pair.photo)]);
+  if (labelImg.width !== photo.width || labelImg.height !== photo.height)
+    throw new UserError(`layout '${pair.layout}' is ${labelImg.width}x${labelImg.height} but its photo '${pair.photo}' is ${photo.width}x${photo.height}`);
+  const map = labelsFromImage(labelImg, classes, pair.layout);
+  return { stem: pair.stem, layout: map.indices, photo: photo.data, width: photo.width, height: photo.height, ...(map.warning ? { warning: map.warning } : {}) };
+}
+
+export function pairsDataset(root: string, classes: ClassInfo[]): Dataset {
+  if (!fs.existsSync(root)) throw new UserError(`pairs data folder '${root}' does not exist`);
+  const ld = path.join(root, 'layouts');
+  const pd = path.join(root, 'photos');
+  const pairs = matchPairs(listImages(ld, 'layouts folder'), listImages(pd, 'photos folder'), stemOf, stemOf, (s) => `${path.join(pd, s)}.jpg or .png`, (s) => `${path.join(ld, s)}.png`);
+  return {
+    description: `pairs folder '${root}' (${pairs.length} pairs)`,
+    classes,
+    length: pairs.length,
+    stem: (i) => pairs[i].stem,
+    load: (i) => loadPair(pairs[i], classes),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+const CS_LABEL = '_gtFine_labelIds.png';
+const CS_PHOTO = '_leftImg8bit.png';
+
+function listCityscapes(dir: string, suffix: string, what: string): string[] {
+  let cities: string[];
+  try {
+    if (!fs.statSync(dir).isDirectory()) throw new UserError(`${what} '${dir}' is not a folder`);
+    cities = fs.readdirSync(dir).sort();
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'ENOENT' ? `${what} '${dir}' does not exist (expected the Cityscapes root with gtFine/ and leftImg8bit/)` : `${what} '${dir}' cannot be read (${code})`);
+  }
+  const files: string[] = [];
+  for (const city of cities) {
+    const cd = path.join(dir, city);
+    if (!fs.statSync(cd).isDirectory()) continue;
+    for (const f of fs.readdirSync(cd).sort()) if (f.endsWith(suffix)) files.push(path.join(cd, f));
+  }
+  if (!files.length) throw new UserError(`${what} '${dir}' holds no <city>/*${suffix} files`);
+  return files;
+}
+
+export function cityscapesDataset(root: string, split: string, classes: ClassInfo[]): Dataset {
+  if (!['train', 'val', 'test'].includes(split)) throw new UserError(`cityscapes split '${split}' is not train, val or test`, 2);
+  if (!classes.some((c) => c.ids && c.ids.length)) throw new UserError(`--format cityscapes reads label ids: the palette must give each class its ids (use --palette cityscapes)`, 2);
+  if (!fs.existsSync(root)) throw new UserError(`cityscapes root '${root}' does not exist`);
+  const gd = path.join(root, 'gtFine', split);
+  const pd = path.join(root, 'leftImg8bit', split);
+  const labels = listCityscapes(gd, CS_LABEL, 'cityscapes label folder');
+  const photos = listCityscapes(pd, CS_PHOTO, 'cityscapes photo folder');
+  const key = (f: string, suffix: string) => path.join(path.basename(path.dirname(f)), path.basename(f).slice(0, -suffix.length));
+  const pairs = matchPairs(
+    labels,
+    photos,
+    (f) => key(f, CS_LABEL),
+    (f) => key(f, CS_PHOTO),
+    (s) => path.join(pd, s + CS_PHOTO),
+    (s) => path.join(gd, s + CS_LABEL),
+  ).map((p) => ({ ...p, stem: path.basename(p.stem) }));
+  return {
+    description: `cityscapes '${root}' (${split}, ${pairs.length} images)`,
+    classes,
+    length: pairs.length,
+    stem: (i) => pairs[i].stem,
+    load: (i) => loadPair(pairs[i], classes),
+  };
+}
