@@ -177,7 +177,30 @@ export function resizeBilinear(src: Uint8Array, w: number, h: number, channels: 
   const ty = bilinearTaps(h, H);
   // horizontal pass: h rows × W columns (float)
   const mid = new Float32Array(h * W * channels);
-  for (let y = 0; y < h; y++) {
+  if (W === w) mid.set(src);
+  else if (channels === 3)
+    for (let y = 0; y < h; y++) {
+      const srow = y * w * 3;
+      let m = y * W * 3;
+      for (let x = 0; x < W; x++, m += 3) {
+        let p = srow + tx.start[x] * 3;
+        const n = tx.count[x];
+        const wo = x * tx.max;
+        let a0 = 0;
+        let a1 = 0;
+        let a2 = 0;
+        for (let k = 0; k < n; k++, p += 3) {
+          const wgt = tx.weights[wo + k];
+          a0 += wgt * src[p];
+          a1 += wgt * src[p + 1];
+          a2 += wgt * src[p + 2];
+        }
+        mid[m] = a0;
+        mid[m + 1] = a1;
+        mid[m + 2] = a2;
+      }
+    }
+  else for (let y = 0; y < h; y++) {
     const srow = y * w * channels;
     const mrow = y * W * channels;
     for (let x = 0; x < W; x++) {
