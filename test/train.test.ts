@@ -8,7 +8,8 @@ import { DiversityMode } from '../graph/losses.js';
 import { defaultTrainingOptions, GeneratorSpec } from '../graph/spec.js';
 import { measureGenerator } from '../metrics/measures.js';
 import { openGenerator } from '../runtime/generator-runner.js';
-import { fixtureBatches, fixtureTestItems } from '../train/fixture-data.js';
+import { openDataset } from '../train/datasets.js';
+import { batchOpener, evalItems } from '../train/loader.js';
 import { cmpFacades } from '../train/palettes.js';
 import { train } from '../train/trainer.js';
 import { divsyn, repoRoot, tempDir } from './helpers/cli.js';
@@ -20,10 +21,10 @@ async function trainAndMeasure(diversity: DiversityMode) {
   const spec: GeneratorSpec = { model: 'pix2pix', classes: cmpFacades(), height: S, width: S, channels: 8, norm: 'instance' };
   await train(
     { spec, options: defaultTrainingOptions(spec, { diversity }), seed: 0, lr: 1e-3, lrPolicy: 'constant', totalSteps: 400, checkpointEvery: 1e9, out, resume: false, ep: 'cpu', threads: 1, metadata: {} },
-    fixtureBatches(S, 1, 0).open,
+    batchOpener({ dataset: openDataset({ data: 'fixture', classes: spec.classes }), width: S, batch: 1, seed: 0 }),
   );
   const g = await openGenerator(path.join(out, 'generator.onnx'), { classes: 12, height: S, width: S }, { threads: 1 });
-  const items = fixtureTestItems(S, 10).map((x) => ({ layout: x.layout, photo: x.photo }));
+  const items = await evalItems(openDataset({ data: 'fixture', classes: spec.classes, split: 'test' }), S, S, 10);
   const m = await measureGenerator((l, n, k) => g.generate(l, n, k), items, 12, { count: 4, seed: 1 });
   await g.release();
   return m;

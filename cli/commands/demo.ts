@@ -7,7 +7,8 @@ import { writeFileAtomic } from '../../runtime/files.js';
 import { openGenerator } from '../../runtime/generator-runner.js';
 import { RgbImage, chwToRgb, tile, writePng } from '../../runtime/png.js';
 import { measureGenerator } from '../../metrics/measures.js';
-import { fixtureTestItems } from '../../train/fixture-data.js';
+import { openDataset } from '../../train/datasets.js';
+import { evalItems } from '../../train/loader.js';
 import { sampleNoise } from '../../train/sampling.js';
 import { classIndex } from '../../train/palettes.js';
 import { Parsed } from '../args.js';
@@ -62,7 +63,7 @@ export const demoCommand: Command = {
     if (r.interruptedByUser) throw new InterruptedRun();
     const spec = r.spec;
     const c = spec.classes.length;
-    const items = fixtureTestItems(SIZE);
+    const items = await evalItems(openDataset({ data: 'fixture', classes: spec.classes, split: 'test' }), SIZE);
     const g = await openGenerator(path.join(out, 'generator.onnx'), { classes: c, height: SIZE, width: SIZE }, { threads: o.threads as number | undefined, batch: 16 });
     try {
       console.error(`measuring on ${items.length} test layouts (${MEASURE_SAMPLES} samples each)`);

@@ -7,7 +7,8 @@ import { UserError, prepareOutputDir } from '../../runtime/files.js';
 import { readGenerator } from '../../runtime/model-file.js';
 import { LayoutItem, sampleLayouts } from '../../runtime/sampler.js';
 import { EP_CHOICES, EpChoice } from '../../runtime/session.js';
-import { fixtureTestItems } from '../../train/fixture-data.js';
+import { openDataset } from '../../train/datasets.js';
+import { evalItems } from '../../train/loader.js';
 import { readRgb, resizeNearest } from '../../train/images.js';
 import { colorsToIndices, oneHot, readLabelMap } from '../../train/labels.js';
 import { classIndex } from '../../train/palettes.js';
@@ -106,7 +107,8 @@ export const sampleCommand: Command = {
     if (layoutsArg === 'fixture') {
       if (spec.classes.length !== 12) throw new UserError(`the fixture has the 12 CMP Facades classes; '${modelFile}' has ${spec.classes.length}`);
       if (spec.height !== spec.width) throw new UserError(`the fixture is square; '${modelFile}' is ${spec.height}x${spec.width}`);
-      items = fixtureTestItems(spec.height).map((it) => ({ stem: it.stem, source: `fixture:${it.stem}`, onehot: it.layout }));
+      const test = await evalItems(openDataset({ data: 'fixture', classes: spec.classes, split: 'test' }), spec.width, spec.height);
+      items = test.map((it) => ({ stem: it.stem, source: `fixture:${it.stem}`, onehot: it.layout }));
       total = items.length;
     } else {
       const files = listLayouts(layoutsArg);

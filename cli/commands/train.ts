@@ -7,7 +7,8 @@ import { prepareOutputDir, UserError } from '../../runtime/files.js';
 import { generatorValues, readGenerator } from '../../runtime/model-file.js';
 import { EP_CHOICES, EpChoice } from '../../runtime/session.js';
 import { loadState } from '../../train/checkpoint.js';
-import { fixtureBatches, fixtureTestItems } from '../../train/fixture-data.js';
+import { DataFormat, DATA_FORMATS, Direction, DIRECTIONS, openDataset } from '../../train/datasets.js';
+import { batchOpener, evalItems } from '../../train/loader.js';
 import { classIndex } from '../../train/palettes.js';
 import { train } from '../../train/trainer.js';
 import { Parsed, required, usageError } from '../args.js';
@@ -39,8 +40,8 @@ export function parseLambda(v: string, spec: GeneratorSpec): number[] {
 export const trainOptions = [
   modelOption,
   { name: 'data', type: 'string', help: "training data: 'fixture' (bundled procedural facades) or a dataset folder", meta: 'PATH|fixture' },
-  { name: 'format', type: 'enum', choices: ['pix2pix', 'cityscapes', 'pairs'], default: 'pix2pix', help: 'dataset format of --data PATH' },
-  { name: 'direction', type: 'enum', choices: ['AtoB', 'BtoA'], default: 'AtoB', help: 'pix2pix aligned folders: which half is the layout' },
+  { name: 'format', type: 'enum', choices: DATA_FORMATS, default: 'pix2pix', help: 'dataset format of --data PATH (pairs: PATH/layouts/NAME.png + PATH/photos/NAME.jpg|png)' },
+  { name: 'direction', type: 'enum', choices: DIRECTIONS, default: 'AtoB', help: 'pix2pix aligned folders: AtoB means A (left) is the layout (CMP Facades: BtoA)' },
   ...classOptions,
   ...archOptions,
   { name: 'epochs', type: 'int', min: 1, help: 'passes over the data (pix2pix: 200, the second half with linear decay)', meta: 'E' },
@@ -71,6 +72,7 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
   const out = required<string>(o, 'out');
   const dataArg = required<string>(o, 'data');
   if (o.steps !== undefined && o.epochs !== undefined) throw usageError('give --epochs or --steps, not both');
+  // the fixture's classes are CMP Facades'
   if (dataArg === 'fixture' && o.palette === undefined && o.classes === undefined) o.palette = 'cmp-facades';
   const spec = generatorSpec(o);
   const lambda = parseLambda((o.lambda as string | undefined) ?? '0.3', spec);
@@ -81,10 +83,10 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
     gan: o['gan-mode'] as GanMode,
     batch: o.batch as number,
   });
-  if (dataArg !== 'fixture') throw new UserError(`--data ${dataArg}: reading dataset folders is not available in this version yet (use --data fixture)`);
-  if (spec.classes.length !== 12) throw new UserError(`--data fixture has the 12 CMP Facades classes; the model has ${spec.classes.length} (use --palette cmp-facades)`);
-  const data = fixtureBatches(spec.height, options.batch, o.seed as number);
-  const stepsPerEpoch = Math.ceil(data.items / options.batch);
+  const dataOptions = { data: dataArg, format: o.format as DataFormat, direction: o.direction as Direction, classes: spec.classes };
+  const dataset = openDataset(dataOptions);
+  const open = batchOpener({ dataset, width: spec.width, height: spec.height, batch: options.batch, seed: o.seed as number });
+  const stepsPerEpoch = Math.ceil(dataset.length / options.batch);
   const totalSteps = (o.steps as number | undefined) ?? ((o.epochs as number | undefined) ?? 200) * stepsPerEpoch;
 
   const resume = Boolean(o.resume);
@@ -95,7 +97,9 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
   } else prepareOutputDir(out, Boolean(o.force), '--resume to continue it, or --force');
   const initGenerator = o.init ? generatorValues(readGenerator(o.init as string, { weights: true }).initializers) : undefined;
 
-  const preview = fixtureTestItems(spec.height, 4);
+  // the preview shows held-out layouts where the data has them (the fixture's test split)
+  const previewSet = dataArg === 'fixture' ? openDataset({ ...dataOptions, split: 'test' }) : dataset;
+  const preview = await evalItems(previewSet, spec.width, spec.height, 4);
   let bar: Progress | undefined;
   let stop = false;
   const onSigint = () => {
@@ -122,10 +126,10 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
         initGenerator,
         metadata: { data: dataArg, seed: o.seed, lr: o.lr, lrPolicy: o['lr-policy'], ...options },
       },
-      data.open,
+      open,
       {
         onStart: ({ ep, startStep }) => {
-          if (!hooks.quiet) console.error(`training ${spec.model} ${spec.height}x${spec.width} on ${dataArg} with ${ep}, steps ${startStep}..${totalSteps}`);
+          if (!hooks.quiet) console.error(`training ${spec.model} ${spec.height}x${spec.width} on ${dataset.description} with ${ep}, steps ${startStep}..${totalSteps}`);
           // a time-boxed run (demo) shows its progress in seconds
           const budget = hooks.stopAfterSeconds;
           bar = hooks.quiet ? undefined : budget !== undefined ? new Progress('seconds', Math.round(budget)) : new Progress('step', totalSteps, startStep);
