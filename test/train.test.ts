@@ -98,3 +98,30 @@ test('bad training runs get one clear error', (t) => {
   t.is(changed.status, 1);
   t.regex(changed.stderr, /another model/);
 });
+
+test('train reads a pix2pix aligned folder (BtoA, as CMP Facades); a corrupt image names its file', async (t) => {
+  const { writePng } = await import('../train/images.js');
+  const { indicesToColors } = await import('../train/labels.js');
+  const { fixtureItem } = await import('../fixtures/facades.js');
+  const data = tempDir();
+  const size = 40; // not the model's size: the loader resizes and crops
+  for (let i = 0; i < 4; i++) {
+    const item = fixtureItem('train', i, size);
+    const labels = indicesToColors(item.layout, cmpFacades());
+    const ab = new Uint8Array(size * 2 * size * 3);
+    for (let y = 0; y < size; y++) {
+      ab.set(item.photo.subarray(y * size * 3, (y + 1) * size * 3), y * 2 * size * 3); // A: photo
+      ab.set(labels.subarray(y * size * 3, (y + 1) * size * 3), (y * 2 * size + size) * 3); // B: labels
+    }
+    await writePng(path.join(data, `${i}.png`), { data: ab, width: 2 * size, height: size, channels: 3 });
+  }
+  const out = tempDir();
+  const args = ['train', '--model', 'pix2pix', '--data', data, '--format', 'pix2pix', '--direction', 'BtoA', '--palette', 'cmp-facades', '--size', String(S), '--width', '4', '--steps', '3', '--threads', '1'];
+  const r = divsyn(...args, '--out', out);
+  t.is(r.status, 0, r.stderr);
+  t.is(fs.readFileSync(path.join(out, 'log.jsonl'), 'utf8').trim().split('\n').length, 3);
+  fs.writeFileSync(path.join(data, '2.png'), fs.readFileSync(path.join(data, '2.png')).subarray(0, 100));
+  const bad = divsyn(...args, '--out', tempDir());
+  t.is(bad.status, 1);
+  t.regex(bad.stderr, /2\.png/);
+});
