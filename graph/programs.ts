@@ -119,22 +119,20 @@ function declareBatch(g: Graph, spec: GeneratorSpec, o: TrainingOptions): Batch 
  */
 function forward(g: Graph, spec: GeneratorSpec, o: TrainingOptions, batch: Batch): Forward {
   const ctx = trainingContext(g, spec.norm, o.batch, { trackRunningStats: true });
-  const real = add(mul(batch.image, 2), -1);
-  if (o.diversity === 'none') {
-    const fakes = generator(ctx, spec, batch.layout, batch.noise);
-    return { layouts: batch.layout, fakes, fakeZero: fakes, real, masks: ctx.masks, maskInputs: ctx.maskInputs, bufferUpdates: ctx.bufferUpdates };
-  }
-  const layouts = concat([batch.layout, batch.layout], 0);
-  const fakes = generator(ctx, spec, layouts, concat([batch.noise, zerosLike(batch.noise)], 0));
+  const twoPasses = o.diversity !== 'none';
+  const layouts = twoPasses ? concat([batch.layout, batch.layout], 0) : batch.layout;
+  const fakes = generator(ctx, spec, layouts, twoPasses ? concat([batch.noise, zerosLike(batch.noise)], 0) : batch.noise);
+  const common = { layouts, fakes, real: add(mul(batch.image, 2), -1), masks: ctx.masks, maskInputs: ctx.maskInputs, bufferUpdates: ctx.bufferUpdates };
+  if (!twoPasses) return { ...common, fakeZero: fakes };
   const b = o.batch;
   const fakeNoise = slice(fakes, [0], [0], [b]);
   const fakeZero = slice(fakes, [0], [b], [2 * b]);
   const divLoss = diversityLoss(batch.layout, batch.noise, fakeZero, fakeNoise, { mode: o.diversity, lambda: o.lambda });
-  return { layouts, fakes, fakeZero, real, divLoss, masks: ctx.masks, maskInputs: ctx.maskInputs, bufferUpdates: ctx.bufferUpdates };
+  return { ...common, fakeZero, divLoss };
 }
 
 /** The generator's objective against a discriminator given by its parameters: GAN + λ_L1·L1 + β·L_div. */
-function generatorObjective(g: Graph, o: TrainingOptions, f: Forward, dctx: ModelContext) {
+function generatorObjective(o: TrainingOptions, f: Forward, dctx: ModelContext) {
   const gan = ganLoss(discriminator(dctx, o, f.layouts, f.fakes), true, o.gan);
   const l1 = l1Loss(f.fakeZero, f.real);
   let total = add(gan, mul(l1, o.l1Weight));
@@ -174,7 +172,7 @@ export function trainingPrograms(spec: GeneratorSpec, o: TrainingOptions): Train
     const batch = declareBatch(g, spec, o);
     const f = forward(g, spec, o, batch);
     const dctx = trainingContext(g, spec.norm, o.batch);
-    const { total } = generatorObjective(g, o, f, dctx);
+    const { total } = generatorObjective(o, f, dctx);
     const inputs = inputIo(g, batch, f);
     const outputs = [ioOf(total, 'loss', 'loss')];
     if (withGrads) {
@@ -234,7 +232,7 @@ function trainStepProgram(spec: GeneratorSpec, o: TrainingOptions): Program {
   const newD = update(dParams, gradients(lossD, dParams));
   // The generator's step sees the discriminator after its update (as PyTorch's loop does: D.step() first).
   const dAfter = new Map(dParams.map((p, i) => [p.id, newD[i]]));
-  const { total, gan, l1 } = g.withSubstitutes(dAfter, () => generatorObjective(g, o, f, dctx));
+  const { total, gan, l1 } = g.withSubstitutes(dAfter, () => generatorObjective(o, f, dctx));
   update(gParams, gradients(total, gParams));
   for (const u of f.bufferUpdates) {
     const { name } = paramIo(u.buffer).spec;
