@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '../graph/index.js';
+import { referenceDir } from '../test/helpers/reference.js';
 import { countFlops } from '../graph/flops.js';
 import { emitProgram, generatorParams, manifestEntry, trainingPrograms } from '../graph/programs.js';
 import { defaultTrainingOptions, GeneratorSpec } from '../graph/spec.js';
@@ -23,7 +24,7 @@ import { indicesToColors } from '../train/labels.js';
 import { writePng } from '../train/images.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const reference = process.env.DIVSYN_TORCH_REFERENCE ?? path.resolve(root, '..', 'shared', 'reference', 'pytorch_pix2pix.py');
+const reference = process.env.DIVSYN_TORCH_REFERENCE ?? path.join(referenceDir(root), 'pytorch_pix2pix.py');
 const THREADS = Number(process.env.DIVSYN_BENCH_THREADS ?? 2);
 const CLASSES = 12;
 

@@ -6,6 +6,7 @@
 // creation order (shapes asserted), our programs run in onnxruntime, and every gradient tensor and
 // every loss must agree within 1e-4 relative.
 import test from 'ava';
+import { referenceDir } from './helpers/reference.js';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -67,7 +68,7 @@ interface TorchResults {
 
 /** Runs the PyTorch side once; throws (the tests fail) if the reference or python is missing or fails. */
 function runTorch(): { index: TorchResults; data: Float32Array } {
-  const refDir = path.resolve(repoRoot, '..', 'shared', 'reference');
+  const refDir = referenceDir(repoRoot);
   const refFile = path.join(refDir, 'pytorch_pix2pix.py');
   if (!fs.existsSync(refFile)) throw new Error(`the PyTorch reference model is missing: ${refFile}`);
   const out = tempDir('divsyn-parity-');
