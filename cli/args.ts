@@ -14,6 +14,8 @@ export interface OptSpec {
   default?: string | number | boolean;
   /** Shown in --help for the value, e.g. FILE.onnx */
   meta?: string;
+  /** May be given several times: the values collect into a list. */
+  repeat?: boolean;
 }
 
 export function usageError(message: string): UserError {
@@ -50,7 +52,9 @@ export function parseArgs(argv: string[], specs: OptSpec[], positional: { min: n
       if (i + 1 >= argv.length) throw usageError(`option --${name} needs a value (${spec.meta ?? spec.type})`);
       value = argv[++i];
     }
-    out[name] = convert(spec, value);
+    const v = convert(spec, value);
+    if (spec.repeat) out[name] = [...((out[name] as string[] | undefined) ?? []), String(v)];
+    else out[name] = v;
   }
   if (out._.length < positional.min || out._.length > positional.max)
     throw usageError(positional.max === 0 ? `unexpected argument '${out._[0]}'` : `expected ${positional.names}, got ${out._.length} argument(s)`);

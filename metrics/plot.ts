@@ -1,0 +1,47 @@
+// Plots as SVG (rasterised to PNG by the report writer): an accuracy-diversity scatter (He et al., Fig. 11).
+export interface Point {
+  label: string;
+  x: number;
+  y: number;
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+function niceRange(values: number[]): [number, number] {
+  let lo = Math.min(...values);
+  let hi = Math.max(...values);
+  if (!(hi > lo)) {
+    lo -= 0.5 * Math.abs(lo || 1) * 0.1;
+    hi += 0.5 * Math.abs(hi || 1) * 0.1;
+  }
+  const pad = (hi - lo) * 0.15;
+  return [lo - pad, hi + pad];
+}
+
+export function scatterSvg(points: Point[], xLabel: string, yLabel: string, title: string): string {
+  const [W, H] = [560, 400];
+  const m = { l: 70, r: 20, t: 40, b: 55 };
+  const [x0, x1] = niceRange(points.map((p) => p.x));
+  const [y0, y1] = niceRange(points.map((p) => p.y));
+  const sx = (x: number) => m.l + ((x - x0) / (x1 - x0)) * (W - m.l - m.r);
+  const sy = (y: number) => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
+  const ticks = (a: number, b: number) => Array.from({ length: 5 }, (_, i) => a + ((b - a) * i) / 4);
+  const colours = ['#d62728', '#1f77b4', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(title)}</text>`,
+    `<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="black"/>`,
+    `<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="black"/>`,
+    ...ticks(x0, x1).map((v) => `<text x="${sx(v)}" y="${H - m.b + 16}" text-anchor="middle">${v.toFixed(3)}</text>`),
+    ...ticks(y0, y1).map((v) => `<text x="${m.l - 6}" y="${sy(v) + 4}" text-anchor="end">${v.toFixed(3)}</text>`),
+    `<text x="${(m.l + W - m.r) / 2}" y="${H - 14}" text-anchor="middle">${esc(xLabel)}</text>`,
+    `<text transform="translate(16 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
+    ...points.flatMap((p, i) => [
+      `<circle cx="${sx(p.x)}" cy="${sy(p.y)}" r="6" fill="${colours[i % colours.length]}"/>`,
+      `<text x="${sx(p.x) + 9}" y="${sy(p.y) - 8}">${esc(p.label)}</text>`,
+    ]),
+    '</svg>',
+  ];
+  return parts.join('\n');
+}

@@ -1,0 +1,64 @@
+// A feature network (any ONNX file whose first input takes float32 [N, 3, H, W]) as a batch function from
+// images in [0, 1] to one feature vector per image: the chosen taps (node output names), flattened and
+// concatenated. The file is imported through the builder, so internal taps need no re-export.
+import fs from 'node:fs';
+import { Graph, concat, div, emitModel, flatten, importOnnx, sub } from '../graph/index.js';
+import { UserError } from './files.js';
+import { SessionOptions, createSession, floatTensor } from './session.js';
+
+export type FeatureNorm = 'imagenet' | 'none';
+export const FEATURE_NORMS: readonly FeatureNorm[] = ['imagenet', 'none'];
+const IMAGENET = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+
+export interface FeatureNet {
+  /** Feature vectors [n, dim] of n images [n, 3, H, W]. */
+  features(images: Float32Array, n: number): Promise<Float32Array>;
+  dim: number;
+  release(): Promise<void>;
+}
+
+export async function openFeatureNet(
+  file: string,
+  shape: { height: number; width: number; batch: number },
+  o: SessionOptions & { taps?: string[]; norm?: FeatureNorm } = {},
+): Promise<FeatureNet> {
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw new UserError(`feature network '${file}' cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const { height: h, width: w, batch } = shape;
+  const g = new Graph();
+  const image = g.input('image', [batch, 3, h, w]);
+  let x = image;
+  if ((o.norm ?? 'imagenet') === 'imagenet') {
+    x = div(sub(x, g.constant(Float32Array.from(IMAGENET.mean), [1, 3, 1, 1])), g.constant(Float32Array.from(IMAGENET.std), [1, 3, 1, 1]));
+  }
+  let imported;
+  try {
+    imported = importOnnx(g, bytes, x, { outputs: o.taps });
+  } catch (e) {
+    throw new UserError(`feature network '${file}': ${(e as Error).message}`);
+  }
+  const taps = [...imported.outputs.values()].map((t) => flatten(t));
+  const features = concat(taps, 1);
+  const dim = features.shape[1] as number;
+  const { session } = await createSession(emitModel(g, { outputs: [['features', features]], params: 'initializers' }), o);
+  return {
+    dim,
+    async features(images, n) {
+      const out = new Float32Array(n * dim);
+      const one = 3 * h * w;
+      for (let start = 0; start < n; start += batch) {
+        const k = Math.min(batch, n - start);
+        const buf = new Float32Array(batch * one);
+        buf.set(images.subarray(start * one, (start + k) * one));
+        const r = await session.run({ image: floatTensor(buf, [batch, 3, h, w]) });
+        out.set((r.features.data as Float32Array).subarray(0, k * dim), start * dim);
+      }
+      return out;
+    },
+    release: () => session.release(),
+  };
+}
