@@ -7,7 +7,7 @@ import { UserError, prepareOutputDir } from '../../runtime/files.js';
 import { readGenerator } from '../../runtime/model-file.js';
 import { LayoutItem, sampleLayouts } from '../../runtime/sampler.js';
 import { EP_CHOICES, EpChoice } from '../../runtime/session.js';
-import { openDataset } from '../../train/datasets.js';
+import { openDataset, splitAligned } from '../../train/datasets.js';
 import { evalItems } from '../../train/loader.js';
 import { readRgb, resizeNearest } from '../../train/images.js';
 import { colorsToIndices, oneHot, readLabelMap } from '../../train/labels.js';
@@ -55,12 +55,8 @@ async function* readLayouts(files: string[], classes: ClassInfo[], h: number, w:
     if (direction) {
       // pix2pix aligned pair: A on the left, B on the right; the layout is A for AtoB, B for BtoA
       const img = await readRgb(file);
-      if (img.width % 2) throw new UserError(`'${file}' is not an A|B pair: its width ${img.width} is odd`);
-      const half = img.width / 2;
-      const x0 = direction === 'AtoB' ? 0 : half;
-      const rgb = new Uint8Array(half * img.height * 3);
-      for (let y = 0; y < img.height; y++) rgb.set(img.data.subarray((y * img.width + x0) * 3, (y * img.width + x0 + half) * 3), y * half * 3);
-      map = colorsToIndices(rgb, half, img.height, classes, file);
+      const halves = splitAligned(img.data, img.width, img.height, file);
+      map = colorsToIndices(direction === 'AtoB' ? halves.a : halves.b, halves.width, img.height, classes, file);
     } else map = await readLabelMap(file, classes);
     if (map.warning) console.error(`warning: ${map.warning}`);
     let indices = map.indices;
