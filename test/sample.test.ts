@@ -80,3 +80,19 @@ test('--noise fixes the named classes; bad values and classes are usage errors',
   t.is(missing.status, 1);
   t.regex(missing.stderr, /nothing/);
 });
+
+test('a pix2pix A|B folder with --direction BtoA samples from the B half', async (t) => {
+  const { dir, model } = await setup();
+  const ab = path.join(dir, 'ab');
+  fs.mkdirSync(ab);
+  const labels = indicesToColors(fixtureLayout('test', 3, S), classes);
+  const pair = new Uint8Array(2 * S * S * 3).fill(128); // A: a grey "photo"
+  for (let y = 0; y < S; y++) pair.set(labels.subarray(y * S * 3, (y + 1) * S * 3), (y * 2 * S + S) * 3);
+  await writePng(path.join(ab, 'p.png'), { data: pair, width: 2 * S, height: S, channels: 3 });
+  const viaPair = path.join(dir, 'o1');
+  const viaMap = path.join(dir, 'o2');
+  await writePng(path.join(dir, 'p.png'), { data: labels, width: S, height: S, channels: 3 });
+  t.is(divsyn('sample', '--model', model, '--layouts', ab, '--direction', 'BtoA', '--count', '1', '--out', viaPair).status, 0);
+  t.is(divsyn('sample', '--model', model, '--layouts', path.join(dir, 'p.png'), '--count', '1', '--out', viaMap).status, 0);
+  t.true((await pixels(path.join(viaPair, 'p_0.png'))).equals(await pixels(path.join(viaMap, 'p_0.png'))));
+});
