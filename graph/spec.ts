@@ -35,11 +35,16 @@ export interface TrainingOptions {
   adamBeta2: number;
 }
 
+/** λ_c = 0.3, except 0 for a class named 'void' (Cityscapes' 20th class): no diversity push there. */
+export function defaultLambda(classes: ClassInfo[], value = 0.3): number[] {
+  return classes.map((c) => (c.name === 'void' ? 0 : value));
+}
+
 export function defaultTrainingOptions(spec: GeneratorSpec, o: Partial<TrainingOptions> = {}): TrainingOptions {
   return {
     diversity: o.diversity ?? 'bounded',
     beta: o.beta ?? 0.1,
-    lambda: o.lambda ?? spec.classes.map(() => 0.3),
+    lambda: o.lambda ?? defaultLambda(spec.classes),
     gan: o.gan ?? 'vanilla',
     l1Weight: o.l1Weight ?? 100,
     batch: o.batch ?? 1,

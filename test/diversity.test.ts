@@ -80,3 +80,35 @@ test('global (eq. 4): −mean|n| · mean|Δ|', async (t) => {
   const meanD = diffs.flat().reduce((x, y) => x + y, 0) / 8;
   t.true(Math.abs((await loss('global', [0, 0, 0])) + meanN * meanD) < 1e-6);
 });
+
+test("Cityscapes' void class gets no diversity push by default; --lambda sets per-class bounds", async (t) => {
+  const { cityscapes, cmpFacades } = await import('../train/palettes.js');
+  const { defaultLambda } = await import('../graph/spec.js');
+  const { parseLambda } = await import('../cli/commands/train.js');
+  const lam = defaultLambda(cityscapes());
+  t.is(lam.length, 20);
+  t.is(lam[19], 0);
+  t.true(lam.slice(0, 19).every((v) => v === 0.3));
+  const spec = { model: 'pix2pix' as const, classes: cmpFacades(), height: 32, width: 32, channels: 4, norm: 'instance' as const };
+  const l = parseLambda('0.2,window=0.5,3=0', spec);
+  t.is(l[0], 0.2);
+  t.is(l[2], 0.5);
+  t.is(l[3], 0);
+  t.deepEqual(parseLambda('0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.7', spec)[11], 0.7);
+});
+
+test('GAN objectives: BCE with logits (stable for large logits) and least squares', async (t) => {
+  const { ganLoss } = await import('../graph/losses.js');
+  const g = new Graph();
+  const x = g.input('x', [4]);
+  const logits = Float32Array.of(-2, 0, 3, 100);
+  const out = await runModel(
+    G.emitModel(g, { outputs: [['real', ganLoss(x, true, 'vanilla')], ['fake', ganLoss(x, false, 'vanilla')], ['ls', ganLoss(x, true, 'lsgan')]], params: 'inputs' }),
+    { x: floatTensor(logits, [4]) },
+  );
+  const softplus = (v: number) => (v > 30 ? v : Math.log1p(Math.exp(v)));
+  const mean = (f: (v: number) => number) => Array.from(logits, f).reduce((a, b) => a + b, 0) / 4;
+  t.true(Math.abs(out.real[0] - mean((v) => softplus(-v))) < 1e-5);
+  t.true(Math.abs(out.fake[0] - mean(softplus)) < 1e-4 * 25, `fake ${out.fake[0]}`);
+  t.true(Math.abs(out.ls[0] - mean((v) => (v - 1) ** 2)) < 1e-2);
+});

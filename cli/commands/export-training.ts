@@ -1,7 +1,7 @@
 // divsyn export-training: the training program as plain ONNX files.
 import path from 'node:path';
 import { DIVERSITY_MODES, DiversityMode, GAN_MODES, GanMode } from '../../graph/losses.js';
-import { defaultTrainingOptions } from '../../graph/spec.js';
+import { defaultLambda, defaultTrainingOptions } from '../../graph/spec.js';
 import { prepareOutputDir } from '../../runtime/files.js';
 import { generatorMetadata } from '../../runtime/model-file.js';
 import { writeTrainingArtifacts } from '../../runtime/training-artifacts.js';
@@ -34,7 +34,7 @@ export const exportTrainingCommand: Command = {
     const topts = defaultTrainingOptions(spec, {
       diversity: o.diversity as DiversityMode,
       beta: o.beta as number | undefined,
-      lambda: spec.classes.map(() => o.lambda as number),
+      lambda: defaultLambda(spec.classes, o.lambda as number),
       gan: o['gan-mode'] as GanMode,
       batch: o.batch as number,
     });

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DIVERSITY_MODES, DiversityMode, GAN_MODES, GanMode } from '../../graph/losses.js';
-import { defaultTrainingOptions, GeneratorSpec } from '../../graph/spec.js';
+import { defaultLambda, defaultTrainingOptions, GeneratorSpec } from '../../graph/spec.js';
 import { prepareOutputDir, UserError } from '../../runtime/files.js';
 import { generatorValues, readGenerator } from '../../runtime/model-file.js';
 import { EP_CHOICES, EpChoice } from '../../runtime/session.js';
@@ -17,7 +17,7 @@ import { archOptions, classOptions, generatorSpec, modelOption, seedOption } fro
 import { Progress } from '../progress.js';
 import { renderPreview } from '../preview.js';
 
-/** --lambda V, V1,…,VC, or V,CLASS=V,… (a default and per-class values). */
+/** --lambda V, V1,…,VC, or V,CLASS=V,… (a default and per-class values; a 'void' class keeps 0 unless named). */
 export function parseLambda(v: string, spec: GeneratorSpec): number[] {
   const c = spec.classes.length;
   const parts = v.split(',').map((s) => s.trim());
@@ -29,7 +29,7 @@ export function parseLambda(v: string, spec: GeneratorSpec): number[] {
   if (parts.length === c && parts.every((p) => !p.includes('='))) return parts.map(num);
   const plain = parts.filter((p) => !p.includes('='));
   if (plain.length > 1) throw usageError(`option --lambda: give one value, ${c} values, or a value and CLASS=V pairs; got '${v}'`);
-  const out = new Array(c).fill(plain.length ? num(plain[0]) : 0.3);
+  const out = defaultLambda(spec.classes, plain.length ? num(plain[0]) : 0.3);
   for (const p of parts.filter((q) => q.includes('='))) {
     const [name, val] = p.split('=');
     out[classIndex(spec.classes, name)] = num(val);
@@ -75,7 +75,7 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
   // the fixture's classes are CMP Facades'
   if (dataArg === 'fixture' && o.palette === undefined && o.classes === undefined) o.palette = 'cmp-facades';
   const spec = generatorSpec(o);
-  const lambda = parseLambda((o.lambda as string | undefined) ?? '0.3', spec);
+  const lambda = o.lambda === undefined ? defaultLambda(spec.classes) : parseLambda(o.lambda as string, spec);
   const options = defaultTrainingOptions(spec, {
     diversity: o.diversity as DiversityMode,
     beta: o.beta as number | undefined,
