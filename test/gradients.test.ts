@@ -6,12 +6,18 @@ import { CheckedInput, gradCheck, randomInput } from './helpers/gradcheck.js';
 
 type Build = (g: Graph, rng: Rng) => { y: Tensor; inputs: CheckedInput[] };
 
-function check(title: string, build: Build, opts: { eps?: number; tol?: number } = {}) {
+function check(title: string, build: Build, opts: { eps?: number; tol?: number; oneConvBelowMacs?: number } = {}) {
   test(title, async (t) => {
     const g = new Graph();
     const rng = new Rng(7, title);
     const { y, inputs } = build(g, rng);
-    const r = await gradCheck(g, y, inputs, { eps: opts.eps });
+    // the weight-gradient formulation is chosen while gradients are built (synchronously, in gradCheck's
+    // first step), so the setting is restored before any other test builds
+    const saved = G.convGradientOptions.oneConvBelowMacs;
+    G.convGradientOptions.oneConvBelowMacs = opts.oneConvBelowMacs ?? saved;
+    const pending = gradCheck(g, y, inputs, { eps: opts.eps });
+    G.convGradientOptions.oneConvBelowMacs = saved;
+    const r = await pending;
     t.true(r.checked > 0);
     t.true(r.worst < (opts.tol ?? 0.02), `worst normalised error ${r.worst.toFixed(4)}\n${r.report.slice(0, 8).join('\n')}`);
   });
@@ -122,13 +128,20 @@ const convCases: { name: string; x: number[]; w: number[]; o: G.ConvOptions }[] 
   { name: 'dilation 2', x: [1, 2, 9, 9], w: [3, 2, 3, 3], o: { dilation: 2, pad: 1 } },
   { name: 'groups 2 stride 2', x: [2, 4, 7, 7], w: [6, 2, 3, 3], o: { group: 2, stride: 2, pad: 1 } },
 ];
+// weight gradients by im2col + MatMul (large layers) and by one Conv (small layers): both checked
+const formulations = [
+  ['im2col', 0],
+  ['one Conv', Infinity],
+] as const;
 for (const c of convCases) {
-  check(`Conv ${c.name}`, (g, rng) => {
-    const x = inp(g, rng, 'x', c.x);
-    const w = inp(g, rng, 'w', c.w, -0.5, 0.5);
-    const b = inp(g, rng, 'b', [c.w[0]]);
-    return { y: G.conv2d(x.tensor, w.tensor, b.tensor, c.o), inputs: [x, w, b] };
-  });
+  for (const [how, threshold] of formulations) {
+    check(`Conv ${c.name}, dW by ${how}`, (g, rng) => {
+      const x = inp(g, rng, 'x', c.x);
+      const w = inp(g, rng, 'w', c.w, -0.5, 0.5);
+      const b = inp(g, rng, 'b', [c.w[0]]);
+      return { y: G.conv2d(x.tensor, w.tensor, b.tensor, c.o), inputs: [x, w, b] };
+    }, { oneConvBelowMacs: threshold });
+  }
 }
 const convTCases: { name: string; x: number[]; w: number[]; o: G.ConvOptions & { outputPadding?: number } }[] = [
   { name: 'stride 2 pad 1 4x4 kernel (pix2pix up), 5x6', x: [2, 3, 5, 6], w: [3, 4, 4, 4], o: { stride: 2, pad: 1 } },
@@ -138,12 +151,14 @@ const convTCases: { name: string; x: number[]; w: number[]; o: G.ConvOptions & {
   { name: 'dilation 2 stride 2', x: [1, 2, 4, 4], w: [2, 2, 3, 3], o: { dilation: 2, stride: 2, pad: 2 } },
 ];
 for (const c of convTCases) {
-  check(`ConvTranspose ${c.name}`, (g, rng) => {
-    const x = inp(g, rng, 'x', c.x);
-    const w = inp(g, rng, 'w', c.w, -0.5, 0.5);
-    const b = inp(g, rng, 'b', [c.w[1] * (c.o.group ?? 1)]);
-    return { y: G.convTranspose2d(x.tensor, w.tensor, b.tensor, c.o), inputs: [x, w, b] };
-  });
+  for (const [how, threshold] of formulations) {
+    check(`ConvTranspose ${c.name}, dW by ${how}`, (g, rng) => {
+      const x = inp(g, rng, 'x', c.x);
+      const w = inp(g, rng, 'w', c.w, -0.5, 0.5);
+      const b = inp(g, rng, 'b', [c.w[1] * (c.o.group ?? 1)]);
+      return { y: G.convTranspose2d(x.tensor, w.tensor, b.tensor, c.o), inputs: [x, w, b] };
+    }, { oneConvBelowMacs: threshold });
+  }
 }
 
 // ---- matrix products ----

@@ -89,6 +89,21 @@ function groupedOuter(a: Tensor, b: Tensor, group: number): Tensor {
   return reshape(summed, [ra, rb / group]);
 }
 
+/**
+ * Σ_n x[n] ⋆ dy[n] as one Conv: channels become the batch and the batch the channels, and dy (dilated by
+ * the stride) is the kernel. Returns [x channels, dy channels, kh, kw]. Few nodes, so it wins where a
+ * layer is small and per-node overhead dominates; im2col + MatMul wins on large layers (DESIGN.md).
+ */
+function correlateByConv(x: Tensor, dy: Tensor, kernel: [number, number], a: ConvAttrs): Tensor {
+  const xp = pad(x, [0, 0, a.pads[0], a.pads[1], 0, 0, a.pads[2], a.pads[3]]);
+  const r = convRaw(transpose(xp, [1, 0, 2, 3]), transpose(dy, [1, 0, 2, 3]), undefined, { strides: [1, 1], pads: [0, 0, 0, 0], dilations: a.strides, group: 1 });
+  const [dh, dw] = a.dilations;
+  return slice(r, [2, 3], [0, 0], [dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1], [dh, dw]);
+}
+
+/** How weight gradients are built: below `oneConvBelowMacs` multiply-adds, by one Conv; else by im2col. */
+export const convGradientOptions = { oneConvBelowMacs: 3e7 };
+
 const ConvOp: OpDef<ConvAttrs> = {
   name: 'Conv',
   infer([x, w, b], a) {
@@ -113,6 +128,10 @@ const ConvOp: OpDef<ConvAttrs> = {
       (o - 1) * a.strides[ax] - a.pads[ax] - a.pads[ax + 2] + a.dilations[ax] * (k - 1) + 1;
     const outputPadding: [number, number] = [H - natural(oh, kh, 0), W - natural(ow, kw, 1)];
     const dx = convTransposeRaw(dy!, w, undefined, { ...a, outputPadding });
+    const macs = (x.shape[0] as number) * oh * ow * (w.shape as number[]).reduce((p, d) => p * d, 1);
+    if (a.group === 1 && macs < convGradientOptions.oneConvBelowMacs) {
+      return [dx, transpose(correlateByConv(x, dy!, [kh, kw], a), [1, 0, 2, 3]), b && reduceSum(dy!, [0, 2, 3])];
+    }
     const cols = im2col(x, [kh, kw], a, oh, ow);
     const dyFlat = reshape(dy!, [dy!.shape[0], cout, oh * ow]);
     const dw = reshape(groupedOuter(dyFlat, cols, a.group), w.shape);
@@ -142,6 +161,11 @@ const ConvTransposeOp: OpDef<ConvTransposeAttrs> = {
     const [cin, , kh, kw] = w.shape as number[];
     const [H, W] = [x.shape[2] as number, x.shape[3] as number];
     const dx = convRaw(dy!, w, undefined, a);
+    const macs = (x.shape[0] as number) * H * W * (w.shape as number[]).reduce((p, d) => p * d, 1);
+    if (a.group === 1 && macs < convGradientOptions.oneConvBelowMacs) {
+      // dW[ci, co] = Σ x[n, ci] ⋆ dYpad[n, co]: the same correlation with the roles of x and dY swapped
+      return [dx, transpose(correlateByConv(dy!, x, [kh, kw], a), [1, 0, 2, 3]), b && reduceSum(dy!, [0, 2, 3])];
+    }
     // dY gathered on x's grid by the same geometry: cols[n, (co, i, j), (h, w)] = dYpad[n, co, h·s + i·d, w·s + j·d]
     const cols = im2col(dy!, [kh, kw], a, H, W);
     const xFlat = reshape(x, [x.shape[0], cin, H * W]);
