@@ -1,6 +1,7 @@
 // Options and checks shared by several commands: classes, sizes, model kinds.
 import { ClassInfo, GeneratorSpec, ModelKind, MODEL_KINDS } from '../graph/spec.js';
 import { NormKind } from '../graph/models/layers.js';
+import { crnModuleSizes } from '../graph/models/crn.js';
 import { genericPalette, loadPalette } from '../train/palettes.js';
 import { OptSpec, Parsed, usageError } from './args.js';
 
@@ -31,29 +32,39 @@ export function parseSize(model: ModelKind, v: string): [number, number] {
     if (h !== w || !Number.isInteger(Math.log2(h)) || h < 32)
       throw usageError(`option --size: pix2pix needs a square power of two of at least 32, got '${v}'`);
   } else if (h % 8 || w % 8 || h < 8 || w < 8) throw usageError(`option --size: each side must be a multiple of 8, got '${v}'`);
+  else if (model === 'crn' || model === 'crn-multi') {
+    try {
+      crnModuleSizes(h, w);
+    } catch (e) {
+      throw usageError(`option --size: ${(e as Error).message}`);
+    }
+  }
   return [h, w];
 }
 
 export const modelOption: OptSpec = { name: 'model', type: 'enum', choices: MODEL_KINDS, help: 'generator architecture', meta: 'pix2pix|crn|crn-multi|latent' };
 
-/** The architectures this version builds. */
-export function checkImplemented(model: ModelKind): void {
-  if (model !== 'pix2pix') throw usageError(`--model ${model} is not available in this version yet (available: pix2pix)`);
+/** The architectures this version builds (as generator files) and trains. */
+export function checkImplemented(model: ModelKind, use: 'build' | 'train'): void {
+  const available: ModelKind[] = use === 'train' ? ['pix2pix'] : ['pix2pix', 'crn'];
+  if (!available.includes(model)) throw usageError(`--model ${model} cannot be ${use === 'train' ? 'trained' : 'built'} in this version yet (available: ${available.join(', ')})`);
 }
 
 export const seedOption: OptSpec = { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'seed of the initial weights (and of data order, noise and masks when training)', meta: 'N' };
 
 export const archOptions: OptSpec[] = [
   { name: 'size', type: 'string', help: 'S (pix2pix, a power of two >= 32) or HxW', meta: 'S' },
-  { name: 'width', type: 'int', min: 1, max: 4096, help: 'base channel count (ngf for pix2pix: 64)', meta: 'W' },
+  { name: 'width', type: 'int', min: 1, max: 4096, help: 'base channel count (pix2pix ngf: 64; crn: modules below 128 px, 1024)', meta: 'W' },
   { name: 'norm', type: 'enum', choices: ['instance', 'batch', 'none'], default: 'instance', help: 'normalisation: affine instance norm, or batch norm with running statistics at inference' },
 ];
 
-export function generatorSpec(o: Parsed): GeneratorSpec {
+export function generatorSpec(o: Parsed, use: 'build' | 'train' = 'train'): GeneratorSpec {
   const model = o.model as ModelKind | undefined;
   if (!model) throw usageError('option --model is required');
-  checkImplemented(model);
+  checkImplemented(model, use);
   if (o.size === undefined) throw usageError('option --size is required');
   const [height, width] = parseSize(model, o.size as string);
-  return { model, classes: resolveClasses(o), height, width, channels: (o.width as number | undefined) ?? 64, norm: o.norm as NormKind };
+  // pix2pix: ngf; crn and latent: the width of modules below 128 px of height
+  const channels = (o.width as number | undefined) ?? (model === 'pix2pix' ? 64 : 1024);
+  return { model, classes: resolveClasses(o), height, width, channels, norm: o.norm as NormKind };
 }

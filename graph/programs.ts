@@ -1,14 +1,15 @@
 // From one model function and one objective: the inference graph and the training programs
 // (forward_loss, gradients, train_step) of CONTRACT.md, plus the manifest that describes them.
 import { Graph, Shape, Tensor, paramGroup, paramName } from './tensor.js';
-import { add, mul, stopGradient } from './ops/elementwise.js';
+import { add, clip, mul, stopGradient } from './ops/elementwise.js';
 import { concat, slice, zerosLike } from './ops/shape.js';
 import { gradients } from './autodiff.js';
 import { adam } from './optim.js';
 import { emitModel } from './emit.js';
 import { diversityLoss, ganLoss, l1Loss } from './losses.js';
 import { BufferUpdate, ModelContext, MaskSite, inferenceContext, trainingContext } from './models/layers.js';
-import { patchGan, pix2pixGenerator } from './models/pix2pix.js';
+import { noiseChannel, patchGan, pix2pixGenerator } from './models/pix2pix.js';
+import { crn } from './models/crn.js';
 import { GeneratorSpec, TrainingOptions } from './spec.js';
 
 export type Role = 'param' | 'dparam' | 'state' | 'data' | 'mask' | 'lr' | 'step' | 'loss' | 'grad' | 'output';
@@ -51,6 +52,10 @@ export function generator(ctx: ModelContext, spec: GeneratorSpec, layout: Tensor
     case 'pix2pix':
       if (spec.height !== spec.width) throw new Error(`pix2pix needs a square size, got ${spec.height}x${spec.width}`);
       return ctx.graph.withGroup('G', () => pix2pixGenerator(ctx, layout, noise, { width: spec.channels, size: spec.height }));
+    case 'crn':
+      return ctx.graph.withGroup('G', () =>
+        crn(ctx, concat([layout, noiseChannel(layout, noise)], 1), { height: spec.height, width: spec.width, channels: spec.channels, outChannels: 3 }),
+      );
     default:
       throw new Error(`model '${spec.model}' is not implemented yet`);
   }
@@ -69,7 +74,8 @@ export function inferenceProgram(spec: GeneratorSpec): Program {
   const layout = g.input('layout', ['N', c, spec.height, spec.width]);
   const noise = g.input('noise', ['N', c]);
   const y = generator(inferenceContext(g, spec.norm), spec, layout, noise);
-  const image = mul(add(y, 1), 0.5);
+  // [-1, 1] to [0, 1]; clipped, since not every network ends in a tanh (CRN does not)
+  const image = clip(mul(add(y, 1), 0.5), 0, 1);
   return {
     graph: g,
     inputs: [
