@@ -218,6 +218,10 @@ check('LayerNormalization over C,H,W', (g, rng) => {
   const b = inp(g, rng, 'b', [3, 2, 4]);
   return { y: G.layerNorm(x.tensor, s.tensor, b.tensor, 1), inputs: [x, s, b] };
 }, { eps: 3e-3 });
+check('normalisation over C, H, W from primitives (CRN layer norm)', (g, rng) => {
+  const x = inp(g, rng, 'x', [2, 3, 2, 3]);
+  return { y: G.normalizeOver(x.tensor, [1, 2, 3]), inputs: [x] };
+}, { eps: 3e-3 });
 check('batch normalisation with batch statistics', (g, rng) => {
   const x = inp(g, rng, 'x', [3, 2, 3, 3]);
   const s = inp(g, rng, 's', [2]);

@@ -5,7 +5,7 @@
 // the output channels with no tanh.
 import { Tensor } from '../tensor.js';
 import { add, leakyRelu, mul } from '../ops/elementwise.js';
-import { layerNorm } from '../ops/norm.js';
+import { normalizeOver } from '../ops/norm.js';
 import { averagePool } from '../ops/pool.js';
 import { resize } from '../ops/resize.js';
 import { concat, reshape } from '../ops/shape.js';
@@ -32,14 +32,11 @@ export function crnModuleSizes(height: number, width: number, firstHeight = 4): 
 /** Layer norm over C, H, W of each sample, then a per-channel scale and shift. */
 function layerNormPerChannel(ctx: ModelContext, name: string, x: Tensor): Tensor {
   const g = ctx.graph;
-  const [, c, h, w] = x.shape as number[];
+  const c = x.shape[1] as number;
   return g.scope(name, () => {
-    const ones = g.constant(new Float32Array(c * h * w).fill(1), [c, h, w]);
-    const zeros = g.constant(new Float32Array(c * h * w), [c, h, w]);
     const scale = g.param('weight', [c], { kind: 'ones' });
     const shift = g.param('bias', [c], { kind: 'zeros' });
-    const n = layerNorm(x, ones, zeros, 1);
-    return add(mul(n, reshape4(scale, c)), reshape4(shift, c));
+    return add(mul(normalizeOver(x, [1, 2, 3]), reshape4(scale, c)), reshape4(shift, c));
   });
 }
 

@@ -6,6 +6,15 @@ import { add, div, mul, sqrt, sub } from './elementwise.js';
 import { reduceMean, reduceSum, sumToShape } from './reduce.js';
 import { reshape } from './shape.js';
 
+/**
+ * x normalised over axes to zero mean and unit variance, from primitives (autodiff derives the gradient):
+ * layer norm without the elementwise affine, whose [C, H, W]-sized scale and shift constants a network
+ * with its own per-channel affine would otherwise carry.
+ */
+export function normalizeOver(x: Tensor, axes: number[], eps = 1e-5): Tensor {
+  return standardise(x, axes, eps).xhat;
+}
+
 /** x normalised over axes: its centred values and 1/σ, kept broadcastable. */
 function standardise(x: Tensor, axes: number[], eps: number) {
   const centred = sub(x, reduceMean(x, axes, true));
