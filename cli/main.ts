@@ -9,8 +9,9 @@ import { initCommand } from './commands/init.js';
 import { trainCommand } from './commands/train.js';
 import { demoCommand } from './commands/demo.js';
 import { sampleCommand } from './commands/sample.js';
+import { compareCommand } from './commands/compare.js';
 
-const commands: Command[] = [demoCommand, trainCommand, sampleCommand, initCommand, infoCommand, exportTrainingCommand];
+const commands: Command[] = [demoCommand, trainCommand, sampleCommand, initCommand, infoCommand, exportTrainingCommand, compareCommand];
 
 function mainHelp(): string {
   return [
