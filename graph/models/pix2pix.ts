@@ -13,6 +13,8 @@ export interface UNetOptions {
   /** Square size S: a power of two, at least 32. */
   size: number;
   outChannels?: number;
+  /** End in tanh (default, an image in [-1, 1]); false leaves raw scores (a segmenter's class logits). */
+  tanh?: boolean;
 }
 
 /** log2(S) downsamplings; the U-Net needs S >= 32 (log2(S) - 5 dropout blocks: 3 at 256, 0 at 32). */
@@ -41,7 +43,7 @@ function levels(width: number, depth: number, outChannels: number): Level[] {
   return out;
 }
 
-/** The U-Net on input x [N, Cin, S, S]; returns tanh output [N, out, S, S] in [-1, 1]. */
+/** The U-Net on input x [N, Cin, S, S]; returns [N, out, S, S]: tanh output in [-1, 1] unless o.tanh is false. */
 export function unet(ctx: ModelContext, x: Tensor, o: UNetOptions): Tensor {
   const g = ctx.graph;
   const spec = levels(o.width, unetDepth(o.size), o.outChannels ?? 3);
@@ -53,7 +55,8 @@ export function unet(ctx: ModelContext, x: Tensor, o: UNetOptions): Tensor {
     if (i === 0) {
       const down = at(() => convLayer(g, 'down', h, inner, 4, { stride: 2, pad: 1, bias: convBias(ctx) }));
       const sub = block(1, down);
-      return tanh(at(() => convTransposeLayer(g, 'up', relu(sub), outer, 4, { stride: 2, pad: 1 })));
+      const y = at(() => convTransposeLayer(g, 'up', relu(sub), outer, 4, { stride: 2, pad: 1 }));
+      return o.tanh === false ? y : tanh(y);
     }
     const bias = convBias(ctx);
     let d = at(() => convLayer(g, 'down', leakyRelu(h, 0.2), inner, 4, { stride: 2, pad: 1, bias }));
