@@ -10,8 +10,10 @@ import { trainCommand } from './commands/train.js';
 import { demoCommand } from './commands/demo.js';
 import { sampleCommand } from './commands/sample.js';
 import { compareCommand } from './commands/compare.js';
+import { evalCommand } from './commands/eval.js';
+import { trainSegmenterCommand } from './commands/train-segmenter.js';
 
-const commands: Command[] = [demoCommand, trainCommand, sampleCommand, initCommand, infoCommand, exportTrainingCommand, compareCommand];
+const commands: Command[] = [demoCommand, trainCommand, sampleCommand, initCommand, infoCommand, exportTrainingCommand, evalCommand, trainSegmenterCommand, compareCommand];
 
 function mainHelp(): string {
   return [

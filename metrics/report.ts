@@ -1,0 +1,75 @@
+// The evaluation report: report.json and report.html with the tables (realism as Yang et al.'s Table II,
+// accuracy and diversity), sample grids, gradation strips and the accuracy-diversity scatter as images.
+import path from 'node:path';
+import sharp from 'sharp';
+import { writeFileAtomic } from '../runtime/files.js';
+import { ModelReport } from './evaluate.js';
+import { scatterSvg } from './plot.js';
+import { SegmentationScore } from './segmenter.js';
+
+export interface Report {
+  data: string;
+  layouts: number;
+  samples_per_layout: number;
+  seed: number;
+  segmenter?: string;
+  features?: string;
+  real?: SegmentationScore;
+  models: ModelReport[];
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const f3 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(3));
+
+function table(head: string[], rows: string[][]): string {
+  return `<table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<td class="name">${esc(c)}</td>` : `<td>${c}</td>`)).join('')}</tr>`).join('')}</table>`;
+}
+
+export async function writeScatter(file: string, report: Report): Promise<void> {
+  const svg = scatterSvg(
+    report.models.map((m) => ({ label: path.basename(m.model), x: m.diversity.diversity, y: m.accuracy.ssim.best })),
+    'diversity (mean pairwise L1 between samples)',
+    `SSIM, best of ${report.samples_per_layout}`,
+    'accuracy against diversity',
+  );
+  const png = await sharp(Buffer.from(svg)).png().toBuffer();
+  writeFileAtomic(file, png);
+}
+
+/** images: per model, the file names of its sample grid and gradation strip (relative to the report). */
+export function writeReport(dir: string, report: Report, images: { grids: string[]; sweeps: string[]; scatter: string }): void {
+  writeFileAtomic(path.join(dir, 'report.json'), JSON.stringify(report, null, 1) + '\n');
+  const names = report.models.map((m) => path.basename(m.model));
+  const realismRows = report.models.map((m, i) => [names[i], f3(m.realism?.pixelAccuracy), f3(m.realism?.meanIoU)]);
+  if (report.real) realismRows.push(['real photos', f3(report.real.pixelAccuracy), f3(report.real.meanIoU)]);
+  const acc = report.models.map((m, i) => [names[i], ...(['rmse', 'ssim', 'fsim', 'fsimc'] as const).flatMap((k) => [f3(m.accuracy[k].best), f3(m.accuracy[k].mean)])]);
+  const div = report.models.map((m, i) => [
+    names[i],
+    f3(m.diversity.diversity),
+    f3(m.diversity.linking),
+    f3(m.diversity.l1_truth),
+    f3(m.diversity.feature_distance),
+    f3(m.diversity.feature_std),
+    f3(m.diversity.distance_to_mean.mean),
+    f3(m.diversity.distance_to_mean.max),
+  ]);
+  const html = `<!doctype html>
+<html><head><meta charset="utf-8"><title>divsyn evaluation</title>
+<style>body{font-family:sans-serif;margin:2em;max-width:1100px} table{border-collapse:collapse;margin:1em 0} td,th{border:1px solid #bbb;padding:4px 10px;text-align:right} td.name{text-align:left} img{image-rendering:pixelated;max-width:100%} .note{color:#555}</style>
+</head><body>
+<h1>divsyn evaluation</h1>
+<p class="note">${esc(report.data)}: ${report.layouts} layouts, ${report.samples_per_layout} samples each (seed ${report.seed}).</p>
+<h2>Realism by segmentation (Yang et al., Table II)</h2>
+${report.segmenter ? `<p class="note">segmenter ${esc(report.segmenter)} on every sample; pixel accuracy per image averaged over images, IoU from the pooled confusion matrix averaged over the classes present in truth or prediction.</p>${table(['model', 'pixel accuracy', 'mean IoU'], realismRows)}` : '<p class="note">no --segmenter given.</p>'}
+<h2>Accuracy against the true photo (best / mean of ${report.samples_per_layout})</h2>
+${table(['model', 'RMSE best', 'RMSE mean', 'SSIM best', 'SSIM mean', 'FSIM best', 'FSIM mean', 'FSIMc best', 'FSIMc mean'], acc)}
+<h2>Diversity</h2>
+${table(['model', 'diversity', 'linking', 'l1_truth', 'feature distance', 'feature std', 'to mean (mean)', 'to mean (max)'], div)}
+<p class="note">diversity: mean pairwise L1 between samples; linking: change inside a class over change outside when its noise moves; feature distance and std over the samples' features${report.features ? ` (${esc(report.features)})` : ' (no --features given)'}; distance to the mean image as RMS over pixel values.</p>
+<h2>Accuracy against diversity</h2>
+<img src="${images.scatter}" alt="scatter">
+${report.models.map((m, i) => `<h2>${esc(names[i])}</h2><p class="note">rows: layouts; columns: layout, true photo, samples</p><img src="${images.grids[i]}" alt="samples"><p class="note">gradation: one class's noise from -1 to 1, the others 0</p><img src="${images.sweeps[i]}" alt="sweep">`).join('\n')}
+</body></html>
+`;
+  writeFileAtomic(path.join(dir, 'report.html'), html);
+}
