@@ -1,12 +1,11 @@
 // Generator files: an inference graph with weights as initializers and divsyn.* metadata (CONTRACT.md).
-import fs from 'node:fs';
 import onnxProto from 'onnx-proto';
 import { inferenceProgram, emitProgram } from '../graph/programs.js';
 import { ClassInfo, GeneratorSpec, MODEL_KINDS, ModelKind } from '../graph/spec.js';
 import { NormKind } from '../graph/models/layers.js';
 import { UserError, writeFileAtomic } from './files.js';
+import { dimsOf, readOnnxFile } from './onnx-file.js';
 
-const { onnx } = onnxProto;
 export const VERSION = '0.1.0';
 
 export function generatorMetadata(spec: GeneratorSpec, options: Record<string, unknown> = {}): Record<string, string> {
@@ -53,7 +52,7 @@ function infos(list: onnxProto.onnx.IValueInfoProto[]): ValueInfo[] {
   return list.map((v) => ({
     name: v.name ?? '',
     dtype: ELEM[v.type?.tensorType?.elemType ?? 0] ?? `type${v.type?.tensorType?.elemType}`,
-    shape: (v.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue ?? 0))),
+    shape: dimsOf(v),
   }));
 }
 
@@ -67,20 +66,7 @@ function floatsOf(t: onnxProto.onnx.ITensorProto): Float32Array {
 
 /** Read a generator file and its divsyn metadata; errors name the file. */
 export function readGenerator(file: string, opts: { weights?: boolean } = {}): GeneratorFile {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    throw new UserError(`model file '${file}' cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  let model: onnxProto.onnx.ModelProto;
-  try {
-    model = onnx.ModelProto.decode(bytes);
-  } catch (e) {
-    throw new UserError(`'${file}' is not an ONNX model: ${(e as Error).message}`);
-  }
-  const metadata: Record<string, string> = {};
-  for (const p of model.metadataProps ?? []) metadata[p.key ?? ''] = p.value ?? '';
+  const { model, metadata } = readOnnxFile(file, 'model file');
   const kind = metadata['divsyn.model'] as ModelKind;
   if (!MODEL_KINDS.includes(kind)) throw new UserError(`'${file}' is not a divsyn generator (no divsyn.model in its metadata)`);
   const [h, w] = (metadata['divsyn.size'] ?? '').split('x').map(Number);

@@ -1,14 +1,12 @@
 // Segmenter files (CONTRACT.md, "Segmenter and feature networks"): input `image` [N, 3, H, W] in [0, 1],
 // output `scores` [N, C, H, W], classes in the metadata like a generator's; divsyn.model = segmenter.
-import fs from 'node:fs';
-import onnxProto from 'onnx-proto';
 import { emitProgram } from '../graph/programs.js';
 import { SegmenterSpec, segmenterInferenceProgram } from '../graph/programs-segmenter.js';
 import { ClassInfo } from '../graph/spec.js';
 import { UserError, writeFileAtomic } from './files.js';
 import { VERSION } from './model-file.js';
+import { dimsOf, readOnnxFile } from './onnx-file.js';
 
-const { onnx } = onnxProto;
 
 export function segmenterMetadata(spec: SegmenterSpec, options: Record<string, unknown> = {}): Record<string, string> {
   return {
@@ -36,26 +34,9 @@ export interface SegmenterFile {
   scoresShape: (number | string)[];
 }
 
-function dimsOf(v: onnxProto.onnx.IValueInfoProto): (number | string)[] {
-  return (v.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue ?? 0)));
-}
-
 /** Reads a segmenter file and checks its interface; every error names the file. */
 export function readSegmenter(file: string): SegmenterFile {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    throw new UserError(`segmenter file '${file}' cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  let model: onnxProto.onnx.ModelProto;
-  try {
-    model = onnx.ModelProto.decode(bytes);
-  } catch (e) {
-    throw new UserError(`'${file}' is not an ONNX model: ${(e as Error).message}`);
-  }
-  const metadata: Record<string, string> = {};
-  for (const p of model.metadataProps ?? []) metadata[p.key ?? ''] = p.value ?? '';
+  const { bytes, model, metadata } = readOnnxFile(file, 'segmenter file');
   // a file from elsewhere may lack divsyn.model, but a generator given by mistake is caught here
   const kind = metadata['divsyn.model'];
   if (kind !== undefined && kind !== 'segmenter') throw new UserError(`'${file}' is a divsyn ${kind} generator, not a segmenter`);
