@@ -13,6 +13,7 @@ import { Parsed, required, usageError } from '../args.js';
 import { Command } from '../command.js';
 import { classOptions, resolveClasses, seedOption } from '../common.js';
 import { Progress } from '../progress.js';
+import { catchInterrupt } from '../interrupt.js';
 import { InterruptedRun } from './train.js';
 
 /** About 100 s at 64 px on two cores (width 16, batch 4): pixel accuracy 0.84 on the fixture's test split. */
@@ -73,13 +74,7 @@ export const trainSegmenterCommand: Command = {
     const totalSteps = (o.steps as number | undefined) ?? (o.epochs !== undefined ? (o.epochs as number) * Math.ceil(dataset.length / batch) : DEFAULT_STEPS);
 
     let bar: Progress | undefined;
-    let stop = false;
-    const onSigint = () => {
-      if (stop) process.exit(130);
-      stop = true;
-      process.stderr.write('\ninterrupted: writing the segmenter (Ctrl-C again to quit at once)\n');
-    };
-    process.on('SIGINT', onSigint);
+    const interrupt = catchInterrupt('writing the segmenter');
     let r: Awaited<ReturnType<typeof trainSegmenter>>;
     try {
       r = await trainSegmenter(
@@ -102,11 +97,11 @@ export const trainSegmenterCommand: Command = {
             bar = new Progress('step', totalSteps);
           },
           onStep: (i) => bar?.update(i.step, `loss ${i.loss.toFixed(3)}`),
-          shouldStop: () => stop,
+          shouldStop: () => interrupt.requested,
         },
       );
     } finally {
-      process.off('SIGINT', onSigint);
+      interrupt.dispose();
     }
     bar?.done();
     if (r.interrupted) {

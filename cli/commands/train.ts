@@ -15,6 +15,7 @@ import { Parsed, required, usageError } from '../args.js';
 import { Command } from '../command.js';
 import { archOptions, classOptions, generatorSpec, modelOption, seedOption } from '../common.js';
 import { Progress } from '../progress.js';
+import { catchInterrupt } from '../interrupt.js';
 import { renderPreview } from '../preview.js';
 
 /** --lambda V, V1,…,VC, or V,CLASS=V,… (a default and per-class values; a 'void' class keeps 0 unless named). */
@@ -101,13 +102,7 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
   const previewSet = dataArg === 'fixture' ? openDataset({ ...dataOptions, split: 'test' }) : dataset;
   const preview = await evalItems(previewSet, spec.width, spec.height, 4);
   let bar: Progress | undefined;
-  let stop = false;
-  const onSigint = () => {
-    if (stop) process.exit(130);
-    stop = true;
-    process.stderr.write('\ninterrupted: writing a checkpoint (Ctrl-C again to quit at once)\n');
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = catchInterrupt('writing a checkpoint');
   const started = performance.now();
   try {
     const result = await train(
@@ -140,13 +135,13 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
           else bar?.update(i.step, losses);
         },
         onCheckpoint: (params) => renderPreview(path.join(out, 'preview.png'), spec, params, preview),
-        shouldStop: () => stop || (hooks.stopAfterSeconds !== undefined && (performance.now() - started) / 1000 > hooks.stopAfterSeconds),
+        shouldStop: () => interrupt.requested || (hooks.stopAfterSeconds !== undefined && (performance.now() - started) / 1000 > hooks.stopAfterSeconds),
       },
     );
     bar?.done();
-    return { ...result, spec, interruptedByUser: stop };
+    return { ...result, spec, interruptedByUser: interrupt.requested };
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
   }
 }
 
