@@ -2,6 +2,7 @@
 import { ClassInfo, GeneratorSpec, ModelKind, MODEL_KINDS } from '../graph/spec.js';
 import { NormKind } from '../graph/models/layers.js';
 import { crnModuleSizes } from '../graph/models/crn.js';
+import { DATA_FORMATS, DIRECTIONS } from '../train/datasets.js';
 import { genericPalette, loadPalette } from '../train/palettes.js';
 import { OptSpec, Parsed, usageError } from './args.js';
 
@@ -48,6 +49,15 @@ export const modelOption: OptSpec = { name: 'model', type: 'enum', choices: MODE
 export function checkImplemented(model: ModelKind, use: 'build' | 'train'): void {
   const available: ModelKind[] = use === 'train' ? ['pix2pix'] : ['pix2pix', 'crn'];
   if (!available.includes(model)) throw usageError(`--model ${model} cannot be ${use === 'train' ? 'trained' : 'built'} in this version yet (available: ${available.join(', ')})`);
+}
+
+/** --data, --format, --direction: where images come from (`what` says what they are for). */
+export function dataOptions(what: string): OptSpec[] {
+  return [
+    { name: 'data', type: 'string', help: `${what}: 'fixture' (bundled procedural facades) or a dataset folder`, meta: 'PATH|fixture' },
+    { name: 'format', type: 'enum', choices: DATA_FORMATS, default: 'pix2pix', help: 'dataset format of --data PATH (pairs: PATH/layouts/NAME.png + PATH/photos/NAME.jpg|png)' },
+    { name: 'direction', type: 'enum', choices: DIRECTIONS, default: 'AtoB', help: 'pix2pix aligned folders: AtoB means A (left) is the layout (CMP Facades: BtoA)' },
+  ];
 }
 
 export const seedOption: OptSpec = { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'seed of the initial weights (and of data order, noise and masks when training)', meta: 'N' };

@@ -9,11 +9,12 @@ import { UserError, prepareOutputDir } from '../../runtime/files.js';
 import { openGenerator } from '../../runtime/generator-runner.js';
 import { readGenerator } from '../../runtime/model-file.js';
 import { RgbImage, chwToRgb, tile, writePng } from '../../runtime/png.js';
-import { DATA_FORMATS, DataFormat, DIRECTIONS, Direction, openDataset } from '../../train/datasets.js';
+import { DataFormat, Direction, openDataset } from '../../train/datasets.js';
 import { evalItems } from '../../train/loader.js';
 import { classIndex } from '../../train/palettes.js';
 import { Parsed, required, usageError } from '../args.js';
 import { Command } from '../command.js';
+import { dataOptions } from '../common.js';
 import { layoutToRgb } from '../preview.js';
 import { Progress } from '../progress.js';
 
@@ -46,9 +47,7 @@ export const evalCommand: Command = {
   summary: 'Compare generators: realism (segmentation), accuracy (RMSE, SSIM, FSIM) and diversity; report.json and report.html.',
   options: [
     { name: 'model', type: 'string', repeat: true, help: 'a generator file (repeat for several, side by side)', meta: 'G.onnx' },
-    { name: 'data', type: 'string', help: "test layouts and photos: 'fixture' (its test split) or a dataset folder", meta: 'PATH|fixture' },
-    { name: 'format', type: 'enum', choices: DATA_FORMATS, default: 'pix2pix', help: 'dataset format of --data PATH' },
-    { name: 'direction', type: 'enum', choices: DIRECTIONS, default: 'AtoB', help: 'pix2pix aligned folders: which half is the layout' },
+    ...dataOptions('test layouts and photos'),
     { name: 'split', type: 'string', help: "dataset split (fixture: test; cityscapes: val)", meta: 'NAME' },
     { name: 'limit', type: 'int', min: 1, help: 'use at most this many layouts', meta: 'N' },
     { name: 'segmenter', type: 'string', help: 'segmenter for realism (divsyn train-segmenter writes one)', meta: 'S.onnx' },

@@ -6,12 +6,12 @@ import { SegmenterSpec } from '../../graph/programs-segmenter.js';
 import { UserError } from '../../runtime/files.js';
 import { EP_CHOICES, EpChoice } from '../../runtime/session.js';
 import { openSegmenter } from '../../metrics/segmenter.js';
-import { DataFormat, DATA_FORMATS, Direction, DIRECTIONS, openDataset } from '../../train/datasets.js';
+import { DataFormat, Direction, openDataset } from '../../train/datasets.js';
 import { batchOpener, evalItems } from '../../train/loader.js';
 import { trainSegmenter } from '../../train/segmenter-trainer.js';
 import { Parsed, required, usageError } from '../args.js';
 import { Command } from '../command.js';
-import { classOptions, resolveClasses, seedOption } from '../common.js';
+import { classOptions, resolveClasses, seedOption, dataOptions } from '../common.js';
 import { Progress } from '../progress.js';
 import { catchInterrupt } from '../interrupt.js';
 import { InterruptedRun } from './train.js';
@@ -43,9 +43,7 @@ export const trainSegmenterCommand: Command = {
   usage: 'divsyn train-segmenter --data PATH|fixture --size S [--width W] [--steps N | --epochs E] [options] --out S.onnx',
   summary: 'Train a U-Net segmenter (photo to classes) for the realism measures of divsyn eval.',
   options: [
-    { name: 'data', type: 'string', help: "training data: 'fixture' (bundled procedural facades) or a dataset folder", meta: 'PATH|fixture' },
-    { name: 'format', type: 'enum', choices: DATA_FORMATS, default: 'pix2pix', help: 'dataset format of --data PATH' },
-    { name: 'direction', type: 'enum', choices: DIRECTIONS, default: 'AtoB', help: 'pix2pix aligned folders: AtoB means A (left) is the layout' },
+    ...dataOptions('training photos and labels'),
     ...classOptions,
     { name: 'size', type: 'string', help: 'image size S (a power of two >= 32); the file segments S x S images', meta: 'S' },
     { name: 'width', type: 'int', min: 1, max: 1024, default: 16, help: 'base channel count of the U-Net', meta: 'W' },

@@ -7,13 +7,13 @@ import { prepareOutputDir, UserError } from '../../runtime/files.js';
 import { generatorValues, readGenerator } from '../../runtime/model-file.js';
 import { EP_CHOICES, EpChoice } from '../../runtime/session.js';
 import { loadState } from '../../train/checkpoint.js';
-import { DataFormat, DATA_FORMATS, Direction, DIRECTIONS, openDataset } from '../../train/datasets.js';
+import { DataFormat, Direction, openDataset } from '../../train/datasets.js';
 import { batchOpener, evalItems } from '../../train/loader.js';
 import { classIndex } from '../../train/palettes.js';
 import { train } from '../../train/trainer.js';
 import { Parsed, required, usageError } from '../args.js';
 import { Command } from '../command.js';
-import { archOptions, classOptions, generatorSpec, modelOption, seedOption } from '../common.js';
+import { archOptions, classOptions, generatorSpec, modelOption, seedOption, dataOptions } from '../common.js';
 import { Progress } from '../progress.js';
 import { catchInterrupt } from '../interrupt.js';
 import { renderPreview } from '../preview.js';
@@ -40,9 +40,7 @@ export function parseLambda(v: string, spec: GeneratorSpec): number[] {
 
 export const trainOptions = [
   modelOption,
-  { name: 'data', type: 'string', help: "training data: 'fixture' (bundled procedural facades) or a dataset folder", meta: 'PATH|fixture' },
-  { name: 'format', type: 'enum', choices: DATA_FORMATS, default: 'pix2pix', help: 'dataset format of --data PATH (pairs: PATH/layouts/NAME.png + PATH/photos/NAME.jpg|png)' },
-  { name: 'direction', type: 'enum', choices: DIRECTIONS, default: 'AtoB', help: 'pix2pix aligned folders: AtoB means A (left) is the layout (CMP Facades: BtoA)' },
+  ...dataOptions('training data'),
   ...classOptions,
   ...archOptions,
   { name: 'epochs', type: 'int', min: 1, help: 'passes over the data (pix2pix: 200, the second half with linear decay)', meta: 'E' },
@@ -84,8 +82,8 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
     gan: o['gan-mode'] as GanMode,
     batch: o.batch as number,
   });
-  const dataOptions = { data: dataArg, format: o.format as DataFormat, direction: o.direction as Direction, classes: spec.classes };
-  const dataset = openDataset(dataOptions);
+  const source = { data: dataArg, format: o.format as DataFormat, direction: o.direction as Direction, classes: spec.classes };
+  const dataset = openDataset(source);
   const open = batchOpener({ dataset, width: spec.width, height: spec.height, batch: options.batch, seed: o.seed as number });
   const stepsPerEpoch = Math.ceil(dataset.length / options.batch);
   const totalSteps = (o.steps as number | undefined) ?? ((o.epochs as number | undefined) ?? 200) * stepsPerEpoch;
@@ -99,7 +97,7 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
   const initGenerator = o.init ? generatorValues(readGenerator(o.init as string, { weights: true }).initializers) : undefined;
 
   // the preview shows held-out layouts where the data has them (the fixture's test split)
-  const previewSet = dataArg === 'fixture' ? openDataset({ ...dataOptions, split: 'test' }) : dataset;
+  const previewSet = dataArg === 'fixture' ? openDataset({ ...source, split: 'test' }) : dataset;
   const preview = await evalItems(previewSet, spec.width, spec.height, 4);
   let bar: Progress | undefined;
   const interrupt = catchInterrupt('writing a checkpoint');
