@@ -2,7 +2,7 @@
 // against finite differences, and Adam steps that lower the loss on a fixed batch.
 import test from 'ava';
 import * as G from '../graph/index.js';
-import { Graph, Rng, Tensor } from '../graph/index.js';
+import { Graph, Rng } from '../graph/index.js';
 import { ganLoss, l1Loss } from '../graph/losses.js';
 import { trainingContext } from '../graph/models/layers.js';
 import { patchGan, pix2pixGenerator } from '../graph/models/pix2pix.js';
