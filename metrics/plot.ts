@@ -39,7 +39,8 @@ export function scatterSvg(points: Point[], xLabel: string, yLabel: string, titl
     `<text transform="translate(16 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
     ...points.flatMap((p, i) => [
       `<circle cx="${sx(p.x)}" cy="${sy(p.y)}" r="6" fill="${colours[i % colours.length]}"/>`,
-      `<text x="${sx(p.x) + 9}" y="${sy(p.y) - 8}">${esc(p.label)}</text>`,
+      // labels of points in the right half go to their left, so they stay inside the plot
+      sx(p.x) > W / 2 ? `<text x="${sx(p.x) - 9}" y="${sy(p.y) - 8}" text-anchor="end">${esc(p.label)}</text>` : `<text x="${sx(p.x) + 9}" y="${sy(p.y) - 8}">${esc(p.label)}</text>`,
     ]),
     '</svg>',
   ];

@@ -25,9 +25,18 @@ function table(head: string[], rows: string[][]): string {
   return `<table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<td class="name">${esc(c)}</td>` : `<td>${c}</td>`)).join('')}</tr>`).join('')}</table>`;
 }
 
+/** Short names that tell models apart: the shortest path tails that differ (run/generator.onnx). */
+export function modelLabels(paths: string[]): string[] {
+  const parts = paths.map((p) => path.resolve(p).split(path.sep));
+  for (let k = 1; ; k++) {
+    const labels = parts.map((ps) => ps.slice(-k).join('/'));
+    if (new Set(labels).size === labels.length || parts.every((ps) => ps.length <= k)) return labels;
+  }
+}
+
 export async function writeScatter(file: string, report: Report): Promise<void> {
   const svg = scatterSvg(
-    report.models.map((m) => ({ label: path.basename(m.model), x: m.diversity.diversity, y: m.accuracy.ssim.best })),
+    modelLabels(report.models.map((m) => m.model)).map((label, i) => ({ label, x: report.models[i].diversity.diversity, y: report.models[i].accuracy.ssim.best })),
     'diversity (mean pairwise L1 between samples)',
     `SSIM, best of ${report.samples_per_layout}`,
     'accuracy against diversity',
@@ -39,7 +48,7 @@ export async function writeScatter(file: string, report: Report): Promise<void> 
 /** images: per model, the file names of its sample grid and gradation strip (relative to the report). */
 export function writeReport(dir: string, report: Report, images: { grids: string[]; sweeps: string[]; scatter: string }): void {
   writeFileAtomic(path.join(dir, 'report.json'), JSON.stringify(report, null, 1) + '\n');
-  const names = report.models.map((m) => path.basename(m.model));
+  const names = modelLabels(report.models.map((m) => m.model));
   const realismRows = report.models.map((m, i) => [names[i], f3(m.realism?.pixelAccuracy), f3(m.realism?.meanIoU)]);
   if (report.real) realismRows.push(['real photos', f3(report.real.pixelAccuracy), f3(report.real.meanIoU)]);
   const acc = report.models.map((m, i) => [names[i], ...(['rmse', 'ssim', 'fsim', 'fsimc'] as const).flatMap((k) => [f3(m.accuracy[k].best), f3(m.accuracy[k].mean)])]);

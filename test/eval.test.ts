@@ -52,3 +52,9 @@ test("a model whose classes differ from the data's is one clear error", (t) => {
   t.regex(r.stderr, /12 CMP|classes/);
   t.is(r.stderr.trim().split('\n').length, 1);
 });
+
+test('models are labelled by the shortest path tails that tell them apart', async (t) => {
+  const { modelLabels } = await import('../metrics/report.js');
+  t.deepEqual(modelLabels(['/r/a/generator.onnx', '/r/b/generator.onnx']), ['a/generator.onnx', 'b/generator.onnx']);
+  t.deepEqual(modelLabels(['/x/g1.onnx', '/y/g2.onnx']), ['g1.onnx', 'g2.onnx']);
+});
