@@ -86,15 +86,16 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
       }
       if (j.kind === 'sample') {
         void writes.add(() => writePng(path.join(o.out, j.file), img));
-        fs.writeSync(log, JSON.stringify({ file: j.file, layout: j.item.source, seed: o.seed, k: j.k, noise: Object.fromEntries(o.classes.map((name, ci) => [name, +j.noise[ci].toFixed(6)])) }) + '\n');
+        fs.writeSync(log, JSON.stringify({ file: j.file, layout: j.item.source, seed: o.seed, k: j.k, noise: Object.fromEntries(o.classes.map((name, ci) => [name, j.noise[ci]])) }) + '\n');
         images++;
       }
       const list = results.get(key);
       const need = j.kind === 'sweep' ? o.sweepSteps : o.count;
       if (list && list.filter(Boolean).length === need) {
         results.delete(key);
-        const file = j.kind === 'sweep' ? `${j.item.stem}_sweep_${o.classes[o.sweep!]}.png` : `${j.item.stem}_grid.png`;
-        void writes.add(() => writePng(path.join(o.out, file.replace(/[^\w.-]+/g, '_')), tile(list, list.length)));
+        // the stem stays as <stem>_<k>.png has it; only a class name is made file-safe
+        const file = j.kind === 'sweep' ? `${j.item.stem}_sweep_${o.classes[o.sweep!].replace(/[^\w.-]+/g, '_')}.png` : `${j.item.stem}_grid.png`;
+        void writes.add(() => writePng(path.join(o.out, file), tile(list, list.length)));
       }
       done++;
     });

@@ -15,7 +15,8 @@ export function initialValues(step: Program, seed: number, lr: number): Map<stri
   const out = new Map<string, { spec: IoSpec; value: Float32Array }>();
   for (const { tensor, spec } of step.inputs) {
     let value: Float32Array | undefined;
-    if (spec.role === 'param' || spec.role === 'dparam') value = params.get((tensor.source as { name: string }).name);
+    // parameters and running statistics start at their initialisers (running_var at ones); optimizer state at zeros
+    if (tensor.source.kind === 'param') value = params.get(tensor.source.name);
     else if (spec.role === 'state') value = new Float32Array(tensor.size);
     else if (spec.role === 'lr') value = Float32Array.of(lr);
     else if (spec.role === 'step') value = Float32Array.of(1);

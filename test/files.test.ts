@@ -150,6 +150,9 @@ test('--norm batch: train_step carries running statistics, and the generator fil
   t.true(buffers.every((b) => b.role === 'state'));
   for (const b of buffers) t.truthy(manifest.train_step.outputs.find((o) => o.feeds === b.name), `an output feeds ${b.name}`);
   t.false(manifest.train_step.inputs.some((i) => /^dparam\..*running/.test(i.name)), 'the discriminator keeps no running statistics');
+  const init = await (await ort.InferenceSession.create(path.join(dir, 'init.onnx'))).run({});
+  const runningVar = buffers.find((b) => b.name.endsWith('running_var'))!;
+  t.true((init[runningVar.name].data as Float32Array).every((v) => v === 1), 'running variances start at ones');
   const gen = path.join(tempDir(), 'g.onnx');
   t.is(divsyn('init', '--model', 'pix2pix', '--classes', String(C), '--size', String(S), '--width', '2', '--norm', 'batch', '--out', gen).status, 0);
   const s = await ort.InferenceSession.create(gen);

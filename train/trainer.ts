@@ -8,6 +8,7 @@ import { EpChoice, floatTensor, ort } from '../runtime/session.js';
 import { StepRunner } from '../runtime/step-runner.js';
 import { initialValues } from '../runtime/training-artifacts.js';
 import { generatorValues, writeGenerator } from '../runtime/model-file.js';
+import { writeFileAtomic } from '../runtime/files.js';
 import { loadState, Progress, saveState } from './checkpoint.js';
 import { UserError } from '../runtime/files.js';
 import { dropoutMasks, linearDecayLr, trainingNoise } from './sampling.js';
@@ -99,11 +100,19 @@ function modelFingerprint(cfg: TrainConfig): string {
 /** Keep the log lines of steps the resumed state has seen; later ones are trained again. */
 function trimLog(file: string, lastStep: number): void {
   if (!fs.existsSync(file)) return;
+  // a crash mid-write can leave a partial last line: it is dropped with the steps after the checkpoint
+  const stepOf = (l: string) => {
+    try {
+      return JSON.parse(l).step as number;
+    } catch {
+      return Infinity;
+    }
+  };
   const kept = fs
     .readFileSync(file, 'utf8')
     .split('\n')
-    .filter((l) => l.trim() && JSON.parse(l).step <= lastStep);
-  fs.writeFileSync(file, kept.map((l) => l + '\n').join(''));
+    .filter((l) => l.trim() && stepOf(l) <= lastStep);
+  writeFileAtomic(file, kept.map((l) => l + '\n').join(''));
 }
 
 export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: TrainHooks = {}): Promise<TrainResult> {

@@ -1,5 +1,5 @@
 // Data movement: Reshape, Transpose, Concat, Split, Slice, Pad.
-import { Dim, OpDef, Shape, ShapeError, Tensor, apply1, fmtShape, isStatic } from '../tensor.js';
+import { OpDef, Shape, ShapeError, Tensor, apply1, fmtShape, isStatic } from '../tensor.js';
 import { normAxis } from '../shapes.js';
 import { expand } from './reduce.js';
 
@@ -16,7 +16,8 @@ const ReshapeOp: OpDef<{ shape: Shape }> = {
     return [{ dtype: x.dtype, shape: a.shape }];
   },
   emit(e, [x], o, a) {
-    // A symbolic dim is copied from the input (0) where it sits at the same index, else inferred (-1).
+    // One symbolic dim is inferred (-1); several are copied from the input by index (0), which holds
+    // where they keep their positions.
     let inferred = 0;
     const dims = a.shape.map((d, i) => {
       if (typeof d === 'number') return d;
@@ -74,12 +75,13 @@ const ConcatOp: OpDef<{ axis: number }> = {
   name: 'Concat',
   infer(xs, a) {
     const first = xs[0];
-    let total: Dim = 0;
+    let total = 0;
     for (const x of xs) {
       if (x.rank !== first.rank || x.dtype !== first.dtype || x.shape.some((d, i) => i !== a.axis && d !== first.shape[i]))
         throw new ShapeError('Concat', `${fmtShape(first.shape)} and ${fmtShape(x.shape)} differ off axis ${a.axis}`);
       const d = x.shape[a.axis];
-      total = typeof total === 'number' && typeof d === 'number' ? total + d : 'concat';
+      if (typeof total !== 'number' || typeof d !== 'number') throw new ShapeError('Concat', `cannot concatenate along the symbolic axis ${a.axis}`);
+      total += d;
     }
     const shape = [...first.shape];
     shape[a.axis] = total;
