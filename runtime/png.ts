@@ -1,7 +1,6 @@
 // Images out: float CHW in [0, 1] to 8-bit RGB, tiling into strips and grids, atomic PNG writes (sharp).
-import fs from 'node:fs';
-import path from 'node:path';
 import sharp from 'sharp';
+import { writeFileAtomic } from './files.js';
 
 export interface RgbImage {
   /** Interleaved RGB, 8 bits per channel. */
@@ -38,12 +37,10 @@ export function tile(images: RgbImage[], cols: number, gap = 2): RgbImage {
   return { data, width, height };
 }
 
-/** Write a PNG atomically (temporary file, then rename). */
+/** Write a PNG atomically (runtime/files.ts: temporary file, then rename). */
 export async function writePng(file: string, img: RgbImage): Promise<void> {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: 3 } })
+  const png = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: 3 } })
     .png({ compressionLevel: 3 })
-    .toFile(tmp);
-  fs.renameSync(tmp, file);
+    .toBuffer();
+  writeFileAtomic(file, png);
 }
