@@ -5,6 +5,8 @@ import { crnModuleSizes } from '../graph/models/crn.js';
 import { DATA_FORMATS, DIRECTIONS } from '../train/datasets.js';
 import { genericPalette, loadPalette } from '../train/palettes.js';
 import { OptSpec, Parsed, usageError } from './args.js';
+import { PerceptualSpec } from '../graph/perceptual.js';
+import { choosePerceptual, parseTaps } from '../runtime/perceptual-file.js';
 
 export const classOptions: OptSpec[] = [
   { name: 'classes', type: 'int', min: 1, max: 1024, help: 'number of classes (named class0…, built-in colours)', meta: 'C' },
@@ -47,7 +49,7 @@ export const modelOption: OptSpec = { name: 'model', type: 'enum', choices: MODE
 
 /** The architectures this version builds (as generator files) and trains. */
 export function checkImplemented(model: ModelKind, use: 'build' | 'train'): void {
-  const available: ModelKind[] = use === 'train' ? ['pix2pix'] : ['pix2pix', 'crn'];
+  const available: ModelKind[] = ['pix2pix', 'crn', 'crn-multi'];
   if (!available.includes(model)) throw usageError(`--model ${model} cannot be ${use === 'train' ? 'trained' : 'built'} in this version yet (available: ${available.join(', ')})`);
 }
 
@@ -66,6 +68,8 @@ export const archOptions: OptSpec[] = [
   { name: 'size', type: 'string', help: 'S (pix2pix, a power of two >= 32) or HxW', meta: 'S' },
   { name: 'width', type: 'int', min: 1, max: 4096, help: 'base channel count (pix2pix ngf: 64; crn: modules below 128 px, 1024)', meta: 'W' },
   { name: 'norm', type: 'enum', choices: ['instance', 'batch', 'none'], default: 'instance', help: 'normalisation: affine instance norm, or batch norm with running statistics at inference' },
+  { name: 'images', type: 'int', min: 1, max: 256, default: 9, help: 'crn-multi: images per pass', meta: 'N' },
+  { name: 'branches', type: 'int', min: 1, max: 256, default: 8, help: 'latent: training codes', meta: 'N' },
 ];
 
 export function generatorSpec(o: Parsed, use: 'build' | 'train' = 'train'): GeneratorSpec {
@@ -76,5 +80,30 @@ export function generatorSpec(o: Parsed, use: 'build' | 'train' = 'train'): Gene
   const [height, width] = parseSize(model, o.size as string);
   // pix2pix: ngf; crn and latent: the width of modules below 128 px of height
   const channels = (o.width as number | undefined) ?? (model === 'pix2pix' ? 64 : 1024);
-  return { model, classes: resolveClasses(o), height, width, channels, norm: o.norm as NormKind };
+  const spec: GeneratorSpec = { model, classes: resolveClasses(o), height, width, channels, norm: o.norm as NormKind };
+  if (model === 'crn-multi') spec.images = o.images as number;
+  return spec;
+}
+
+/** The content loss's network (crn, crn-multi): --features, else --segmenter's encoder, else pixels. */
+export const perceptualOptions: OptSpec[] = [
+  { name: 'features', type: 'string', help: 'feature network for the content loss (VGG-19 exported from torchvision or the ONNX zoo)', meta: 'FILE.onnx' },
+  { name: 'feature-taps', type: 'string', help: 'its layers and weights, NAME=W,… (default for VGG: conv1_2..conv5_2 with CRN\'s weights)', meta: 'TAPS' },
+  { name: 'feature-norm', type: 'enum', choices: ['imagenet', 'none'], default: 'imagenet', help: 'input normalisation the feature network expects' },
+  { name: 'keep-max-pool', type: 'flag', help: 'keep the feature network\'s max-pools (CRN swaps them for average pools)' },
+  { name: 'segmenter', type: 'string', help: 'without --features: the content loss uses this segmenter\'s encoder (from divsyn train-segmenter)', meta: 'S.onnx' },
+];
+
+export function choosePerceptualFromOptions(o: Parsed, spec: GeneratorSpec): PerceptualSpec {
+  const taps = o['feature-taps'] === undefined ? undefined : parseTaps(o['feature-taps'] as string);
+  if (taps && o.features === undefined) throw usageError('--feature-taps needs --features');
+  return choosePerceptual({
+    features: o.features as string | undefined,
+    taps,
+    norm: o['feature-norm'] as 'imagenet' | 'none',
+    keepMaxPool: Boolean(o['keep-max-pool']),
+    segmenter: o.segmenter as string | undefined,
+    height: spec.height,
+    width: spec.width,
+  });
 }

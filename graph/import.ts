@@ -224,10 +224,8 @@ const MAPPERS: Record<string, Mapper> = {
   LeakyRelu: (c) => [leakyRelu(c.tensor(0), c.num('alpha', 0.01))],
   Sigmoid: unary(sigmoid),
   Tanh: unary(tanh),
-  MaxPool: (c) => {
-    if (c.node.output?.[1]) c.fail('the Indices output is not supported');
-    return [pool(c, c.opts.maxPoolAsAverage ? 'average' : 'max')];
-  },
+  // an Indices output is fine while nothing reads it (the loop over outputs reports it otherwise)
+  MaxPool: (c) => [pool(c, c.opts.maxPoolAsAverage ? 'average' : 'max')],
   AveragePool: (c) => [pool(c, 'average')],
   GlobalAveragePool: (c) => {
     const x = c.tensor(0);

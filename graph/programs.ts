@@ -2,7 +2,10 @@
 // (forward_loss, gradients, train_step) of CONTRACT.md, plus the manifest that describes them.
 import { Graph, Shape, Tensor, paramGroup, paramName } from './tensor.js';
 import { add, clip, mul, stopGradient } from './ops/elementwise.js';
-import { concat, slice, zerosLike } from './ops/shape.js';
+import { concat, reshape, slice, zerosLike } from './ops/shape.js';
+import { reduceMax, reduceMean, reduceSum, mean } from './ops/reduce.js';
+import { matMul } from './ops/matmul.js';
+import { neg } from './ops/elementwise.js';
 import { gradients } from './autodiff.js';
 import { adam } from './optim.js';
 import { emitModel } from './emit.js';
@@ -10,7 +13,8 @@ import { diversityLoss, ganLoss, l1Loss } from './losses.js';
 import { BufferUpdate, ModelContext, MaskSite, inferenceContext, trainingContext } from './models/layers.js';
 import { noiseChannel, patchGan, pix2pixGenerator } from './models/pix2pix.js';
 import { crn } from './models/crn.js';
-import { GeneratorSpec, TrainingOptions } from './spec.js';
+import { GeneratorSpec, TrainingOptions, takesNoise, usesDiscriminator } from './spec.js';
+import { classwiseContentLoss, meanContentLoss } from './perceptual.js';
 
 export type Role = 'param' | 'dparam' | 'state' | 'data' | 'mask' | 'lr' | 'step' | 'loss' | 'grad' | 'output';
 
@@ -46,19 +50,50 @@ function paramIo(p: Tensor): { tensor: Tensor; spec: IoSpec } {
 
 // ---- the model functions ------------------------------------------------------------------------
 
-/** The generator as one function for both graphs: image in [-1, 1]. */
-export function generator(ctx: ModelContext, spec: GeneratorSpec, layout: Tensor, noise: Tensor): Tensor {
+export interface GeneratorInputs {
+  /** One-hot layouts [N, C, H, W]. */
+  layout: Tensor;
+  /** Per-class noise [N, C] (models that take it). */
+  noise?: Tensor;
+}
+
+/**
+ * The generator as one function for both graphs: images in [-1, 1], [N, 3, H, W]; for crn-multi all its
+ * images, [N, 3n, H, W] (image u in channels 3u..3u+2).
+ */
+export function generator(ctx: ModelContext, spec: GeneratorSpec, x: GeneratorInputs): Tensor {
+  const needNoise = () => {
+    if (!x.noise) throw new Error(`the ${spec.model} generator takes per-class noise`);
+    return x.noise;
+  };
+  const crnOf = (input: Tensor, outChannels: number) =>
+    ctx.graph.withGroup('G', () => crn(ctx, input, { height: spec.height, width: spec.width, channels: spec.channels, outChannels }));
   switch (spec.model) {
     case 'pix2pix':
       if (spec.height !== spec.width) throw new Error(`pix2pix needs a square size, got ${spec.height}x${spec.width}`);
-      return ctx.graph.withGroup('G', () => pix2pixGenerator(ctx, layout, noise, { width: spec.channels, size: spec.height }));
+      return ctx.graph.withGroup('G', () => pix2pixGenerator(ctx, x.layout, needNoise(), { width: spec.channels, size: spec.height }));
     case 'crn':
-      return ctx.graph.withGroup('G', () =>
-        crn(ctx, concat([layout, noiseChannel(layout, noise)], 1), { height: spec.height, width: spec.width, channels: spec.channels, outChannels: 3 }),
-      );
+      return crnOf(concat([x.layout, noiseChannel(x.layout, needNoise())], 1), 3);
+    case 'crn-multi':
+      return crnOf(x.layout, 3 * imagesOf(spec));
     default:
       throw new Error(`model '${spec.model}' is not implemented yet`);
   }
+}
+
+/** crn-multi's images per pass. */
+export function imagesOf(spec: GeneratorSpec): number {
+  const n = spec.images ?? 0;
+  if (!Number.isInteger(n) || n < 1) throw new Error(`crn-multi needs a positive number of images, got ${spec.images}`);
+  return n;
+}
+
+/** crn-multi's image chosen by a one-hot code [N, n]: Σ_u code_u · image_u, so a batch may mix choices. */
+function chooseImage(all: Tensor, code: Tensor): Tensor {
+  const [, c3, h, w] = all.shape;
+  const n = (c3 as number) / 3;
+  const flat = reshape(all, [all.shape[0], n, 3 * (h as number) * (w as number)]);
+  return reshape(matMul(reshape(code, [code.shape[0], 1, n]), flat), [all.shape[0], 3, h, w]);
 }
 
 function discriminator(ctx: ModelContext, o: TrainingOptions, layout: Tensor, image: Tensor): Tensor {
@@ -67,24 +102,37 @@ function discriminator(ctx: ModelContext, o: TrainingOptions, layout: Tensor, im
 
 // ---- inference ----------------------------------------------------------------------------------
 
-/** Inputs layout [N,C,H,W] and noise [N,C] with a symbolic batch N; output image [N,3,H,W] in [0,1]. */
+/**
+ * Inputs layout [N,C,H,W] and noise [N,C] (or, for crn-multi, a one-hot code [N,n]) with a symbolic batch N;
+ * output image [N,3,H,W] in [0,1].
+ */
 export function inferenceProgram(spec: GeneratorSpec): Program {
   const g = new Graph();
   const c = spec.classes.length;
   const layout = g.input('layout', ['N', c, spec.height, spec.width]);
-  const noise = g.input('noise', ['N', c]);
-  const y = generator(inferenceContext(g, spec.norm), spec, layout, noise);
+  const inputs = [ioOf(layout, 'layout', 'data')];
+  const ctx = inferenceContext(g, spec.norm);
+  let y: Tensor;
+  if (spec.model === 'crn-multi') {
+    const code = g.input('code', ['N', imagesOf(spec)]);
+    inputs.push(ioOf(code, 'code', 'data'));
+    y = chooseImage(generator(ctx, spec, { layout }), code);
+  } else {
+    const noise = g.input('noise', ['N', c]);
+    inputs.push(ioOf(noise, 'noise', 'data'));
+    y = generator(ctx, spec, { layout, noise });
+  }
   // [-1, 1] to [0, 1]; clipped, since not every network ends in a tanh (CRN does not)
-  const image = clip(mul(add(y, 1), 0.5), 0, 1);
+  const image = clip(toUnit(y), 0, 1);
   return {
     graph: g,
-    inputs: [
-      { tensor: layout, spec: { name: 'layout', shape: layout.shape, role: 'data' } },
-      { tensor: noise, spec: { name: 'noise', shape: noise.shape, role: 'data' } },
-    ],
-    outputs: [{ tensor: image, spec: { name: 'image', shape: image.shape, role: 'output' } }],
+    inputs,
+    outputs: [ioOf(image, 'image', 'output')],
   };
 }
+
+/** [-1, 1] to [0, 1], unclipped (losses need the gradient everywhere). */
+const toUnit = (y: Tensor) => mul(add(y, 1), 0.5);
 
 /** The generator's parameters, in creation order (for initial values). */
 export function generatorParams(spec: GeneratorSpec): Tensor[] {
@@ -96,7 +144,7 @@ export function generatorParams(spec: GeneratorSpec): Tensor[] {
 interface Batch {
   layout: Tensor;
   image: Tensor;
-  noise: Tensor;
+  noise?: Tensor;
 }
 
 interface Forward {
@@ -116,34 +164,80 @@ interface Forward {
 function declareBatch(g: Graph, spec: GeneratorSpec, o: TrainingOptions): Batch {
   const c = spec.classes.length;
   const [h, w, b] = [spec.height, spec.width, o.batch];
-  return { layout: g.input('layout', [b, c, h, w]), image: g.input('image', [b, 3, h, w]), noise: g.input('noise', [b, c]) };
+  const batch: Batch = { layout: g.input('layout', [b, c, h, w]), image: g.input('image', [b, 3, h, w]) };
+  if (takesNoise(spec)) batch.noise = g.input('noise', [b, c]);
+  return batch;
 }
 
 /**
  * The generator's forward pass for training. With a diversity loss, G runs on (l, n) and (l, 0) as one
  * batch of two sharing one dropout mask; without, one pass with the random noise (the baseline).
+ * crn-multi: one pass giving its n images per layout.
  */
 function forward(g: Graph, spec: GeneratorSpec, o: TrainingOptions, batch: Batch): Forward {
   const ctx = trainingContext(g, spec.norm, o.batch, { trackRunningStats: true });
+  const common = { real: add(mul(batch.image, 2), -1), masks: ctx.masks, maskInputs: ctx.maskInputs, bufferUpdates: ctx.bufferUpdates };
+  if (!batch.noise) {
+    const fakes = generator(ctx, spec, { layout: batch.layout });
+    return { ...common, layouts: batch.layout, fakes, fakeZero: fakes };
+  }
   const twoPasses = o.diversity !== 'none';
   const layouts = twoPasses ? concat([batch.layout, batch.layout], 0) : batch.layout;
-  const fakes = generator(ctx, spec, layouts, twoPasses ? concat([batch.noise, zerosLike(batch.noise)], 0) : batch.noise);
-  const common = { layouts, fakes, real: add(mul(batch.image, 2), -1), masks: ctx.masks, maskInputs: ctx.maskInputs, bufferUpdates: ctx.bufferUpdates };
-  if (!twoPasses) return { ...common, fakeZero: fakes };
+  const fakes = generator(ctx, spec, { layout: layouts, noise: twoPasses ? concat([batch.noise, zerosLike(batch.noise)], 0) : batch.noise });
+  if (!twoPasses) return { ...common, layouts, fakes, fakeZero: fakes };
   const b = o.batch;
   const fakeNoise = slice(fakes, [0], [0], [b]);
   const fakeZero = slice(fakes, [0], [b], [2 * b]);
   const divLoss = diversityLoss(batch.layout, batch.noise, fakeZero, fakeNoise, { mode: o.diversity, lambda: o.lambda });
-  return { ...common, fakeZero, divLoss };
+  return { ...common, layouts, fakes, fakeZero, divLoss };
 }
 
-/** The generator's objective against a discriminator given by its parameters: GAN + λ_L1·L1 + β·L_div. */
-function generatorObjective(o: TrainingOptions, f: Forward, dctx: ModelContext) {
-  const gan = ganLoss(discriminator(dctx, o, f.layouts, f.fakes), true, o.gan);
-  const l1 = l1Loss(f.fakeZero, f.real);
-  let total = add(gan, mul(l1, o.l1Weight));
-  if (f.divLoss) total = add(total, mul(f.divLoss, o.beta));
-  return { total, gan, l1 };
+/** The generator's loss terms (named as loss.G_<name> in train_step) and their weighted total. */
+interface Objective {
+  total: Tensor;
+  terms: [string, Tensor][];
+}
+
+/**
+ * The generator's objective. pix2pix, against a discriminator given by its parameters: GAN + λ_L1·L1 +
+ * β·L_div. crn: content loss on G(l, 0) + β·L_div. crn-multi: CRN's best-of-n loss over its n images.
+ */
+function generatorObjective(spec: GeneratorSpec, o: TrainingOptions, f: Forward, batch: Batch, dctx: ModelContext): Objective {
+  const terms: [string, Tensor][] = [];
+  let total: Tensor;
+  if (spec.model === 'crn-multi') {
+    const best = bestOfNLoss(o, f.fakes, batch.layout, batch.image);
+    terms.push(['multi', best]);
+    total = best;
+  } else if (usesDiscriminator(spec)) {
+    const gan = ganLoss(discriminator(dctx, o, f.layouts, f.fakes), true, o.gan);
+    const l1 = l1Loss(f.fakeZero, f.real);
+    terms.push(['gan', gan], ['l1', l1]);
+    total = add(gan, mul(l1, o.l1Weight));
+  } else {
+    total = meanContentLoss(o.perceptual, toUnit(f.fakeZero), batch.image);
+    terms.push(['content', total]);
+  }
+  if (f.divLoss) {
+    terms.push(['div', f.divLoss]);
+    total = add(total, mul(f.divLoss, o.beta));
+  }
+  return { total, terms };
+}
+
+/**
+ * CRN's diversity baseline: for each class and sample,, the content loss of the best of the n images (weight 0.999)
+ * plus the mean over the n images (0.001), summed over classes, averaged over the batch. fakes [B, 3n, H, W] in [-1, 1], image [B, 3, H, W] in [0, 1].
+ */
+export function bestOfNLoss(o: TrainingOptions, fakes: Tensor, layout: Tensor, image: Tensor): Tensor {
+  const [b, c3, h, w] = fakes.shape as number[];
+  const n = c3 / 3;
+  const c = layout.shape[1] as number;
+  const images = toUnit(reshape(fakes, [b * n, 3, h, w]));
+  const perImage = reshape(classwiseContentLoss(o.perceptual, images, image, layout), [b, n, c]);
+  const best = neg(reduceMax(neg(perImage), [1]));
+  const perClass = add(mul(best, o.multiMinWeight), mul(reduceMean(perImage, [1]), o.multiMeanWeight));
+  return mean(reduceSum(perClass, [1]));
 }
 
 function discriminatorObjective(o: TrainingOptions, f: Forward, batch: Batch, dctx: ModelContext): Tensor {
@@ -159,7 +253,8 @@ const ioOf = (t: Tensor, name: string, role: Role, feeds?: string): { tensor: Te
 
 function inputIo(g: Graph, batch: Batch, f: Forward) {
   const params = g.params.map(paramIo);
-  const data = [ioOf(batch.layout, 'layout', 'data'), ioOf(batch.image, 'image', 'data'), ioOf(batch.noise, 'noise', 'data')];
+  const data = [ioOf(batch.layout, 'layout', 'data'), ioOf(batch.image, 'image', 'data')];
+  if (batch.noise) data.push(ioOf(batch.noise, 'noise', 'data'));
   const masks = f.maskInputs.map((m, i) => ioOf(m, f.masks[i].name, 'mask'));
   return [...params, ...data, ...masks];
 }
@@ -178,7 +273,7 @@ export function trainingPrograms(spec: GeneratorSpec, o: TrainingOptions): Train
     const batch = declareBatch(g, spec, o);
     const f = forward(g, spec, o, batch);
     const dctx = trainingContext(g, spec.norm, o.batch);
-    const { total } = generatorObjective(o, f, dctx);
+    const { total } = generatorObjective(spec, o, f, batch, dctx);
     const inputs = inputIo(g, batch, f);
     const outputs = [ioOf(total, 'loss', 'loss')];
     if (withGrads) {
@@ -196,6 +291,7 @@ export function trainingPrograms(spec: GeneratorSpec, o: TrainingOptions): Train
  * its gradients w.r.t. D's parameters: outputs loss.D and grad.<name>. For tests and tools.
  */
 export function discriminatorGradientsProgram(spec: GeneratorSpec, o: TrainingOptions): Program {
+  if (!usesDiscriminator(spec)) throw new Error(`${spec.model} trains without a discriminator`);
   const g = new Graph();
   const batch = declareBatch(g, spec, o);
   const f = forward(g, spec, o, batch);
@@ -214,7 +310,7 @@ function trainStepProgram(spec: GeneratorSpec, o: TrainingOptions): Program {
   const step = g.input('step', []);
   const f = forward(g, spec, o, batch);
   const dctx = trainingContext(g, spec.norm, o.batch);
-  const lossD = discriminatorObjective(o, f, batch, dctx);
+  const lossD = usesDiscriminator(spec) ? discriminatorObjective(o, f, batch, dctx) : undefined;
   const gParams = g.params.filter((p) => paramGroup(p) === 'G');
   const dParams = g.params.filter((p) => paramGroup(p) === 'D');
   const opt = adam({ beta1: o.adamBeta1, beta2: o.adamBeta2 });
@@ -235,18 +331,18 @@ function trainStepProgram(spec: GeneratorSpec, o: TrainingOptions): Program {
       return r.param;
     });
 
-  const newD = update(dParams, gradients(lossD, dParams));
   // The generator's step sees the discriminator after its update (as PyTorch's loop does: D.step() first).
+  const newD = lossD ? update(dParams, gradients(lossD, dParams)) : [];
   const dAfter = new Map(dParams.map((p, i) => [p.id, newD[i]]));
-  const { total, gan, l1 } = g.withSubstitutes(dAfter, () => generatorObjective(o, f, dctx));
+  const { total, terms } = g.withSubstitutes(dAfter, () => generatorObjective(spec, o, f, batch, dctx));
   update(gParams, gradients(total, gParams));
   for (const u of f.bufferUpdates) {
     const { name } = paramIo(u.buffer).spec;
     outputs.push(ioOf(u.value, `new.${name}`, 'state', name));
   }
   outputs.push(ioOf(add(step, 1), 'new.step', 'step', 'step'));
-  outputs.push(ioOf(lossD, 'loss.D', 'loss'), ioOf(total, 'loss.G', 'loss'), ioOf(gan, 'loss.G_gan', 'loss'), ioOf(l1, 'loss.G_l1', 'loss'));
-  if (f.divLoss) outputs.push(ioOf(f.divLoss, 'loss.G_div', 'loss'));
+  if (lossD) outputs.push(ioOf(lossD, 'loss.D', 'loss'));
+  outputs.push(ioOf(total, 'loss.G', 'loss'), ...terms.map(([name, t]) => ioOf(t, `loss.G_${name}`, 'loss')));
 
   const inputs = [...inputIo(g, batch, f), ...stateInputs, ioOf(lr, 'lr', 'lr'), ioOf(step, 'step', 'step')];
   return { graph: g, inputs, outputs };

@@ -1,6 +1,7 @@
 // What a generator is (its spec, stored in the file's metadata) and how it trains (training options).
 import { DiversityMode, GanMode } from './losses.js';
 import { NormKind } from './models/layers.js';
+import { PerceptualSpec } from './perceptual.js';
 
 export type ModelKind = 'pix2pix' | 'crn' | 'crn-multi' | 'latent';
 export const MODEL_KINDS: readonly ModelKind[] = ['pix2pix', 'crn', 'crn-multi', 'latent'];
@@ -19,7 +20,27 @@ export interface GeneratorSpec {
   /** Base channel count (ngf for pix2pix). */
   channels: number;
   norm: NormKind;
+  /** crn-multi: images per pass (n). */
+  images?: number;
 }
+
+/** Whether the generator takes per-class noise (CONTRACT.md: pix2pix, crn, and latent with noise). */
+export const takesNoise = (spec: GeneratorSpec): boolean => spec.model !== 'crn-multi';
+
+/**
+ * The generator file's per-sample inputs besides the layout, in the order they are packed into one
+ * "variation" vector on the host (noise first, then code): [noise (C)] for pix2pix and crn, [code (n), a
+ * one-hot choice of image] for crn-multi.
+ */
+export function variationInputs(spec: GeneratorSpec): { name: 'noise' | 'code'; dim: number }[] {
+  const out: { name: 'noise' | 'code'; dim: number }[] = [];
+  if (takesNoise(spec)) out.push({ name: 'noise', dim: spec.classes.length });
+  if (spec.model === 'crn-multi') out.push({ name: 'code', dim: spec.images ?? 0 });
+  return out;
+}
+
+/** Models trained against a discriminator (pix2pix); the others train on a content loss alone (CRN). */
+export const usesDiscriminator = (spec: GeneratorSpec): boolean => spec.model === 'pix2pix';
 
 export interface TrainingOptions {
   diversity: DiversityMode;
@@ -33,23 +54,36 @@ export interface TrainingOptions {
   dChannels: number;
   adamBeta1: number;
   adamBeta2: number;
+  /** The content loss's feature network (crn, crn-multi; pixels only without one). */
+  perceptual: PerceptualSpec;
+  /** crn-multi's best-of-n loss: Σ_c (minWeight · min over images + meanWeight · mean over images). */
+  multiMinWeight: number;
+  multiMeanWeight: number;
 }
+
+/** The content loss on pixels alone: the last resort without a feature network. */
+export const PIXELS_ONLY: PerceptualSpec = { taps: [], pixelWeight: 1, norm: 'none', maxPoolAsAverage: true, description: 'pixels only' };
 
 /** λ_c = 0.3, except 0 for a class named 'void' (Cityscapes' 20th class): no diversity push there. */
 export function defaultLambda(classes: ClassInfo[], value = 0.3): number[] {
   return classes.map((c) => (c.name === 'void' ? 0 : value));
 }
 
+/** Defaults by model: pix2pix as Isola et al. (Adam β1 0.5), CRN as Chen & Koltun (Adam β1 0.9, β = 10). */
 export function defaultTrainingOptions(spec: GeneratorSpec, o: Partial<TrainingOptions> = {}): TrainingOptions {
+  const crnFamily = spec.model !== 'pix2pix';
   return {
-    diversity: o.diversity ?? 'bounded',
-    beta: o.beta ?? 0.1,
+    diversity: o.diversity ?? (spec.model === 'crn-multi' ? 'none' : 'bounded'),
+    beta: o.beta ?? (crnFamily ? 10 : 0.1),
     lambda: o.lambda ?? defaultLambda(spec.classes),
     gan: o.gan ?? 'vanilla',
     l1Weight: o.l1Weight ?? 100,
     batch: o.batch ?? 1,
     dChannels: o.dChannels ?? spec.channels,
-    adamBeta1: o.adamBeta1 ?? 0.5,
+    adamBeta1: o.adamBeta1 ?? (crnFamily ? 0.9 : 0.5),
     adamBeta2: o.adamBeta2 ?? 0.999,
+    perceptual: o.perceptual ?? PIXELS_ONLY,
+    multiMinWeight: o.multiMinWeight ?? 0.999,
+    multiMeanWeight: o.multiMeanWeight ?? 0.001,
   };
 }

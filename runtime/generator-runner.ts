@@ -1,26 +1,42 @@
-// Runs a generator graph (bytes or file) as a batch function, in batches of at most `batch`.
+// Runs a generator graph (bytes or file) as a batch function, in batches of at most `batch`. Each sample's
+// variation vector (noise, then code: graph/spec.ts variationInputs) is split into the file's inputs.
 import { SessionOptions, createSession, floatTensor, ort } from './session.js';
 
 export interface GeneratorRunner {
-  generate(layout: Float32Array, noise: Float32Array, n: number): Promise<Float32Array>;
+  /** Images [n, 3, H, W] of layouts [n, C, H, W] and variation vectors [n, Σ dims]. */
+  generate(layout: Float32Array, variation: Float32Array, n: number): Promise<Float32Array>;
   ep: string;
   release(): Promise<void>;
 }
 
-export async function openGenerator(model: Uint8Array | string, shape: { classes: number; height: number; width: number }, o: SessionOptions & { batch?: number } = {}): Promise<GeneratorRunner> {
+export interface GeneratorShape {
+  classes: number;
+  height: number;
+  width: number;
+  /** The per-sample inputs besides the layout (default: noise [C]). */
+  variation?: { name: string; dim: number }[];
+}
+
+export async function openGenerator(model: Uint8Array | string, shape: GeneratorShape, o: SessionOptions & { batch?: number } = {}): Promise<GeneratorRunner> {
   const { session, ep } = await createSession(model, o);
   const { classes: c, height: h, width: w } = shape;
+  const parts = shape.variation ?? [{ name: 'noise', dim: c }];
+  const vdim = parts.reduce((s, p) => s + p.dim, 0);
   const maxBatch = o.batch ?? 8;
   return {
     ep,
-    async generate(layout, noise, n) {
+    async generate(layout, variation, n) {
       const out = new Float32Array(n * 3 * h * w);
       for (let start = 0; start < n; start += maxBatch) {
         const k = Math.min(maxBatch, n - start);
-        const feeds: Record<string, ort.Tensor> = {
-          layout: floatTensor(layout.subarray(start * c * h * w, (start + k) * c * h * w), [k, c, h, w]),
-          noise: floatTensor(noise.subarray(start * c, (start + k) * c), [k, c]),
-        };
+        const feeds: Record<string, ort.Tensor> = { layout: floatTensor(layout.subarray(start * c * h * w, (start + k) * c * h * w), [k, c, h, w]) };
+        let offset = 0;
+        for (const p of parts) {
+          const data = new Float32Array(k * p.dim);
+          for (let i = 0; i < k; i++) data.set(variation.subarray((start + i) * vdim + offset, (start + i) * vdim + offset + p.dim), i * p.dim);
+          feeds[p.name] = floatTensor(data, [k, p.dim]);
+          offset += p.dim;
+        }
         const r = await session.run(feeds);
         out.set(r.image.data as Float32Array, start * 3 * h * w);
       }

@@ -1,7 +1,7 @@
 // Generator files: an inference graph with weights as initializers and divsyn.* metadata (CONTRACT.md).
 import onnxProto from 'onnx-proto';
 import { inferenceProgram, emitProgram } from '../graph/programs.js';
-import { ClassInfo, GeneratorSpec, MODEL_KINDS, ModelKind } from '../graph/spec.js';
+import { ClassInfo, GeneratorSpec, MODEL_KINDS, ModelKind, takesNoise } from '../graph/spec.js';
 import { NormKind } from '../graph/models/layers.js';
 import { UserError, writeFileAtomic } from './files.js';
 import { dimsOf, readOnnxFile } from './onnx-file.js';
@@ -13,7 +13,8 @@ export function generatorMetadata(spec: GeneratorSpec, options: Record<string, u
     'divsyn.model': spec.model,
     'divsyn.classes': JSON.stringify(spec.classes),
     'divsyn.size': `${spec.height}x${spec.width}`,
-    'divsyn.noise': 'per-class',
+    'divsyn.noise': takesNoise(spec) ? 'per-class' : 'none',
+    ...(spec.model === 'crn-multi' ? { 'divsyn.code_dim': String(spec.images), 'divsyn.images': String(spec.images) } : {}),
     'divsyn.version': VERSION,
     'divsyn.channels': String(spec.channels),
     'divsyn.norm': spec.norm,
@@ -69,7 +70,9 @@ export function readGenerator(file: string, opts: { weights?: boolean } = {}): G
   const { model, metadata } = readOnnxFile(file, 'model file');
   const kind = metadata['divsyn.model'] as ModelKind;
   if (!MODEL_KINDS.includes(kind)) throw new UserError(`'${file}' is not a divsyn generator (no divsyn.model in its metadata)`);
-  const [h, w] = (metadata['divsyn.size'] ?? '').split('x').map(Number);
+  const sizeText = metadata['divsyn.size'] ?? '';
+  const [h, w] = sizeText.split('x').map(Number);
+  if (!/^\d+x\d+$/.test(sizeText) || !(h > 0 && w > 0)) throw new UserError(`'${file}': divsyn.size metadata '${sizeText}' is not HxW`);
   let classes: ClassInfo[];
   try {
     classes = JSON.parse(metadata['divsyn.classes']);
@@ -84,6 +87,10 @@ export function readGenerator(file: string, opts: { weights?: boolean } = {}): G
     channels: Number(metadata['divsyn.channels'] ?? 64),
     norm: (metadata['divsyn.norm'] ?? 'instance') as NormKind,
   };
+  if (kind === 'crn-multi') {
+    spec.images = Number(metadata['divsyn.images']);
+    if (!(Number.isInteger(spec.images) && spec.images > 0)) throw new UserError(`'${file}': crn-multi file without a valid divsyn.images`);
+  }
   const graph = model.graph!;
   const initNames = new Set((graph.initializer ?? []).map((t) => t.name));
   const initializers = new Map<string, Float32Array>();

@@ -44,5 +44,5 @@ test('init --model crn writes a 2:1 generator; samples are independent of their 
   t.true(both.every((v) => v >= 0 && v <= 1), 'clipped to [0, 1]');
   const bad = divsyn('init', '--model', 'crn', '--classes', '3', '--size', '40x40', '--out', path.join(tempDir(), 'x.onnx'));
   t.is(bad.status, 2);
-  t.is(divsyn('train', '--model', 'crn', '--data', 'fixture', '--size', '32x32', '--out', tempDir()).status, 2, 'crn training is not available yet');
+  t.is(divsyn('train', '--model', 'latent', '--data', 'fixture', '--size', '32x32', '--out', tempDir()).status, 2, 'latent training is not available yet');
 });

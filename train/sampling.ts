@@ -3,6 +3,7 @@
 // a resumed run draws what the uninterrupted run would have drawn.
 import { Rng } from '../graph/random.js';
 import { MaskSite } from '../graph/models/layers.js';
+import { GeneratorSpec, variationInputs } from '../graph/spec.js';
 
 /** n ~ U[-1, 1]^C for each sample of a training step: [batch, C]. */
 export function trainingNoise(seed: number, step: number, batch: number, classes: number): Float32Array {
@@ -32,4 +33,32 @@ export function linearDecayLr(base: number, step: number, total: number): number
   const decayFrom = Math.floor(total / 2);
   if (step < decayFrom) return base;
   return base * Math.max(0, (total - step) / (total - decayFrom + 1));
+}
+
+/**
+ * Sample k's variation vector (graph/spec.ts variationInputs: noise, then code) for a layout: noise as
+ * sampleNoise; crn-multi's code picks image k mod n, so K = n samples show each of its images once.
+ */
+export function sampleVariation(spec: GeneratorSpec, seed: number, stem: string, k: number): Float32Array {
+  const parts = variationInputs(spec);
+  const out = new Float32Array(parts.reduce((s, p) => s + p.dim, 0));
+  let offset = 0;
+  for (const p of parts) {
+    if (p.name === 'noise') out.set(sampleNoise(seed, stem, k, p.dim), offset);
+    else out[offset + (k % p.dim)] = 1;
+    offset += p.dim;
+  }
+  return out;
+}
+
+/** The deterministic sample: zero noise (G(l, 0)); crn-multi's first image. */
+export function zeroVariation(spec: GeneratorSpec): Float32Array {
+  const parts = variationInputs(spec);
+  const out = new Float32Array(parts.reduce((s, p) => s + p.dim, 0));
+  let offset = 0;
+  for (const p of parts) {
+    if (p.name === 'code') out[offset] = 1;
+    offset += p.dim;
+  }
+  return out;
 }

@@ -93,8 +93,9 @@ function startingValues(cfg: TrainConfig, programs: TrainingPrograms): { values:
 /** What must not change across --resume: the architecture and the objective. */
 function modelFingerprint(cfg: TrainConfig): string {
   const { model, height, width, channels, norm, classes } = cfg.spec;
-  const { diversity, beta, gan, batch, dChannels } = cfg.options;
-  return JSON.stringify({ model, size: `${height}x${width}`, width: channels, norm, classes: classes.length, diversity, beta, gan, batch, dChannels });
+  const { diversity, beta, gan, batch, dChannels, lambda, l1Weight, perceptual } = cfg.options;
+  const classNames = classes.map((c) => c.name);
+  return JSON.stringify({ model, size: `${height}x${width}`, width: channels, norm, classes: classNames, images: cfg.spec.images, diversity, beta, lambda, l1Weight, gan, batch, dChannels, features: perceptual.description });
 }
 
 /** Keep the log lines of steps the resumed state has seen; later ones are trained again. */
@@ -128,6 +129,7 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
   const { height: h, width: w } = cfg.spec;
   const b = cfg.options.batch;
   const batches = openBatches(progress.step);
+  const noiseInput = programs.trainStep.inputs.some((i) => i.spec.name === 'noise');
   hooks.onStart?.({ ep, startStep: progress.step, totalSteps: cfg.totalSteps });
 
   const began = performance.now() / 1000 - progress.seconds;
@@ -152,8 +154,8 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
       const feeds: Record<string, ort.Tensor> = {
         layout: floatTensor(batch.layout, [b, c, h, w]),
         image: floatTensor(batch.image, [b, 3, h, w]),
-        noise: floatTensor(trainingNoise(cfg.seed, step, b, c), [b, c]),
       };
+      if (noiseInput) feeds.noise = floatTensor(trainingNoise(cfg.seed, step, b, c), [b, c]);
       for (const [name, m] of dropoutMasks(cfg.seed, step, programs.masks)) {
         feeds[name] = floatTensor(m, programs.masks.find((s) => s.name === name)!.shape);
       }

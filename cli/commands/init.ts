@@ -11,14 +11,12 @@ import { archOptions, classOptions, generatorSpec, modelOption, seedOption } fro
 
 export const initCommand: Command = {
   name: 'init',
-  usage: 'divsyn init --model pix2pix (--classes C | --palette P) --size S [--width W] [--seed N] --out FILE.onnx',
+  usage: 'divsyn init --model pix2pix|crn|crn-multi (--classes C | --palette P) --size S [--width W] [--seed N] --out FILE.onnx',
   summary: 'Write an untrained generator as an inference graph (weights as initializers).',
   options: [
     modelOption,
     ...classOptions,
     ...archOptions,
-    { name: 'images', type: 'int', min: 1, max: 256, default: 9, help: 'crn-multi: images per pass', meta: 'N' },
-    { name: 'branches', type: 'int', min: 1, max: 256, default: 8, help: 'latent: training codes', meta: 'N' },
     seedOption,
     { name: 'out', type: 'string', help: 'output file', meta: 'FILE.onnx' },
     { name: 'force', type: 'flag', help: 'overwrite an existing file' },

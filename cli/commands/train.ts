@@ -13,7 +13,7 @@ import { classIndex } from '../../train/palettes.js';
 import { train } from '../../train/trainer.js';
 import { Parsed, required, usageError } from '../args.js';
 import { Command } from '../command.js';
-import { archOptions, classOptions, generatorSpec, modelOption, seedOption, dataOptions } from '../common.js';
+import { archOptions, classOptions, generatorSpec, modelOption, seedOption, dataOptions, choosePerceptualFromOptions, perceptualOptions } from '../common.js';
 import { Progress } from '../progress.js';
 import { catchInterrupt } from '../interrupt.js';
 import { renderPreview } from '../preview.js';
@@ -46,12 +46,13 @@ export const trainOptions = [
   { name: 'epochs', type: 'int', min: 1, help: 'passes over the data (pix2pix: 200, the second half with linear decay)', meta: 'E' },
   { name: 'steps', type: 'int', min: 1, help: 'training steps (instead of --epochs)', meta: 'N' },
   { name: 'batch', type: 'int', min: 1, max: 1024, default: 1, help: 'batch size', meta: 'B' },
-  { name: 'diversity', type: 'enum', choices: DIVERSITY_MODES, default: 'bounded', help: 'diversity loss (none: one pass with random noise, the pix2pix baseline)' },
-  { name: 'beta', type: 'float', min: 0, help: 'diversity loss weight (pix2pix: 0.1)', meta: 'B' },
+  { name: 'diversity', type: 'enum', choices: DIVERSITY_MODES, help: 'diversity loss (default bounded; none: one pass with random noise, the baseline; crn-multi: none)' },
+  { name: 'beta', type: 'float', min: 0, help: 'diversity loss weight (pix2pix: 0.1, crn: 10)', meta: 'B' },
   { name: 'lambda', type: 'string', help: 'bound λ_c: V, or V1,…,VC, or V,CLASS=V,… (default 0.3)', meta: 'L' },
   { name: 'gan-mode', type: 'enum', choices: GAN_MODES, default: 'vanilla', help: 'GAN objective' },
-  { name: 'lr', type: 'float', min: 0, default: 2e-4, help: 'Adam learning rate', meta: 'LR' },
-  { name: 'lr-policy', type: 'enum', choices: ['linear', 'constant'], default: 'linear', help: 'pix2pix: constant, then linear decay over the second half' },
+  { name: 'lr', type: 'float', min: 0, help: 'Adam learning rate (pix2pix: 2e-4, crn: 1e-4)', meta: 'LR' },
+  { name: 'lr-policy', type: 'enum', choices: ['linear', 'constant'], help: 'linear: constant, then linear decay over the second half (pix2pix default); constant (crn default)' },
+  ...perceptualOptions,
   { name: 'checkpoint-every', type: 'int', min: 1, default: 500, help: 'steps between checkpoints', meta: 'N' },
   seedOption,
   { name: 'ep', type: 'enum', choices: EP_CHOICES, default: 'cpu', help: 'execution provider (auto tries cuda, webgpu, cpu)' },
@@ -75,8 +76,15 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
   if (dataArg === 'fixture' && o.palette === undefined && o.classes === undefined) o.palette = 'cmp-facades';
   const spec = generatorSpec(o);
   const lambda = o.lambda === undefined ? defaultLambda(spec.classes) : parseLambda(o.lambda as string, spec);
+  if (spec.model === 'crn-multi' && o.diversity !== undefined && o.diversity !== 'none')
+    throw usageError(`--diversity ${o.diversity}: crn-multi takes no noise (its diversity comes from its ${spec.images} images); leave --diversity out`);
+  const pix2pix = spec.model === 'pix2pix';
+  o.lr ??= pix2pix ? 2e-4 : 1e-4;
+  o['lr-policy'] ??= pix2pix ? 'linear' : 'constant';
+  const perceptual = pix2pix ? undefined : choosePerceptualFromOptions(o, spec);
   const options = defaultTrainingOptions(spec, {
-    diversity: o.diversity as DiversityMode,
+    perceptual,
+    diversity: o.diversity as DiversityMode | undefined,
     beta: o.beta as number | undefined,
     lambda,
     gan: o['gan-mode'] as GanMode,
@@ -117,12 +125,15 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
         ep: o.ep as EpChoice,
         threads: o.threads as number | undefined,
         initGenerator,
-        metadata: { data: dataArg, seed: o.seed, lr: o.lr, lrPolicy: o['lr-policy'], ...options },
+        metadata: { data: dataArg, seed: o.seed, lr: o.lr, lrPolicy: o['lr-policy'], ...options, perceptual: options.perceptual.description },
       },
       open,
       {
         onStart: ({ ep, startStep }) => {
-          if (!hooks.quiet) console.error(`training ${spec.model} ${spec.height}x${spec.width} on ${dataset.description} with ${ep}, steps ${startStep}..${totalSteps}`);
+          if (!hooks.quiet) {
+            console.error(`training ${spec.model} ${spec.height}x${spec.width} on ${dataset.description} with ${ep}, steps ${startStep}..${totalSteps}`);
+            if (perceptual) console.error(`content loss on ${perceptual.description}`);
+          }
           // a time-boxed run (demo) shows its progress in seconds
           const budget = hooks.stopAfterSeconds;
           bar = hooks.quiet ? undefined : budget !== undefined ? new Progress('seconds', Math.round(budget)) : new Progress('step', totalSteps, startStep);
@@ -145,7 +156,7 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
 
 export const trainCommand: Command = {
   name: 'train',
-  usage: 'divsyn train --model pix2pix --data PATH|fixture --size S [options] --out RUN [--resume]',
+  usage: 'divsyn train --model pix2pix|crn|crn-multi --data PATH|fixture --size S [options] --out RUN [--resume]',
   summary: 'Train a generator with the diversity loss; RUN/generator.onnx is usable at any time.',
   options: trainOptions,
   async run(o) {

@@ -1,0 +1,129 @@
+// Perceptual (content) losses over a frozen feature network imported from ONNX bytes: CRN's content loss
+// (Chen & Koltun), its class-wise form for the best-of-n loss, and He et al.'s perceptual L1. The network
+// is given as bytes (graph/ does no I/O); without one, the loss falls back to pixels only.
+import onnxProto from 'onnx-proto';
+import { Tensor } from './tensor.js';
+import { abs, div, mul, sub, add } from './ops/elementwise.js';
+import { mean, reduceMean } from './ops/reduce.js';
+import { averagePool } from './ops/pool.js';
+import { concat, reshape, slice, transpose } from './ops/shape.js';
+import { matMul } from './ops/matmul.js';
+import { importOnnx } from './import.js';
+
+export type FeatureNorm = 'imagenet' | 'none';
+const IMAGENET = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+
+export interface FeatureTap {
+  /** ONNX value name inside the network. */
+  name: string;
+  weight: number;
+}
+
+export interface PerceptualSpec {
+  /** The feature network's ONNX bytes; absent: pixels only. */
+  bytes?: Uint8Array;
+  taps: FeatureTap[];
+  /** Weight of the pixel term: the network's (normalised) input, as CRN's 'input' layer. */
+  pixelWeight: number;
+  norm: FeatureNorm;
+  /** CRN's default: the network's max-pools averaged (smoother gradients). */
+  maxPoolAsAverage: boolean;
+  /** What the loss runs on, for the run's report (e.g. "VGG-19 from vgg.onnx", "pixels only"). */
+  description: string;
+}
+
+/** CRN's layer weights (DESIGN.md) at the ReLUs after conv1_2, conv2_2, conv3_2, conv4_2, conv5_2. */
+export const CRN_LAYER_WEIGHTS = [1 / 1.6, 1 / 2.3, 1 / 1.8, 1 / 2.8, 10 / 0.8];
+/**
+ * Those convolutions' 1-based positions among the ReLUs of VGG-19 and VGG-16, by ReLU count: the feature
+ * stack alone (16, 13) or the whole classifier (18, 15; its two extra ReLUs come last).
+ */
+const VGG19 = [2, 4, 6, 10, 14];
+const VGG16 = [2, 4, 6, 9, 12];
+const VGG_RELU_INDEX: Record<number, number[]> = { 16: VGG19, 18: VGG19, 13: VGG16, 15: VGG16 };
+
+/** The outputs of the network's activation nodes (by default Relu and LeakyRelu) in order: the natural taps. */
+export function activationOutputs(bytes: Uint8Array, ops = ['Relu', 'LeakyRelu']): string[] {
+  const graph = onnxProto.onnx.ModelProto.decode(bytes).graph;
+  return (graph?.node ?? []).filter((n) => ops.includes(n.opType ?? '')).map((n) => n.output?.[0] ?? '');
+}
+
+/**
+ * CRN's taps for a VGG-19 or VGG-16 network, or undefined when the network does not
+ * have that shape (the caller then asks for explicit taps).
+ */
+export function vggContentTaps(bytes: Uint8Array): FeatureTap[] | undefined {
+  const relus = activationOutputs(bytes);
+  const index = VGG_RELU_INDEX[relus.length];
+  return index?.map((k, i) => ({ name: relus[k - 1], weight: CRN_LAYER_WEIGHTS[i] }));
+}
+
+/** The network's input (normalised image) and its taps for a batch of images in [0, 1]. */
+function features(spec: PerceptualSpec, image: Tensor): { input: Tensor; taps: Tensor[] } {
+  const g = image.graph;
+  let input = image;
+  if (spec.norm === 'imagenet') {
+    input = div(sub(image, g.constant(Float32Array.from(IMAGENET.mean), [1, 3, 1, 1])), g.constant(Float32Array.from(IMAGENET.std), [1, 3, 1, 1]));
+  }
+  if (!spec.bytes || spec.taps.length === 0) return { input, taps: [] };
+  const imported = importOnnx(g, spec.bytes, input, { outputs: spec.taps.map((t) => t.name), maxPoolAsAverage: spec.maxPoolAsAverage });
+  return { input, taps: spec.taps.map((t) => imported.outputs.get(t.name)!) };
+}
+
+/**
+ * |φ(fake) − φ(real)| averaged over channels, [N·k, 1, h, w], with its weight, for the pixels and each tap.
+ * fakes [N·k, 3, H, W] hold k images per sample (sample-major), all compared with the sample's one real
+ * image [N, 3, H, W]; the network runs once over fakes and reals together.
+ */
+function layerDifferences(spec: PerceptualSpec, fakes: Tensor, real: Tensor): { weight: number; diff: Tensor }[] {
+  const n = real.shape[0] as number;
+  const nk = fakes.shape[0] as number;
+  const k = nk / n;
+  if (!Number.isInteger(k)) throw new Error(`content loss: ${nk} images for ${n} targets`);
+  const both = features(spec, concat([fakes, real], 0));
+  const difference = (t: Tensor) => {
+    const [, ch, h, w] = t.shape as number[];
+    const f = reshape(slice(t, [0], [0], [nk]), [n, k, ch, h, w]);
+    const r = reshape(slice(t, [0], [nk], [nk + n]), [n, 1, ch, h, w]);
+    return reshape(reduceMean(abs(sub(f, r)), [2]), [nk, 1, h, w]);
+  };
+  return [{ weight: spec.pixelWeight, diff: difference(both.input) }, ...spec.taps.map((t, i) => ({ weight: t.weight, diff: difference(both.taps[i]) }))].filter((l) => l.weight !== 0);
+}
+
+/**
+ * Σ_l w_l · mean |φ_l(fake) − φ_l(real)|: CRN's content loss and He et al.'s perceptual L1, per fake image
+ * [N·k] (k fakes per real, see layerDifferences); images in [0, 1].
+ */
+export function contentLoss(spec: PerceptualSpec, fakes: Tensor, real: Tensor): Tensor {
+  const nk = fakes.shape[0] as number;
+  return layerDifferences(spec, fakes, real)
+    .map((l) => mul(reshape(reduceMean(l.diff, [1, 2, 3]), [nk]), l.weight))
+    .reduce((s, t) => add(s, t));
+}
+
+/** The same, as one scalar: the mean over images. */
+export function meanContentLoss(spec: PerceptualSpec, fakes: Tensor, real: Tensor): Tensor {
+  return mean(contentLoss(spec, fakes, real));
+}
+
+/**
+ * Class-wise content loss [N·k, C]: for each layer, the channel-mean |Δ| times the class mask area-downsampled
+ * to the layer's size, averaged over the layer's pixels (Chen's compute_error), weighted and summed.
+ */
+export function classwiseContentLoss(spec: PerceptualSpec, fakes: Tensor, real: Tensor, layout: Tensor): Tensor {
+  const [n, c, h] = layout.shape as number[];
+  const nk = fakes.shape[0] as number;
+  const k = nk / n;
+  return layerDifferences(spec, fakes, real)
+    .map((l) => {
+      const lh = l.diff.shape[2] as number;
+      if (h % lh) throw new Error(`content loss: a feature map of height ${lh} does not divide the image height ${h}`);
+      const lw = l.diff.shape[3] as number;
+      const hw = lh * lw;
+      const mask = reshape(h === lh ? layout : averagePool(layout, h / lh), [n, c, hw]);
+      // Σ over pixels as a batched MatMul [n, c, hw] x [n, hw, k]: no [n, k, c, h, w] intermediate
+      const perClass = transpose(matMul(mask, transpose(reshape(l.diff, [n, k, hw]), [0, 2, 1])), [0, 2, 1]);
+      return mul(reshape(perClass, [nk, c]), l.weight / hw);
+    })
+    .reduce((s, t) => add(s, t));
+}
