@@ -7,7 +7,7 @@ import type { RawTensor } from './pool.js';
 const { model, options } = workerData as { model: Uint8Array | string; options: { ep?: 'auto' | 'cpu' | 'cuda' | 'webgpu'; threads?: number } };
 const ready = createSession(model, options);
 
-parentPort!.on('message', async (msg: { id: number; feeds: Record<string, RawTensor> }) => {
+async function answer(msg: { id: number; feeds: Record<string, RawTensor> }): Promise<void> {
   try {
     const { session } = await ready;
     const feeds: Record<string, ort.Tensor> = {};
@@ -24,6 +24,14 @@ parentPort!.on('message', async (msg: { id: number; feeds: Record<string, RawTen
   } catch (e) {
     parentPort!.postMessage({ id: msg.id, error: (e as Error).message });
   }
+}
+
+// { exit: code } and { crash: message } make the worker die as it would of a fatal error (for tests of
+// SessionPool's handling of that): messages after them stay unanswered.
+parentPort!.on('message', (msg: { id: number; feeds: Record<string, RawTensor> } | { exit: number } | { crash: string }) => {
+  if ('exit' in msg) process.exit(msg.exit);
+  if ('crash' in msg) throw new Error(msg.crash);
+  void answer(msg);
 });
 
 ready.then(

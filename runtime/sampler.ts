@@ -6,6 +6,7 @@ import path from 'node:path';
 import PQueue from 'p-queue';
 import { sampleNoise } from '../train/sampling.js';
 import { SessionPool } from './pool.js';
+import { UserError } from './files.js';
 import { EpChoice } from './session.js';
 import { RgbImage, chwToRgb, tile, writePng } from './png.js';
 
@@ -54,13 +55,31 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
   const c = o.classes.length;
   const hw = o.height * o.width;
   const pool = new SessionPool(o.model, { workers: 1, ep: o.ep, threads: o.threads ?? os.availableParallelism() });
-  const [ep] = await pool.providers();
+  const [ep] = await pool.providers().catch(async (e: unknown) => {
+    await pool.close();
+    throw e;
+  });
   // timed from here: session creation is a one-time cost, reading, inference and writing are the rate
   const started = performance.now();
   const writes = new PQueue({ concurrency: 2 });
+  // The first failed write ends the run with an error naming the file: queued writes are dropped, the
+  // running ones finish, and sampleLayouts rejects (no unhandled rejection from the queue).
+  let failure: Error | undefined;
+  const fail = (file: string, e: unknown) => new UserError(`could not write '${file}': ${(e as Error).message}`);
+  const write = (file: string, img: () => RgbImage) => {
+    if (failure) return;
+    const target = path.join(o.out, file);
+    writes
+      .add(() => writePng(target, img()))
+      .catch((e: unknown) => {
+        failure ??= fail(target, e);
+        writes.clear();
+      });
+  };
   // samples.jsonl appears (by rename) once every line of it is written
   const logFile = path.join(o.out, 'samples.jsonl');
   const log = fs.openSync(`${logFile}.tmp`, 'w');
+  let renamed = false;
   const perLayout = o.count + (o.sweep !== undefined ? o.sweepSteps : 0);
   let done = 0;
   let images = 0;
@@ -68,6 +87,7 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
   const results = new Map<string, RgbImage[]>(); // grids and sweeps collect their images by stem
 
   const flush = async (jobs: Job[]) => {
+    if (failure) throw failure;
     const layout = new Float32Array(jobs.length * c * hw);
     const noise = new Float32Array(jobs.length * c);
     jobs.forEach((j, i) => {
@@ -85,8 +105,13 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
         results.set(key, list);
       }
       if (j.kind === 'sample') {
-        void writes.add(() => writePng(path.join(o.out, j.file), img));
-        fs.writeSync(log, JSON.stringify({ file: j.file, layout: j.item.source, seed: o.seed, k: j.k, noise: Object.fromEntries(o.classes.map((name, ci) => [name, j.noise[ci]])) }) + '\n');
+        write(j.file, () => img);
+        const line = JSON.stringify({ file: j.file, layout: j.item.source, seed: o.seed, k: j.k, noise: Object.fromEntries(o.classes.map((name, ci) => [name, j.noise[ci]])) }) + '\n';
+        try {
+          fs.writeSync(log, line);
+        } catch (e) {
+          throw fail(`${logFile}.tmp`, e);
+        }
         images++;
       }
       const list = results.get(key);
@@ -95,16 +120,16 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
         results.delete(key);
         // the stem stays as <stem>_<k>.png has it; only a class name is made file-safe
         const file = j.kind === 'sweep' ? `${j.item.stem}_sweep_${o.classes[o.sweep!].replace(/[^\w.-]+/g, '_')}.png` : `${j.item.stem}_grid.png`;
-        void writes.add(() => writePng(path.join(o.out, file), tile(list, list.length)));
+        write(file, () => tile(list, list.length));
       }
       done++;
     });
     o.onProgress?.(done, total * perLayout);
   };
 
+  // inference of batch i overlaps PNG encoding of batch i-1: at most one batch waits in the worker
+  let inFlight: Promise<void> = Promise.resolve();
   try {
-    // inference of batch i overlaps PNG encoding of batch i-1: at most one batch waits in the worker
-    let inFlight: Promise<void> = Promise.resolve();
     for await (const item of items) {
       for (let k = 0; k < o.count; k++) {
         const noise = sampleNoise(o.seed, item.stem, k, c);
@@ -122,18 +147,37 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
         const jobs = pending.splice(0, o.batch);
         await inFlight;
         inFlight = flush(jobs);
+        inFlight.catch(() => undefined); // handled when awaited, even if it fails while layouts are read
       }
     }
     await inFlight;
     if (pending.length) await flush(pending.splice(0));
     await writes.onIdle();
+    if (failure) throw failure;
     fs.closeSync(log);
-    fs.renameSync(`${logFile}.tmp`, logFile);
+    try {
+      fs.renameSync(`${logFile}.tmp`, logFile);
+    } catch (e) {
+      throw fail(logFile, e);
+    }
+    renamed = true;
   } finally {
+    // nothing left running on the way out: the batch in flight finishes, queued writes are dropped and
+    // the running ones finish
+    await inFlight.catch(() => undefined);
+    writes.clear();
+    await writes.onIdle();
     try {
       fs.closeSync(log);
     } catch {
       // already closed
+    }
+    if (!renamed) {
+      try {
+        fs.rmSync(`${logFile}.tmp`, { force: true });
+      } catch {
+        // the error on its way out says more
+      }
     }
     await pool.close();
   }

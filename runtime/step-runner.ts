@@ -1,5 +1,7 @@
-// Runs a train_step graph again and again: parameters and optimizer state stay in pre-allocated
-// tensors that swap between input and output roles each step (no parameter-sized allocation per step).
+// Runs a train_step graph again and again: parameters and optimizer state are fed back as the next
+// step's inputs. Outputs are asked for in pre-allocated tensors; one filled in place swaps with the
+// current value, one returned as a tensor of its own (onnxruntime-node's copy, or an execution provider
+// that ignores the given buffer) becomes the current value. Nothing moves when a loss is NaN or infinite.
 import { IoSpec } from '../graph/programs.js';
 import { Session, SessionOptions, createSession, floatTensor, ort } from './session.js';
 
@@ -70,19 +72,25 @@ export class StepRunner {
     const result = await this.session.session.run(feeds, fetches as ort.InferenceSession.FetchesType);
     const seconds = (performance.now() - t0) / 1000;
     const losses: Record<string, number> = {};
+    for (const out of this.outputs) if (out.role === 'loss') losses[out.name.replace(/^loss\./, '')] = (result[out.name].data as Float32Array)[0];
+    // checked before any carried value moves: a diverged step leaves the last good values current
+    for (const [k, v] of Object.entries(losses)) if (!Number.isFinite(v)) throw new Error(`loss ${k} is ${v}: training diverged`);
     for (const out of this.outputs) {
-      if (out.role === 'loss') losses[out.name.replace(/^loss\./, '')] = (result[out.name].data as Float32Array)[0];
-      else if (out.feeds) {
-        const produced = result[out.name];
-        if (this.spare.has(out.feeds)) {
-          // swap: the freshly written buffer becomes current, the old one the next output buffer
-          const old = this.current.get(out.feeds)!;
-          this.current.set(out.feeds, this.spare.get(out.feeds)!);
-          this.spare.set(out.feeds, old);
-        } else this.current.set(out.feeds, produced);
+      if (out.role === 'loss' || !out.feeds) continue;
+      const produced = result[out.name];
+      const spare = this.spare.get(out.feeds);
+      if (spare && (produced === spare || produced.data === spare.data)) {
+        // swap: the freshly written buffer becomes current, the old one the next output buffer
+        this.spare.set(out.feeds, this.current.get(out.feeds)!);
+        this.current.set(out.feeds, spare);
+      } else {
+        // The result is a tensor of its own (onnxruntime-node returns a copy even when it also fills the
+        // given buffer, and some execution providers do not fill it at all): it is the new value, and the
+        // spare stays the next output buffer.
+        if (spare && (produced.data as Float32Array).length !== (spare.data as Float32Array).length) throw new Error(`train step output '${out.name}' has ${produced.size} values, expected ${spare.size}`);
+        this.current.set(out.feeds, produced);
       }
     }
-    for (const [k, v] of Object.entries(losses)) if (!Number.isFinite(v)) throw new Error(`loss ${k} is ${v}: training diverged`);
     return { losses, seconds };
   }
 }
