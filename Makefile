@@ -6,7 +6,7 @@ NODE_ENV_INSTALL := ONNXRUNTIME_NODE_INSTALL=$(if $(CUDA),cuda12,skip)
 PY := /usr/bin/python3
 DEBIAN_TEST_PACKAGES := python3-torch python3-onnx python3-skimage
 
-.PHONY: all install build test test-deps bench demo clean
+.PHONY: all install build test test-deps bench bench-memory demo clean
 
 all: build
 
@@ -37,6 +37,10 @@ test: build test-deps
 
 bench: build test-deps
 	node dist/bench/run.js
+
+# peak resident memory of CRN training: crn-multi's n images against crn with the diversity loss (bench/memory.ts)
+bench-memory: build
+	node dist/bench/memory.js
 
 demo: build
 	bin/divsyn demo --out out/demo --force

@@ -1,0 +1,458 @@
+// make bench-memory (node dist/bench/memory.js, after a build): peak resident memory of CRN training
+// (issue 5) at 256x512, width 256, 20 Cityscapes classes, batch 1, with a VGG-19-shaped feature network
+// (random weights: only shapes matter) for the content loss: crn-multi with n = 1, 9, 32, 64 images per pass
+// against crn with the bounded diversity loss (beta 10, two passes, any number of distinct images), and crn
+// without it for reference. Each configuration runs in a child process of its own (`--child JSON`), one at
+// a time, smallest first, for up to two steps: the peak over the first step, and the steady state from the
+// second on (onnxruntime plans a run's memory after the first and keeps that block besides its arena; later
+// steps add nothing). The child reports as one JSON line on stdout. A configuration is not run when an
+// estimate from the smaller ones puts it clearly beyond the memory at hand, and a child that grows past it
+// is stopped (address-space limit through prlimit, a watchdog on its RSS and on the machine's available
+// memory): the table says so. Never fails on memory. Smaller runs: --size HxW --width W --shrink K
+// --images 1,2 (see --help).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Graph, Rng, Tensor, emitModel, initParams } from '../graph/index.js';
+import { vggFeatures } from '../graph/models/vgg.js';
+import { PerceptualSpec, vggContentTaps } from '../graph/perceptual.js';
+import { emitProgram, manifestEntry, trainingPrograms } from '../graph/programs.js';
+import { GeneratorSpec, defaultTrainingOptions } from '../graph/spec.js';
+import { DiversityMode } from '../graph/losses.js';
+import { floatTensor, ort } from '../runtime/session.js';
+import { StepRunner } from '../runtime/step-runner.js';
+import { initialValues } from '../runtime/training-artifacts.js';
+import { cityscapes } from '../train/palettes.js';
+import { dropoutMasks, trainingNoise } from '../train/sampling.js';
+
+const GiB = 2 ** 30;
+const gib = (kib: number) => kib / 2 ** 20;
+const SELF = fileURLToPath(import.meta.url);
+/** Prefix of the child's interim reports on stderr (the parent keeps the last, and does not echo them). */
+const INTERIM = '@memory-report ';
+
+/** One configuration, as the child receives it. */
+export interface ChildConfig {
+  model: 'crn' | 'crn-multi';
+  /** crn-multi: images per pass. */
+  images?: number;
+  diversity: DiversityMode;
+  height: number;
+  width: number;
+  channels: number;
+  /** VGG widths divided by this (1: VGG-19's own). */
+  shrink: number;
+  threads: number;
+  /** At most this many steps; the second only when the first took under `secondUnder` seconds. */
+  steps: number;
+  secondUnder: number;
+}
+
+/** The child's report (one JSON line on stdout). */
+export interface ChildReport {
+  ok: boolean;
+  error?: string;
+  /** Peak resident set of the whole process, KiB: max of getrusage's maxRSS and /proc VmHWM. */
+  peakKiB: number;
+  maxRssKiB: number;
+  vmHwmKiB: number;
+  /** Peak virtual size (VmPeak): what an address-space limit counts. */
+  vmPeakKiB: number;
+  /** VmHWM after building the graphs, after creating the session, after each step. */
+  stagesKiB: { build: number; session: number; steps: number[] };
+  buildSeconds: number;
+  sessionSeconds: number;
+  stepSeconds: number[];
+  losses?: Record<string, number>;
+}
+
+// ---- child: one configuration --------------------------------------------------------------------
+
+function procStatusKiB(field: string, pid: number | 'self' = 'self'): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** A VGG-19-shaped feature stack over ['N', 3, H, W] with random weights, as ONNX bytes (all 16 ReLUs in). */
+export function vggBytes(height: number, width: number, shrink: number): Uint8Array {
+  const g = new Graph();
+  const x = g.input('image', ['N', 3, height, width]);
+  const last = vggFeatures(g, x, { shrink });
+  const relus = g.nodes.filter((n) => n.op.name === 'Relu').map((n) => n.outputs[0]);
+  const taps = ['conv1_2', 'conv2_2', 'conv3_2', 'conv4_2', 'conv5_2'].map((name, i) => [name, relus[[2, 4, 6, 10, 14][i] - 1]] as [string, Tensor]);
+  return emitModel(g, { outputs: [...taps, ['features', last]], params: 'initializers', paramValues: initParams(g.params, 7) });
+}
+
+function peaks() {
+  const maxRssKiB = process.resourceUsage().maxRSS;
+  const vmHwmKiB = procStatusKiB('VmHWM');
+  return { maxRssKiB, vmHwmKiB, vmPeakKiB: procStatusKiB('VmPeak'), peakKiB: Math.max(maxRssKiB, vmHwmKiB) };
+}
+
+const gc = () => (globalThis as { gc?: () => void }).gc?.();
+
+async function child(c: ChildConfig): Promise<ChildReport> {
+  const say = (s: string) => process.stderr.write(`  [child] ${s}\n`);
+  // what is known so far, for the parent to keep should this process be stopped later
+  const interim = () => process.stderr.write(`${INTERIM}${JSON.stringify({ ...report, ...peaks() })}\n`);
+  const report: ChildReport = { ok: false, peakKiB: 0, maxRssKiB: 0, vmHwmKiB: 0, vmPeakKiB: 0, stagesKiB: { build: 0, session: 0, steps: [] }, buildSeconds: 0, sessionSeconds: 0, stepSeconds: [] };
+  try {
+    let t0 = performance.now();
+    const classes = cityscapes();
+    const spec: GeneratorSpec = { model: c.model, classes, height: c.height, width: c.width, channels: c.channels, norm: 'instance' };
+    if (c.model === 'crn-multi') spec.images = c.images;
+    const bytes = vggBytes(c.height, c.width, c.shrink);
+    const taps = vggContentTaps(bytes);
+    if (!taps) throw new Error('the VGG-19-shaped file has no CRN taps');
+    const perceptual: PerceptualSpec = { bytes, taps, pixelWeight: 1, norm: 'imagenet', maxPoolAsAverage: true, description: 'random VGG-19' };
+    const options = defaultTrainingOptions(spec, { perceptual, diversity: c.diversity });
+    let programs: ReturnType<typeof trainingPrograms> | undefined = trainingPrograms(spec, options);
+    const masks = programs.masks;
+    const hasNoise = programs.trainStep.inputs.some((i) => i.spec.name === 'noise');
+    const model = emitProgram(programs.trainStep);
+    const manifest = manifestEntry(programs.trainStep);
+    const values = new Map([...initialValues(programs.trainStep, 0, 1e-4)].map(([k, v]) => [k, v.value]));
+    programs = undefined; // the builder's graphs are not part of training's memory
+    gc();
+    report.buildSeconds = (performance.now() - t0) / 1000;
+    report.stagesKiB.build = procStatusKiB('VmHWM');
+    interim();
+    say(`graphs built in ${report.buildSeconds.toFixed(1)} s (train step ${(model.length / 2 ** 20).toFixed(0)} MiB), creating the session`);
+
+    t0 = performance.now();
+    const runner = await StepRunner.create(model, manifest, values, { threads: c.threads });
+    values.clear();
+    report.sessionSeconds = (performance.now() - t0) / 1000;
+    report.stagesKiB.session = procStatusKiB('VmHWM');
+    interim();
+    say(`session in ${report.sessionSeconds.toFixed(1)} s`);
+
+    const [h, w, ch] = [c.height, c.width, classes.length];
+    const rng = new Rng(1, 'memory-bench');
+    for (let step = 0; step < c.steps; step++) {
+      if (step > 0 && report.stepSeconds[step - 1] >= c.secondUnder) break;
+      const layout = new Float32Array(ch * h * w);
+      for (let i = 0; i < h * w; i++) layout[rng.int(ch) * h * w + i] = 1;
+      const feeds: Record<string, ort.Tensor> = {
+        layout: floatTensor(layout, [1, ch, h, w]),
+        image: floatTensor(rng.fillUniform(new Float32Array(3 * h * w)), [1, 3, h, w]),
+      };
+      if (hasNoise) feeds.noise = floatTensor(trainingNoise(0, step, 1, ch), [1, ch]);
+      for (const [name, m] of dropoutMasks(0, step, masks)) feeds[name] = floatTensor(m, masks.find((s) => s.name === name)!.shape);
+      say(`step ${step + 1}`);
+      const r = await runner.step(feeds, 1e-4);
+      report.stepSeconds.push(r.seconds);
+      report.losses = r.losses;
+      report.stagesKiB.steps.push(procStatusKiB('VmHWM'));
+      interim();
+      say(`step ${step + 1} in ${r.seconds.toFixed(1)} s, peak RSS so far ${(report.stagesKiB.steps[step] / 2 ** 20).toFixed(2)} GiB`);
+    }
+    await runner.session.session.release();
+    report.ok = true;
+  } catch (e) {
+    report.error = (e as Error).message ?? String(e);
+  }
+  return { ...report, ...peaks() };
+}
+
+// ---- parent: every configuration, one child at a time --------------------------------------------
+
+interface Options {
+  height: number;
+  width: number;
+  channels: number;
+  shrink: number;
+  images: number[];
+  reference: boolean;
+  threads: number;
+  steps: number;
+  capGiB: number;
+}
+
+/** Further steps only after a step shorter than this (s). */
+const SECOND_UNDER = 300;
+/** Address space a child may reserve beyond its resident memory (V8's reservations, thread stacks, malloc arenas). */
+const ADDRESS_SLACK_GIB = 6;
+/** The watchdog stops a child when the machine's available memory falls below this. */
+const FLOOR_GIB = 0.6;
+
+const USAGE = `usage: node dist/bench/memory.js [--size HxW] [--width W] [--shrink K] [--images N,N,...] [--no-reference]
+                                 [--threads T] [--steps 1|2] [--cap GIB]
+  defaults: --size 256x512 --width 256 --shrink 1 --images 1,9,32,64 --threads 2 --steps 2 --cap 22
+  --shrink K     VGG-19's widths divided by K (1: the real network)
+  --no-reference leave out crn without the diversity loss
+  --steps 2      a second step (skipped after a first one over ${SECOND_UNDER} s): onnxruntime reaches its
+                 steady-state memory there (it plans the run's memory after the first and keeps it)
+  --cap GIB      stop (or do not start) a configuration beyond this much resident memory (also kept under
+                 the machine's available memory)
+  node dist/bench/memory.js --child JSON   one configuration; prints its report as a JSON line`;
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = { height: 256, width: 512, channels: 256, shrink: 1, images: [1, 9, 32, 64], reference: true, threads: 2, steps: 2, capGiB: 22 };
+  const positive = (flag: string, v: string | undefined) => {
+    const n = Number(v);
+    if (!v || !Number.isFinite(n) || n <= 0) throw new Error(`${flag} needs a positive number, got '${v ?? ''}'`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = () => argv[++i];
+    if (a === '--size') {
+      const m = /^(\d+)x(\d+)$/.exec(v() ?? '');
+      if (!m) throw new Error('--size needs HxW');
+      [o.height, o.width] = [Number(m[1]), Number(m[2])];
+    } else if (a === '--width') o.channels = Math.round(positive(a, v()));
+    else if (a === '--shrink') o.shrink = positive(a, v());
+    else if (a === '--images') o.images = (v() ?? '').split(',').map((s) => Math.round(positive(a, s)));
+    else if (a === '--no-reference') o.reference = false;
+    else if (a === '--threads') o.threads = Math.round(positive(a, v()));
+    else if (a === '--steps') o.steps = Math.min(2, Math.round(positive(a, v())));
+    else if (a === '--cap') o.capGiB = positive(a, v());
+    else if (a === '--help' || a === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown option '${a}'\n${USAGE}`);
+  }
+  o.images = [...new Set(o.images)].sort((x, y) => x - y);
+  return o;
+}
+
+function memAvailableGiB(): number {
+  try {
+    const m = /^MemAvailable:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'));
+    return m ? Number(m[1]) / 2 ** 20 : Infinity;
+  } catch {
+    return Infinity;
+  }
+}
+
+/** `prlimit --as` (util-linux) runs the child under an address-space limit where it is installed. */
+const hasPrlimit = (): boolean => ['/usr/bin/prlimit', '/bin/prlimit'].some((p) => fs.existsSync(p));
+
+interface ChildRun {
+  /** The last report: the final one, or the last interim one of a child that was stopped. */
+  report?: ChildReport;
+  /** Why the child did not finish for lack of memory. */
+  killed?: string;
+  failed?: string;
+  /** The highest resident memory seen (the report's peak, or the watchdog's last reading of a stopped child). */
+  peakGiB: number;
+}
+
+async function runChild(cfg: ChildConfig, limitGiB: number, label: string): Promise<ChildRun> {
+  const args = ['--expose-gc', SELF, '--child', JSON.stringify(cfg)];
+  const asBytes = Math.floor((limitGiB + ADDRESS_SLACK_GIB) * GiB);
+  // prlimit sets the limit and execs node: the child's pid is node's
+  const [cmd, cmdArgs] = hasPrlimit() ? ['prlimit', [`--as=${asBytes}`, '--', process.execPath, ...args]] : [process.execPath, args];
+  const started = performance.now();
+  const proc = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let partial = '';
+  let stderrTail = '';
+  let report: ChildReport | undefined;
+  proc.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  proc.stderr.setEncoding('utf8').on('data', (d: string) => {
+    const lines = (partial + d).split('\n');
+    partial = lines.pop()!;
+    for (const l of lines) {
+      if (l.startsWith(INTERIM)) {
+        try {
+          report = JSON.parse(l.slice(INTERIM.length)) as ChildReport;
+        } catch {
+          // a torn line: the next report replaces it
+        }
+        continue;
+      }
+      process.stderr.write(l + '\n');
+      stderrTail = (stderrTail + l + '\n').slice(-2000);
+    }
+  });
+  let killed: string | undefined;
+  let polledGiB = 0;
+  let lastProgress = performance.now();
+  const watch = setInterval(() => {
+    if (proc.pid === undefined || proc.exitCode !== null) return;
+    const rssGiB = procStatusKiB('VmRSS', proc.pid) / 2 ** 20;
+    polledGiB = Math.max(polledGiB, rssGiB);
+    const avail = memAvailableGiB();
+    if (!killed && (rssGiB > limitGiB || avail < FLOOR_GIB)) {
+      killed = rssGiB > limitGiB ? `stopped at ${rssGiB.toFixed(1)} GiB resident, past the ${limitGiB.toFixed(1)} GiB at hand` : `stopped at ${rssGiB.toFixed(1)} GiB resident: the machine had ${avail.toFixed(2)} GiB left`;
+      process.stderr.write(`[memory] ${label}: ${killed}\n`);
+      proc.kill('SIGKILL');
+    }
+    if (performance.now() - lastProgress > 30_000) {
+      lastProgress = performance.now();
+      process.stderr.write(`[memory] ${label}: ${((performance.now() - started) / 1000).toFixed(0)} s, resident ${rssGiB.toFixed(2)} GiB, machine has ${avail.toFixed(1)} GiB available\n`);
+    }
+  }, 100);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    proc.on('error', (e) => {
+      stderrTail += String(e);
+      resolve([null, null]);
+    });
+    proc.on('close', (c, sig) => resolve([c, sig]));
+  });
+  clearInterval(watch);
+  try {
+    const line = stdout.trim().split('\n').pop();
+    if (line) report = JSON.parse(line) as ChildReport;
+  } catch {
+    // keep the last interim report
+  }
+  const peakGiB = Math.max(polledGiB, report ? gib(report.peakKiB) : 0);
+  if (killed) return { report, killed, peakGiB };
+  if (signal) return { report, killed: `killed by ${signal}${signal === 'SIGKILL' ? ` at ${peakGiB.toFixed(1)} GiB or more (out of memory?)` : ''}`, peakGiB };
+  if (report?.ok) return { report, peakGiB };
+  const error = (report?.error ?? `exit ${code}: ${stderrTail.trim().split('\n').pop() ?? ''}`).split('\n')[0];
+  const size = /buffer of size (\d+)/.exec(error);
+  if (/alloc|out of memory/i.test(error))
+    return { report, killed: `onnxruntime could not allocate${size ? ` ${(Number(size[1]) / 2 ** 20).toFixed(0)} MiB more` : ''} at ${peakGiB.toFixed(1)} GiB resident`, peakGiB };
+  return { report, failed: error.slice(0, 200), peakGiB };
+}
+
+interface Outcome {
+  label: string;
+  wanted: string;
+  run?: ChildRun;
+  /** Not run: why. */
+  skipped?: string;
+  /** A lower bound for a configuration not run (its estimate) or stopped during step 1. */
+  atLeastGiB?: number;
+}
+
+/** Peak RSS over the first step, and over all steps (steady state from the second on). */
+function peaksOf(x: Outcome): { step1?: number; steady?: number } {
+  const r = x.run?.report;
+  const steps = r?.stagesKiB.steps ?? [];
+  return {
+    step1: steps.length >= 1 ? gib(steps[0]) : undefined,
+    steady: steps.length >= 2 && x.run?.report?.ok ? gib(Math.max(r!.peakKiB, steps[steps.length - 1])) : undefined,
+  };
+}
+
+async function parent(o: Options) {
+  const base = { height: o.height, width: o.width, channels: o.channels, shrink: o.shrink, threads: o.threads, steps: o.steps, secondUnder: SECOND_UNDER };
+  const plan: { label: string; wanted: string; cfg: ChildConfig }[] = [];
+  if (o.reference) plan.push({ label: 'crn, no diversity loss', wanted: '1', cfg: { ...base, model: 'crn', diversity: 'none' } });
+  plan.push({ label: 'crn + diversity loss', wanted: 'any', cfg: { ...base, model: 'crn', diversity: 'bounded' } });
+  for (const n of o.images) plan.push({ label: `crn-multi n=${n}`, wanted: String(n), cfg: { ...base, model: 'crn-multi', images: n, diversity: 'none' } });
+
+  console.log(
+    `divsyn memory bench: training step at ${o.height}x${o.width}, width ${o.channels}, ${cityscapes().length} classes, batch 1, ` +
+      `VGG-19${o.shrink === 1 ? '' : ` / ${o.shrink}`} content loss (random weights), ${o.threads} threads, onnxruntime CPU; ` +
+      `cap ${o.capGiB} GiB, ${memAvailableGiB().toFixed(1)} GiB available at start`,
+  );
+  const outcomes: Outcome[] = [];
+  const multi: { n: number; gib: number }[] = [];
+  let multiStoppedAt: number | undefined;
+  const t00 = performance.now();
+  for (const { label, wanted, cfg } of plan) {
+    const n = cfg.images;
+    if (n !== undefined && multiStoppedAt !== undefined) {
+      outcomes.push({ label, wanted, skipped: `not run: n=${multiStoppedAt} already did not fit` });
+      continue;
+    }
+    const limitGiB = Math.min(o.capGiB, memAvailableGiB() - FLOOR_GIB - 0.25);
+    // crn-multi's memory over a step is about linear in n: estimated from the two largest measured
+    if (n !== undefined && multi.length >= 2) {
+      const [a, b] = multi.slice(-2);
+      const estimate = b.gib + ((b.gib - a.gib) / (b.n - a.n)) * (n - b.n);
+      if (estimate > 1.25 * limitGiB) {
+        process.stderr.write(`[memory] ${label}: skipped, step 1 estimated at ${estimate.toFixed(1)} GiB against ${limitGiB.toFixed(1)} GiB at hand\n`);
+        outcomes.push({ label, wanted, skipped: `not run: step 1 estimated at ${estimate.toFixed(1)} GiB, ${limitGiB.toFixed(1)} GiB at hand`, atLeastGiB: limitGiB });
+        multiStoppedAt = n;
+        continue;
+      }
+    }
+    process.stderr.write(`[memory] ${label}: running (limit ${limitGiB.toFixed(1)} GiB), ${((performance.now() - t00) / 1000).toFixed(0)} s into the bench\n`);
+    const t0 = performance.now();
+    const run = await runChild(cfg, limitGiB, label);
+    process.stderr.write(`[memory] ${label}: done in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+    const out: Outcome = { label, wanted, run };
+    outcomes.push(out);
+    const { step1 } = peaksOf(out);
+    if (step1 === undefined && run.killed) out.atLeastGiB = run.peakGiB;
+    if (n !== undefined) {
+      if (step1 !== undefined) multi.push({ n, gib: step1 });
+      else if (run.killed) multiStoppedAt = n;
+    }
+  }
+  printTable(outcomes);
+}
+
+const fmtGiB = (v: number | undefined, x: Outcome, stage: 'step1' | 'steady') => {
+  if (v !== undefined) return v.toFixed(2);
+  if (x.skipped) return x.atLeastGiB ? `> ${x.atLeastGiB.toFixed(1)} *` : '*';
+  const run = x.run!;
+  if (run.failed) return 'failed *';
+  if (!run.killed) return '-'; // a second step not taken (the first was slow)
+  return stage === 'step1' || peaksOf(x).step1 !== undefined ? `> ${run.peakGiB.toFixed(1)} *` : '*';
+};
+
+function printTable(outcomes: Outcome[]) {
+  const head = ['config', 'images wanted', 'peak RSS GiB, step 1', 'peak RSS GiB, steady (2 steps)', 'RSS before step GiB', 'build s', 'step s'];
+  const rows = outcomes.map((x) => {
+    const r = x.run?.report;
+    const { step1, steady } = peaksOf(x);
+    return [
+      x.label,
+      x.wanted,
+      fmtGiB(step1, x, 'step1'),
+      fmtGiB(steady, x, 'steady'),
+      r?.stagesKiB.session ? gib(r.stagesKiB.session).toFixed(2) : '',
+      r?.buildSeconds ? r.buildSeconds.toFixed(1) : '',
+      (r?.stepSeconds ?? []).map((t) => t.toFixed(t < 10 ? 2 : 1)).join(', '),
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(head));
+  for (const r of rows) console.log(line(r));
+  for (const x of outcomes) {
+    const why = x.skipped ?? (x.run?.killed ? `> available memory (killed: ${x.run.killed})` : x.run?.failed ? `failed: ${x.run.failed}` : undefined);
+    if (why) console.log(`* ${x.label}: ${why}`);
+  }
+
+  const div = outcomes.find((x) => x.label === 'crn + diversity loss');
+  const n32 = outcomes.find((x) => x.label === 'crn-multi n=32');
+  if (!div || !n32) return;
+  const [d, m] = [peaksOf(div), peaksOf(n32)];
+  for (const [stage, what] of [['step1', 'over step 1'], ['steady', 'steady state']] as const) {
+    const dv = d[stage];
+    const mv = m[stage];
+    const bound = mv === undefined ? (n32.atLeastGiB ?? (n32.run?.killed ? n32.run.peakGiB : undefined)) : undefined;
+    let text: string;
+    if (dv === undefined) text = 'crn + diversity loss not measured';
+    else if (mv !== undefined) text = `${(dv / mv).toFixed(3)}: ${dv / mv <= 1 / 3 ? 'at most 1/3, as the paper argues' : 'more than 1/3, against the paper\'s argument'}`;
+    else if (bound) text = `< ${(dv / bound).toFixed(3)} (n=32 needs more than ${bound.toFixed(1)} GiB)${dv / bound <= 1 / 3 ? ': at most 1/3, as the paper argues' : ': not conclusive'}`;
+    else text = 'crn-multi n=32 not measured';
+    console.log(`ratio crn + diversity loss / crn-multi n=32, peak RSS ${what}: ${text}`);
+  }
+}
+
+// ---- entry ---------------------------------------------------------------------------------------
+
+const argv = process.argv.slice(2);
+if (argv[0] === '--child') {
+  const report = await child(JSON.parse(argv[1]) as ChildConfig);
+  process.stdout.write(JSON.stringify(report) + '\n');
+  process.exitCode = report.ok ? 0 : 1;
+} else {
+  let o: Options;
+  try {
+    o = parseOptions(argv);
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exit(2);
+  }
+  try {
+    await parent(o);
+  } catch (e) {
+    // the bench reports what it could measure; it never fails on a configuration
+    console.log(`memory bench stopped early: ${(e as Error).message}`);
+  }
+}
