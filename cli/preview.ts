@@ -1,7 +1,7 @@
 // RUN/preview.png: the generator on a few test layouts, rows of [layout, G(l, 0), two random samples]
 // (crn-multi: its first three images).
 import { GeneratorSpec, variationInputs } from '../graph/spec.js';
-import { sampleVariation, zeroVariation } from '../train/sampling.js';
+import { variationScheme } from '../train/sampling.js';
 import { generatorBytes } from '../runtime/model-file.js';
 import { openGenerator } from '../runtime/generator-runner.js';
 import { RgbImage, chwToRgb, tile, writePng } from '../runtime/png.js';
@@ -23,11 +23,12 @@ export function layoutToRgb(onehot: Float32Array, spec: GeneratorSpec): RgbImage
 export async function renderPreview(file: string, spec: GeneratorSpec, params: Map<string, Float32Array>, items: { layout: Float32Array }[]): Promise<void> {
   const c = spec.classes.length;
   const variation = variationInputs(spec);
+  const scheme = variationScheme(spec);
   const g = await openGenerator(generatorBytes(spec, params), { classes: c, height: spec.height, width: spec.width, variation }, { threads: 1 });
   try {
     const cells: RgbImage[] = [];
     for (const [i, it] of items.entries()) {
-      const vs = [zeroVariation(spec), sampleVariation(spec, 0, `preview${i}`, 1), sampleVariation(spec, 0, `preview${i}`, 2)];
+      const vs = [scheme.zero(), scheme.draw(0, `preview${i}`, 1), scheme.draw(0, `preview${i}`, 2)];
       const noise = new Float32Array(vs.length * vs[0].length);
       vs.forEach((v, k) => noise.set(v, k * v.length));
       const layouts = new Float32Array(3 * it.layout.length);

@@ -5,7 +5,7 @@
 import { ClassInfo } from '../graph/spec.js';
 import { GeneratorRunner } from '../runtime/generator-runner.js';
 import { FeatureNet } from '../runtime/features.js';
-import { sampleNoise } from '../train/sampling.js';
+import { VariationScheme } from '../train/sampling.js';
 import { Similarity, planesFromPlanar, similarityOfSamples } from './similarity.js';
 import { distanceToMean, meanFeatureStd, meanPairwiseL2 } from './diversity.js';
 import { measureGenerator } from './measures.js';
@@ -30,7 +30,7 @@ export interface ModelReport {
   accuracy: Record<keyof Similarity, BestMean>;
   diversity: {
     diversity: number;
-    linking: number;
+    linking?: number;
     l1_truth: number;
     distance_to_mean: { mean: number; max: number };
     feature_distance?: number;
@@ -44,6 +44,8 @@ export interface EvalOptions {
   width: number;
   count: number;
   seed: number;
+  /** How the model's samples vary (noise, codes). */
+  scheme: VariationScheme;
   segmenter?: Segmenter;
   features?: FeatureNet;
   onProgress?: (doneLayouts: number) => void;
@@ -55,15 +57,14 @@ function repeat(x: Float32Array, k: number): Float32Array {
   return out;
 }
 
-/** K samples of one layout with the sampling noise of `divsyn sample` (seed, stem, k). */
-export async function samplesOf(g: GeneratorRunner, it: EvalLayout, o: { classes: number; count: number; seed: number }): Promise<Float32Array> {
-  const noise = new Float32Array(o.count * o.classes);
-  for (let k = 0; k < o.count; k++) noise.set(sampleNoise(o.seed, it.stem, k, o.classes), k * o.classes);
-  return g.generate(repeat(it.layout, o.count), noise, o.count);
+/** K samples of one layout with the noise or codes of `divsyn sample` (seed, stem, k). */
+export async function samplesOf(g: GeneratorRunner, it: EvalLayout, o: { scheme: VariationScheme; count: number; seed: number }): Promise<Float32Array> {
+  const z = new Float32Array(o.count * o.scheme.dim);
+  for (let k = 0; k < o.count; k++) z.set(o.scheme.draw(o.seed, it.stem, k), k * o.scheme.dim);
+  return g.generate(repeat(it.layout, o.count), z, o.count);
 }
 
 export async function evaluateModel(name: string, g: GeneratorRunner, items: EvalLayout[], o: EvalOptions): Promise<ModelReport> {
-  const c = o.classes.length;
   const per = 3 * o.height * o.width;
   const keys: (keyof Similarity)[] = ['rmse', 'ssim', 'fsim', 'fsimc'];
   const acc = Object.fromEntries(keys.map((k) => [k, { best: 0, mean: 0 }])) as ModelReport['accuracy'];
@@ -74,7 +75,7 @@ export async function evaluateModel(name: string, g: GeneratorRunner, items: Eva
   const seg = o.segmenter?.accumulator();
   for (let li = 0; li < items.length; li++) {
     const it = items[li];
-    const samples = await samplesOf(g, it, { classes: c, count: o.count, seed: o.seed });
+    const samples = await samplesOf(g, it, o);
     // best-of-K and mean-of-K against the true photo, on the 0..255 scale as the papers report them
     const planes = Array.from({ length: o.count }, (_, k) => planesFromPlanar(samples.subarray(k * per, (k + 1) * per), o.width, o.height));
     const scores = similarityOfSamples(planesFromPlanar(it.photo, o.width, o.height), planes);
@@ -98,7 +99,7 @@ export async function evaluateModel(name: string, g: GeneratorRunner, items: Eva
     acc[key].best /= n;
     acc[key].mean /= n;
   }
-  const contract = await measureGenerator((l, z, k) => g.generate(l, z, k), items, c, { count: o.count, seed: o.seed });
+  const contract = await measureGenerator((l, z, k) => g.generate(l, z, k), items, o.scheme, { count: o.count, seed: o.seed });
   return {
     model: name,
     realism: seg?.score(),

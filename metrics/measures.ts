@@ -1,9 +1,12 @@
 // The contract's measures (CONTRACT.md, "Measures"): diversity, linking and l1_truth, over a generator
 // given as a batch function. Images are RGB in [0, 1], [N, 3, H, W].
-import { Rng } from '../graph/random.js';
+import { VariationScheme } from '../train/sampling.js';
 
-/** Runs the generator on n layouts (one-hot [n, C, H, W]) with noise [n, C]: images [n, 3, H, W]. */
-export type Generate = (layout: Float32Array, noise: Float32Array, n: number) => Promise<Float32Array>;
+/**
+ * Runs the generator on n layouts (one-hot [n, C, H, W]) with variation vectors [n, dim] (noise, then
+ * code: train/sampling.ts VariationScheme): images [n, 3, H, W].
+ */
+export type Generate = (layout: Float32Array, variation: Float32Array, n: number) => Promise<Float32Array>;
 
 export interface MeasureInput {
   /** One-hot [C, H, W]. */
@@ -14,7 +17,8 @@ export interface MeasureInput {
 
 export interface Measures {
   diversity: number;
-  linking: number;
+  /** Undefined for models without per-class noise (nothing to link). */
+  linking?: number;
   l1_truth: number;
   /** Layouts and (class, layout) pairs that entered the linking measure. */
   layouts: number;
@@ -64,7 +68,18 @@ function repeat(layout: Float32Array, k: number): Float32Array {
   return out;
 }
 
-export async function measureGenerator(generate: Generate, items: MeasureInput[], classes: number, o: { count: number; seed: number }): Promise<Measures> {
+const stack = (vs: Float32Array[]) => {
+  const out = new Float32Array(vs.reduce((n, v) => n + v.length, 0));
+  vs.reduce((o, v) => (out.set(v, o), o + v.length), 0);
+  return out;
+};
+
+/**
+ * diversity: K samples per layout drawn as `divsyn sample` draws them (stem 'measure:<index>');
+ * l1_truth: G(l, 0), or for code-driven models the best of the K codes with zero noise;
+ * linking: per-class noise set to -1 and +1 (models with noise only).
+ */
+export async function measureGenerator(generate: Generate, items: MeasureInput[], scheme: VariationScheme, o: { count: number; seed: number }): Promise<Measures> {
   const k = o.count;
   let diversity = 0;
   let l1 = 0;
@@ -72,12 +87,15 @@ export async function measureGenerator(generate: Generate, items: MeasureInput[]
   let linked = 0;
   for (let li = 0; li < items.length; li++) {
     const { layout, photo } = items[li];
-    const hw = layout.length / classes;
-    const rng = new Rng(o.seed, `measure:${li}`);
-    const samples = await generate(repeat(layout, k), rng.fillUniform(new Float32Array(k * classes), -1, 1), k);
+    const samples = await generate(repeat(layout, k), stack(Array.from({ length: k }, (_, j) => scheme.draw(o.seed, `measure:${li}`, j))), k);
     diversity += meanPairwiseL1(samples, k);
-    const zero = await generate(layout, new Float32Array(classes), 1);
-    l1 += meanAbsDiff(zero, photo);
+    const codes = scheme.codes ? Math.min(k, scheme.codes) : 1;
+    const zero = await generate(repeat(layout, codes), stack(Array.from({ length: codes }, (_, j) => scheme.zero(j))), codes);
+    const per = photo.length;
+    l1 += Math.min(...Array.from({ length: codes }, (_, j) => meanAbsDiff(zero, photo, j * per, 0, per)));
+    if (!scheme.noise) continue;
+    const classes = scheme.noise.classes;
+    const hw = layout.length / classes;
     // classes covering 5-95% of the layout: n^c = -1 then +1, others 0
     const cs: number[] = [];
     for (let c = 0; c < classes; c++) {
@@ -86,18 +104,19 @@ export async function measureGenerator(generate: Generate, items: MeasureInput[]
       if (area >= 0.05 * hw && area <= 0.95 * hw) cs.push(c);
     }
     if (!cs.length) continue;
-    const noise = new Float32Array(2 * cs.length * classes);
-    cs.forEach((c, i) => {
-      noise[2 * i * classes + c] = -1;
-      noise[(2 * i + 1) * classes + c] = 1;
-    });
-    const swept = await generate(repeat(layout, 2 * cs.length), noise, 2 * cs.length);
-    const per = 3 * hw;
+    const variations = cs.flatMap((c) =>
+      [-1, 1].map((v) => {
+        const z = scheme.zero();
+        z[scheme.noise!.offset + c] = v;
+        return z;
+      }),
+    );
+    const swept = await generate(repeat(layout, 2 * cs.length), stack(variations), 2 * cs.length);
     cs.forEach((c, i) => {
       linking += linkingRatio(swept.subarray(2 * i * per, (2 * i + 1) * per), swept.subarray((2 * i + 1) * per, (2 * i + 2) * per), layout.subarray(c * hw, (c + 1) * hw));
       linked++;
     });
   }
   const n = Math.max(1, items.length);
-  return { diversity: diversity / n, linking: linked ? linking / linked : 0, l1_truth: l1 / n, layouts: items.length, linkedClasses: linked };
+  return { diversity: diversity / n, linking: scheme.noise ? (linked ? linking / linked : 0) : undefined, l1_truth: l1 / n, layouts: items.length, linkedClasses: linked };
 }

@@ -77,7 +77,7 @@ ${table(['model', 'diversity', 'linking', 'l1_truth', 'feature distance', 'featu
 <p class="note">diversity: mean pairwise L1 between samples; linking: change inside a class over change outside when its noise moves; feature distance and std over the samples' features${report.features ? ` (${esc(report.features)})` : ' (no --features given)'}; distance to the mean image as RMS over pixel values.</p>
 <h2>Accuracy against diversity</h2>
 <img src="${images.scatter}" alt="scatter">
-${report.models.map((m, i) => `<h2>${esc(names[i])}</h2><p class="note">rows: layouts; columns: layout, true photo, samples</p><img src="${images.grids[i]}" alt="samples"><p class="note">gradation: one class's noise from -1 to 1, the others 0</p><img src="${images.sweeps[i]}" alt="sweep">`).join('\n')}
+${report.models.map((m, i) => `<h2>${esc(names[i])}</h2><p class="note">rows: layouts; columns: layout, true photo, samples</p><img src="${images.grids[i]}" alt="samples">${images.sweeps[i] ? `<p class="note">gradation: one class's noise from -1 to 1, the others 0</p><img src="${images.sweeps[i]}" alt="sweep">` : '<p class="note">no per-class noise: no gradation strip</p>'}`).join('\n')}
 </body></html>
 `;
   writeFileAtomic(path.join(dir, 'report.html'), html);

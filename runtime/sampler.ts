@@ -1,10 +1,10 @@
 // divsyn sample's engine: many images from layouts, with inference in a worker thread while PNG
-// encoding and layout decoding go on in the main thread. Noise depends only on (seed, stem, k).
+// encoding and layout decoding go on in the main thread. Noise and codes depend only on (seed, stem, k).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import PQueue from 'p-queue';
-import { sampleNoise } from '../train/sampling.js';
+import { VariationScheme } from '../train/sampling.js';
 import { SessionPool } from './pool.js';
 import { UserError } from './files.js';
 import { EpChoice } from './session.js';
@@ -26,6 +26,9 @@ export interface SampleOptions {
   out: string;
   count: number;
   seed: number;
+  /** How samples vary: packed noise and code (train/sampling.ts), and the file's inputs they feed. */
+  scheme: VariationScheme;
+  inputs: { name: string; dim: number }[];
   /** Fixed noise values by class index; the other classes are random. */
   fixed: Map<number, number>;
   sweep?: number;
@@ -39,7 +42,8 @@ export interface SampleOptions {
 
 interface Job {
   item: LayoutItem;
-  noise: Float32Array;
+  /** Packed variation vector (noise, then code). */
+  z: Float32Array;
   file: string;
   k: number;
   kind: 'sample' | 'sweep';
@@ -54,6 +58,20 @@ export interface SampleSummary {
 export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<LayoutItem>, total: number, o: SampleOptions): Promise<SampleSummary> {
   const c = o.classes.length;
   const hw = o.height * o.width;
+  if ((o.fixed.size || o.sweep !== undefined) && !o.scheme.noise) throw new UserError('this model takes no per-class noise: --noise and --sweep do not apply');
+  const noiseAt = o.scheme.noise?.offset ?? 0;
+  // samples.jsonl: the exact noise by class name, and the code, so any image can be made again
+  const recordOf = (z: Float32Array) => {
+    const r: { noise?: Record<string, number>; code?: number[] } = {};
+    let offset = 0;
+    for (const input of o.inputs) {
+      const part = z.subarray(offset, offset + input.dim);
+      if (input.name === 'noise') r.noise = Object.fromEntries(o.classes.map((name, ci) => [name, part[ci]]));
+      else r.code = Array.from(part);
+      offset += input.dim;
+    }
+    return r;
+  };
   const pool = new SessionPool(o.model, { workers: 1, ep: o.ep, threads: o.threads ?? os.availableParallelism() });
   const [ep] = await pool.providers().catch(async (e: unknown) => {
     await pool.close();
@@ -89,12 +107,16 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
   const flush = async (jobs: Job[]) => {
     if (failure) throw failure;
     const layout = new Float32Array(jobs.length * c * hw);
-    const noise = new Float32Array(jobs.length * c);
-    jobs.forEach((j, i) => {
-      layout.set(j.item.onehot, i * c * hw);
-      noise.set(j.noise, i * c);
-    });
-    const out = await pool.run({ layout: { data: layout, dims: [jobs.length, c, o.height, o.width] }, noise: { data: noise, dims: [jobs.length, c] } });
+    jobs.forEach((j, i) => layout.set(j.item.onehot, i * c * hw));
+    const feeds: Parameters<typeof pool.run>[0] = { layout: { data: layout, dims: [jobs.length, c, o.height, o.width] } };
+    let offset = 0;
+    for (const input of o.inputs) {
+      const data = new Float32Array(jobs.length * input.dim);
+      jobs.forEach((j, i) => data.set(j.z.subarray(offset, offset + input.dim), i * input.dim));
+      feeds[input.name] = { data, dims: [jobs.length, input.dim] };
+      offset += input.dim;
+    }
+    const out = await pool.run(feeds);
     const data = out.image.data;
     jobs.forEach((j, i) => {
       const img = chwToRgb(data, o.height, o.width, i * 3 * hw);
@@ -106,7 +128,7 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
       }
       if (j.kind === 'sample') {
         write(j.file, () => img);
-        const line = JSON.stringify({ file: j.file, layout: j.item.source, seed: o.seed, k: j.k, noise: Object.fromEntries(o.classes.map((name, ci) => [name, j.noise[ci]])) }) + '\n';
+        const line = JSON.stringify({ file: j.file, layout: j.item.source, seed: o.seed, k: j.k, ...recordOf(j.z) }) + '\n';
         try {
           fs.writeSync(log, line);
         } catch (e) {
@@ -132,15 +154,15 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
   try {
     for await (const item of items) {
       for (let k = 0; k < o.count; k++) {
-        const noise = sampleNoise(o.seed, item.stem, k, c);
-        for (const [ci, v] of o.fixed) noise[ci] = v;
-        pending.push({ item, noise, file: `${item.stem}_${k}.png`, k, kind: 'sample' });
+        const z = o.scheme.draw(o.seed, item.stem, k);
+        for (const [ci, v] of o.fixed) z[noiseAt + ci] = v;
+        pending.push({ item, z, file: `${item.stem}_${k}.png`, k, kind: 'sample' });
       }
       if (o.sweep !== undefined) {
         for (let s = 0; s < o.sweepSteps; s++) {
-          const noise = new Float32Array(c);
-          noise[o.sweep] = o.sweepSteps === 1 ? 0 : -1 + (2 * s) / (o.sweepSteps - 1);
-          pending.push({ item, noise, file: '', k: s, kind: 'sweep' });
+          const z = o.scheme.zero();
+          z[noiseAt + o.sweep] = o.sweepSteps === 1 ? 0 : -1 + (2 * s) / (o.sweepSteps - 1);
+          pending.push({ item, z, file: '', k: s, kind: 'sweep' });
         }
       }
       while (pending.length >= o.batch) {

@@ -1,6 +1,7 @@
 // The contract's measures on hand-computed cases and on generators built to pass or fail them.
 import test from 'ava';
 import { Generate, linkingRatio, meanPairwiseL1, measureGenerator } from '../metrics/measures.js';
+import { noiseScheme } from '../train/sampling.js';
 
 test('mean pairwise L1 of three constant images', (t) => {
   const imgs = Float32Array.from([0, 0, 0.5, 0.5, 1, 1]); // three 2-value images: 0, 0.5, 1
@@ -43,11 +44,11 @@ const deaf: Generate = async (_l, _noise, n) => new Float32Array(n * 3 * HW).fil
 
 test('a generator that ignores its noise has zero diversity and linking 1; a linked one scores high', async (t) => {
   const items = [{ layout, photo }];
-  const d = await measureGenerator(deaf, items, C, { count: 4, seed: 1 });
+  const d = await measureGenerator(deaf, items, noiseScheme(C), { count: 4, seed: 1 });
   t.is(d.diversity, 0);
   t.is(d.linking, 1);
   t.true(Math.abs(d.l1_truth - 0.25) < 1e-7);
-  const g = await measureGenerator(linked, items, C, { count: 4, seed: 1 });
+  const g = await measureGenerator(linked, items, noiseScheme(C), { count: 4, seed: 1 });
   t.true(g.diversity > 0.1, `diversity ${g.diversity}`);
   t.is(g.linking, 100);
   t.true(Math.abs(g.l1_truth - 0) < 1e-7, 'zero noise gives 0.5 everywhere, the photo');

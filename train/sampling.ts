@@ -36,29 +36,54 @@ export function linearDecayLr(base: number, step: number, total: number): number
 }
 
 /**
- * Sample k's variation vector (graph/spec.ts variationInputs: noise, then code) for a layout: noise as
- * sampleNoise; crn-multi's code picks image k mod n, so K = n samples show each of its images once.
+ * How a model's samples vary, as one packed vector per sample (graph/spec.ts variationInputs: noise, then
+ * code). draw(seed, stem, k) depends only on its arguments (CONTRACT.md: not on batch or threads).
  */
-export function sampleVariation(spec: GeneratorSpec, seed: number, stem: string, k: number): Float32Array {
-  const parts = variationInputs(spec);
-  const out = new Float32Array(parts.reduce((s, p) => s + p.dim, 0));
-  let offset = 0;
-  for (const p of parts) {
-    if (p.name === 'noise') out.set(sampleNoise(seed, stem, k, p.dim), offset);
-    else out[offset + (k % p.dim)] = 1;
-    offset += p.dim;
-  }
-  return out;
+export interface VariationScheme {
+  /** Packed length. */
+  dim: number;
+  /** Where the per-class noise sits, if the model takes it (linking and sweeps need it). */
+  noise?: { offset: number; classes: number };
+  /** Number of distinct codes, if the model is driven by codes (crn-multi: its n images). */
+  codes?: number;
+  /** Sample k of a layout: noise as sampleNoise; crn-multi's code picks image k mod n. */
+  draw(seed: number, stem: string, k: number): Float32Array;
+  /** The deterministic sample with code k: zero noise (G(l, 0)); crn-multi's k-th image. */
+  zero(k?: number): Float32Array;
 }
 
-/** The deterministic sample: zero noise (G(l, 0)); crn-multi's first image. */
-export function zeroVariation(spec: GeneratorSpec): Float32Array {
-  const parts = variationInputs(spec);
-  const out = new Float32Array(parts.reduce((s, p) => s + p.dim, 0));
-  let offset = 0;
-  for (const p of parts) {
-    if (p.name === 'code') out[offset] = 1;
-    offset += p.dim;
-  }
-  return out;
+export function variationScheme(spec: GeneratorSpec): VariationScheme {
+  return schemeOf(variationInputs(spec));
+}
+
+/** The scheme of a model driven by per-class noise alone (pix2pix, crn). */
+export const noiseScheme = (classes: number): VariationScheme => schemeOf([{ name: 'noise', dim: classes }]);
+
+function schemeOf(parts: { name: string; dim: number }[]): VariationScheme {
+  const dim = parts.reduce((s, p) => s + p.dim, 0);
+  const offsetOf = (name: string) => {
+    let o = 0;
+    for (const p of parts) {
+      if (p.name === name) return { offset: o, dim: p.dim };
+      o += p.dim;
+    }
+    return undefined;
+  };
+  const noise = offsetOf('noise');
+  const code = offsetOf('code');
+  const withCode = (v: Float32Array, k: number) => {
+    if (code) v[code.offset + (k % code.dim)] = 1;
+    return v;
+  };
+  return {
+    dim,
+    noise: noise && { offset: noise.offset, classes: noise.dim },
+    codes: code?.dim,
+    draw(seed, stem, k) {
+      const v = new Float32Array(dim);
+      if (noise) v.set(sampleNoise(seed, stem, k, noise.dim), noise.offset);
+      return withCode(v, k);
+    },
+    zero: (k = 0) => withCode(new Float32Array(dim), k),
+  };
 }

@@ -9,7 +9,7 @@ import { RgbImage, chwToRgb, tile, writePng } from '../../runtime/png.js';
 import { measureGenerator } from '../../metrics/measures.js';
 import { openDataset } from '../../train/datasets.js';
 import { evalItems } from '../../train/loader.js';
-import { sampleNoise } from '../../train/sampling.js';
+import { noiseScheme, sampleNoise } from '../../train/sampling.js';
 import { classIndex } from '../../train/palettes.js';
 import { Parsed } from '../args.js';
 import { Command } from '../command.js';
@@ -67,7 +67,7 @@ export const demoCommand: Command = {
     const g = await openGenerator(path.join(out, 'generator.onnx'), { classes: c, height: SIZE, width: SIZE }, { threads: o.threads as number | undefined, batch: 16 });
     try {
       console.error(`measuring on ${items.length} test layouts (${MEASURE_SAMPLES} samples each)`);
-      const m = await measureGenerator((l, n, k) => g.generate(l, n, k), items, c, { count: MEASURE_SAMPLES, seed: o.seed as number });
+      const m = await measureGenerator((l, n, k) => g.generate(l, n, k), items, noiseScheme(c), { count: MEASURE_SAMPLES, seed: o.seed as number });
       const report = { steps: r.steps, seconds: +r.seconds.toFixed(1), diversity: m.diversity, linking: m.linking, l1_truth: m.l1_truth, diversity_loss: o.diversity, size: SIZE, width: WIDTH, test_layouts: m.layouts, samples_per_layout: MEASURE_SAMPLES };
       writeFileAtomic(path.join(out, 'report.json'), JSON.stringify(report, null, 1) + '\n');
 

@@ -2,6 +2,8 @@
 import path from 'node:path';
 import { ClassInfo } from '../../graph/spec.js';
 import { EvalLayout, evaluateModel, realImagesScore, samplesOf } from '../../metrics/evaluate.js';
+import { variationInputs } from '../../graph/spec.js';
+import { variationScheme } from '../../train/sampling.js';
 import { Report, writeReport, writeScatter } from '../../metrics/report.js';
 import { openSegmenter } from '../../metrics/segmenter.js';
 import { openFeatureNet, FEATURE_NORMS, FeatureNorm } from '../../runtime/features.js';
@@ -98,21 +100,25 @@ export const evalCommand: Command = {
     try {
       if (segmenter) report.real = await realImagesScore(segmenter, items);
       for (let mi = 0; mi < files.length; mi++) {
-        const g = await openGenerator(files[mi].path, { classes: c, height: spec.height, width: spec.width }, { threads, batch: 8 });
+        // the models may differ in how they vary (noise, crn-multi's images)
+        const scheme = variationScheme(files[mi].spec);
+        const g = await openGenerator(files[mi].path, { classes: c, height: spec.height, width: spec.width, variation: variationInputs(files[mi].spec) }, { threads, batch: 8 });
         try {
           report.models.push(
-            await evaluateModel(files[mi].path, g, items, { classes: spec.classes, height: spec.height, width: spec.width, count: o.count as number, seed: o.seed as number, segmenter, features, onProgress: (d) => bar.update(mi * items.length + d) }),
+            await evaluateModel(files[mi].path, g, items, { classes: spec.classes, height: spec.height, width: spec.width, count: o.count as number, seed: o.seed as number, scheme, segmenter, features, onProgress: (d) => bar.update(mi * items.length + d) }),
           );
           // sample grid and gradation strip of the first layouts
           const cells: RgbImage[] = [];
           const strips: RgbImage[] = [];
           for (const it of items.slice(0, GRID_LAYOUTS)) {
             const k = Math.min(GRID_SAMPLES, o.count as number);
-            const samples = await samplesOf(g, it, { classes: c, count: k, seed: o.seed as number });
+            const samples = await samplesOf(g, it, { scheme, count: k, seed: o.seed as number });
             cells.push(layoutToRgb(it.layout, spec), chwToRgb(it.photo, spec.height, spec.width));
             for (let s = 0; s < k; s++) cells.push(chwToRgb(samples, spec.height, spec.width, s * 3 * spec.height * spec.width));
-            const noise = new Float32Array(SWEEP_STEPS * c);
-            for (let s = 0; s < SWEEP_STEPS; s++) noise[s * c + sweepC] = -1 + (2 * s) / (SWEEP_STEPS - 1);
+            if (!scheme.noise) continue;
+            const noise = new Float32Array(SWEEP_STEPS * scheme.dim);
+            for (let s = 0; s < SWEEP_STEPS; s++) noise.set(scheme.zero(), s * scheme.dim);
+            for (let s = 0; s < SWEEP_STEPS; s++) noise[s * scheme.dim + scheme.noise.offset + sweepC] = -1 + (2 * s) / (SWEEP_STEPS - 1);
             const layouts = new Float32Array(SWEEP_STEPS * it.layout.length);
             for (let s = 0; s < SWEEP_STEPS; s++) layouts.set(it.layout, s * it.layout.length);
             const swept = await g.generate(layouts, noise, SWEEP_STEPS);
@@ -120,9 +126,9 @@ export const evalCommand: Command = {
             for (let s = 0; s < SWEEP_STEPS; s++) strips.push(chwToRgb(swept, spec.height, spec.width, s * 3 * spec.height * spec.width));
           }
           grids.push(`samples_${mi}.png`);
-          sweeps.push(`sweep_${mi}_${spec.classes[sweepC].name.replace(/[^\w.-]+/g, '_')}.png`);
+          sweeps.push(scheme.noise ? `sweep_${mi}_${spec.classes[sweepC].name.replace(/[^\w.-]+/g, '_')}.png` : '');
           await writePng(path.join(out, grids[mi]), tile(cells, 2 + Math.min(GRID_SAMPLES, o.count as number)));
-          await writePng(path.join(out, sweeps[mi]), tile(strips, 1 + SWEEP_STEPS));
+          if (sweeps[mi]) await writePng(path.join(out, sweeps[mi]), tile(strips, 1 + SWEEP_STEPS));
         } finally {
           await g.release();
         }

@@ -2,7 +2,8 @@
 // noise of every image (noise depends only on seed, layout stem and k).
 import fs from 'node:fs';
 import path from 'node:path';
-import { ClassInfo } from '../../graph/spec.js';
+import { ClassInfo, variationInputs } from '../../graph/spec.js';
+import { variationScheme } from '../../train/sampling.js';
 import { UserError, prepareOutputDir } from '../../runtime/files.js';
 import { readGenerator } from '../../runtime/model-file.js';
 import { LayoutItem, sampleLayouts } from '../../runtime/sampler.js';
@@ -96,6 +97,7 @@ export const sampleCommand: Command = {
     const gen = readGenerator(modelFile);
     const { spec } = gen;
     if (o['code-interp'] !== undefined && spec.model !== 'latent') throw usageError(`option --code-interp needs a latent model; '${modelFile}' is ${spec.model}`);
+    if ((o.noise !== undefined || o.sweep !== undefined) && !variationScheme(spec).noise) throw usageError(`options --noise and --sweep need per-class noise; '${modelFile}' (${spec.model}) takes none`);
     const fixed = parseNoise(o.noise as string | undefined, spec.classes);
     const sweep = o.sweep === undefined ? undefined : classIndex(spec.classes, o.sweep as string);
     let items: AsyncIterable<LayoutItem> | LayoutItem[];
@@ -121,6 +123,8 @@ export const sampleCommand: Command = {
       out,
       count: o.count as number,
       seed: o.seed as number,
+      scheme: variationScheme(spec),
+      inputs: variationInputs(spec),
       fixed,
       sweep,
       sweepSteps: o['sweep-steps'] as number,
