@@ -8,7 +8,7 @@ import { ConstData, Graph, Tensor, fmtShape } from './tensor.js';
 import { add, div, leakyRelu, mul, relu, sigmoid, sub, tanh } from './ops/elementwise.js';
 import { conv2d } from './ops/conv.js';
 import { gemm, matMul } from './ops/matmul.js';
-import { batchNormInfer } from './ops/norm.js';
+import { batchNormInfer, instanceNorm } from './ops/norm.js';
 import { poolWith } from './ops/pool.js';
 import { reduceMean } from './ops/reduce.js';
 import { concat, pad, reshape } from './ops/shape.js';
@@ -255,6 +255,7 @@ const MAPPERS: Record<string, Mapper> = {
     return [c.ins[0]];
   },
   Constant: (c) => [constantValue(c)],
+  InstanceNormalization: (c) => [instanceNorm(c.tensor(0), c.tensor(1), c.tensor(2), c.num('epsilon', 1e-5))],
   BatchNormalization: (c) => {
     if (c.num('training_mode', 0) || (c.node.output ?? []).slice(1).some(Boolean)) c.fail('only inference mode (running statistics) is supported');
     const [x, scale, bias, m, v] = [0, 1, 2, 3, 4].map((i) => c.tensor(i));
