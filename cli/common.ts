@@ -1,5 +1,7 @@
 // Options and checks shared by several commands: classes, sizes, model kinds.
-import { ClassInfo, GeneratorSpec, ModelKind, MODEL_KINDS } from '../graph/spec.js';
+import { ClassInfo, GeneratorSpec, LatentSpec, ModelKind, MODEL_KINDS } from '../graph/spec.js';
+import { codeDim as codeDim_ } from '../graph/models/latent.js';
+import { CodeKind, trainingCodes } from '../train/codes.js';
 import { NormKind } from '../graph/models/layers.js';
 import { crnModuleSizes } from '../graph/models/crn.js';
 import { DATA_FORMATS, DIRECTIONS } from '../train/datasets.js';
@@ -49,7 +51,7 @@ export const modelOption: OptSpec = { name: 'model', type: 'enum', choices: MODE
 
 /** The architectures this version builds (as generator files) and trains. */
 export function checkImplemented(model: ModelKind, use: 'build' | 'train'): void {
-  const available: ModelKind[] = ['pix2pix', 'crn', 'crn-multi'];
+  const available: ModelKind[] = ['pix2pix', 'crn', 'crn-multi', 'latent'];
   if (!available.includes(model)) throw usageError(`--model ${model} cannot be ${use === 'train' ? 'trained' : 'built'} in this version yet (available: ${available.join(', ')})`);
 }
 
@@ -69,7 +71,13 @@ export const archOptions: OptSpec[] = [
   { name: 'width', type: 'int', min: 1, max: 4096, help: 'base channel count (pix2pix ngf: 64; crn: modules below 128 px, 1024)', meta: 'W' },
   { name: 'norm', type: 'enum', choices: ['instance', 'batch', 'none'], default: 'instance', help: 'normalisation: affine instance norm, or batch norm with running statistics at inference' },
   { name: 'images', type: 'int', min: 1, max: 256, default: 9, help: 'crn-multi: images per pass', meta: 'N' },
-  { name: 'branches', type: 'int', min: 1, max: 256, default: 8, help: 'latent: training codes', meta: 'N' },
+  { name: 'branches', type: 'int', min: 1, max: 256, default: 8, help: 'latent: training codes (branches)', meta: 'N' },
+  { name: 'split', type: 'enum', choices: ['early', 'late'], default: 'early', help: 'latent: code dropout early (after --split-depth) or late (before the output conv)' },
+  { name: 'split-depth', type: 'int', min: 0, max: 16, default: 2, help: 'latent, early split: after this CRN module (0: the 4-pixel-high one)', meta: 'K' },
+  { name: 'sharing', type: 'enum', choices: ['shared', 'separate'], default: 'shared', help: 'latent: one network for all codes, or the layers after the split per branch' },
+  { name: 'drop-rate', type: 'float', min: 0, max: 0.99, default: 0.5, help: 'latent: channel c is kept iff z_c > r', meta: 'R' },
+  { name: 'codes', type: 'enum', choices: ['binary', 'uniform'], default: 'binary', help: 'latent: training codes 0/1 (authors\' release) or uniform (paper)' },
+  { name: 'with-noise', type: 'flag', help: 'latent: also take per-class noise (trained with the diversity loss)' },
 ];
 
 export function generatorSpec(o: Parsed, use: 'build' | 'train' = 'train'): GeneratorSpec {
@@ -82,7 +90,19 @@ export function generatorSpec(o: Parsed, use: 'build' | 'train' = 'train'): Gene
   const channels = (o.width as number | undefined) ?? (model === 'pix2pix' ? 64 : 1024);
   const spec: GeneratorSpec = { model, classes: resolveClasses(o), height, width, channels, norm: o.norm as NormKind };
   if (model === 'crn-multi') spec.images = o.images as number;
+  if (model === 'latent') spec.latent = latentSpec(o, spec);
   return spec;
+}
+
+/** The latent code's spec; the training codes are drawn from --seed (train/codes.ts). */
+function latentSpec(o: Parsed, spec: GeneratorSpec): LatentSpec {
+  const depth = o.split === 'late' ? 1e3 : (o['split-depth'] as number);
+  const modules = crnModuleSizes(spec.height, spec.width).length;
+  if (depth !== 1e3 && depth >= modules) throw usageError(`option --split-depth: ${depth} is past the last of the ${modules} modules at ${spec.height}x${spec.width} (use --split late)`);
+  const n = o.branches as number;
+  const codeDim = codeDim_({ height: spec.height, width: spec.width, channels: spec.channels, depth });
+  const codes = Array.from(trainingCodes(o.seed as number, n, codeDim, o.codes as CodeKind, o['drop-rate'] as number));
+  return { branches: n, depth: Math.min(depth, modules), dropRate: o['drop-rate'] as number, sharing: o.sharing as 'shared' | 'separate', noise: Boolean(o['with-noise']), codeDim, codes };
 }
 
 /** The content loss's network (crn, crn-multi): --features, else --segmenter's encoder, else pixels. */

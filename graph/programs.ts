@@ -13,6 +13,8 @@ import { diversityLoss, ganLoss, l1Loss } from './losses.js';
 import { BufferUpdate, ModelContext, MaskSite, inferenceContext, trainingContext } from './models/layers.js';
 import { noiseChannel, patchGan, pix2pixGenerator } from './models/pix2pix.js';
 import { crn } from './models/crn.js';
+import { LatentOptions, latentGenerator } from './models/latent.js';
+import { assignedLoss, pairwiseContentLoss } from './latent-loss.js';
 import { GeneratorSpec, TrainingOptions, takesNoise, usesDiscriminator } from './spec.js';
 import { classwiseContentLoss, meanContentLoss } from './perceptual.js';
 
@@ -55,6 +57,8 @@ export interface GeneratorInputs {
   layout: Tensor;
   /** Per-class noise [N, C] (models that take it). */
   noise?: Tensor;
+  /** Latent code [N, D] (latent models). */
+  code?: Tensor;
 }
 
 /**
@@ -76,9 +80,21 @@ export function generator(ctx: ModelContext, spec: GeneratorSpec, x: GeneratorIn
       return crnOf(concat([x.layout, noiseChannel(x.layout, needNoise())], 1), 3);
     case 'crn-multi':
       return crnOf(x.layout, 3 * imagesOf(spec));
+    case 'latent': {
+      if (!x.code) throw new Error('the latent generator takes a code');
+      const cond = spec.latent?.noise ? concat([x.layout, noiseChannel(x.layout, needNoise())], 1) : x.layout;
+      return ctx.graph.withGroup('G', () => latentGenerator(ctx, cond, x.code!, latentOptions(spec), ctx.mode));
+    }
     default:
       throw new Error(`model '${spec.model}' is not implemented yet`);
   }
+}
+
+/** The latent generator's options from its spec. */
+export function latentOptions(spec: GeneratorSpec): LatentOptions {
+  const l = spec.latent;
+  if (!l) throw new Error('a latent model needs its latent spec (branches, split, codes)');
+  return { height: spec.height, width: spec.width, channels: spec.channels, outChannels: 3, depth: l.depth, dropRate: l.dropRate, sharing: l.sharing, trainCodes: Float32Array.from(l.codes) };
 }
 
 /** crn-multi's images per pass. */
@@ -118,9 +134,10 @@ export function inferenceProgram(spec: GeneratorSpec): Program {
     inputs.push(ioOf(code, 'code', 'data'));
     y = chooseImage(generator(ctx, spec, { layout }), code);
   } else {
-    const noise = g.input('noise', ['N', c]);
-    inputs.push(ioOf(noise, 'noise', 'data'));
-    y = generator(ctx, spec, { layout, noise });
+    const x: GeneratorInputs = { layout };
+    if (takesNoise(spec)) inputs.push(ioOf((x.noise = g.input('noise', ['N', c])), 'noise', 'data'));
+    if (spec.model === 'latent') inputs.push(ioOf((x.code = g.input('code', ['N', spec.latent!.codeDim])), 'code', 'data'));
+    y = generator(ctx, spec, x);
   }
   // [-1, 1] to [0, 1]; clipped, since not every network ends in a tanh (CRN does not)
   const image = clip(toUnit(y), 0, 1);
@@ -145,6 +162,12 @@ interface Batch {
   layout: Tensor;
   image: Tensor;
   noise?: Tensor;
+  /** latent: the training codes, one per branch of each sample [B·n, D]. */
+  code?: Tensor;
+  /** latent with neighbours: their photos [B·k, 3, H, W]. */
+  neighbours?: Tensor;
+  /** latent: which branch learns which target [B, n, 1 + k], from the host's assignment. */
+  assignment?: Tensor;
 }
 
 interface Forward {
@@ -161,12 +184,26 @@ interface Forward {
   bufferUpdates: BufferUpdate[];
 }
 
-function declareBatch(g: Graph, spec: GeneratorSpec, o: TrainingOptions): Batch {
+function declareBatch(g: Graph, spec: GeneratorSpec, o: TrainingOptions, withAssignment = true): Batch {
   const c = spec.classes.length;
   const [h, w, b] = [spec.height, spec.width, o.batch];
   const batch: Batch = { layout: g.input('layout', [b, c, h, w]), image: g.input('image', [b, 3, h, w]) };
   if (takesNoise(spec)) batch.noise = g.input('noise', [b, c]);
+  if (spec.model === 'latent') {
+    const n = spec.latent!.branches;
+    batch.code = g.input('code', [b * n, spec.latent!.codeDim]);
+    if (o.neighbours > 0) batch.neighbours = g.input('neighbours', [b * o.neighbours, 3, h, w]);
+    if (withAssignment) batch.assignment = g.input('assignment', [b, n, 1 + o.neighbours]);
+  }
   return batch;
+}
+
+/** Each sample of t [B, ...] repeated n times in a row: [B·n, ...] (sample-major, as the branches run). */
+function repeatEach(t: Tensor, n: number): Tensor {
+  if (n === 1) return t;
+  const [b, ...rest] = t.shape as number[];
+  const one = reshape(t, [b, 1, ...rest]);
+  return reshape(concat(new Array(n).fill(one), 1), [b * n, ...rest]);
 }
 
 /**
@@ -178,17 +215,24 @@ function forward(g: Graph, spec: GeneratorSpec, o: TrainingOptions, batch: Batch
   const ctx = trainingContext(g, spec.norm, o.batch, { trackRunningStats: true });
   const common = { real: add(mul(batch.image, 2), -1), masks: ctx.masks, maskInputs: ctx.maskInputs, bufferUpdates: ctx.bufferUpdates };
   if (!batch.noise) {
-    const fakes = generator(ctx, spec, { layout: batch.layout });
-    return { ...common, layouts: batch.layout, fakes, fakeZero: fakes };
+    const n = spec.latent?.branches ?? 1;
+    const layout = repeatEach(batch.layout, n);
+    const fakes = generator(ctx, spec, { layout, code: batch.code });
+    return { ...common, layouts: layout, fakes, fakeZero: fakes };
   }
+  // latent: each sample runs once per training code (its branches), sample-major
+  const n = spec.latent?.branches ?? 1;
+  const layout = repeatEach(batch.layout, n);
+  const noise = repeatEach(batch.noise, n);
   const twoPasses = o.diversity !== 'none';
-  const layouts = twoPasses ? concat([batch.layout, batch.layout], 0) : batch.layout;
-  const fakes = generator(ctx, spec, { layout: layouts, noise: twoPasses ? concat([batch.noise, zerosLike(batch.noise)], 0) : batch.noise });
+  const layouts = twoPasses ? concat([layout, layout], 0) : layout;
+  const code = batch.code && (twoPasses ? concat([batch.code, batch.code], 0) : batch.code);
+  const fakes = generator(ctx, spec, { layout: layouts, noise: twoPasses ? concat([noise, zerosLike(noise)], 0) : noise, code });
   if (!twoPasses) return { ...common, layouts, fakes, fakeZero: fakes };
-  const b = o.batch;
+  const b = o.batch * n;
   const fakeNoise = slice(fakes, [0], [0], [b]);
   const fakeZero = slice(fakes, [0], [b], [2 * b]);
-  const divLoss = diversityLoss(batch.layout, batch.noise, fakeZero, fakeNoise, { mode: o.diversity, lambda: o.lambda });
+  const divLoss = diversityLoss(layout, noise, fakeZero, fakeNoise, { mode: o.diversity, lambda: o.lambda });
   return { ...common, layouts, fakes, fakeZero, divLoss };
 }
 
@@ -209,6 +253,9 @@ function generatorObjective(spec: GeneratorSpec, o: TrainingOptions, f: Forward,
     const best = bestOfNLoss(o, f.fakes, batch.layout, batch.image);
     terms.push(['multi', best]);
     total = best;
+  } else if (spec.model === 'latent') {
+    total = assignedLoss(latentLossMatrix(o, f, batch), batch.assignment!);
+    terms.push(['assigned', total]);
   } else if (usesDiscriminator(spec)) {
     const gan = ganLoss(discriminator(dctx, o, f.layouts, f.fakes), true, o.gan);
     const l1 = l1Loss(f.fakeZero, f.real);
@@ -240,6 +287,19 @@ export function bestOfNLoss(o: TrainingOptions, fakes: Tensor, layout: Tensor, i
   return mean(reduceSum(perClass, [1]));
 }
 
+/** latent: the perceptual L1 of every branch's zero-noise image against every target [B, n, 1 + k]. */
+function latentLossMatrix(o: TrainingOptions, f: Forward, batch: Batch): Tensor {
+  const targets = batch.neighbours ? interleaveTargets(batch.image, batch.neighbours, o.batch) : batch.image;
+  return pairwiseContentLoss(o.perceptual, toUnit(f.fakeZero), targets, o.batch);
+}
+
+/** [B·(1+k), 3, H, W]: each sample's own photo, then its k neighbours' photos. */
+function interleaveTargets(image: Tensor, neighbours: Tensor, b: number): Tensor {
+  const [, c, h, w] = image.shape as number[];
+  const k = (neighbours.shape[0] as number) / b;
+  return reshape(concat([reshape(image, [b, 1, c, h, w]), reshape(neighbours, [b, k, c, h, w])], 1), [b * (1 + k), c, h, w]);
+}
+
 function discriminatorObjective(o: TrainingOptions, f: Forward, batch: Batch, dctx: ModelContext): Tensor {
   const fake = ganLoss(discriminator(dctx, o, f.layouts, stopGradient(f.fakes)), false, o.gan);
   const real = ganLoss(discriminator(dctx, o, batch.layout, f.real), true, o.gan);
@@ -254,7 +314,7 @@ const ioOf = (t: Tensor, name: string, role: Role, feeds?: string): { tensor: Te
 function inputIo(g: Graph, batch: Batch, f: Forward) {
   const params = g.params.map(paramIo);
   const data = [ioOf(batch.layout, 'layout', 'data'), ioOf(batch.image, 'image', 'data')];
-  if (batch.noise) data.push(ioOf(batch.noise, 'noise', 'data'));
+  for (const [name, t] of [['noise', batch.noise], ['code', batch.code], ['neighbours', batch.neighbours], ['assignment', batch.assignment]] as const) if (t) data.push(ioOf(t, name, 'data'));
   const masks = f.maskInputs.map((m, i) => ioOf(m, f.masks[i].name, 'mask'));
   return [...params, ...data, ...masks];
 }
@@ -264,6 +324,17 @@ export interface TrainingPrograms {
   gradients: Program;
   trainStep: Program;
   masks: MaskSite[];
+  /** latent: the loss matrix [B, n, 1 + k] at the current parameters, from which the host assigns targets. */
+  lossMatrix?: Program;
+}
+
+/** latent: parameters and batch (no assignment) in, `losses` [B, n, 1 + k] out. */
+function lossMatrixProgram(spec: GeneratorSpec, o: TrainingOptions): Program {
+  const g = new Graph();
+  const batch = declareBatch(g, spec, o, false);
+  const f = forward(g, spec, o, batch);
+  const losses = latentLossMatrix(o, f, batch);
+  return { graph: g, inputs: inputIo(g, batch, f), outputs: [ioOf(losses, 'losses', 'output')] };
 }
 
 export function trainingPrograms(spec: GeneratorSpec, o: TrainingOptions): TrainingPrograms {
@@ -283,7 +354,8 @@ export function trainingPrograms(spec: GeneratorSpec, o: TrainingOptions): Train
     return { graph: g, inputs, outputs, masks: f.masks };
   };
   const forwardLoss = build(false);
-  return { forwardLoss, gradients: build(true), trainStep: trainStepProgram(spec, o), masks: forwardLoss.masks };
+  const lossMatrix = spec.model === 'latent' ? lossMatrixProgram(spec, o) : undefined;
+  return { forwardLoss, gradients: build(true), trainStep: trainStepProgram(spec, o), masks: forwardLoss.masks, ...(lossMatrix ? { lossMatrix } : {}) };
 }
 
 /**

@@ -22,10 +22,28 @@ export interface GeneratorSpec {
   norm: NormKind;
   /** crn-multi: images per pass (n). */
   images?: number;
+  /** latent models: where the code's dropout sits and the training codes. */
+  latent?: LatentSpec;
+}
+
+/** A latent model's code (He et al.): see graph/models/latent.ts. */
+export interface LatentSpec {
+  /** n, the training codes (branches). */
+  branches: number;
+  /** Module index of the split (early); the module count or more: the late split. */
+  depth: number;
+  dropRate: number;
+  sharing: 'shared' | 'separate';
+  /** With the per-class noise channel as well (trained with the diversity loss). */
+  noise: boolean;
+  /** D, the channels at the split. */
+  codeDim: number;
+  /** The n training codes, row-major [n·D]. */
+  codes: number[];
 }
 
 /** Whether the generator takes per-class noise (CONTRACT.md: pix2pix, crn, and latent with noise). */
-export const takesNoise = (spec: GeneratorSpec): boolean => spec.model !== 'crn-multi';
+export const takesNoise = (spec: GeneratorSpec): boolean => (spec.model === 'latent' ? Boolean(spec.latent?.noise) : spec.model !== 'crn-multi');
 
 /**
  * The generator file's per-sample inputs besides the layout, in the order they are packed into one
@@ -36,6 +54,7 @@ export function variationInputs(spec: GeneratorSpec): { name: 'noise' | 'code'; 
   const out: { name: 'noise' | 'code'; dim: number }[] = [];
   if (takesNoise(spec)) out.push({ name: 'noise', dim: spec.classes.length });
   if (spec.model === 'crn-multi') out.push({ name: 'code', dim: spec.images ?? 0 });
+  if (spec.model === 'latent') out.push({ name: 'code', dim: spec.latent?.codeDim ?? 0 });
   return out;
 }
 
@@ -56,6 +75,8 @@ export interface TrainingOptions {
   adamBeta2: number;
   /** The content loss's feature network (crn, crn-multi; pixels only without one). */
   perceptual: PerceptualSpec;
+  /** latent: neighbour targets per input (0: best-of-n only). */
+  neighbours: number;
   /** crn-multi's best-of-n loss: Σ_c (minWeight · min over images + meanWeight · mean over images). */
   multiMinWeight: number;
   multiMeanWeight: number;
@@ -83,6 +104,7 @@ export function defaultTrainingOptions(spec: GeneratorSpec, o: Partial<TrainingO
     adamBeta1: o.adamBeta1 ?? (crnFamily ? 0.9 : 0.5),
     adamBeta2: o.adamBeta2 ?? 0.999,
     perceptual: o.perceptual ?? PIXELS_ONLY,
+    neighbours: o.neighbours ?? 0,
     multiMinWeight: o.multiMinWeight ?? 0.999,
     multiMeanWeight: o.multiMeanWeight ?? 0.001,
   };

@@ -4,6 +4,7 @@
 import { Rng } from '../graph/random.js';
 import { MaskSite } from '../graph/models/layers.js';
 import { GeneratorSpec, variationInputs } from '../graph/spec.js';
+import { newCodes } from './codes.js';
 
 /** n ~ U[-1, 1]^C for each sample of a training step: [batch, C]. */
 export function trainingNoise(seed: number, step: number, batch: number, classes: number): Float32Array {
@@ -44,22 +45,40 @@ export interface VariationScheme {
   dim: number;
   /** Where the per-class noise sits, if the model takes it (linking and sweeps need it). */
   noise?: { offset: number; classes: number };
-  /** Number of distinct codes, if the model is driven by codes (crn-multi: its n images). */
+  /** Number of fixed codes, if the model is driven by codes (crn-multi: its n images; latent: its training codes). */
   codes?: number;
-  /** Sample k of a layout: noise as sampleNoise; crn-multi's code picks image k mod n. */
+  /**
+   * Sample k of a layout: noise as sampleNoise; crn-multi's code picks image k mod n; a latent model's code
+   * is a new code U[0,1]^D (train/codes.ts newCodes) or, with codes 'train', training code k mod n.
+   */
   draw(seed: number, stem: string, k: number): Float32Array;
-  /** The deterministic sample with code k: zero noise (G(l, 0)); crn-multi's k-th image. */
+  /** The deterministic sample with fixed code k: zero noise (G(l, 0)); crn-multi's k-th image; training code k. */
   zero(k?: number): Float32Array;
 }
 
-export function variationScheme(spec: GeneratorSpec): VariationScheme {
-  return schemeOf(variationInputs(spec));
+export type CodeChoice = 'new' | 'train';
+
+export function variationScheme(spec: GeneratorSpec, o: { codes?: CodeChoice } = {}): VariationScheme {
+  const l = spec.latent;
+  if (spec.model !== 'latent' || !l) return schemeOf(variationInputs(spec));
+  return schemeOf(variationInputs(spec), {
+    count: l.branches,
+    fixed: (k) => Float32Array.from(l.codes.slice((k % l.branches) * l.codeDim, ((k % l.branches) + 1) * l.codeDim)),
+    drawn: o.codes === 'train' ? undefined : (seed, stem, k) => newCodes(seed, stem, k, l.codeDim),
+  });
 }
 
 /** The scheme of a model driven by per-class noise alone (pix2pix, crn). */
 export const noiseScheme = (classes: number): VariationScheme => schemeOf([{ name: 'noise', dim: classes }]);
 
-function schemeOf(parts: { name: string; dim: number }[]): VariationScheme {
+/** Codes as one-hot choices (crn-multi) unless given: fixed codes by index, and optionally drawn new ones. */
+interface CodeSource {
+  count: number;
+  fixed(k: number): Float32Array;
+  drawn?(seed: number, stem: string, k: number): Float32Array;
+}
+
+function schemeOf(parts: { name: string; dim: number }[], source?: CodeSource): VariationScheme {
   const dim = parts.reduce((s, p) => s + p.dim, 0);
   const offsetOf = (name: string) => {
     let o = 0;
@@ -71,18 +90,20 @@ function schemeOf(parts: { name: string; dim: number }[]): VariationScheme {
   };
   const noise = offsetOf('noise');
   const code = offsetOf('code');
-  const withCode = (v: Float32Array, k: number) => {
-    if (code) v[code.offset + (k % code.dim)] = 1;
+  const withCode = (v: Float32Array, k: number, z?: Float32Array) => {
+    if (!code) return v;
+    if (z ?? source) v.set(z ?? source!.fixed(k), code.offset);
+    else v[code.offset + (k % code.dim)] = 1;
     return v;
   };
   return {
     dim,
     noise: noise && { offset: noise.offset, classes: noise.dim },
-    codes: code?.dim,
+    codes: source?.count ?? code?.dim,
     draw(seed, stem, k) {
       const v = new Float32Array(dim);
       if (noise) v.set(sampleNoise(seed, stem, k, noise.dim), noise.offset);
-      return withCode(v, k);
+      return withCode(v, k, source?.drawn?.(seed, stem, k));
     },
     zero: (k = 0) => withCode(new Float32Array(dim), k),
   };

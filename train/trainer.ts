@@ -2,9 +2,10 @@
 // log.jsonl, and checkpoints (generator.onnx, state/, preview) atomically; resumes exactly where it stopped.
 import fs from 'node:fs';
 import path from 'node:path';
-import { emitProgram, manifestEntry, trainingPrograms, TrainingPrograms } from '../graph/programs.js';
+import { emitProgram, manifestEntry, Program, trainingPrograms, TrainingPrograms } from '../graph/programs.js';
 import { GeneratorSpec, TrainingOptions } from '../graph/spec.js';
-import { EpChoice, floatTensor, ort } from '../runtime/session.js';
+import { EpChoice, createSession, floatTensor, ort } from '../runtime/session.js';
+import { assignTargets } from './assignment.js';
 import { StepRunner } from '../runtime/step-runner.js';
 import { initialValues } from '../runtime/training-artifacts.js';
 import { generatorValues, writeGenerator } from '../runtime/model-file.js';
@@ -18,6 +19,16 @@ export interface TrainingBatch {
   layout: Float32Array;
   /** Photos [B, 3, H, W] in [0, 1]. */
   image: Float32Array;
+  /** The items' names (latent models look their neighbours up by them). */
+  stems?: string[];
+}
+
+/** Latent models (He et al.): neighbour targets and the warm-up. */
+export interface LatentTraining {
+  /** The k neighbours' photos of each batch item [B·k, 3, H, W], and how many of each are real (the rest pad). */
+  neighbours?(stems: string[]): { photos: Float32Array; valid: number[] };
+  /** Steps that train branch (step mod n) alone on the input's own photo. */
+  warmupSteps: number;
 }
 
 /** Batches in the run's order, starting at a given step (so a resumed run sees the same data). */
@@ -28,7 +39,7 @@ export interface TrainConfig {
   options: TrainingOptions;
   seed: number;
   lr: number;
-  lrPolicy: 'linear' | 'constant';
+  lrPolicy: LrPolicy;
   totalSteps: number;
   /** Checkpoint every this many steps (and at the end). */
   checkpointEvery: number;
@@ -40,6 +51,17 @@ export interface TrainConfig {
   initGenerator?: Map<string, Float32Array>;
   /** Extra metadata for generator.onnx (the training options used). */
   metadata: Record<string, unknown>;
+  latent?: LatentTraining;
+}
+
+export type LrPolicy = 'linear' | 'constant' | 'poly';
+export const LR_POLICIES: readonly LrPolicy[] = ['linear', 'constant', 'poly'];
+
+/** The learning rate at a step: pix2pix's linear decay, constant, or He et al.'s poly (power 0.9). */
+export function learningRate(policy: LrPolicy, base: number, step: number, total: number): number {
+  if (policy === 'linear') return linearDecayLr(base, step, total);
+  if (policy === 'poly') return base * Math.pow(Math.max(0, 1 - step / total), 0.9);
+  return base;
 }
 
 export interface StepInfo {
@@ -95,7 +117,8 @@ function modelFingerprint(cfg: TrainConfig): string {
   const { model, height, width, channels, norm, classes } = cfg.spec;
   const { diversity, beta, gan, batch, dChannels, lambda, l1Weight, perceptual } = cfg.options;
   const classNames = classes.map((c) => c.name);
-  return JSON.stringify({ model, size: `${height}x${width}`, width: channels, norm, classes: classNames, images: cfg.spec.images, diversity, beta, lambda, l1Weight, gan, batch, dChannels, features: perceptual.description });
+  const latent = cfg.spec.latent && { ...cfg.spec.latent, codes: undefined, neighbours: cfg.options.neighbours };
+  return JSON.stringify({ model, size: `${height}x${width}`, width: channels, norm, classes: classNames, images: cfg.spec.images, latent, diversity, beta, lambda, l1Weight, gan, batch, dChannels, features: perceptual.description });
 }
 
 /** Keep the log lines of steps the resumed state has seen; later ones are trained again. */
@@ -130,6 +153,7 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
   const b = cfg.options.batch;
   const batches = openBatches(progress.step);
   const noiseInput = programs.trainStep.inputs.some((i) => i.spec.name === 'noise');
+  const latent = programs.lossMatrix ? await latentFeeder(cfg, programs.lossMatrix) : undefined;
   hooks.onStart?.({ ep, startStep: progress.step, totalSteps: cfg.totalSteps });
 
   const began = performance.now() / 1000 - progress.seconds;
@@ -159,7 +183,8 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
       for (const [name, m] of dropoutMasks(cfg.seed, step, programs.masks)) {
         feeds[name] = floatTensor(m, programs.masks.find((s) => s.name === name)!.shape);
       }
-      const lr = cfg.lrPolicy === 'linear' ? linearDecayLr(cfg.lr, step, cfg.totalSteps) : cfg.lr;
+      if (latent) Object.assign(feeds, await latent.feeds(batch, step, runner));
+      const lr = learningRate(cfg.lrPolicy, cfg.lr, step, cfg.totalSteps);
       const r = await runner.step(feeds, lr);
       step++;
       lastLosses = r.losses;
@@ -177,6 +202,56 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
     fs.closeSync(log);
     batches.close?.();
     await runner.session.session.release();
+    await latent?.release();
   }
   return { steps: step, seconds: performance.now() / 1000 - began, interrupted, lastLosses };
+}
+
+/**
+ * The latent model's extra inputs for a step: the training codes (one per branch of each sample), the
+ * neighbours' photos, and the assignment of targets to branches made on the host from the loss matrix at
+ * the current parameters (one forward pass of its own), or branch (step mod n) alone during the warm-up.
+ */
+async function latentFeeder(cfg: TrainConfig, lossMatrix: Program) {
+  const l = cfg.spec.latent!;
+  const b = cfg.options.batch;
+  const k = cfg.options.neighbours;
+  const { height: h, width: w } = cfg.spec;
+  const [n, d, m] = [l.branches, l.codeDim, 1 + k];
+  const codes = new Float32Array(b * n * d);
+  for (let i = 0; i < b; i++) codes.set(l.codes, i * n * d);
+  const { session } = await createSession(emitProgram(lossMatrix), { ep: cfg.ep, threads: cfg.threads });
+  const paramInputs = lossMatrix.inputs.filter((x) => x.spec.role === 'param' || x.spec.role === 'state').map((x) => x.spec);
+  return {
+    async feeds(batch: TrainingBatch, step: number, runner: StepRunner): Promise<Record<string, ort.Tensor>> {
+      const feeds: Record<string, ort.Tensor> = { code: floatTensor(codes, [b * n, d]) };
+      let valid = new Array(b).fill(0);
+      if (k > 0) {
+        if (!cfg.latent?.neighbours || !batch.stems) throw new Error('neighbour targets need the batch items\' names and a neighbour table');
+        const nb = cfg.latent.neighbours(batch.stems);
+        feeds.neighbours = floatTensor(nb.photos, [b * k, 3, h, w]);
+        valid = nb.valid;
+      }
+      const assignment = new Float32Array(b * n * m);
+      if (step < (cfg.latent?.warmupSteps ?? 0)) {
+        for (let i = 0; i < b; i++) assignment[(i * n + (step % n)) * m] = 1;
+      } else {
+        const lossFeeds: Record<string, ort.Tensor> = { ...feeds, layout: floatTensor(batch.layout, [b, cfg.spec.classes.length, h, w]), image: floatTensor(batch.image, [b, 3, h, w]) };
+        for (const p of paramInputs) lossFeeds[p.name] = floatTensor(runner.value(p.name), p.shape as number[]);
+        for (const x of lossMatrix.inputs) if (x.spec.name === 'noise') lossFeeds.noise = floatTensor(trainingNoise(cfg.seed, step, b, cfg.spec.classes.length), [b, cfg.spec.classes.length]);
+        const losses = (await session.run(lossFeeds)).losses.data as Float32Array;
+        for (let i = 0; i < b; i++) {
+          // only the input's own photo and its real neighbours take part; padding slots stay unassigned
+          const targets = 1 + valid[i];
+          const matrix = Array.from({ length: n }, (_, br) => Array.from(losses.subarray((i * n + br) * m, (i * n + br) * m + targets)));
+          assignTargets(matrix, n, targets).forEach((br, j) => {
+            if (br >= 0) assignment[(i * n + br) * m + j] = 1;
+          });
+        }
+      }
+      feeds.assignment = floatTensor(assignment, [b, n, m]);
+      return feeds;
+    },
+    release: () => session.release(),
+  };
 }

@@ -10,7 +10,8 @@ import { loadState } from '../../train/checkpoint.js';
 import { DataFormat, Direction, openDataset } from '../../train/datasets.js';
 import { batchOpener, evalItems } from '../../train/loader.js';
 import { classIndex } from '../../train/palettes.js';
-import { train } from '../../train/trainer.js';
+import { LR_POLICIES, LrPolicy, train } from '../../train/trainer.js';
+import { latentTrainOptions, latentTraining } from '../latent-training.js';
 import { Parsed, required, usageError } from '../args.js';
 import { Command } from '../command.js';
 import { archOptions, classOptions, generatorSpec, modelOption, seedOption, dataOptions, choosePerceptualFromOptions, perceptualOptions } from '../common.js';
@@ -51,8 +52,9 @@ export const trainOptions = [
   { name: 'lambda', type: 'string', help: 'bound λ_c: V, or V1,…,VC, or V,CLASS=V,… (default 0.3)', meta: 'L' },
   { name: 'gan-mode', type: 'enum', choices: GAN_MODES, default: 'vanilla', help: 'GAN objective' },
   { name: 'lr', type: 'float', min: 0, help: 'Adam learning rate (pix2pix: 2e-4, crn: 1e-4)', meta: 'LR' },
-  { name: 'lr-policy', type: 'enum', choices: ['linear', 'constant'], help: 'linear: constant, then linear decay over the second half (pix2pix default); constant (crn default)' },
+  { name: 'lr-policy', type: 'enum', choices: LR_POLICIES, help: 'linear: constant, then linear decay over the second half (pix2pix default); constant (crn default); poly: (1 - step/steps)^0.9 (latent default)' },
   ...perceptualOptions,
+  ...latentTrainOptions,
   { name: 'checkpoint-every', type: 'int', min: 1, default: 500, help: 'steps between checkpoints', meta: 'N' },
   seedOption,
   { name: 'ep', type: 'enum', choices: EP_CHOICES, default: 'cpu', help: 'execution provider (auto tries cuda, webgpu, cpu)' },
@@ -78,9 +80,15 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
   const lambda = o.lambda === undefined ? defaultLambda(spec.classes) : parseLambda(o.lambda as string, spec);
   if (spec.model === 'crn-multi' && o.diversity !== undefined && o.diversity !== 'none')
     throw usageError(`--diversity ${o.diversity}: crn-multi takes no noise (its diversity comes from its ${spec.images} images); leave --diversity out`);
+  if (spec.model === 'latent') {
+    if (spec.latent!.noise) o.diversity ??= 'bounded';
+    else if (o.diversity !== undefined && o.diversity !== 'none') throw usageError(`--diversity ${o.diversity}: this latent model takes no noise; add --with-noise`);
+    else o.diversity = 'none';
+    if (spec.latent!.noise && o.diversity === 'none') throw usageError('--with-noise needs a diversity loss (--diversity bounded)');
+  } else if ((o.neighbours as number) > 0) throw usageError('--neighbours applies to --model latent');
   const pix2pix = spec.model === 'pix2pix';
   o.lr ??= pix2pix ? 2e-4 : 1e-4;
-  o['lr-policy'] ??= pix2pix ? 'linear' : 'constant';
+  o['lr-policy'] ??= pix2pix ? 'linear' : spec.model === 'latent' ? 'poly' : 'constant';
   const perceptual = pix2pix ? undefined : choosePerceptualFromOptions(o, spec);
   const options = defaultTrainingOptions(spec, {
     perceptual,
@@ -89,10 +97,12 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
     lambda,
     gan: o['gan-mode'] as GanMode,
     batch: o.batch as number,
+    neighbours: spec.model === 'latent' ? (o.neighbours as number) : 0,
   });
   const source = { data: dataArg, format: o.format as DataFormat, direction: o.direction as Direction, classes: spec.classes };
   const dataset = openDataset(source);
-  const open = batchOpener({ dataset, width: spec.width, height: spec.height, batch: options.batch, seed: o.seed as number });
+  // latent targets (the photo and its neighbours' photos) are compared unaugmented
+  const open = batchOpener({ dataset, width: spec.width, height: spec.height, batch: options.batch, seed: o.seed as number, augment: spec.model !== 'latent' });
   const stepsPerEpoch = Math.ceil(dataset.length / options.batch);
   const totalSteps = (o.steps as number | undefined) ?? ((o.epochs as number | undefined) ?? 200) * stepsPerEpoch;
 
@@ -102,6 +112,7 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
     const { progress } = loadState(path.join(out, 'state'));
     if (progress.seed !== o.seed) throw new UserError(`--resume: the run in '${out}' used --seed ${progress.seed}, not ${o.seed}`);
   } else prepareOutputDir(out, Boolean(o.force), '--resume to continue it, or --force');
+  const latent = spec.model === 'latent' ? await latentTraining(o, spec, dataset, out, (m) => hooks.quiet || console.error(m)) : undefined;
   const initGenerator = o.init ? generatorValues(readGenerator(o.init as string, { weights: true }).initializers) : undefined;
 
   // the preview shows held-out layouts where the data has them (the fixture's test split)
@@ -117,7 +128,8 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
         options,
         seed: o.seed as number,
         lr: o.lr as number,
-        lrPolicy: o['lr-policy'] as 'linear' | 'constant',
+        lrPolicy: o['lr-policy'] as LrPolicy,
+        latent,
         totalSteps,
         checkpointEvery: o['checkpoint-every'] as number,
         out,

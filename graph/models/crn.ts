@@ -42,26 +42,40 @@ function layerNormPerChannel(ctx: ModelContext, name: string, x: Tensor): Tensor
 
 const reshape4 = (t: Tensor, c: number) => reshape(t, [1, c, 1, 1]);
 
+/**
+ * CRN module i over the conditioning input x (full size) and the previous module's features (absent for
+ * the first): upsampled features and the area-downsampled layout, then two conv + layer norm + LeakyReLU.
+ */
+export function crnModule(ctx: ModelContext, i: number, x: Tensor, features: Tensor | undefined, o: CrnOptions): Tensor {
+  const g = ctx.graph;
+  const [h] = crnModuleSizes(o.height, o.width, o.firstHeight)[i];
+  const factor = o.height / h;
+  const cond = factor > 1 ? averagePool(x, factor) : x;
+  const input = features ? concat([resize(features, 2, 'bilinear', 'align_corners'), cond], 1) : cond;
+  const width = crnModuleWidth(h, o.channels);
+  return g.scope(`module${i}`, () => {
+    let y = input;
+    for (const k of [1, 2]) {
+      const cin = y.shape[1] as number;
+      y = convLayer(g, `conv${k}`, y, width, 3, { pad: 1, init: { kind: 'kaiming', fanIn: cin * 9, gain: 1 } });
+      y = leakyRelu(layerNormPerChannel(ctx, `norm${k}`, y), 0.2);
+    }
+    return y;
+  });
+}
+
+/** The module width at height h: `channels` below 128 px, half from 128 px. */
+export const crnModuleWidth = (h: number, channels: number) => (h < 128 ? channels : Math.max(1, Math.floor(channels / 2)));
+
+/** The final 1×1 conv to the output channels (no tanh). */
+export function crnOutput(ctx: ModelContext, features: Tensor, outChannels: number): Tensor {
+  const g = ctx.graph;
+  return g.scope('out', () => convLayer(g, 'conv', features, outChannels, 1, { init: { kind: 'kaiming', fanIn: features.shape[1] as number, gain: 1 } }));
+}
+
 /** CRN over the conditioning input x [N, Cin, H, W] (layout one-hot, and the noise channel). */
 export function crn(ctx: ModelContext, x: Tensor, o: CrnOptions): Tensor {
-  const g = ctx.graph;
-  const sizes = crnModuleSizes(o.height, o.width, o.firstHeight);
   let features: Tensor | undefined;
-  sizes.forEach(([h], i) => {
-    const factor = o.height / h;
-    const cond = factor > 1 ? averagePool(x, factor) : x;
-    const input = features ? concat([resize(features, 2, 'bilinear', 'align_corners'), cond], 1) : cond;
-    const width = h < 128 ? o.channels : Math.max(1, Math.floor(o.channels / 2));
-    const init = { kind: 'kaiming', fanIn: 0, gain: 1 } as const;
-    features = g.scope(`module${i}`, () => {
-      let y = input;
-      for (const k of [1, 2]) {
-        const cin = y.shape[1] as number;
-        y = convLayer(g, `conv${k}`, y, width, 3, { pad: 1, init: { ...init, fanIn: cin * 9 } });
-        y = leakyRelu(layerNormPerChannel(ctx, `norm${k}`, y), 0.2);
-      }
-      return y;
-    });
-  });
-  return g.scope('out', () => convLayer(g, 'conv', features!, o.outChannels, 1, { init: { kind: 'kaiming', fanIn: features!.shape[1] as number, gain: 1 } }));
+  crnModuleSizes(o.height, o.width, o.firstHeight).forEach((_, i) => (features = crnModule(ctx, i, x, features, o)));
+  return crnOutput(ctx, features!, o.outChannels);
 }

@@ -1,0 +1,63 @@
+// divsyn train --model latent: the neighbours-enhanced loss's targets (a neighbour table over the training
+// layouts, cached in RUN/neighbours.json, and the neighbours' photos) and the warm-up.
+import path from 'node:path';
+import { GeneratorSpec } from '../graph/spec.js';
+import { Dataset } from '../train/datasets.js';
+import { evalItems } from '../train/loader.js';
+import { loadOrComputeNeighbours, neighbourKey, neighbourTable, NeighbourOptions } from '../train/neighbours.js';
+import { LatentTraining } from '../train/trainer.js';
+import { OptSpec, Parsed } from './args.js';
+
+export const latentTrainOptions: OptSpec[] = [
+  { name: 'neighbours', type: 'int', min: 0, max: 64, default: 0, help: 'latent: neighbour targets per input (0: best-of-n alone)', meta: 'K' },
+  { name: 'theta', type: 'float', min: 0, max: 1, default: 0.45, help: 'latent: neighbours are layouts differing in under this fraction of cells', meta: 'T' },
+  { name: 'colour-clusters', type: 'int', min: 0, max: 256, default: 0, help: 'latent: at most one neighbour per colour cluster of the photos (k-means; 0: off)', meta: 'N' },
+  { name: 'warmup', type: 'int', min: 0, default: 0, help: 'latent: steps that train branch (step mod n) alone', meta: 'N' },
+];
+
+/** The table and the neighbours' photos (unaugmented, at the training size), by item name. */
+export async function latentTraining(o: Parsed, spec: GeneratorSpec, dataset: Dataset, out: string, log: (m: string) => void): Promise<LatentTraining> {
+  const k = o.neighbours as number;
+  const warmupSteps = o.warmup as number;
+  if (k === 0) return { warmupSteps };
+  const { height: h, width: w } = spec;
+  const items = await evalItems(dataset, w, h);
+  const c = spec.classes.length;
+  const hw = h * w;
+  const options: NeighbourOptions = { theta: o.theta as number, k, clusters: o['colour-clusters'] as number, seed: o.seed as number };
+  const table = loadOrComputeNeighbours(path.join(out, 'neighbours.json'), neighbourKey(`${dataset.description} ${w}x${h}`, options), () =>
+    neighbourTable(
+      items.map((it) => ({ layout: classIndices(it.layout, c, hw), width: w, height: h, photo: interleaved(it.photo, hw) })),
+      options,
+    ),
+  );
+  const counts = table.neighbours.map((nb) => nb.length);
+  log(`neighbours: θ ${o.theta}, up to ${k} per input: ${(counts.reduce((a, b) => a + b, 0) / Math.max(1, counts.length)).toFixed(1)} on average, ${counts.filter((x) => x === 0).length} of ${counts.length} inputs have none`);
+  const index = new Map(items.map((it, i) => [it.stem, i]));
+  return {
+    warmupSteps,
+    neighbours(stems) {
+      const photos = new Float32Array(stems.length * k * 3 * hw);
+      const valid = stems.map((stem, b) => {
+        const i = index.get(stem);
+        const list = i === undefined ? [] : table.neighbours[i];
+        // missing neighbours are padded with the item's own photo and left out of the assignment
+        for (let j = 0; j < k; j++) photos.set(items[j < list.length ? list[j] : i ?? 0].photo, (b * k + j) * 3 * hw);
+        return list.length;
+      });
+      return { photos, valid };
+    },
+  };
+}
+
+function classIndices(onehot: Float32Array, c: number, hw: number): Uint8Array {
+  const out = new Uint8Array(hw);
+  for (let p = 0; p < hw; p++) for (let k = 0; k < c; k++) if (onehot[k * hw + p] > 0.5) out[p] = k;
+  return out;
+}
+
+function interleaved(planar: Float32Array, hw: number): Uint8Array {
+  const out = new Uint8Array(hw * 3);
+  for (let p = 0; p < hw; p++) for (let ch = 0; ch < 3; ch++) out[p * 3 + ch] = Math.round(planar[ch * hw + p] * 255);
+  return out;
+}
