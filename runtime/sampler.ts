@@ -31,8 +31,8 @@ export interface SampleOptions {
   inputs: { name: string; dim: number }[];
   /** Fixed noise values by class index; the other classes are random. */
   fixed: Map<number, number>;
-  sweep?: number;
-  sweepSteps: number;
+  /** A strip per layout (a class's noise sweep, a code interpolation): its packed variations, in order, and the file name's suffix. */
+  strip?: { suffix: string; variations: Float32Array[] };
   grid: boolean;
   batch: number;
   ep: EpChoice;
@@ -46,7 +46,7 @@ interface Job {
   z: Float32Array;
   file: string;
   k: number;
-  kind: 'sample' | 'sweep';
+  kind: 'sample' | 'strip';
 }
 
 export interface SampleSummary {
@@ -58,7 +58,7 @@ export interface SampleSummary {
 export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<LayoutItem>, total: number, o: SampleOptions): Promise<SampleSummary> {
   const c = o.classes.length;
   const hw = o.height * o.width;
-  if ((o.fixed.size || o.sweep !== undefined) && !o.scheme.noise) throw new UserError('this model takes no per-class noise: --noise and --sweep do not apply');
+  if (o.fixed.size && !o.scheme.noise) throw new UserError('this model takes no per-class noise: --noise does not apply');
   const noiseAt = o.scheme.noise?.offset ?? 0;
   // samples.jsonl: the exact noise by class name, and the code, so any image can be made again
   const recordOf = (z: Float32Array) => {
@@ -98,11 +98,12 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
   const logFile = path.join(o.out, 'samples.jsonl');
   const log = fs.openSync(`${logFile}.tmp`, 'w');
   let renamed = false;
-  const perLayout = o.count + (o.sweep !== undefined ? o.sweepSteps : 0);
+  const stripSteps = o.strip?.variations.length ?? 0;
+  const perLayout = o.count + stripSteps;
   let done = 0;
   let images = 0;
   const pending: Job[] = [];
-  const results = new Map<string, RgbImage[]>(); // grids and sweeps collect their images by stem
+  const results = new Map<string, RgbImage[]>(); // grids and strips collect their images by stem
 
   const flush = async (jobs: Job[]) => {
     if (failure) throw failure;
@@ -121,7 +122,7 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
     jobs.forEach((j, i) => {
       const img = chwToRgb(data, o.height, o.width, i * 3 * hw);
       const key = `${j.kind}:${j.item.stem}`;
-      if (j.kind === 'sweep' || o.grid) {
+      if (j.kind === 'strip' || o.grid) {
         const list = results.get(key) ?? [];
         list[j.k] = img;
         results.set(key, list);
@@ -137,11 +138,11 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
         images++;
       }
       const list = results.get(key);
-      const need = j.kind === 'sweep' ? o.sweepSteps : o.count;
+      const need = j.kind === 'strip' ? stripSteps : o.count;
       if (list && list.filter(Boolean).length === need) {
         results.delete(key);
         // the stem stays as <stem>_<k>.png has it; only a class name is made file-safe
-        const file = j.kind === 'sweep' ? `${j.item.stem}_sweep_${o.classes[o.sweep!].replace(/[^\w.-]+/g, '_')}.png` : `${j.item.stem}_grid.png`;
+        const file = j.kind === 'strip' ? `${j.item.stem}_${o.strip!.suffix}.png` : `${j.item.stem}_grid.png`;
         write(file, () => tile(list, list.length));
       }
       done++;
@@ -158,13 +159,7 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
         for (const [ci, v] of o.fixed) z[noiseAt + ci] = v;
         pending.push({ item, z, file: `${item.stem}_${k}.png`, k, kind: 'sample' });
       }
-      if (o.sweep !== undefined) {
-        for (let s = 0; s < o.sweepSteps; s++) {
-          const z = o.scheme.zero();
-          z[noiseAt + o.sweep] = o.sweepSteps === 1 ? 0 : -1 + (2 * s) / (o.sweepSteps - 1);
-          pending.push({ item, z, file: '', k: s, kind: 'sweep' });
-        }
-      }
+      o.strip?.variations.forEach((z, s) => pending.push({ item, z, file: '', k: s, kind: 'strip' }));
       while (pending.length >= o.batch) {
         const jobs = pending.splice(0, o.batch);
         await inFlight;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ClassInfo } from '../../graph/spec.js';
 import { EvalLayout, evaluateModel, realImagesScore, samplesOf } from '../../metrics/evaluate.js';
 import { variationInputs } from '../../graph/spec.js';
-import { variationScheme } from '../../train/sampling.js';
+import { CodeChoice, variationScheme } from '../../train/sampling.js';
 import { Report, writeReport, writeScatter } from '../../metrics/report.js';
 import { openSegmenter } from '../../metrics/segmenter.js';
 import { openFeatureNet, FEATURE_NORMS, FeatureNorm } from '../../runtime/features.js';
@@ -59,6 +59,7 @@ export const evalCommand: Command = {
     { name: 'count', type: 'int', min: 2, max: 1000, default: 8, help: 'samples per layout', meta: 'K' },
     { name: 'sweep', type: 'string', help: 'class of the gradation strips (default: the largest)', meta: 'CLASS' },
     { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'noise seed', meta: 'N' },
+    { name: 'codes', type: 'enum', choices: ['new', 'train'], default: 'new', help: 'latent models: samples from new random codes, or the training codes (k mod n)' },
     { name: 'threads', type: 'int', min: 1, max: 256, help: 'onnxruntime intra-op threads', meta: 'T' },
     { name: 'out', type: 'string', help: 'report directory', meta: 'DIR' },
     { name: 'force', type: 'flag', help: 'write into a non-empty DIR' },
@@ -101,7 +102,7 @@ export const evalCommand: Command = {
       if (segmenter) report.real = await realImagesScore(segmenter, items);
       for (let mi = 0; mi < files.length; mi++) {
         // the models may differ in how they vary (noise, crn-multi's images)
-        const scheme = variationScheme(files[mi].spec);
+        const scheme = variationScheme(files[mi].spec, { codes: o.codes as CodeChoice });
         const g = await openGenerator(files[mi].path, { classes: c, height: spec.height, width: spec.width, variation: variationInputs(files[mi].spec) }, { threads, batch: 8 });
         try {
           report.models.push(

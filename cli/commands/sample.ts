@@ -3,10 +3,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ClassInfo, variationInputs } from '../../graph/spec.js';
-import { variationScheme } from '../../train/sampling.js';
+import { CodeChoice, variationScheme } from '../../train/sampling.js';
+import { interpolateCodes } from '../../train/codes.js';
+import { GeneratorSpec } from '../../graph/spec.js';
 import { UserError, prepareOutputDir } from '../../runtime/files.js';
 import { readGenerator } from '../../runtime/model-file.js';
-import { LayoutItem, sampleLayouts } from '../../runtime/sampler.js';
+import { LayoutItem, SampleOptions, sampleLayouts } from '../../runtime/sampler.js';
 import { EP_CHOICES, EpChoice } from '../../runtime/session.js';
 import { openDataset, splitAligned } from '../../train/datasets.js';
 import { evalItems } from '../../train/loader.js';
@@ -18,6 +20,17 @@ import { Command } from '../command.js';
 import { Progress } from '../progress.js';
 
 const IMAGE = /\.(png|jpe?g)$/i;
+
+const INTERP_STEPS = 8;
+
+/** --code-interp A,B: indices of two training codes of a latent model. */
+function parseInterp(v: string, spec: GeneratorSpec): [number, number] {
+  const n = spec.latent?.branches ?? 0;
+  const m = /^(\d+),(\d+)$/.exec(v.trim());
+  const pair = m ? [Number(m[1]), Number(m[2])] : [];
+  if (!m || pair.some((i) => i >= n)) throw usageError(`option --code-interp: '${v}' is not A,B with training code indices below ${n}`);
+  return pair as [number, number];
+}
 
 /** --noise CLASS=V,... with V in [-1, 1]. */
 export function parseNoise(v: string | undefined, classes: ClassInfo[]): Map<number, number> {
@@ -83,7 +96,8 @@ export const sampleCommand: Command = {
     { name: 'noise', type: 'string', help: 'fix classes to values in [-1, 1]; the others are random', meta: 'CLASS=V,...' },
     { name: 'sweep', type: 'string', help: 'move one class from -1 to 1 (others 0) into <stem>_sweep_<class>.png', meta: 'CLASS' },
     { name: 'sweep-steps', type: 'int', min: 2, max: 1000, default: 9, help: 'steps of the sweep', meta: 'S' },
-    { name: 'code-interp', type: 'string', help: 'latent models: interpolate two training codes', meta: 'A,B' },
+    { name: 'code-interp', type: 'string', help: 'latent models: a strip of 8 images between training codes A and B into <stem>_interp.png', meta: 'A,B' },
+    { name: 'codes', type: 'enum', choices: ['new', 'train'], default: 'new', help: 'latent models: sample k uses a new random code, or training code k mod n' },
     { name: 'grid', type: 'flag', help: 'also write <stem>_grid.png with the K samples side by side' },
     { name: 'batch', type: 'int', min: 1, max: 1024, default: 8, help: 'images per inference batch', meta: 'B' },
     { name: 'ep', type: 'enum', choices: EP_CHOICES, default: 'cpu', help: 'execution provider' },
@@ -97,7 +111,10 @@ export const sampleCommand: Command = {
     const gen = readGenerator(modelFile);
     const { spec } = gen;
     if (o['code-interp'] !== undefined && spec.model !== 'latent') throw usageError(`option --code-interp needs a latent model; '${modelFile}' is ${spec.model}`);
-    if ((o.noise !== undefined || o.sweep !== undefined) && !variationScheme(spec).noise) throw usageError(`options --noise and --sweep need per-class noise; '${modelFile}' (${spec.model}) takes none`);
+    const scheme = variationScheme(spec, { codes: o.codes as CodeChoice });
+    if ((o.noise !== undefined || o.sweep !== undefined) && !scheme.noise) throw usageError(`options --noise and --sweep need per-class noise; '${modelFile}' (${spec.model}) takes none`);
+    if (o.sweep !== undefined && o['code-interp'] !== undefined) throw usageError('give --sweep or --code-interp, not both');
+    const interp = o['code-interp'] === undefined ? undefined : parseInterp(o['code-interp'] as string, spec);
     const fixed = parseNoise(o.noise as string | undefined, spec.classes);
     const sweep = o.sweep === undefined ? undefined : classIndex(spec.classes, o.sweep as string);
     let items: AsyncIterable<LayoutItem> | LayoutItem[];
@@ -114,7 +131,30 @@ export const sampleCommand: Command = {
       total = files.length;
     }
     prepareOutputDir(out, Boolean(o.force));
-    const bar = new Progress('images', total * ((o.count as number) + (sweep !== undefined ? (o['sweep-steps'] as number) : 0)));
+    let strip: SampleOptions['strip'];
+    if (sweep !== undefined) {
+      const steps = o['sweep-steps'] as number;
+      strip = {
+        suffix: `sweep_${spec.classes[sweep].name.replace(/[^\w.-]+/g, '_')}`,
+        variations: Array.from({ length: steps }, (_, s) => {
+          const z = scheme.zero();
+          z[scheme.noise!.offset + sweep] = -1 + (2 * s) / (steps - 1);
+          return z;
+        }),
+      };
+    } else if (interp) {
+      // eq. 3 of He et al.: codes between training codes A and B, zero noise
+      const [a, b] = interp.map((i) => scheme.zero(i).subarray(scheme.dim - spec.latent!.codeDim));
+      strip = {
+        suffix: 'interp',
+        variations: interpolateCodes(a, b, INTERP_STEPS).map((code) => {
+          const z = scheme.zero();
+          z.set(code, scheme.dim - code.length);
+          return z;
+        }),
+      };
+    }
+    const bar = new Progress('images', total * ((o.count as number) + (strip?.variations.length ?? 0)));
     const r = await sampleLayouts(items, total, {
       model: modelFile,
       classes: spec.classes.map((c) => c.name),
@@ -123,11 +163,10 @@ export const sampleCommand: Command = {
       out,
       count: o.count as number,
       seed: o.seed as number,
-      scheme: variationScheme(spec),
+      scheme,
       inputs: variationInputs(spec),
       fixed,
-      sweep,
-      sweepSteps: o['sweep-steps'] as number,
+      strip,
       grid: Boolean(o.grid),
       batch: o.batch as number,
       ep: o.ep as EpChoice,
