@@ -44,5 +44,7 @@ test('init --model crn writes a 2:1 generator; samples are independent of their 
   t.true(both.every((v) => v >= 0 && v <= 1), 'clipped to [0, 1]');
   const bad = divsyn('init', '--model', 'crn', '--classes', '3', '--size', '40x40', '--out', path.join(tempDir(), 'x.onnx'));
   t.is(bad.status, 2);
-  t.is(divsyn('train', '--model', 'latent', '--data', 'fixture', '--size', '32x32', '--out', tempDir()).status, 2, 'latent training is not available yet');
+  const deep = divsyn('init', '--model', 'latent', '--classes', '3', '--size', '32x32', '--split-depth', '9', '--out', path.join(tempDir(), 'l.onnx'));
+  t.is(deep.status, 2, 'a split past the last module is a usage error');
+  t.regex(deep.stderr, /--split-depth: 9 is past the last of the 4 modules/);
 });
