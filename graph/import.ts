@@ -20,6 +20,12 @@ export interface ImportOptions {
   outputs?: string[];
   /** Map MaxPool to AveragePool of the same geometry (CRN's content loss averages VGG's pools). */
   maxPoolAsAverage?: boolean;
+  /**
+   * Graph constants for the model's initializers, by name. Imports of the same model into the same graph
+   * that are given the same map share one constant per initializer (one copy of the weights for two
+   * passes) instead of making their own; each import adds those it materialises first.
+   */
+  constants?: Map<string, Tensor>;
 }
 
 export interface Imported {
@@ -314,15 +320,29 @@ export function importOnnx(g: Graph, bytes: Uint8Array, input: Tensor, opts: Imp
 
   const values = new Map<string, Value>([[first.name, input]]);
   const constants = new Map<HostConst, Tensor>(); // one graph constant per host value, however often used
+  const initNames = new Map<HostConst, string>();
+  const shared = opts.constants;
   const materialise = (v: HostConst) => {
     let t = constants.get(v);
-    if (!t) constants.set(v, (t = g.constant(v.data as ConstData, v.dims)));
+    if (t) return t;
+    const name = initNames.get(v);
+    t = name === undefined ? undefined : shared?.get(name);
+    if (t && (t.graph !== g || t.shape.length !== v.dims.length || t.shape.some((d, i) => d !== v.dims[i])))
+      throw new Error(`importOnnx: the shared constant for initializer '${name}' is ${t} of another graph or shape; share constants only between imports of one model into one graph`);
+    if (!t) {
+      t = g.constant(v.data as ConstData, v.dims);
+      if (name !== undefined) shared?.set(name, t);
+    }
+    constants.set(v, t);
     return t;
   };
   const valueOf = (name: string, where: string): Value | undefined => {
     if (!name) return undefined; // an omitted optional input
     let v = values.get(name);
-    if (v === undefined && inits.has(name)) values.set(name, (v = decodeTensor(inits.get(name)!, `initializer '${name}'`)));
+    if (v === undefined && inits.has(name)) {
+      values.set(name, (v = decodeTensor(inits.get(name)!, `initializer '${name}'`)));
+      initNames.set(v, name);
+    }
     if (v === undefined) throw new Error(`${where}: input '${name}' has no value (importOnnx feeds only the model's first input, '${first.name}')`);
     return v;
   };

@@ -178,6 +178,43 @@ test('maxPoolAsAverage turns MaxPool into AveragePool of the same geometry', asy
   t.true(maxRelErr(maxOut, (await run(bytes, { x: [image, shape] })).y) <= 1e-6);
 });
 
+test('imports given one constants map share a graph constant per initializer', async (t) => {
+  const rng = new Rng(6, 'weights');
+  const w = rng.fillUniform(new Float32Array(4 * 3 * 3 * 3), -0.5, 0.5);
+  const b = rng.fillUniform(new Float32Array(4), -0.1, 0.1);
+  const bytes = tinyModel(
+    [
+      { op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attrs: { pads: [1, 1, 1, 1] } },
+      { op: 'Relu', inputs: ['c'], outputs: ['y'] },
+    ],
+    { w: [w, [4, 3, 3, 3]], b: [b, [4]] },
+    [1, 3, 6, 6],
+    ['y'],
+  );
+  const shape = [1, 3, 6, 6];
+  const convInputs = (g: Graph) => g.nodes.filter((n) => n.op.name === 'Conv').map((n) => n.inputs.slice(1).map((i) => i.id));
+  const g = new Graph();
+  const x = g.input('x', shape);
+  const constants = new Map<string, Tensor>();
+  const y1 = importOnnx(g, bytes, x, { constants }).outputs.get('y')!;
+  const y2 = importOnnx(g, bytes, relu(x), { constants }).outputs.get('y')!;
+  t.deepEqual([...constants.keys()].sort(), ['b', 'w']);
+  const [first, second] = convInputs(g);
+  t.deepEqual(second, first, 'the second import reads the first one\'s weight and bias');
+  const image = randomImage(shape, 7).map((v) => v - 0.5);
+  const out = await runGraph(g, [['y1', y1], ['y2', y2]], image, shape);
+  const ref = (await run(bytes, { x: [image.map((v) => Math.max(0, v)), shape] })).y;
+  t.true(maxRelErr(out.y2, ref) <= 1e-6);
+  t.true(maxRelErr(out.y1, (await run(bytes, { x: [image, shape] })).y) <= 1e-6);
+  // without a map, each import has its own; a map from another graph is refused
+  const h = new Graph();
+  importOnnx(h, bytes, h.input('x', shape));
+  importOnnx(h, bytes, h.input('z', shape));
+  const [a, c] = convInputs(h);
+  t.notDeepEqual(a, c);
+  t.throws(() => importOnnx(h, bytes, h.input('v', shape), { constants }), { message: /shared constant for initializer '(w|b)'.*another graph/ });
+});
+
 test('an unsupported op is named in the error, unless the requested outputs do not need it', (t) => {
   const bytes = tinyModel(
     [
