@@ -3,10 +3,10 @@
 // is given as bytes (graph/ does no I/O); without one, the loss falls back to pixels only.
 import onnxProto from 'onnx-proto';
 import { Tensor } from './tensor.js';
-import { abs, div, mul, sub, add } from './ops/elementwise.js';
+import { abs, div, mul, sub, add, stopGradient } from './ops/elementwise.js';
 import { mean, reduceMean } from './ops/reduce.js';
 import { averagePool } from './ops/pool.js';
-import { concat, reshape, slice, transpose } from './ops/shape.js';
+import { reshape, transpose } from './ops/shape.js';
 import { matMul } from './ops/matmul.js';
 import { importOnnx } from './import.js';
 
@@ -58,36 +58,42 @@ export function vggContentTaps(bytes: Uint8Array): FeatureTap[] | undefined {
   return index?.map((k, i) => ({ name: relus[k - 1], weight: CRN_LAYER_WEIGHTS[i] }));
 }
 
-/** The network's input (normalised image) and its taps for a batch of images in [0, 1]. */
-function features(spec: PerceptualSpec, image: Tensor): { input: Tensor; taps: Tensor[] } {
+/**
+ * The network's input (normalised image) and its taps for a batch of images in [0, 1]. `constants` holds
+ * the network's weights as graph constants, shared by every pass that is given the same map.
+ */
+function features(spec: PerceptualSpec, image: Tensor, constants: Map<string, Tensor>): { input: Tensor; taps: Tensor[] } {
   const g = image.graph;
   let input = image;
   if (spec.norm === 'imagenet') {
     input = div(sub(image, g.constant(Float32Array.from(IMAGENET.mean), [1, 3, 1, 1])), g.constant(Float32Array.from(IMAGENET.std), [1, 3, 1, 1]));
   }
   if (!spec.bytes || spec.taps.length === 0) return { input, taps: [] };
-  const imported = importOnnx(g, spec.bytes, input, { outputs: spec.taps.map((t) => t.name), maxPoolAsAverage: spec.maxPoolAsAverage });
+  const imported = importOnnx(g, spec.bytes, input, { outputs: spec.taps.map((t) => t.name), maxPoolAsAverage: spec.maxPoolAsAverage, constants });
   return { input, taps: spec.taps.map((t) => imported.outputs.get(t.name)!) };
 }
 
 /**
  * |φ(fake) − φ(real)| averaged over channels, [N·k, 1, h, w], with its weight, for the pixels and each tap.
  * fakes [N·k, 3, H, W] hold k images per sample (sample-major), all compared with the sample's one real
- * image [N, 3, H, W]; the network runs once over fakes and reals together.
+ * image [N, 3, H, W]. The reals are targets: they pass through the network on their own, behind a stop
+ * on the gradient, so the backward pass covers the fakes only (one copy of the network's weights serves
+ * both passes).
  */
 function layerDifferences(spec: PerceptualSpec, fakes: Tensor, real: Tensor): { weight: number; diff: Tensor }[] {
   const n = real.shape[0] as number;
   const nk = fakes.shape[0] as number;
   const k = nk / n;
   if (!Number.isInteger(k)) throw new Error(`content loss: ${nk} images for ${n} targets`);
-  const both = features(spec, concat([fakes, real], 0));
-  const difference = (t: Tensor) => {
-    const [, ch, h, w] = t.shape as number[];
-    const f = reshape(slice(t, [0], [0], [nk]), [n, k, ch, h, w]);
-    const r = reshape(slice(t, [0], [nk], [nk + n]), [n, 1, ch, h, w]);
-    return reshape(reduceMean(abs(sub(f, r)), [2]), [nk, 1, h, w]);
+  const constants = new Map<string, Tensor>();
+  const f = features(spec, fakes, constants);
+  const r = features(spec, stopGradient(real), constants);
+  const difference = (ft: Tensor, rt: Tensor) => {
+    const [, ch, h, w] = ft.shape as number[];
+    const d = sub(reshape(ft, [n, k, ch, h, w]), reshape(rt, [n, 1, ch, h, w]));
+    return reshape(reduceMean(abs(d), [2]), [nk, 1, h, w]);
   };
-  return [{ weight: spec.pixelWeight, diff: difference(both.input) }, ...spec.taps.map((t, i) => ({ weight: t.weight, diff: difference(both.taps[i]) }))].filter((l) => l.weight !== 0);
+  return [{ weight: spec.pixelWeight, diff: difference(f.input, r.input) }, ...spec.taps.map((t, i) => ({ weight: t.weight, diff: difference(f.taps[i], r.taps[i]) }))].filter((l) => l.weight !== 0);
 }
 
 /**
