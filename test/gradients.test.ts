@@ -218,10 +218,16 @@ check('LayerNormalization over C,H,W', (g, rng) => {
   const b = inp(g, rng, 'b', [3, 2, 4]);
   return { y: G.layerNorm(x.tensor, s.tensor, b.tensor, 1), inputs: [x, s, b] };
 }, { eps: 3e-3 });
-check('normalisation over C, H, W from primitives (CRN layer norm)', (g, rng) => {
+check('normalisation over C, H, W (CRN layer norm, one op)', (g, rng) => {
   const x = inp(g, rng, 'x', [2, 3, 2, 3]);
   return { y: G.normalizeOver(x.tensor, [1, 2, 3]), inputs: [x] };
 }, { eps: 3e-3 });
+check('normalisation over H, W (negative axes), followed by a per-channel affine and LeakyReLU', (g, rng) => {
+  const x = inp(g, rng, 'x', [2, 3, 3, 4], -2, 3);
+  const s = inp(g, rng, 's', [1, 3, 1, 1], 0.5, 1.5);
+  const b = inp(g, rng, 'b', [1, 3, 1, 1]);
+  return { y: G.leakyRelu(G.add(G.mul(G.normalizeOver(x.tensor, [-2, -1]), s.tensor), b.tensor), 0.2), inputs: [x, s, b] };
+}, { eps: 1e-3 });
 check('batch normalisation with batch statistics', (g, rng) => {
   const x = inp(g, rng, 'x', [3, 2, 3, 3]);
   const s = inp(g, rng, 's', [2]);

@@ -60,3 +60,19 @@ test('batch norm at inference uses the running statistics, so samples do not aff
   for (let i = 0; i < C * H * W; i++) t.true(Math.abs(both.y[i] - first.y[i]) < 1e-6);
   t.true(Math.abs(first.y[0] - ((x[0] - 1) / Math.sqrt(4 + 1e-5)) * 2 - 0.5) < 1e-5);
 });
+
+test('normalisation over C, H, W (CRN layer norm) matches the host, per sample, with a symbolic batch', async (t) => {
+  const g = new Graph();
+  const input = g.input('x', ['N', C, H, W]);
+  const y = G.normalizeOver(input, [1, 2, 3]);
+  t.deepEqual(y.shape, ['N', C, H, W]);
+  t.throws(() => G.normalizeOver(input, [1, 4]), { message: /axes \[1,4\]/ });
+  const out = await runModel(G.emitModel(g, { outputs: [['y', y]], params: 'inputs' }), { x: floatTensor(x, [N, C, H, W]) });
+  const per = C * H * W;
+  for (let n = 0; n < N; n++) {
+    const v = Array.from(x.subarray(n * per, (n + 1) * per));
+    const m = v.reduce((a, b) => a + b, 0) / per;
+    const s = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / per + 1e-5);
+    v.forEach((vi, i) => t.true(Math.abs(out.y[n * per + i] - (vi - m) / s) < 1e-5, `sample ${n}, element ${i}`));
+  }
+});
