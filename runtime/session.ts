@@ -9,6 +9,14 @@ export interface SessionOptions {
   /** Intra-op threads (default: onnxruntime's choice, one per core). */
   threads?: number;
   profile?: boolean;
+  /**
+   * onnxruntime's memory pattern (default on): after the first run it plans one block for every
+   * intermediate of a run and keeps it besides its arena. Off, each intermediate comes from the arena as
+   * it is needed: for a training step with large activations, much less resident memory.
+   */
+  memPattern?: boolean;
+  /** onnxruntime's CPU arena (default on): off, freed intermediates go back to the system at once. */
+  cpuArena?: boolean;
   /** Called once with the execution provider that runs. */
   onProvider?: (ep: string, fallbacks: string[]) => void;
 }
@@ -39,6 +47,8 @@ export async function createSession(model: Uint8Array | string, o: SessionOption
         logSeverityLevel: 3,
       };
       if (o.threads) options.intraOpNumThreads = o.threads;
+      if (o.memPattern !== undefined) options.enableMemPattern = o.memPattern;
+      if (o.cpuArena !== undefined) options.enableCpuMemArena = o.cpuArena;
       const session = await ort.InferenceSession.create(model as Uint8Array, options);
       o.onProvider?.(ep, failures);
       return { session, ep };
