@@ -4,8 +4,9 @@
 // against crn with the bounded diversity loss (beta 10, two passes, any number of distinct images), and crn
 // without it for reference. Each configuration runs in a child process of its own (`--child JSON`), one at
 // a time, smallest first, for up to two steps: the peak over the first step, and the steady state from the
-// second on (onnxruntime plans a run's memory after the first and keeps that block besides its arena; later
-// steps add nothing). The child reports as one JSON line on stdout. A configuration is not run when an
+// second on (train steps run without onnxruntime's memory pattern by default; with it, --mem-pattern,
+// onnxruntime plans a run's memory after the first and keeps that block besides its arena; later steps add
+// nothing). The child reports as one JSON line on stdout. A configuration is not run when an
 // estimate from the smaller ones puts it clearly beyond the memory at hand, and a child that grows past it
 // is stopped (address-space limit through prlimit, a watchdog on its RSS and on the machine's available
 // memory): the table says so. Never fails on memory. Smaller runs: --size HxW --width W --shrink K
@@ -46,6 +47,8 @@ export interface ChildConfig {
   /** At most this many steps; the second only when the first took under `secondUnder` seconds. */
   steps: number;
   secondUnder: number;
+  /** onnxruntime's memory pattern (StepRunner's default: off). */
+  memPattern?: boolean;
 }
 
 /** The child's report (one JSON line on stdout). */
@@ -124,7 +127,7 @@ async function child(c: ChildConfig): Promise<ChildReport> {
     say(`graphs built in ${report.buildSeconds.toFixed(1)} s (train step ${(model.length / 2 ** 20).toFixed(0)} MiB), creating the session`);
 
     t0 = performance.now();
-    const runner = await StepRunner.create(model, manifest, values, { threads: c.threads });
+    const runner = await StepRunner.create(model, manifest, values, { threads: c.threads, memPattern: c.memPattern });
     values.clear();
     report.sessionSeconds = (performance.now() - t0) / 1000;
     report.stagesKiB.session = procStatusKiB('VmHWM');
@@ -171,6 +174,7 @@ interface Options {
   threads: number;
   steps: number;
   capGiB: number;
+  memPattern: boolean;
 }
 
 /** Further steps only after a step shorter than this (s). */
@@ -181,18 +185,20 @@ const ADDRESS_SLACK_GIB = 6;
 const FLOOR_GIB = 0.6;
 
 const USAGE = `usage: node dist/bench/memory.js [--size HxW] [--width W] [--shrink K] [--images N,N,...] [--no-reference]
-                                 [--threads T] [--steps 1|2] [--cap GIB]
+                                 [--threads T] [--steps 1|2] [--cap GIB] [--mem-pattern]
   defaults: --size 256x512 --width 256 --shrink 1 --images 1,9,32,64 --threads 2 --steps 2 --cap 22
   --shrink K     VGG-19's widths divided by K (1: the real network)
   --no-reference leave out crn without the diversity loss
   --steps 2      a second step (skipped after a first one over ${SECOND_UNDER} s): onnxruntime reaches its
-                 steady-state memory there (it plans the run's memory after the first and keeps it)
+                 steady-state memory there (with the memory pattern, it plans the run's memory after the first
+                 and keeps it)
+  --mem-pattern  train with onnxruntime's memory pattern on (the train step's default is off)
   --cap GIB      stop (or do not start) a configuration beyond this much resident memory (also kept under
                  the machine's available memory)
   node dist/bench/memory.js --child JSON   one configuration; prints its report as a JSON line`;
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { height: 256, width: 512, channels: 256, shrink: 1, images: [1, 9, 32, 64], reference: true, threads: 2, steps: 2, capGiB: 22 };
+  const o: Options = { height: 256, width: 512, channels: 256, shrink: 1, images: [1, 9, 32, 64], reference: true, threads: 2, steps: 2, capGiB: 22, memPattern: false };
   const positive = (flag: string, v: string | undefined) => {
     const n = Number(v);
     if (!v || !Number.isFinite(n) || n <= 0) throw new Error(`${flag} needs a positive number, got '${v ?? ''}'`);
@@ -209,6 +215,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === '--shrink') o.shrink = positive(a, v());
     else if (a === '--images') o.images = (v() ?? '').split(',').map((s) => Math.round(positive(a, s)));
     else if (a === '--no-reference') o.reference = false;
+    else if (a === '--mem-pattern') o.memPattern = true;
     else if (a === '--threads') o.threads = Math.round(positive(a, v()));
     else if (a === '--steps') o.steps = Math.min(2, Math.round(positive(a, v())));
     else if (a === '--cap') o.capGiB = positive(a, v());
@@ -335,7 +342,7 @@ function peaksOf(x: Outcome): { step1?: number; steady?: number } {
 }
 
 async function parent(o: Options) {
-  const base = { height: o.height, width: o.width, channels: o.channels, shrink: o.shrink, threads: o.threads, steps: o.steps, secondUnder: SECOND_UNDER };
+  const base = { height: o.height, width: o.width, channels: o.channels, shrink: o.shrink, threads: o.threads, steps: o.steps, secondUnder: SECOND_UNDER, memPattern: o.memPattern };
   const plan: { label: string; wanted: string; cfg: ChildConfig }[] = [];
   if (o.reference) plan.push({ label: 'crn, no diversity loss', wanted: '1', cfg: { ...base, model: 'crn', diversity: 'none' } });
   plan.push({ label: 'crn + diversity loss', wanted: 'any', cfg: { ...base, model: 'crn', diversity: 'bounded' } });
@@ -343,7 +350,7 @@ async function parent(o: Options) {
 
   console.log(
     `divsyn memory bench: training step at ${o.height}x${o.width}, width ${o.channels}, ${cityscapes().length} classes, batch 1, ` +
-      `VGG-19${o.shrink === 1 ? '' : ` / ${o.shrink}`} content loss (random weights), ${o.threads} threads, onnxruntime CPU; ` +
+      `VGG-19${o.shrink === 1 ? '' : ` / ${o.shrink}`} content loss (random weights), ${o.threads} threads, onnxruntime CPU, memory pattern ${o.memPattern ? 'on' : 'off'}; ` +
       `cap ${o.capGiB} GiB, ${memAvailableGiB().toFixed(1)} GiB available at start`,
   );
   const outcomes: Outcome[] = [];
