@@ -4,6 +4,7 @@ import path from 'node:path';
 import { GeneratorSpec } from '../graph/spec.js';
 import { Dataset } from '../train/datasets.js';
 import { evalItems } from '../train/loader.js';
+import { planarToRgb } from '../train/images.js';
 import { loadOrComputeNeighbours, neighbourKey, neighbourTable, NeighbourOptions } from '../train/neighbours.js';
 import { LatentTraining } from '../train/trainer.js';
 import { OptSpec, Parsed } from './args.js';
@@ -27,7 +28,7 @@ export async function latentTraining(o: Parsed, spec: GeneratorSpec, dataset: Da
   const options: NeighbourOptions = { theta: o.theta as number, k, clusters: o['colour-clusters'] as number, seed: o.seed as number };
   const table = loadOrComputeNeighbours(path.join(out, 'neighbours.json'), neighbourKey(`${dataset.description} ${w}x${h}`, options), () =>
     neighbourTable(
-      items.map((it) => ({ layout: classIndices(it.layout, c, hw), width: w, height: h, photo: interleaved(it.photo, hw) })),
+      items.map((it) => ({ layout: classIndices(it.layout, c, hw), width: w, height: h, photo: planarToRgb(it.photo, w, h) })),
       options,
     ),
   );
@@ -53,11 +54,5 @@ export async function latentTraining(o: Parsed, spec: GeneratorSpec, dataset: Da
 function classIndices(onehot: Float32Array, c: number, hw: number): Uint8Array {
   const out = new Uint8Array(hw);
   for (let p = 0; p < hw; p++) for (let k = 0; k < c; k++) if (onehot[k * hw + p] > 0.5) out[p] = k;
-  return out;
-}
-
-function interleaved(planar: Float32Array, hw: number): Uint8Array {
-  const out = new Uint8Array(hw * 3);
-  for (let p = 0; p < hw; p++) for (let ch = 0; ch < 3; ch++) out[p * 3 + ch] = Math.round(planar[ch * hw + p] * 255);
   return out;
 }

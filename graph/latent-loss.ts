@@ -4,37 +4,29 @@
 import { Tensor } from './tensor.js';
 import { abs, add, div, mul, stopGradient, sub } from './ops/elementwise.js';
 import { reduceMean, reduceSum } from './ops/reduce.js';
-import { concat, reshape, slice } from './ops/shape.js';
-import { importOnnx } from './import.js';
-import { PerceptualSpec } from './perceptual.js';
-
-const IMAGENET = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+import { reshape } from './ops/shape.js';
+import { PerceptualSpec, features } from './perceptual.js';
 
 /**
  * L[b, i, j] = Σ_l w_l · mean |φ_l(fake_{b,i}) − φ_l(target_{b,j})| (pixels included as the network's
- * input), fakes [B·n, 3, H, W] and targets [B·m, 3, H, W] in [0, 1], sample-major. Targets carry no gradient.
+ * input), fakes [B·n, 3, H, W] and targets [B·m, 3, H, W] in [0, 1], sample-major. Targets pass through
+ * the network on their own behind a stop on the gradient (as graph/perceptual.ts does for CRN's reals).
  */
 export function pairwiseContentLoss(spec: PerceptualSpec, fakes: Tensor, targets: Tensor, batch: number): Tensor {
-  const g = fakes.graph;
-  const bn = fakes.shape[0] as number;
-  const bm = targets.shape[0] as number;
-  const [n, m] = [bn / batch, bm / batch];
-  let input = concat([fakes, stopGradient(targets)], 0);
-  if (spec.norm === 'imagenet') input = div(sub(input, g.constant(Float32Array.from(IMAGENET.mean), [1, 3, 1, 1])), g.constant(Float32Array.from(IMAGENET.std), [1, 3, 1, 1]));
-  const layers: { weight: number; t: Tensor }[] = [{ weight: spec.pixelWeight, t: input }];
-  if (spec.bytes && spec.taps.length) {
-    const imported = importOnnx(g, spec.bytes, input, { outputs: spec.taps.map((t) => t.name), maxPoolAsAverage: spec.maxPoolAsAverage });
-    spec.taps.forEach((tap) => layers.push({ weight: tap.weight, t: imported.outputs.get(tap.name)! }));
-  }
-  return layers
+  const n = (fakes.shape[0] as number) / batch;
+  const m = (targets.shape[0] as number) / batch;
+  const constants = new Map<string, Tensor>();
+  const f = features(spec, fakes, constants);
+  const t = features(spec, stopGradient(targets), constants);
+  const pairs = [{ weight: spec.pixelWeight, f: f.input, t: t.input }, ...spec.taps.map((tap, i) => ({ weight: tap.weight, f: f.taps[i], t: t.taps[i] }))];
+  return pairs
     .filter((l) => l.weight !== 0)
-    .map(({ weight, t }) => {
-      const [, ...rest] = t.shape as number[];
-      const f = reshape(slice(t, [0], [0], [bn]), [batch, n, 1, ...rest]);
-      const r = reshape(slice(t, [0], [bn], [bn + bm]), [batch, 1, m, ...rest]);
-      return mul(reduceMean(abs(sub(f, r)), [3, 4, 5]), weight);
+    .map(({ weight, f: ft, t: tt }) => {
+      const [, ...rest] = ft.shape as number[];
+      const d = sub(reshape(ft, [batch, n, 1, ...rest]), reshape(tt, [batch, 1, m, ...rest]));
+      return mul(reduceMean(abs(d), [3, 4, 5]), weight);
     })
-    .reduce((s, t) => add(s, t));
+    .reduce((s, x) => add(s, x));
 }
 
 /** Σ over branches and targets of weight · loss, averaged over the batch: weights [B, n, m] from the host. */

@@ -58,18 +58,21 @@ export function vggContentTaps(bytes: Uint8Array): FeatureTap[] | undefined {
   return index?.map((k, i) => ({ name: relus[k - 1], weight: CRN_LAYER_WEIGHTS[i] }));
 }
 
+/** Images in [0, 1] as a feature network expects them: ImageNet mean and std removed, or unchanged. */
+export function normaliseImage(image: Tensor, norm: FeatureNorm): Tensor {
+  if (norm !== 'imagenet') return image;
+  const g = image.graph;
+  return div(sub(image, g.constant(Float32Array.from(IMAGENET.mean), [1, 3, 1, 1])), g.constant(Float32Array.from(IMAGENET.std), [1, 3, 1, 1]));
+}
+
 /**
  * The network's input (normalised image) and its taps for a batch of images in [0, 1]. `constants` holds
  * the network's weights as graph constants, shared by every pass that is given the same map.
  */
-function features(spec: PerceptualSpec, image: Tensor, constants: Map<string, Tensor>): { input: Tensor; taps: Tensor[] } {
-  const g = image.graph;
-  let input = image;
-  if (spec.norm === 'imagenet') {
-    input = div(sub(image, g.constant(Float32Array.from(IMAGENET.mean), [1, 3, 1, 1])), g.constant(Float32Array.from(IMAGENET.std), [1, 3, 1, 1]));
-  }
+export function features(spec: PerceptualSpec, image: Tensor, constants: Map<string, Tensor>): { input: Tensor; taps: Tensor[] } {
+  const input = normaliseImage(image, spec.norm);
   if (!spec.bytes || spec.taps.length === 0) return { input, taps: [] };
-  const imported = importOnnx(g, spec.bytes, input, { outputs: spec.taps.map((t) => t.name), maxPoolAsAverage: spec.maxPoolAsAverage, constants });
+  const imported = importOnnx(image.graph, spec.bytes, input, { outputs: spec.taps.map((t) => t.name), maxPoolAsAverage: spec.maxPoolAsAverage, constants });
   return { input, taps: spec.taps.map((t) => imported.outputs.get(t.name)!) };
 }
 

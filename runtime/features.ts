@@ -2,13 +2,13 @@
 // images in [0, 1] to one feature vector per image: the chosen taps (node output names), flattened and
 // concatenated. The file is imported through the builder, so internal taps need no re-export.
 import fs from 'node:fs';
-import { Graph, concat, div, emitModel, flatten, importOnnx, sub } from '../graph/index.js';
+import { Graph, concat, emitModel, flatten, importOnnx } from '../graph/index.js';
+import { FeatureNorm, normaliseImage } from '../graph/perceptual.js';
 import { UserError } from './files.js';
 import { SessionOptions, createSession, floatTensor } from './session.js';
 
-export type FeatureNorm = 'imagenet' | 'none';
+export type { FeatureNorm };
 export const FEATURE_NORMS: readonly FeatureNorm[] = ['imagenet', 'none'];
-const IMAGENET = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
 export interface FeatureNet {
   /** Feature vectors [n, dim] of n images [n, 3, H, W]. */
@@ -31,10 +31,7 @@ export async function openFeatureNet(
   const { height: h, width: w, batch } = shape;
   const g = new Graph();
   const image = g.input('image', [batch, 3, h, w]);
-  let x = image;
-  if ((o.norm ?? 'imagenet') === 'imagenet') {
-    x = div(sub(x, g.constant(Float32Array.from(IMAGENET.mean), [1, 3, 1, 1])), g.constant(Float32Array.from(IMAGENET.std), [1, 3, 1, 1]));
-  }
+  const x = normaliseImage(image, o.norm ?? 'imagenet');
   let imported;
   try {
     imported = importOnnx(g, bytes, x, { outputs: o.taps });

@@ -3,6 +3,7 @@
 // execution provider that returns outputs of its own instead of filling the given buffers.
 import { noiseScheme } from '../train/sampling.js';
 import test from 'ava';
+import { convStackModel } from './helpers/models.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -71,20 +72,11 @@ test('divsyn sample: a PNG that cannot be written is one line on stderr and exit
 
 // ---- the worker pool: a worker that dies -----------------------------------------------------------
 
-function poolModel(layers: number): Uint8Array {
-  const g = new Graph();
-  const x = g.input('x', ['N', 2, 8, 8]);
-  const w = g.constant(Float32Array.from({ length: 2 * 2 * 3 * 3 }, (_, i) => Math.sin(i)), [2, 2, 3, 3]);
-  let y = x;
-  for (let i = 0; i < layers; i++) y = G.tanh(G.conv2d(y, w, undefined, { pad: 1 }));
-  return G.emitModel(g, { outputs: [['y', y]], params: 'initializers' });
-}
-
 const workersOf = (pool: SessionPool) => (pool as unknown as { slots: { worker: Worker }[] }).slots.map((s) => s.worker);
 const feed = () => ({ x: { data: new Float32Array(2 * 64).fill(0.1), dims: [1, 2, 8, 8] } });
 
 test('a worker that exits rejects its pending calls; with no worker left, later calls fail at once', async (t) => {
-  const pool = new SessionPool(poolModel(200), { workers: 1, threads: 1 });
+  const pool = new SessionPool(convStackModel(200), { workers: 1, threads: 1 });
   await pool.providers();
   workersOf(pool)[0].postMessage({ exit: 3 }); // runs posted after this are never answered
   const calls = [pool.run(feed()), pool.run(feed())];
@@ -94,7 +86,7 @@ test('a worker that exits rejects its pending calls; with no worker left, later 
 });
 
 test('a worker that crashes rejects its pending calls; the other workers take later calls', async (t) => {
-  const pool = new SessionPool(poolModel(200), { workers: 2, threads: 1 });
+  const pool = new SessionPool(convStackModel(200), { workers: 2, threads: 1 });
   await pool.providers();
   workersOf(pool)[0].postMessage({ crash: 'out of memory' }); // an uncaught exception in the worker
   const call = pool.run(feed()); // the least busy worker: the first
@@ -106,7 +98,7 @@ test('a worker that crashes rejects its pending calls; the other workers take la
 });
 
 test('closing the pool lets the calls already made finish', async (t) => {
-  const pool = new SessionPool(poolModel(200), { workers: 1, threads: 1 });
+  const pool = new SessionPool(convStackModel(200), { workers: 1, threads: 1 });
   const call = pool.run(feed()); // before the session has even loaded
   await within(pool.close());
   t.deepEqual((await call).y.dims, [1, 2, 8, 8]);

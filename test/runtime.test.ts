@@ -1,28 +1,18 @@
 // runtime/: execution-provider fallback, the worker-thread pool, pre-allocated outputs.
 import test from 'ava';
-import * as G from '../graph/index.js';
-import { Graph } from '../graph/index.js';
+import { convStackModel } from './helpers/models.js';
 import { SessionPool } from '../runtime/pool.js';
 import { createSession, floatTensor } from '../runtime/session.js';
 
-function smallModel(layers = 40): Uint8Array {
-  const g = new Graph();
-  const x = g.input('x', ['N', 2, 8, 8]);
-  const w = g.constant(Float32Array.from({ length: 2 * 2 * 3 * 3 }, (_, i) => Math.sin(i)), [2, 2, 3, 3]);
-  let y = x;
-  for (let i = 0; i < layers; i++) y = G.tanh(G.conv2d(y, w, undefined, { pad: 1 }));
-  return G.emitModel(g, { outputs: [['y', y]], params: 'initializers' });
-}
-
 test('--ep auto falls back to a provider that loads and says which', async (t) => {
   let told: string | undefined;
-  const s = await createSession(smallModel(), { ep: 'auto', onProvider: (ep) => (told = ep) });
+  const s = await createSession(convStackModel(), { ep: 'auto', onProvider: (ep) => (told = ep) });
   t.is(told, s.ep);
   t.true(['cpu', 'cuda', 'webgpu'].includes(s.ep));
 });
 
 test('an explicitly requested provider that cannot load is an error naming it', async (t) => {
-  const s = await createSession(smallModel(), { ep: 'cuda' }).then(
+  const s = await createSession(convStackModel(), { ep: 'cuda' }).then(
     () => undefined,
     (e: Error) => e,
   );
@@ -32,7 +22,7 @@ test('an explicitly requested provider that cannot load is an error naming it', 
 });
 
 test('the worker pool gives the same results as a session, concurrently, without blocking the event loop', async (t) => {
-  const model = smallModel(3000); // tens of milliseconds per run
+  const model = convStackModel(3000); // tens of milliseconds per run
   const { session } = await createSession(model, { threads: 1 });
   const inputs = [0, 1, 2, 3].map((k) => Float32Array.from({ length: 2 * 64 }, (_, i) => Math.cos(i * (k + 1))));
   const expected = await Promise.all(inputs.map(async (x) => (await session.run({ x: floatTensor(x, [1, 2, 8, 8]) })).y.data as Float32Array));
@@ -48,7 +38,7 @@ test('the worker pool gives the same results as a session, concurrently, without
 });
 
 test('pre-allocated outputs receive the results', async (t) => {
-  const { session } = await createSession(smallModel(), { threads: 1 });
+  const { session } = await createSession(convStackModel(), { threads: 1 });
   const x = floatTensor(Float32Array.from({ length: 128 }, (_, i) => i / 128), [1, 2, 8, 8]);
   const target = floatTensor(new Float32Array(128), [1, 2, 8, 8]);
   await session.run({ x }, { y: target });
