@@ -1,11 +1,10 @@
 // From one model function and one objective: the inference graph and the training programs
 // (forward_loss, gradients, train_step) of CONTRACT.md, plus the manifest that describes them.
 import { Graph, Shape, Tensor, paramGroup, paramName } from './tensor.js';
-import { add, clip, mul, stopGradient } from './ops/elementwise.js';
-import { concat, reshape, slice, zerosLike } from './ops/shape.js';
+import { Operand, add, clip, div, min, mul, neg, stopGradient } from './ops/elementwise.js';
+import { concat, reshape, slice, transpose, zerosLike } from './ops/shape.js';
 import { reduceMax, reduceMean, reduceSum, mean } from './ops/reduce.js';
 import { matMul } from './ops/matmul.js';
-import { neg } from './ops/elementwise.js';
 import { gradients } from './autodiff.js';
 import { adam } from './optim.js';
 import { emitModel } from './emit.js';
@@ -16,7 +15,7 @@ import { crn } from './models/crn.js';
 import { LatentOptions, latentGenerator } from './models/latent.js';
 import { assignedLoss, pairwiseContentLoss } from './latent-loss.js';
 import { GeneratorSpec, TrainingOptions, takesNoise, usesDiscriminator } from './spec.js';
-import { classwiseContentLoss, meanContentLoss } from './perceptual.js';
+import { classwiseContentLoss, contentLoss, meanContentLoss } from './perceptual.js';
 
 export type Role = 'param' | 'dparam' | 'state' | 'data' | 'mask' | 'lr' | 'step' | 'loss' | 'grad' | 'output';
 
@@ -246,7 +245,7 @@ interface Objective {
  * The generator's objective. pix2pix, against a discriminator given by its parameters: GAN + λ_L1·L1 +
  * β·L_div. crn: content loss on G(l, 0) + β·L_div. crn-multi: CRN's best-of-n loss over its n images.
  */
-function generatorObjective(spec: GeneratorSpec, o: TrainingOptions, f: Forward, batch: Batch, dctx: ModelContext): Objective {
+function generatorObjective(spec: GeneratorSpec, o: TrainingOptions, f: Forward, batch: Batch, dctx: ModelContext, step?: Tensor): Objective {
   const terms: [string, Tensor][] = [];
   let total: Tensor;
   if (spec.model === 'crn-multi') {
@@ -262,14 +261,45 @@ function generatorObjective(spec: GeneratorSpec, o: TrainingOptions, f: Forward,
     terms.push(['gan', gan], ['l1', l1]);
     total = add(gan, mul(l1, o.l1Weight));
   } else {
-    total = meanContentLoss(o.perceptual, toUnit(f.fakeZero), batch.image);
-    terms.push(['content', total]);
+    const content = crnContent(o, f, batch.image);
+    terms.push(...content.terms);
+    total = content.total;
   }
   if (f.divLoss) {
     terms.push(['div', f.divLoss]);
-    total = add(total, mul(f.divLoss, o.beta));
+    total = add(total, mul(f.divLoss, diversityWeight(o, step)));
   }
   return { total, terms };
+}
+
+/**
+ * crn: the content loss on G(l, 0) and, weighted by o.noiseContentWeight, on G(l, n). Without the second
+ * term G(l, n) is tied to nothing but the diversity bound (measured: the noise moves the image by more than
+ * λ from the first step, L_div is 0 from then on, and the noisy images are never trained). Both passes go
+ * through the feature network as one batch.
+ */
+function crnContent(o: TrainingOptions, f: Forward, image: Tensor): Objective {
+  if (!f.divLoss || o.noiseContentWeight === 0) {
+    const zero = meanContentLoss(o.perceptual, toUnit(f.fakeZero), image);
+    return { total: zero, terms: [['content', zero]] };
+  }
+  const b = image.shape[0] as number;
+  const [, ch, h, w] = f.fakes.shape as number[];
+  // the fakes are pass-major [G(l, n)…, G(l, 0)…]; the content loss takes each sample's fakes together
+  const sampleMajor = reshape(transpose(reshape(f.fakes, [2, b, ch, h, w]), [1, 0, 2, 3, 4]), [2 * b, ch, h, w]);
+  const perPass = reshape(contentLoss(o.perceptual, toUnit(sampleMajor), image), [b, 2]);
+  const noisy = mean(slice(perPass, [1], [0], [1]));
+  const zero = mean(slice(perPass, [1], [1], [2]));
+  return { total: add(zero, mul(noisy, o.noiseContentWeight)), terms: [['content', zero], ['content_noise', noisy]] };
+}
+
+/**
+ * β, ramped in over o.betaRampSteps updates where the program has a step count (train_step); forward_loss
+ * and gradients, which have none, weigh the diversity loss by the full β.
+ */
+function diversityWeight(o: TrainingOptions, step?: Tensor): Operand {
+  if (!step || o.betaRampSteps <= 0) return o.beta;
+  return mul(min(div(step, o.betaRampSteps), 1), o.beta);
 }
 
 /**
@@ -406,7 +436,7 @@ function trainStepProgram(spec: GeneratorSpec, o: TrainingOptions): Program {
   // The generator's step sees the discriminator after its update (as PyTorch's loop does: D.step() first).
   const newD = lossD ? update(dParams, gradients(lossD, dParams)) : [];
   const dAfter = new Map(dParams.map((p, i) => [p.id, newD[i]]));
-  const { total, terms } = g.withSubstitutes(dAfter, () => generatorObjective(spec, o, f, batch, dctx));
+  const { total, terms } = g.withSubstitutes(dAfter, () => generatorObjective(spec, o, f, batch, dctx, step));
   update(gParams, gradients(total, gParams));
   for (const u of f.bufferUpdates) {
     const { name } = paramIo(u.buffer).spec;

@@ -64,6 +64,11 @@ export const usesDiscriminator = (spec: GeneratorSpec): boolean => spec.model ==
 export interface TrainingOptions {
   diversity: DiversityMode;
   beta: number;
+  /**
+   * Steps over which β ramps in linearly from 0 (β·min(1, step/N) in train_step, whose step input is the
+   * 1-based update count; 0: β from the start). The authors' code ramps β in over the first half of training.
+   */
+  betaRampSteps: number;
   /** λ per class (bounded diversity). */
   lambda: number[];
   gan: GanMode;
@@ -73,6 +78,11 @@ export interface TrainingOptions {
   dChannels: number;
   adamBeta1: number;
   adamBeta2: number;
+  /**
+   * crn with a diversity loss: weight of the content loss on G(l, n) besides the one on G(l, 0). CRN has
+   * no discriminator, so without it G(l, n) is tied to the photos by nothing but the diversity bound.
+   */
+  noiseContentWeight: number;
   /** The content loss's feature network (crn, crn-multi; pixels only without one). */
   perceptual: PerceptualSpec;
   /** latent: neighbour targets per input (0: best-of-n only). */
@@ -96,6 +106,7 @@ export function defaultTrainingOptions(spec: GeneratorSpec, o: Partial<TrainingO
   return {
     diversity: o.diversity ?? (spec.model === 'crn-multi' ? 'none' : 'bounded'),
     beta: o.beta ?? (crnFamily ? 10 : 0.1),
+    betaRampSteps: o.betaRampSteps ?? 0,
     lambda: o.lambda ?? defaultLambda(spec.classes),
     gan: o.gan ?? 'vanilla',
     l1Weight: o.l1Weight ?? 100,
@@ -103,6 +114,7 @@ export function defaultTrainingOptions(spec: GeneratorSpec, o: Partial<TrainingO
     dChannels: o.dChannels ?? spec.channels,
     adamBeta1: o.adamBeta1 ?? (crnFamily ? 0.9 : 0.5),
     adamBeta2: o.adamBeta2 ?? 0.999,
+    noiseContentWeight: o.noiseContentWeight ?? 0,
     perceptual: o.perceptual ?? PIXELS_ONLY,
     neighbours: o.neighbours ?? 0,
     multiMinWeight: o.multiMinWeight ?? 0.999,

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { Graph, Rng, Tensor, emitModel, gradients, initParams } from '../graph/index.js';
 import { PerceptualSpec, classwiseContentLoss, contentLoss, vggContentTaps, CRN_LAYER_WEIGHTS } from '../graph/perceptual.js';
 import { vggFeatures } from '../graph/models/vgg.js';
-import { bestOfNLoss, generator, generatorParams } from '../graph/programs.js';
+import { bestOfNLoss, emitProgram, generator, generatorParams, trainingPrograms } from '../graph/programs.js';
+import { initialValues } from '../runtime/training-artifacts.js';
 import { inferenceContext } from '../graph/models/layers.js';
 import { GeneratorSpec, PIXELS_ONLY, defaultTrainingOptions } from '../graph/spec.js';
 import { genericPalette } from '../train/palettes.js';
@@ -184,4 +185,30 @@ test('train --model crn and crn-multi run on the fixture and say which content l
   const noTaps = divsyn('train', '--model', 'crn', '--data', 'fixture', '--size', '32', '--features', notVgg, '--out', path.join(dir, 'x'));
   t.is(noTaps.status, 1);
   t.regex(noTaps.stderr, /multi\/generator\.onnx' is not a VGG-16\/19 .*--feature-taps/);
+});
+
+test('crn with --noise-content adds W times the content loss of G(l, n), sample by sample', async (t) => {
+  const spec: GeneratorSpec = { model: 'crn', classes: genericPalette(3), height: 8, width: 8, channels: 4, norm: 'none' };
+  const [b, c, px] = [2, 3, 8 * 8];
+  const layout = new Float32Array(b * c * px);
+  for (let i = 0; i < b; i++) for (let p = 0; p < px; p++) layout[(i * c + ((p + i) % c)) * px + p] = 1;
+  const feeds = { layout: floatTensor(layout, [b, c, 8, 8]), image: floatTensor(random(b * 3 * px, 11), [b, 3, 8, 8]), noise: floatTensor(random(b * c, 12, -1, 1), [b, c]) };
+  const loss = async (w: number) => {
+    const o = defaultTrainingOptions(spec, { perceptual: PIXELS_ONLY, batch: b, noiseContentWeight: w });
+    const p = trainingPrograms(spec, o).forwardLoss;
+    const all: Record<string, ReturnType<typeof floatTensor>> = { ...feeds };
+    for (const [name, { spec: io, value }] of initialValues(p, 4, 0)) all[name] = floatTensor(value, io.shape as number[]);
+    return (await runModel(emitProgram(p), all)).loss[0];
+  };
+  // the host's content loss of G(l, n): the raw network (no clip) on the same parameters
+  const g = new Graph();
+  const y = generator(inferenceContext(g, 'none'), spec, { layout: g.input('layout', [b, c, 8, 8]), noise: g.input('noise', [b, c]) });
+  const raw = await runModel(emitModel(g, { outputs: [['y', y]], params: 'initializers', paramValues: initParams(g.params, 4) }), { layout: feeds.layout, noise: feeds.noise });
+  const photo = feeds.image.data as Float32Array;
+  let noisy = 0;
+  for (let i = 0; i < raw.y.length; i++) noisy += Math.abs((raw.y[i] + 1) / 2 - photo[i]);
+  noisy /= raw.y.length;
+  const [l0, l2] = [await loss(0), await loss(2)];
+  t.true(noisy > 0.05);
+  t.true(Math.abs(l2 - l0 - 2 * noisy) <= 1e-5 * l2, `L(2) - L(0) = ${l2 - l0}, 2·content(G(l, n)) = ${2 * noisy}`);
 });

@@ -274,3 +274,28 @@ test('gradients of an objective independent of the input are zeros', async (t) =
   const [dx] = G.gradients(G.sum(G.mul(z, z)), [x]);
   t.deepEqual(dx.shape, [2, 2]);
 });
+
+// The formulation is chosen by memory as well as by size: a layer whose im2col tensor would pass the cap
+// takes its weight gradient from one Conv (no Concat of k² taps), whatever its multiply-adds.
+test('Conv dW by one Conv where the im2col tensor would pass im2colMaxBytes', (t) => {
+  const opsOfGradient = (capBytes: number) => {
+    const saved = { ...G.convGradientOptions };
+    Object.assign(G.convGradientOptions, { oneConvBelowMacs: 0, im2colMaxBytes: capBytes });
+    try {
+      const g = new Graph();
+      const x = g.input('x', [2, 3, 16, 16]);
+      const w = g.input('w', [4, 3, 3, 3]);
+      const before = g.nodes.length;
+      G.gradients(G.reduceSum(G.conv2d(x, w, undefined, { pad: 1 }), [0, 1, 2, 3]), [w]);
+      return g.nodes.slice(before).map((n) => n.op.name);
+    } finally {
+      Object.assign(G.convGradientOptions, saved);
+    }
+  };
+  // cols [2, 27, 256] floats = 55,296 bytes
+  const under = opsOfGradient(55_296);
+  t.true(under.includes('Concat') && under.includes('MatMul'), under.join(' '));
+  const over = opsOfGradient(55_295);
+  t.false(over.includes('Concat'), over.join(' '));
+  t.is(over.filter((op) => op === 'Conv').length, 2, over.join(' ')); // the forward conv and dW
+});

@@ -115,10 +115,10 @@ function startingValues(cfg: TrainConfig, programs: TrainingPrograms): { values:
 /** What must not change across --resume: the architecture and the objective. */
 function modelFingerprint(cfg: TrainConfig): string {
   const { model, height, width, channels, norm, classes } = cfg.spec;
-  const { diversity, beta, gan, batch, dChannels, lambda, l1Weight, perceptual } = cfg.options;
+  const { diversity, beta, betaRampSteps, noiseContentWeight, gan, batch, dChannels, lambda, l1Weight, perceptual } = cfg.options;
   const classNames = classes.map((c) => c.name);
   const latent = cfg.spec.latent && { ...cfg.spec.latent, codes: undefined, neighbours: cfg.options.neighbours };
-  return JSON.stringify({ model, size: `${height}x${width}`, width: channels, norm, classes: classNames, images: cfg.spec.images, latent, diversity, beta, lambda, l1Weight, gan, batch, dChannels, features: perceptual.description });
+  return JSON.stringify({ model, size: `${height}x${width}`, width: channels, norm, classes: classNames, images: cfg.spec.images, latent, diversity, beta, betaRampSteps, noiseContentWeight, lambda, l1Weight, gan, batch, dChannels, features: perceptual.description });
 }
 
 /** Keep the log lines of steps the resumed state has seen; later ones are trained again. */

@@ -101,8 +101,19 @@ function correlateByConv(x: Tensor, dy: Tensor, kernel: [number, number], a: Con
   return slice(r, [2, 3], [0, 0], [dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1], [dh, dw]);
 }
 
-/** How weight gradients are built: below `oneConvBelowMacs` multiply-adds, by one Conv; else by im2col. */
-export const convGradientOptions = { oneConvBelowMacs: 3e7 };
+/**
+ * How weight gradients are built: by im2col + MatMul (fastest on large layers), except by one Conv below
+ * `oneConvBelowMacs` multiply-adds (few nodes: per-node overhead dominates small layers) or where the
+ * im2col tensor would exceed `im2colMaxBytes` (at CRN's 256x512 top module it is ~1.4 GB for a batch of
+ * two: the largest single tensor of the step, so capping it sets peak memory; DESIGN.md's measured trade).
+ */
+export const convGradientOptions = { oneConvBelowMacs: 3e7, im2colMaxBytes: 256 * 2 ** 20 };
+
+/** Whether dW goes by one Conv: small layers, grouped ones excluded, or an im2col tensor over the cap. */
+function weightGradByConv(group: number, macs: number, colElements: number): boolean {
+  if (group !== 1) return false;
+  return macs < convGradientOptions.oneConvBelowMacs || colElements * 4 > convGradientOptions.im2colMaxBytes;
+}
 
 const ConvOp: OpDef<ConvAttrs> = {
   name: 'Conv',
@@ -129,7 +140,7 @@ const ConvOp: OpDef<ConvAttrs> = {
     const outputPadding: [number, number] = [H - natural(oh, kh, 0), W - natural(ow, kw, 1)];
     const dx = convTransposeRaw(dy!, w, undefined, { ...a, outputPadding });
     const macs = (x.shape[0] as number) * oh * ow * (w.shape as number[]).reduce((p, d) => p * d, 1);
-    if (a.group === 1 && macs < convGradientOptions.oneConvBelowMacs) {
+    if (weightGradByConv(a.group, macs, macs / cout)) {
       return [dx, transpose(correlateByConv(x, dy!, [kh, kw], a), [1, 0, 2, 3]), b && reduceSum(dy!, [0, 2, 3])];
     }
     const cols = im2col(x, [kh, kw], a, oh, ow);
@@ -162,7 +173,7 @@ const ConvTransposeOp: OpDef<ConvTransposeAttrs> = {
     const [H, W] = [x.shape[2] as number, x.shape[3] as number];
     const dx = convRaw(dy!, w, undefined, a);
     const macs = (x.shape[0] as number) * H * W * (w.shape as number[]).reduce((p, d) => p * d, 1);
-    if (a.group === 1 && macs < convGradientOptions.oneConvBelowMacs) {
+    if (weightGradByConv(a.group, macs, macs / cin)) {
       // dW[ci, co] = Σ x[n, ci] ⋆ dYpad[n, co]: the same correlation with the roles of x and dY swapped
       return [dx, transpose(correlateByConv(dy!, x, [kh, kw], a), [1, 0, 2, 3]), b && reduceSum(dy!, [0, 2, 3])];
     }
