@@ -6,6 +6,10 @@ import { diversityLoss, DiversityMode } from '../graph/losses.js';
 import { noiseChannel } from '../graph/models/pix2pix.js';
 import { floatTensor } from '../runtime/session.js';
 import { runModel } from './helpers/gradcheck.js';
+import { emitProgram, trainingPrograms } from '../graph/programs.js';
+import { defaultTrainingOptions } from '../graph/spec.js';
+import { initialValues } from '../runtime/training-artifacts.js';
+import { genericPalette } from '../train/palettes.js';
 
 // 2 samples, 3 classes, 2x2 pixels. Sample 0: classes 0,0,1,1 (class 2 absent); sample 1: 0,1,2,2.
 const labels = [
@@ -111,4 +115,26 @@ test('GAN objectives: BCE with logits (stable for large logits) and least square
   t.true(Math.abs(out.real[0] - mean((v) => softplus(-v))) < 1e-5);
   t.true(Math.abs(out.fake[0] - mean(softplus)) < 1e-4 * 25, `fake ${out.fake[0]}`);
   t.true(Math.abs(out.ls[0] - mean((v) => (v - 1) ** 2)) < 1e-2);
+});
+
+test('--beta-ramp: train_step weighs the diversity loss by β·min(1, step/N)', async (t) => {
+  const spec = { model: 'pix2pix' as const, classes: genericPalette(3), height: 32, width: 32, channels: 4, norm: 'instance' as const };
+  const o = defaultTrainingOptions(spec, { beta: 0.5, betaRampSteps: 10 });
+  const step = trainingPrograms(spec, o).trainStep;
+  const rng = new G.Rng(3, 'beta-ramp');
+  const lay = new Float32Array(3 * 32 * 32);
+  for (let p = 0; p < 32 * 32; p++) lay[((p >> 4) % 3) * 32 * 32 + p] = 1;
+  const feeds: Record<string, ReturnType<typeof floatTensor>> = {
+    layout: floatTensor(lay, [1, 3, 32, 32]),
+    image: floatTensor(rng.fillUniform(new Float32Array(3 * 32 * 32), 0, 1), [1, 3, 32, 32]),
+    noise: floatTensor(Float32Array.of(1, -1, 0.5), [1, 3]),
+  };
+  for (const [name, { spec: io, value }] of initialValues(step, 1, 2e-4)) feeds[name] = floatTensor(value, io.shape as number[]);
+  const bytes = emitProgram(step);
+  for (const [s, ramp] of [[1, 0.1], [5, 0.5], [10, 1], [40, 1]]) {
+    const out = await runModel(bytes, { ...feeds, step: floatTensor(Float32Array.of(s), []) });
+    const weighted = out['loss.G'][0] - out['loss.G_gan'][0] - o.l1Weight * out['loss.G_l1'][0];
+    t.true(out['loss.G_div'][0] > 0.01, `step ${s}: the diversity loss is active`);
+    t.true(Math.abs(weighted - 0.5 * ramp * out['loss.G_div'][0]) < 1e-4 * out['loss.G'][0], `step ${s}: ${weighted} vs ${0.5 * ramp} · ${out['loss.G_div'][0]}`);
+  }
 });
