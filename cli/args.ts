@@ -95,7 +95,9 @@ export function formatHelp(usage: string, summary: string, specs: OptSpec[]): st
   const width = Math.min(34, Math.max(...specs.map((s) => left(s).length)) + 2);
   for (const s of specs) {
     const def = s.default !== undefined && s.type !== 'flag' ? ` (default ${s.default})` : '';
-    lines.push(`  ${left(s).padEnd(width)}${s.help}${def}`);
+    // an option longer than the column gets its help on the next line rather than run into it
+    const l = left(s);
+    lines.push(l.length < width ? `  ${l.padEnd(width)}${s.help}${def}` : `  ${l}\n  ${''.padEnd(width)}${s.help}${def}`);
   }
   return lines.join('\n');
 }

@@ -174,7 +174,7 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
 
 export const trainCommand: Command = {
   name: 'train',
-  usage: 'divsyn train --model pix2pix|crn|crn-multi --data PATH|fixture --size S [options] --out RUN [--resume]',
+  usage: 'divsyn train --model pix2pix|crn|crn-multi|latent --data PATH|fixture --size S [options] --out RUN [--resume]',
   summary: 'Train a generator with the diversity loss; RUN/generator.onnx is usable at any time.',
   options: trainOptions,
   async run(o) {
