@@ -112,13 +112,13 @@ function startingValues(cfg: TrainConfig, programs: TrainingPrograms): { values:
   return { values, progress: { step: 0, epoch: 0, seconds: 0, seed: cfg.seed, totalSteps: cfg.totalSteps } };
 }
 
-/** What must not change across --resume: the architecture and the objective. */
+/** What must not change across --resume: the architecture and the objective (schedules, lr and β's ramp, may). */
 function modelFingerprint(cfg: TrainConfig): string {
   const { model, height, width, channels, norm, classes } = cfg.spec;
-  const { diversity, beta, betaRampSteps, noiseContentWeight, gan, batch, dChannels, lambda, l1Weight, perceptual } = cfg.options;
+  const { diversity, beta, noiseContentWeight, gan, batch, dChannels, lambda, l1Weight, perceptual } = cfg.options;
   const classNames = classes.map((c) => c.name);
   const latent = cfg.spec.latent && { ...cfg.spec.latent, codes: undefined, neighbours: cfg.options.neighbours };
-  return JSON.stringify({ model, size: `${height}x${width}`, width: channels, norm, classes: classNames, images: cfg.spec.images, latent, diversity, beta, betaRampSteps, noiseContentWeight, lambda, l1Weight, gan, batch, dChannels, features: perceptual.description });
+  return JSON.stringify({ model, size: `${height}x${width}`, width: channels, norm, classes: classNames, images: cfg.spec.images, latent, diversity, beta, noiseContentWeight, lambda, l1Weight, gan, batch, dChannels, features: perceptual.description });
 }
 
 /** Keep the log lines of steps the resumed state has seen; later ones are trained again. */

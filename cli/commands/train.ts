@@ -49,7 +49,7 @@ export const trainOptions = [
   { name: 'batch', type: 'int', min: 1, max: 1024, default: 1, help: 'batch size', meta: 'B' },
   { name: 'diversity', type: 'enum', choices: DIVERSITY_MODES, help: 'diversity loss (default bounded; none: one pass with random noise, the baseline; crn-multi: none)' },
   { name: 'beta', type: 'float', min: 0, help: 'diversity loss weight (pix2pix: 0.1, crn: 10)', meta: 'B' },
-  { name: 'beta-ramp', type: 'int', min: 0, default: 0, help: 'steps over which β ramps in linearly from 0 (the authors\' code: the first half of training; 0: off)', meta: 'N' },
+  { name: 'beta-ramp', type: 'int', min: 0, help: 'steps over which β ramps in linearly from 0 (pix2pix default: half of the steps, as the authors\' code; others: 0, off)', meta: 'N' },
   { name: 'lambda', type: 'string', help: 'bound λ_c: V, or V1,…,VC, or V,CLASS=V,… (default 0.3)', meta: 'L' },
   { name: 'noise-content', type: 'float', min: 0, help: 'crn: weight of the content loss on G(l, n) besides G(l, 0) (default 1; 0: G(l, 0) alone)', meta: 'W' },
   { name: 'gan-mode', type: 'enum', choices: GAN_MODES, default: 'vanilla', help: 'GAN objective' },
@@ -93,11 +93,15 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
   o.lr ??= pix2pix ? 2e-4 : 1e-4;
   o['lr-policy'] ??= pix2pix ? 'linear' : spec.model === 'latent' ? 'poly' : 'constant';
   const perceptual = pix2pix ? undefined : choosePerceptualFromOptions(o, spec);
+  const source = { data: dataArg, format: o.format as DataFormat, direction: o.direction as Direction, classes: spec.classes };
+  const dataset = openDataset(source);
+  const stepsPerEpoch = Math.ceil(dataset.length / (o.batch as number));
+  const totalSteps = (o.steps as number | undefined) ?? ((o.epochs as number | undefined) ?? 200) * stepsPerEpoch;
   const options = defaultTrainingOptions(spec, {
     perceptual,
     diversity: o.diversity as DiversityMode | undefined,
     beta: o.beta as number | undefined,
-    betaRampSteps: o['beta-ramp'] as number,
+    betaRampSteps: (o['beta-ramp'] as number | undefined) ?? (pix2pix ? Math.floor(totalSteps / 2) : 0),
     noiseContentWeight: o['noise-content'] as number | undefined,
     dChannels: o.ndf as number | undefined,
     lambda,
@@ -105,12 +109,8 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
     batch: o.batch as number,
     neighbours: spec.model === 'latent' ? (o.neighbours as number) : 0,
   });
-  const source = { data: dataArg, format: o.format as DataFormat, direction: o.direction as Direction, classes: spec.classes };
-  const dataset = openDataset(source);
   // latent targets (the photo and its neighbours' photos) are compared unaugmented
   const open = batchOpener({ dataset, width: spec.width, height: spec.height, batch: options.batch, seed: o.seed as number, augment: spec.model !== 'latent' });
-  const stepsPerEpoch = Math.ceil(dataset.length / options.batch);
-  const totalSteps = (o.steps as number | undefined) ?? ((o.epochs as number | undefined) ?? 200) * stepsPerEpoch;
 
   const resume = Boolean(o.resume);
   if (resume) {
