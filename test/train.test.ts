@@ -9,6 +9,7 @@ import { defaultTrainingOptions, GeneratorSpec } from '../graph/spec.js';
 import { measureGenerator } from '../metrics/measures.js';
 import { noiseScheme } from '../train/sampling.js';
 import { openGenerator } from '../runtime/generator-runner.js';
+import { readGenerator } from '../runtime/model-file.js';
 import { openDataset } from '../train/datasets.js';
 import { batchOpener, evalItems } from '../train/loader.js';
 import { cmpFacades } from '../train/palettes.js';
@@ -40,7 +41,16 @@ test('with the bounded diversity loss the noise matters; without it the model le
   t.true(withLoss.linking! > 2, `each class's noise moves mostly its own segment: linking ${withLoss.linking}`);
 });
 
-const base = ['train', '--model', 'pix2pix', '--data', 'fixture', '--size', String(S), '--width', '4', '--threads', '1', '--lr-policy', 'constant', '--checkpoint-every', '4'];
+// schedules are given explicitly: their defaults follow --steps, which a resumed run may extend
+const base = ['train', '--model', 'pix2pix', '--data', 'fixture', '--size', String(S), '--width', '4', '--threads', '1', '--lr-policy', 'constant', '--beta-ramp', '8', '--checkpoint-every', '4'];
+const trainingOptions = (run: string) => JSON.parse(readGenerator(path.join(run, 'generator.onnx')).metadata['divsyn.options']);
+
+test("pix2pix's β ramps in over half of the steps unless --beta-ramp says otherwise", (t) => {
+  const run = tempDir();
+  const noRamp = base.filter((a, i) => a !== '--beta-ramp' && base[i - 1] !== '--beta-ramp');
+  t.is(divsyn(...noRamp, '--steps', '6', '--out', run).status, 0);
+  t.is(trainingOptions(run).betaRampSteps, 3);
+});
 
 test('--resume gives the same parameters as an uninterrupted run', (t) => {
   const a = tempDir();
@@ -50,6 +60,7 @@ test('--resume gives the same parameters as an uninterrupted run', (t) => {
   const resumed = divsyn(...base, '--steps', '12', '--out', b, '--resume');
   t.is(resumed.status, 0, resumed.stderr);
   t.true(fs.readFileSync(path.join(a, 'generator.onnx')).equals(fs.readFileSync(path.join(b, 'generator.onnx'))), 'identical generator files');
+  t.is(trainingOptions(b).betaRampSteps, 8, 'the ramp spans the resumption');
   const log = fs.readFileSync(path.join(b, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   t.deepEqual(log.map((l) => l.step), [...Array(12).keys()].map((i) => i + 1));
   for (const key of ['step', 'epoch', 'seconds', 'step_seconds', 'lr', 'losses']) t.true(key in log[0], key);
