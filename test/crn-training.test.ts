@@ -171,7 +171,7 @@ test('train --model crn and crn-multi run on the fixture and say which content l
   t.is(crn.status, 0, crn.stderr);
   t.regex(crn.stderr, /content loss on features of .*vgg\.onnx \(VGG-19 conv1_2\.\.conv5_2/);
   const last = JSON.parse(fs.readFileSync(path.join(dir, 'crn', 'log.jsonl'), 'utf8').trim().split('\n').pop()!);
-  t.deepEqual(Object.keys(last.losses).sort(), ['G', 'G_content', 'G_div']);
+  t.deepEqual(Object.keys(last.losses).sort(), ['G', 'G_content', 'G_content_noise', 'G_div'], 'by default the content loss covers G(l, n) too');
   t.is(last.lr, 1e-4, "CRN's learning rate");
   const multi = divsyn('train', '--model', 'crn-multi', '--images', '4', '--data', 'fixture', '--size', '32', '--width', '8', '--steps', '2', '--threads', '1', '--out', path.join(dir, 'multi'));
   t.is(multi.status, 0, multi.stderr);
