@@ -1,6 +1,10 @@
 // onnxruntime sessions: execution-provider choice with fallback, threads, typed feeds.
 import ort from 'onnxruntime-node';
 
+// onnxruntime logs a failed execution provider (auto's cuda and webgpu attempts) as an error on stderr
+// before it throws; the exception is what divsyn reports, so its log keeps to fatal messages.
+ort.env.logLevel = 'fatal';
+
 export type EpChoice = 'auto' | 'cpu' | 'cuda' | 'webgpu';
 export const EP_CHOICES: readonly EpChoice[] = ['auto', 'cpu', 'cuda', 'webgpu'];
 
