@@ -1,5 +1,5 @@
 // Options and checks shared by several commands: classes, sizes, model kinds.
-import { ClassInfo, GeneratorSpec, LatentSpec, ModelKind, MODEL_KINDS } from '../graph/spec.js';
+import { ClassInfo, GeneratorSpec, LatentSpec, ModelKind, MODEL_KINDS, takesNoise, usesDiscriminator } from '../graph/spec.js';
 import { codeDim as codeDim_ } from '../graph/models/latent.js';
 import { CodeKind, trainingCodes } from '../train/codes.js';
 import { NormKind } from '../graph/models/layers.js';
@@ -126,4 +126,17 @@ export function choosePerceptualFromOptions(o: Parsed, spec: GeneratorSpec): Per
     height: spec.height,
     width: spec.width,
   });
+}
+
+/** Options that only some models use: naming one for another model is a usage error, not a silent no-op. */
+export function checkModelOptions(o: Parsed, spec: GeneratorSpec): void {
+  const withDiversity = o.diversity !== 'none';
+  const model = `--model ${spec.model}${takesNoise(spec) && !withDiversity ? ' with --diversity none' : ''}`;
+  const only = (option: string, applies: boolean, models: string) => {
+    if (o[option] !== undefined && !applies) throw usageError(`--${option} applies to ${models}, not ${model}`);
+  };
+  only('ndf', usesDiscriminator(spec), 'pix2pix (the only model with a discriminator)');
+  only('noise-content', spec.model === 'crn' && withDiversity, 'crn with a diversity loss');
+  only('beta-ramp', takesNoise(spec) && withDiversity, 'models trained with a diversity loss');
+  if ((o.neighbours as number) > 0 && spec.model !== 'latent') throw usageError('--neighbours applies to --model latent');
 }

@@ -1,8 +1,9 @@
 // onnxruntime sessions: execution-provider choice with fallback, threads, typed feeds.
 import ort from 'onnxruntime-node';
 
-// onnxruntime logs a failed execution provider (auto's cuda and webgpu attempts) as an error on stderr
-// before it throws; the exception is what divsyn reports, so its log keeps to fatal messages.
+// onnxruntime logs a provider library it cannot load (auto's cuda attempt) as an error on stderr before
+// it throws; the exception is what divsyn reports, so its log keeps to fatal messages. (WebGPU's Dawn
+// prints its own Vulkan warning, outside this log.)
 ort.env.logLevel = 'fatal';
 
 export type EpChoice = 'auto' | 'cpu' | 'cuda' | 'webgpu';

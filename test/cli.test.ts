@@ -78,3 +78,19 @@ test('export-training refuses a non-empty directory without --force', (t) => {
   t.is(r.status, 1);
   t.regex(r.stderr, /not empty/);
 });
+
+/** export-training's train_step manifest for these options. */
+function trainStepManifest(...args: string[]): { inputs: { name: string; shape: number[] }[]; outputs: { name: string }[] } {
+  const dir = tempDir();
+  const r = divsyn('export-training', '--classes', '3', '--size', '32', '--width', '4', ...args, '--out', dir);
+  if (r.status !== 0) throw new Error(r.stderr);
+  return JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')).train_step;
+}
+
+test('export-training: --ndf sets the discriminator width; crn reports the content loss on G(l, n) unless --noise-content 0', (t) => {
+  const d = trainStepManifest('--model', 'pix2pix', '--ndf', '5').inputs.find((i) => i.name.startsWith('dparam.') && i.name.endsWith('conv0.weight'));
+  t.deepEqual(d?.shape.slice(0, 2), [5, 3 + 3], 'ndf output channels over layout + image');
+  const names = (o: { outputs: { name: string }[] }) => o.outputs.map((x) => x.name);
+  t.true(names(trainStepManifest('--model', 'crn')).includes('loss.G_content_noise'));
+  t.false(names(trainStepManifest('--model', 'crn', '--noise-content', '0')).includes('loss.G_content_noise'));
+});

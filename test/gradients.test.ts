@@ -277,25 +277,32 @@ test('gradients of an objective independent of the input are zeros', async (t) =
 
 // The formulation is chosen by memory as well as by size: a layer whose im2col tensor would pass the cap
 // takes its weight gradient from one Conv (no Concat of k² taps), whatever its multiply-adds.
-test('Conv dW by one Conv where the im2col tensor would pass im2colMaxBytes', (t) => {
-  const opsOfGradient = (capBytes: number) => {
-    const saved = { ...G.convGradientOptions };
-    Object.assign(G.convGradientOptions, { oneConvBelowMacs: 0, im2colMaxBytes: capBytes });
-    try {
-      const g = new Graph();
-      const x = g.input('x', [2, 3, 16, 16]);
-      const w = g.input('w', [4, 3, 3, 3]);
-      const before = g.nodes.length;
-      G.gradients(G.reduceSum(G.conv2d(x, w, undefined, { pad: 1 }), [0, 1, 2, 3]), [w]);
-      return g.nodes.slice(before).map((n) => n.op.name);
-    } finally {
-      Object.assign(G.convGradientOptions, saved);
-    }
-  };
-  // cols [2, 27, 256] floats = 55,296 bytes
-  const under = opsOfGradient(55_296);
-  t.true(under.includes('Concat') && under.includes('MatMul'), under.join(' '));
-  const over = opsOfGradient(55_295);
-  t.false(over.includes('Concat'), over.join(' '));
-  t.is(over.filter((op) => op === 'Conv').length, 2, over.join(' ')); // the forward conv and dW
-});
+for (const [op, colBytes] of [
+  ['Conv', 2 * 3 * 9 * 16 * 16 * 4], // cols of x: [2, 3·3·3, 16·16]
+  ['ConvTranspose', 2 * 4 * 9 * 16 * 16 * 4], // cols of dY on x's grid: [2, 4·3·3, 16·16]
+] as const) {
+  test(`${op} dW by one Conv where the im2col tensor would pass im2colMaxBytes`, (t) => {
+    const opsOfGradient = (capBytes: number) => {
+      const saved = { ...G.convGradientOptions };
+      Object.assign(G.convGradientOptions, { oneConvBelowMacs: 0, im2colMaxBytes: capBytes });
+      try {
+        const g = new Graph();
+        const x = g.input('x', [2, 3, 16, 16]);
+        const w = g.input('w', op === 'Conv' ? [4, 3, 3, 3] : [3, 4, 3, 3]);
+        const y = op === 'Conv' ? G.conv2d(x, w, undefined, { pad: 1 }) : G.convTranspose2d(x, w, undefined, { pad: 1 });
+        const before = g.nodes.length;
+        G.gradients(G.reduceSum(y, [0, 1, 2, 3]), [w]);
+        return g.nodes.slice(before).map((n) => n.op.name);
+      } finally {
+        Object.assign(G.convGradientOptions, saved);
+      }
+    };
+    const under = opsOfGradient(colBytes);
+    t.true(under.includes('Concat') && under.includes('MatMul'), under.join(' '));
+    const over = opsOfGradient(colBytes - 1);
+    t.false(over.includes('Concat'), over.join(' '));
+    // one Conv more: dW's (ConvTranspose's dX, built eagerly, is a Conv in both)
+    const convs = (ops: string[]) => ops.filter((o) => o === 'Conv').length;
+    t.is(convs(over), convs(under) + 1, over.join(' '));
+  });
+}

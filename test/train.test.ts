@@ -45,11 +45,30 @@ test('with the bounded diversity loss the noise matters; without it the model le
 const base = ['train', '--model', 'pix2pix', '--data', 'fixture', '--size', String(S), '--width', '4', '--threads', '1', '--lr-policy', 'constant', '--beta-ramp', '8', '--checkpoint-every', '4'];
 const trainingOptions = (run: string) => JSON.parse(readGenerator(path.join(run, 'generator.onnx')).metadata['divsyn.options']);
 
-test("pix2pix's β ramps in over half of the steps unless --beta-ramp says otherwise", (t) => {
+test("pix2pix's β ramps in over half of the steps unless --beta-ramp says otherwise; a resumed run keeps its ramp", (t) => {
   const run = tempDir();
   const noRamp = base.filter((a, i) => a !== '--beta-ramp' && base[i - 1] !== '--beta-ramp');
   t.is(divsyn(...noRamp, '--steps', '6', '--out', run).status, 0);
   t.is(trainingOptions(run).betaRampSteps, 3);
+  const longer = divsyn(...noRamp, '--steps', '10', '--out', run, '--resume');
+  t.is(longer.status, 0, longer.stderr);
+  t.is(trainingOptions(run).betaRampSteps, 3, 'extending the run does not move the ramp');
+});
+
+test('options of other models are usage errors, before any work', (t) => {
+  const cases: [string[], RegExp][] = [
+    [['--model', 'crn', '--ndf', '8'], /--ndf applies to pix2pix .*not --model crn$/m],
+    [['--model', 'crn', '--diversity', 'none', '--noise-content', '0.5'], /--noise-content applies to crn with a diversity loss, not --model crn with --diversity none/],
+    [['--model', 'pix2pix', '--noise-content', '1'], /--noise-content applies to crn/],
+    [['--model', 'crn-multi', '--beta-ramp', '10'], /--beta-ramp applies to models trained with a diversity loss, not --model crn-multi/],
+  ];
+  for (const [args, message] of cases) {
+    const out = path.join(tempDir(), 'run');
+    const r = divsyn('train', ...args, '--data', 'fixture', '--size', '32', '--out', out);
+    t.is(r.status, 2, args.join(' '));
+    t.regex(r.stderr, message);
+    t.false(fs.existsSync(out), 'nothing written');
+  }
 });
 
 test('--resume gives the same parameters as an uninterrupted run', (t) => {
@@ -60,7 +79,6 @@ test('--resume gives the same parameters as an uninterrupted run', (t) => {
   const resumed = divsyn(...base, '--steps', '12', '--out', b, '--resume');
   t.is(resumed.status, 0, resumed.stderr);
   t.true(fs.readFileSync(path.join(a, 'generator.onnx')).equals(fs.readFileSync(path.join(b, 'generator.onnx'))), 'identical generator files');
-  t.is(trainingOptions(b).betaRampSteps, 8, 'the ramp spans the resumption');
   const log = fs.readFileSync(path.join(b, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   t.deepEqual(log.map((l) => l.step), [...Array(12).keys()].map((i) => i + 1));
   for (const key of ['step', 'epoch', 'seconds', 'step_seconds', 'lr', 'losses']) t.true(key in log[0], key);

@@ -115,7 +115,9 @@ function startingValues(cfg: TrainConfig, programs: TrainingPrograms): { values:
 /** What must not change across --resume: the architecture and the objective (schedules, lr and β's ramp, may). */
 function modelFingerprint(cfg: TrainConfig): string {
   const { model, height, width, channels, norm, classes } = cfg.spec;
-  const { diversity, beta, noiseContentWeight, gan, batch, dChannels, lambda, l1Weight, perceptual } = cfg.options;
+  const { diversity, beta, gan, batch, dChannels, lambda, l1Weight, perceptual } = cfg.options;
+  // only where it is part of the objective (0 is the objective from before it), so older runs still resume
+  const noiseContentWeight = model === 'crn' && diversity !== 'none' && cfg.options.noiseContentWeight ? cfg.options.noiseContentWeight : undefined;
   const classNames = classes.map((c) => c.name);
   const latent = cfg.spec.latent && { ...cfg.spec.latent, codes: undefined, neighbours: cfg.options.neighbours };
   return JSON.stringify({ model, size: `${height}x${width}`, width: channels, norm, classes: classNames, images: cfg.spec.images, latent, diversity, beta, noiseContentWeight, lambda, l1Weight, gan, batch, dChannels, features: perceptual.description });
@@ -165,7 +167,7 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
     const carried = new Map(runner.carriedNames().map((n) => [n, runner.value(n)]));
     const params = generatorValues(carried);
     writeGenerator(path.join(cfg.out, 'generator.onnx'), cfg.spec, params, { ...cfg.metadata, steps: step });
-    saveState(path.join(cfg.out, 'state'), carried, { step, epoch: batches.epochOf(step), seconds: performance.now() / 1000 - began, seed: cfg.seed, totalSteps: cfg.totalSteps, model: modelFingerprint(cfg) });
+    saveState(path.join(cfg.out, 'state'), carried, { step, epoch: batches.epochOf(step), seconds: performance.now() / 1000 - began, seed: cfg.seed, totalSteps: cfg.totalSteps, model: modelFingerprint(cfg), betaRampSteps: cfg.options.betaRampSteps });
     await hooks.onCheckpoint?.(params, step);
   };
 

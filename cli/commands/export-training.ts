@@ -7,7 +7,7 @@ import { generatorMetadata } from '../../runtime/model-file.js';
 import { writeTrainingArtifacts } from '../../runtime/training-artifacts.js';
 import { required, usageError } from '../args.js';
 import { Command } from '../command.js';
-import { archOptions, classOptions, generatorSpec, modelOption, seedOption } from '../common.js';
+import { archOptions, checkModelOptions, classOptions, generatorSpec, modelOption, seedOption } from '../common.js';
 
 export const exportTrainingCommand: Command = {
   name: 'export-training',
@@ -19,10 +19,11 @@ export const exportTrainingCommand: Command = {
     ...archOptions,
     { name: 'diversity', type: 'enum', choices: DIVERSITY_MODES, default: 'bounded', help: 'diversity loss' },
     { name: 'beta', type: 'float', min: 0, help: 'diversity loss weight (pix2pix: 0.1)', meta: 'B' },
-    { name: 'beta-ramp', type: 'int', min: 0, default: 0, help: 'train_step ramps β in linearly over this many steps (its step input; 0: off)', meta: 'N' },
+    { name: 'beta-ramp', type: 'int', min: 0, help: 'train_step ramps β in linearly over this many steps (its step input; default 0: off)', meta: 'N' },
     { name: 'lambda', type: 'float', min: 0, default: 0.3, help: 'bound of the bounded diversity loss', meta: 'L' },
     { name: 'gan-mode', type: 'enum', choices: GAN_MODES, default: 'vanilla', help: 'GAN objective' },
     { name: 'ndf', type: 'int', min: 1, max: 4096, help: 'discriminator base width (default: --width)', meta: 'N' },
+    { name: 'noise-content', type: 'float', min: 0, help: 'crn: weight of the content loss on G(l, n) besides G(l, 0) (default 1)', meta: 'W' },
     { name: 'batch', type: 'int', min: 1, max: 1024, default: 1, help: 'batch size', meta: 'B' },
     { name: 'lr', type: 'float', min: 0, default: 2e-4, help: 'learning rate stored in init.onnx', meta: 'LR' },
     seedOption,
@@ -33,11 +34,13 @@ export const exportTrainingCommand: Command = {
     const dir = required<string>(o, 'out');
     const spec = generatorSpec(o);
     if (spec.classes.length < 1) throw usageError('no classes');
+    checkModelOptions(o, spec);
     const topts = defaultTrainingOptions(spec, {
       diversity: o.diversity as DiversityMode,
       beta: o.beta as number | undefined,
-      betaRampSteps: o['beta-ramp'] as number,
+      betaRampSteps: (o['beta-ramp'] as number | undefined) ?? 0,
       dChannels: o.ndf as number | undefined,
+      noiseContentWeight: o['noise-content'] as number | undefined,
       lambda: defaultLambda(spec.classes, o.lambda as number),
       gan: o['gan-mode'] as GanMode,
       batch: o.batch as number,

@@ -6,7 +6,7 @@ import { defaultLambda, defaultTrainingOptions, GeneratorSpec } from '../../grap
 import { prepareOutputDir, UserError } from '../../runtime/files.js';
 import { generatorValues, readGenerator } from '../../runtime/model-file.js';
 import { EP_CHOICES, EpChoice } from '../../runtime/session.js';
-import { loadState } from '../../train/checkpoint.js';
+import { Progress as RunProgress, loadState } from '../../train/checkpoint.js';
 import { DataFormat, Direction, openDataset } from '../../train/datasets.js';
 import { batchOpener, evalItems } from '../../train/loader.js';
 import { classIndex } from '../../train/palettes.js';
@@ -14,7 +14,7 @@ import { LR_POLICIES, LrPolicy, train } from '../../train/trainer.js';
 import { latentTrainOptions, latentTraining } from '../latent-training.js';
 import { Parsed, required, usageError } from '../args.js';
 import { Command } from '../command.js';
-import { archOptions, classOptions, generatorSpec, modelOption, seedOption, dataOptions, choosePerceptualFromOptions, perceptualOptions } from '../common.js';
+import { archOptions, checkModelOptions, classOptions, generatorSpec, modelOption, seedOption, dataOptions, choosePerceptualFromOptions, perceptualOptions } from '../common.js';
 import { Progress } from '../progress.js';
 import { catchInterrupt } from '../interrupt.js';
 import { renderPreview } from '../preview.js';
@@ -37,6 +37,14 @@ export function parseLambda(v: string, spec: GeneratorSpec): number[] {
     out[classIndex(spec.classes, name)] = num(val);
   }
   return out;
+}
+
+/** The progress of the run to resume in `out`; errors name the folder and a seed it was not trained with. */
+function savedProgress(out: string, seed: number): RunProgress {
+  if (!fs.existsSync(path.join(out, 'state')) && !fs.existsSync(path.join(out, 'state.old'))) throw new UserError(`--resume: '${out}' holds no training state`);
+  const { progress } = loadState(path.join(out, 'state'));
+  if (progress.seed !== seed) throw new UserError(`--resume: the run in '${out}' used --seed ${progress.seed}, not ${seed}`);
+  return progress;
 }
 
 export const trainOptions = [
@@ -88,7 +96,8 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
     else if (o.diversity !== undefined && o.diversity !== 'none') throw usageError(`--diversity ${o.diversity}: this latent model takes no noise; add --with-noise`);
     else o.diversity = 'none';
     if (spec.latent!.noise && o.diversity === 'none') throw usageError('--with-noise needs a diversity loss (--diversity bounded)');
-  } else if ((o.neighbours as number) > 0) throw usageError('--neighbours applies to --model latent');
+  }
+  checkModelOptions(o, spec);
   const pix2pix = spec.model === 'pix2pix';
   o.lr ??= pix2pix ? 2e-4 : 1e-4;
   o['lr-policy'] ??= pix2pix ? 'linear' : spec.model === 'latent' ? 'poly' : 'constant';
@@ -97,11 +106,14 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
   const dataset = openDataset(source);
   const stepsPerEpoch = Math.ceil(dataset.length / (o.batch as number));
   const totalSteps = (o.steps as number | undefined) ?? ((o.epochs as number | undefined) ?? 200) * stepsPerEpoch;
+  const resume = Boolean(o.resume);
+  const saved = resume ? savedProgress(out, o.seed as number) : undefined;
   const options = defaultTrainingOptions(spec, {
     perceptual,
     diversity: o.diversity as DiversityMode | undefined,
     beta: o.beta as number | undefined,
-    betaRampSteps: (o['beta-ramp'] as number | undefined) ?? (pix2pix ? Math.floor(totalSteps / 2) : 0),
+    // a resumed run keeps its ramp (runs from before the ramp existed had none), whatever --steps says now
+    betaRampSteps: (o['beta-ramp'] as number | undefined) ?? (saved ? Number(saved.betaRampSteps ?? 0) : pix2pix ? Math.floor(totalSteps / 2) : 0),
     noiseContentWeight: o['noise-content'] as number | undefined,
     dChannels: o.ndf as number | undefined,
     lambda,
@@ -112,12 +124,7 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
   // latent targets (the photo and its neighbours' photos) are compared unaugmented
   const open = batchOpener({ dataset, width: spec.width, height: spec.height, batch: options.batch, seed: o.seed as number, augment: spec.model !== 'latent' });
 
-  const resume = Boolean(o.resume);
-  if (resume) {
-    if (!fs.existsSync(path.join(out, 'state')) && !fs.existsSync(path.join(out, 'state.old'))) throw new UserError(`--resume: '${out}' holds no training state`);
-    const { progress } = loadState(path.join(out, 'state'));
-    if (progress.seed !== o.seed) throw new UserError(`--resume: the run in '${out}' used --seed ${progress.seed}, not ${o.seed}`);
-  } else prepareOutputDir(out, Boolean(o.force), '--resume to continue it, or --force');
+  if (!resume) prepareOutputDir(out, Boolean(o.force), '--resume to continue it, or --force');
   const latent = spec.model === 'latent' ? await latentTraining(o, spec, dataset, out, (m) => hooks.quiet || console.error(m)) : undefined;
   const initGenerator = o.init ? generatorValues(readGenerator(o.init as string, { weights: true }).initializers) : undefined;
 
