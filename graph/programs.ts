@@ -243,7 +243,8 @@ interface Objective {
 
 /**
  * The generator's objective. pix2pix, against a discriminator given by its parameters: GAN + λ_L1·L1 +
- * β·L_div. crn: content loss on G(l, 0) + β·L_div. crn-multi: CRN's best-of-n loss over its n images.
+ * β·L_div. crn: content loss on G(l, 0) (and, weighted, on G(l, n)) + β·L_div. crn-multi: CRN's best-of-n
+ * loss over its n images. β ramps in where train_step gives the step count.
  */
 function generatorObjective(spec: GeneratorSpec, o: TrainingOptions, f: Forward, batch: Batch, dctx: ModelContext, step?: Tensor): Objective {
   const terms: [string, Tensor][] = [];
