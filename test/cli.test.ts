@@ -94,3 +94,15 @@ test('export-training: --ndf sets the discriminator width; crn reports the conte
   t.true(names(trainStepManifest('--model', 'crn')).includes('loss.G_content_noise'));
   t.false(names(trainStepManifest('--model', 'crn', '--noise-content', '0')).includes('loss.G_content_noise'));
 });
+
+test('demo writes generator, samples and report for both diversity settings (a short budget)', (t) => {
+  for (const diversity of ['bounded', 'none']) {
+    const out = tempDir();
+    const r = divsyn('demo', '--minutes', '0.1', '--threads', '1', '--diversity', diversity, '--out', out, '--force');
+    t.is(r.status, 0, r.stderr);
+    const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8'));
+    for (const key of ['steps', 'seconds', 'diversity', 'linking', 'l1_truth']) t.true(Number.isFinite(report[key]), `${diversity}: ${key}`);
+    t.is(report.diversity_loss, diversity);
+    for (const f of ['generator.onnx', 'samples.png']) t.true(fs.existsSync(path.join(out, f)), f);
+  }
+});

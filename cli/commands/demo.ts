@@ -52,7 +52,7 @@ export const demoCommand: Command = {
       lr: 2e-4,
       'lr-policy': 'constant',
       // the run is bounded by time, not steps: no ramp (half of 10M steps would keep β near 0)
-      'beta-ramp': 0,
+      ...(o.diversity === 'none' ? {} : { 'beta-ramp': 0 }),
       'checkpoint-every': 2000,
       seed: o.seed,
       ep: 'cpu',
