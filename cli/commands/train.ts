@@ -113,7 +113,7 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
     diversity: o.diversity as DiversityMode | undefined,
     beta: o.beta as number | undefined,
     // a resumed run keeps its ramp (runs from before the ramp existed had none), whatever --steps says now
-    betaRampSteps: (o['beta-ramp'] as number | undefined) ?? (saved ? Number(saved.betaRampSteps ?? 0) : pix2pix ? Math.floor(totalSteps / 2) : 0),
+    betaRampSteps: (o['beta-ramp'] as number | undefined) ?? (saved ? Number(saved.betaRampSteps ?? 0) : pix2pix && o.diversity !== 'none' ? Math.floor(totalSteps / 2) : 0),
     noiseContentWeight: o['noise-content'] as number | undefined,
     dChannels: o.ndf as number | undefined,
     lambda,
