@@ -136,7 +136,7 @@ export function checkModelOptions(o: Parsed, spec: GeneratorSpec): void {
     if (o[option] !== undefined && !applies) throw usageError(`--${option} applies to ${models}, not ${model}`);
   };
   only('ndf', usesDiscriminator(spec), 'pix2pix (the only model with a discriminator)');
-  only('noise-content', spec.model === 'crn' && withDiversity, 'crn with a diversity loss');
+  only('noise-content', takesNoise(spec) && !usesDiscriminator(spec) && withDiversity, 'crn and latent --with-noise, with a diversity loss');
   only('beta-ramp', takesNoise(spec) && withDiversity, 'models trained with a diversity loss');
   if ((o.neighbours as number) > 0 && spec.model !== 'latent') throw usageError('--neighbours applies to --model latent');
 }

@@ -175,6 +175,8 @@ interface Forward {
   fakes: Tensor;
   /** The zero-noise pass (or the only pass), and the truth, in [-1, 1]. */
   fakeZero: Tensor;
+  /** The noisy pass G(l, n), where there is a diversity loss. */
+  fakeNoise?: Tensor;
   real: Tensor;
   divLoss?: Tensor;
   masks: MaskSite[];
@@ -232,7 +234,7 @@ function forward(g: Graph, spec: GeneratorSpec, o: TrainingOptions, batch: Batch
   const fakeNoise = slice(fakes, [0], [0], [b]);
   const fakeZero = slice(fakes, [0], [b], [2 * b]);
   const divLoss = diversityLoss(layout, noise, fakeZero, fakeNoise, { mode: o.diversity, lambda: o.lambda });
-  return { ...common, layouts, fakes, fakeZero, divLoss };
+  return { ...common, layouts, fakes, fakeZero, fakeNoise, divLoss };
 }
 
 /** The generator's loss terms (named as loss.G_<name> in train_step) and their weighted total. */
@@ -254,8 +256,14 @@ function generatorObjective(spec: GeneratorSpec, o: TrainingOptions, f: Forward,
     terms.push(['multi', best]);
     total = best;
   } else if (spec.model === 'latent') {
-    total = assignedLoss(latentLossMatrix(o, f, batch), batch.assignment!);
+    total = assignedLoss(latentLossMatrix(o, f.fakeZero, batch), batch.assignment!);
     terms.push(['assigned', total]);
+    if (f.fakeNoise && o.noiseContentWeight > 0) {
+      // the noisy pass learns the same targets through the same assignment (crnContent's reason)
+      const noisy = assignedLoss(latentLossMatrix(o, f.fakeNoise, batch), batch.assignment!);
+      terms.push(['assigned_noise', noisy]);
+      total = add(total, mul(noisy, o.noiseContentWeight));
+    }
   } else if (usesDiscriminator(spec)) {
     const gan = ganLoss(discriminator(dctx, o, f.layouts, f.fakes), true, o.gan);
     const l1 = l1Loss(f.fakeZero, f.real);
@@ -318,10 +326,10 @@ export function bestOfNLoss(o: TrainingOptions, fakes: Tensor, layout: Tensor, i
   return mean(reduceSum(perClass, [1]));
 }
 
-/** latent: the perceptual L1 of every branch's zero-noise image against every target [B, n, 1 + k]. */
-function latentLossMatrix(o: TrainingOptions, f: Forward, batch: Batch): Tensor {
+/** latent: the perceptual L1 of every branch's image (one pass) against every target [B, n, 1 + k]. */
+function latentLossMatrix(o: TrainingOptions, fakes: Tensor, batch: Batch): Tensor {
   const targets = batch.neighbours ? interleaveTargets(batch.image, batch.neighbours, o.batch) : batch.image;
-  return pairwiseContentLoss(o.perceptual, toUnit(f.fakeZero), targets, o.batch);
+  return pairwiseContentLoss(o.perceptual, toUnit(fakes), targets, o.batch);
 }
 
 /** [B·(1+k), 3, H, W]: each sample's own photo, then its k neighbours' photos. */
@@ -364,7 +372,7 @@ function lossMatrixProgram(spec: GeneratorSpec, o: TrainingOptions): Program {
   const g = new Graph();
   const batch = declareBatch(g, spec, o, false);
   const f = forward(g, spec, o, batch);
-  const losses = latentLossMatrix(o, f, batch);
+  const losses = latentLossMatrix(o, f.fakeZero, batch);
   return { graph: g, inputs: inputIo(g, batch, f), outputs: [ioOf(losses, 'losses', 'output')] };
 }
 

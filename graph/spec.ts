@@ -79,9 +79,10 @@ export interface TrainingOptions {
   adamBeta1: number;
   adamBeta2: number;
   /**
-   * crn with a diversity loss: weight of the content loss on G(l, n) besides the one on G(l, 0) (default
-   * 1). CRN has no discriminator, so without it G(l, n) is tied to the photos by nothing but the diversity
-   * bound (measured on the fixture: segmentation accuracy 0.23 on noisy samples at 0, 0.75 at 1).
+   * crn, and latent models with noise, trained with a diversity loss: weight of the content loss (latent:
+   * the assigned loss) on G(l, n) besides the one on G(l, 0) (default 1). Neither has a discriminator, so
+   * without it G(l, n) is tied to the photos by nothing but the diversity bound (measured on the fixture:
+   * crn's noisy samples' segmentation accuracy 0.23 at 0, 0.75 at 1).
    */
   noiseContentWeight: number;
   /** The content loss's feature network (crn, crn-multi; pixels only without one). */
@@ -115,7 +116,7 @@ export function defaultTrainingOptions(spec: GeneratorSpec, o: Partial<TrainingO
     dChannels: o.dChannels ?? spec.channels,
     adamBeta1: o.adamBeta1 ?? (crnFamily ? 0.9 : 0.5),
     adamBeta2: o.adamBeta2 ?? 0.999,
-    noiseContentWeight: o.noiseContentWeight ?? (spec.model === 'crn' ? 1 : 0),
+    noiseContentWeight: o.noiseContentWeight ?? (spec.model === 'crn' || spec.model === 'latent' ? 1 : 0),
     perceptual: o.perceptual ?? PIXELS_ONLY,
     neighbours: o.neighbours ?? 0,
     multiMinWeight: o.multiMinWeight ?? 0.999,

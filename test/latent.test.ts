@@ -14,6 +14,7 @@ import { floatTensor } from '../runtime/session.js';
 import { trainingCodes } from '../train/codes.js';
 import { genericPalette } from '../train/palettes.js';
 import { runModel } from './helpers/gradcheck.js';
+import { initialValues } from '../runtime/training-artifacts.js';
 import { divsyn, tempDir } from './helpers/cli.js';
 
 test('the code keeps channel c iff z_c > r, scaled by 1/(1-r), the same at every pixel', async (t) => {
@@ -126,4 +127,30 @@ test('train latent with neighbours; sample --code-interp: the strip starts and e
     t.true(own.equals(tileOf(k)), `strip end ${k} is training code ${code}'s image`);
   }
   t.not(divsyn('sample', '--model', model, '--layouts', 'fixture', '--code-interp', '0,9', '--out', path.join(dir, 'bad')).status, 0);
+});
+
+test('latent with noise: the noisy pass learns the same assigned targets, weighted by --noise-content', async (t) => {
+  const base = latentSpec('shared');
+  const spec: GeneratorSpec = { ...base, latent: { ...base.latent!, noise: true } };
+  const o = defaultTrainingOptions(spec, { perceptual: PIXELS_ONLY, noiseContentWeight: 2 });
+  t.is(o.diversity, 'bounded');
+  const step = trainingPrograms(spec, o).trainStep;
+  const { layout, image } = batchData();
+  const d = spec.latent!.codeDim;
+  const feeds: Record<string, ReturnType<typeof floatTensor>> = {
+    layout: floatTensor(layout, [1, 2, S, S]),
+    image: floatTensor(image, [1, 3, S, S]),
+    code: floatTensor(Float32Array.from(spec.latent!.codes), [3, d]),
+    assignment: floatTensor(Float32Array.of(0, 1, 0), [1, 3, 1]), // branch 1 learns the photo
+  };
+  for (const [name, { spec: io, value }] of initialValues(step, 2, 1e-4)) feeds[name] = floatTensor(value, io.shape as number[]);
+  const bytes = emitProgram(step);
+  const run = async (noise: number[]) => runModel(bytes, { ...feeds, noise: floatTensor(Float32Array.from(noise), [1, 2]) });
+  // zero noise: G(l, n) is G(l, 0), so both passes' assigned losses agree exactly
+  const zero = await run([0, 0]);
+  t.is(zero['loss.G_assigned_noise'][0], zero['loss.G_assigned'][0]);
+  const noisy = await run([0.9, -0.7]);
+  const [total, assigned, assignedNoise, div] = ['loss.G', 'loss.G_assigned', 'loss.G_assigned_noise', 'loss.G_div'].map((k) => noisy[k][0]);
+  t.not(assignedNoise, assigned, 'the noise changes the noisy pass');
+  t.true(Math.abs(total - (assigned + 2 * assignedNoise + o.beta * div)) <= 1e-5 * total, `${total} vs ${assigned} + 2·${assignedNoise} + β·${div}`);
 });

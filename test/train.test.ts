@@ -58,7 +58,7 @@ test("pix2pix's β ramps in over half of the steps unless --beta-ramp says other
 test('options of other models are usage errors, before any work', (t) => {
   const cases: [string[], RegExp][] = [
     [['--model', 'crn', '--ndf', '8'], /--ndf applies to pix2pix .*not --model crn$/m],
-    [['--model', 'crn', '--diversity', 'none', '--noise-content', '0.5'], /--noise-content applies to crn with a diversity loss, not --model crn with --diversity none/],
+    [['--model', 'crn', '--diversity', 'none', '--noise-content', '0.5'], /--noise-content applies to crn and latent --with-noise, with a diversity loss, not --model crn with --diversity none/],
     [['--model', 'pix2pix', '--noise-content', '1'], /--noise-content applies to crn/],
     [['--model', 'crn-multi', '--beta-ramp', '10'], /--beta-ramp applies to models trained with a diversity loss, not --model crn-multi/],
   ];

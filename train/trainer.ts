@@ -117,7 +117,7 @@ function modelFingerprint(cfg: TrainConfig): string {
   const { model, height, width, channels, norm, classes } = cfg.spec;
   const { diversity, beta, gan, batch, dChannels, lambda, l1Weight, perceptual } = cfg.options;
   // only where it is part of the objective (0 is the objective from before it), so older runs still resume
-  const noiseContentWeight = model === 'crn' && diversity !== 'none' && cfg.options.noiseContentWeight ? cfg.options.noiseContentWeight : undefined;
+  const noiseContentWeight = model !== 'pix2pix' && diversity !== 'none' && cfg.options.noiseContentWeight ? cfg.options.noiseContentWeight : undefined;
   const classNames = classes.map((c) => c.name);
   const latent = cfg.spec.latent && { ...cfg.spec.latent, codes: undefined, neighbours: cfg.options.neighbours };
   return JSON.stringify({ model, size: `${height}x${width}`, width: channels, norm, classes: classNames, images: cfg.spec.images, latent, diversity, beta, noiseContentWeight, lambda, l1Weight, gan, batch, dChannels, features: perceptual.description });

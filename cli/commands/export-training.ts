@@ -23,7 +23,7 @@ export const exportTrainingCommand: Command = {
     { name: 'lambda', type: 'float', min: 0, default: 0.3, help: 'bound of the bounded diversity loss', meta: 'L' },
     { name: 'gan-mode', type: 'enum', choices: GAN_MODES, default: 'vanilla', help: 'GAN objective' },
     { name: 'ndf', type: 'int', min: 1, max: 4096, help: 'discriminator base width (default: --width)', meta: 'N' },
-    { name: 'noise-content', type: 'float', min: 0, help: 'crn: weight of the content loss on G(l, n) besides G(l, 0) (default 1)', meta: 'W' },
+    { name: 'noise-content', type: 'float', min: 0, help: 'crn, latent --with-noise: weight of the content (latent: assigned) loss on G(l, n) besides G(l, 0) (default 1)', meta: 'W' },
     { name: 'batch', type: 'int', min: 1, max: 1024, default: 1, help: 'batch size', meta: 'B' },
     { name: 'lr', type: 'float', min: 0, default: 2e-4, help: 'learning rate stored in init.onnx', meta: 'LR' },
     seedOption,

@@ -59,7 +59,7 @@ export const trainOptions = [
   { name: 'beta', type: 'float', min: 0, help: 'diversity loss weight (pix2pix: 0.1, crn: 10)', meta: 'B' },
   { name: 'beta-ramp', type: 'int', min: 0, help: 'steps over which β ramps in linearly from 0 (pix2pix default: half of the steps, as the authors\' code; others: 0, off)', meta: 'N' },
   { name: 'lambda', type: 'string', help: 'bound λ_c: V, or V1,…,VC, or V,CLASS=V,… (default 0.3)', meta: 'L' },
-  { name: 'noise-content', type: 'float', min: 0, help: 'crn: weight of the content loss on G(l, n) besides G(l, 0) (default 1; 0: G(l, 0) alone)', meta: 'W' },
+  { name: 'noise-content', type: 'float', min: 0, help: 'crn, latent --with-noise: weight of the content (latent: assigned) loss on G(l, n) besides G(l, 0) (default 1; 0: G(l, 0) alone)', meta: 'W' },
   { name: 'gan-mode', type: 'enum', choices: GAN_MODES, default: 'vanilla', help: 'GAN objective' },
   { name: 'ndf', type: 'int', min: 1, max: 4096, help: 'pix2pix: discriminator base width (default: --width)', meta: 'N' },
   { name: 'lr', type: 'float', min: 0, help: 'Adam learning rate (pix2pix: 2e-4, crn: 1e-4)', meta: 'LR' },
