@@ -115,7 +115,7 @@ async function child(c: ChildConfig): Promise<ChildReport> {
     const options = defaultTrainingOptions(spec, { perceptual, diversity: c.diversity });
     let programs: ReturnType<typeof trainingPrograms> | undefined = trainingPrograms(spec, options);
     const masks = programs.masks;
-    const hasNoise = programs.trainStep.inputs.some((i) => i.spec.name === 'noise');
+    const noiseShape = programs.trainStep.inputs.find((i) => i.spec.name === 'noise')?.spec.shape as number[] | undefined;
     const model = emitProgram(programs.trainStep);
     const manifest = manifestEntry(programs.trainStep);
     const values = new Map([...initialValues(programs.trainStep, 0, 1e-4)].map(([k, v]) => [k, v.value]));
@@ -144,7 +144,7 @@ async function child(c: ChildConfig): Promise<ChildReport> {
         layout: floatTensor(layout, [1, ch, h, w]),
         image: floatTensor(rng.fillUniform(new Float32Array(3 * h * w)), [1, 3, h, w]),
       };
-      if (hasNoise) feeds.noise = floatTensor(trainingNoise(0, step, 1, ch), [1, ch]);
+      if (noiseShape) feeds.noise = floatTensor(trainingNoise(0, step, noiseShape[0], ch), noiseShape);
       for (const [name, m] of dropoutMasks(0, step, masks)) feeds[name] = floatTensor(m, masks.find((s) => s.name === name)!.shape);
       say(`step ${step + 1}`);
       const r = await runner.step(feeds, 1e-4);

@@ -22,8 +22,12 @@ export function l1Loss(a: Tensor, b: Tensor): Tensor {
   return mean(abs(sub(a, b)));
 }
 
-export type DiversityMode = 'none' | 'global' | 'segment' | 'bounded';
-export const DIVERSITY_MODES: readonly DiversityMode[] = ['none', 'global', 'segment', 'bounded'];
+/**
+ * none, the paper's three (global eq. 4, segment eq. 6, bounded eq. 7), and pairwise: eq. 7 between two
+ * noisy passes G(l, n1), G(l, n2), weighted by |n1^c - n2^c| (eq. 7 is its case n2 = 0).
+ */
+export type DiversityMode = 'none' | 'global' | 'segment' | 'bounded' | 'pairwise';
+export const DIVERSITY_MODES: readonly DiversityMode[] = ['none', 'global', 'segment', 'bounded', 'pairwise'];
 
 /**
  * Class-wise L1 between two images: for each sample and class, the mean over the class's pixels of the
@@ -52,10 +56,11 @@ export interface DiversityOptions {
 }
 
 /**
- * Diversity loss between the zero-noise image a = G(l, 0) and the noisy one b = G(l, n), images on [-1, 1]:
+ * Diversity loss between two images of one layout, a = G(l, n2) and b = G(l, n1), on [-1, 1], where
+ * noise = n1 - n2 [N, C] (the paper's case: a = G(l, 0), b = G(l, n), noise = n):
  * - global (eq. 4): -mean|n| · mean|a - b|, the whole image pushed by the whole noise;
  * - segment (eq. 6): -Σ_c |n^c| · ‖a - b‖₁^c over present classes, unbounded;
- * - bounded (eq. 7): Σ_c |n^c| · max(0, λ_c - ‖a - b‖₁^c) over present classes.
+ * - bounded and pairwise (eq. 7): Σ_c |n^c| · max(0, λ_c - ‖a - b‖₁^c) over present classes.
  * Averaged over the batch.
  */
 export function diversityLoss(layout: Tensor, noise: Tensor, a: Tensor, b: Tensor, o: DiversityOptions): Tensor {

@@ -1,7 +1,7 @@
 // From one model function and one objective: the inference graph and the training programs
 // (forward_loss, gradients, train_step) of CONTRACT.md, plus the manifest that describes them.
 import { Graph, Shape, Tensor, paramGroup, paramName } from './tensor.js';
-import { Operand, add, clip, div, min, mul, neg, stopGradient } from './ops/elementwise.js';
+import { Operand, add, clip, div, min, mul, neg, stopGradient, sub } from './ops/elementwise.js';
 import { concat, reshape, slice, transpose, zerosLike } from './ops/shape.js';
 import { reduceMax, reduceMean, reduceSum, mean } from './ops/reduce.js';
 import { matMul } from './ops/matmul.js';
@@ -173,9 +173,12 @@ interface Forward {
   /** G's batch: the layouts it saw (twice with the diversity loss) and its fakes, in [-1, 1]. */
   layouts: Tensor;
   fakes: Tensor;
-  /** The zero-noise pass (or the only pass), and the truth, in [-1, 1]. */
+  /**
+   * The zero-noise pass G(l, 0) (or the only pass), in [-1, 1]; with pairwise diversity the second noisy
+   * pass G(l, n2), which takes G(l, 0)'s place in every loss.
+   */
   fakeZero: Tensor;
-  /** The noisy pass G(l, n), where there is a diversity loss. */
+  /** The noisy pass G(l, n) (pairwise: G(l, n1)), where there is a diversity loss. */
   fakeNoise?: Tensor;
   real: Tensor;
   divLoss?: Tensor;
@@ -189,7 +192,8 @@ function declareBatch(g: Graph, spec: GeneratorSpec, o: TrainingOptions, withAss
   const c = spec.classes.length;
   const [h, w, b] = [spec.height, spec.width, o.batch];
   const batch: Batch = { layout: g.input('layout', [b, c, h, w]), image: g.input('image', [b, 3, h, w]) };
-  if (takesNoise(spec)) batch.noise = g.input('noise', [b, c]);
+  // pairwise diversity: both passes' noises, n1 for the first B rows, n2 for the last B
+  if (takesNoise(spec)) batch.noise = g.input('noise', [o.diversity === 'pairwise' ? 2 * b : b, c]);
   if (spec.model === 'latent') {
     const n = spec.latent!.branches;
     batch.code = g.input('code', [b * n, spec.latent!.codeDim]);
@@ -224,16 +228,18 @@ function forward(g: Graph, spec: GeneratorSpec, o: TrainingOptions, batch: Batch
   // latent: each sample runs once per training code (its branches), sample-major
   const n = spec.latent?.branches ?? 1;
   const layout = repeatEach(batch.layout, n);
-  const noise = repeatEach(batch.noise, n);
+  const pairwise = o.diversity === 'pairwise';
+  const noise = repeatEach(pairwise ? slice(batch.noise, [0], [0], [o.batch]) : batch.noise, n);
   const twoPasses = o.diversity !== 'none';
   const layouts = twoPasses ? concat([layout, layout], 0) : layout;
   const code = batch.code && (twoPasses ? concat([batch.code, batch.code], 0) : batch.code);
-  const fakes = generator(ctx, spec, { layout: layouts, noise: twoPasses ? concat([noise, zerosLike(noise)], 0) : noise, code });
+  const secondNoise = pairwise ? repeatEach(slice(batch.noise, [0], [o.batch], [2 * o.batch]), n) : zerosLike(noise);
+  const fakes = generator(ctx, spec, { layout: layouts, noise: twoPasses ? concat([noise, secondNoise], 0) : noise, code });
   if (!twoPasses) return { ...common, layouts, fakes, fakeZero: fakes };
   const b = o.batch * n;
   const fakeNoise = slice(fakes, [0], [0], [b]);
   const fakeZero = slice(fakes, [0], [b], [2 * b]);
-  const divLoss = diversityLoss(layout, noise, fakeZero, fakeNoise, { mode: o.diversity, lambda: o.lambda });
+  const divLoss = diversityLoss(layout, pairwise ? sub(noise, secondNoise) : noise, fakeZero, fakeNoise, { mode: pairwise ? 'bounded' : o.diversity, lambda: o.lambda });
   return { ...common, layouts, fakes, fakeZero, fakeNoise, divLoss };
 }
 

@@ -212,3 +212,44 @@ test('crn with --noise-content adds W times the content loss of G(l, n), sample 
   t.true(noisy > 0.05);
   t.true(Math.abs(l2 - l0 - 2 * noisy) <= 1e-5 * l2, `L(2) - L(0) = ${l2 - l0}, 2·content(G(l, n)) = ${2 * noisy}`);
 });
+
+test('--diversity pairwise: content on G(l, n2) and β·Σ_c |n1^c − n2^c| max(0, λ − ‖G(l, n1) − G(l, n2)‖^c)', async (t) => {
+  const spec: GeneratorSpec = { model: 'crn', classes: genericPalette(3), height: 8, width: 8, channels: 4, norm: 'none' };
+  const [b, c, px, lambda, beta] = [2, 3, 8 * 8, 1.5, 3];
+  const layout = new Float32Array(b * c * px);
+  for (let i = 0; i < b; i++) for (let p = 0; p < px; p++) layout[(i * c + ((p >> 3) + i) % c) * px + p] = 1;
+  // rows 0..b-1: n1, rows b..2b-1: n2
+  const noise = random(2 * b * c, 13, -1, 1);
+  const feeds = { layout: floatTensor(layout, [b, c, 8, 8]), image: floatTensor(random(b * 3 * px, 14), [b, 3, 8, 8]), noise: floatTensor(noise, [2 * b, c]) };
+  const o = defaultTrainingOptions(spec, { perceptual: PIXELS_ONLY, batch: b, noiseContentWeight: 0, diversity: 'pairwise', beta, lambda: [lambda, lambda, lambda] });
+  const p = trainingPrograms(spec, o).forwardLoss;
+  t.deepEqual(p.inputs.find((x) => x.spec.name === 'noise')!.spec.shape, [2 * b, c], 'the training noise holds both passes');
+  const all: Record<string, ReturnType<typeof floatTensor>> = { ...feeds };
+  for (const [name, { spec: io, value }] of initialValues(p, 4, 0)) all[name] = floatTensor(value, io.shape as number[]);
+  const loss = (await runModel(emitProgram(p), all)).loss[0];
+  // the host's version from the raw network's two images
+  const g = new Graph();
+  const y = generator(inferenceContext(g, 'none'), spec, { layout: g.input('layout', [b, c, 8, 8]), noise: g.input('noise', [b, c]) });
+  const bytes = emitModel(g, { outputs: [['y', y]], params: 'initializers', paramValues: initParams(g.params, 4) });
+  const image = async (rows: Float32Array) => (await runModel(bytes, { layout: feeds.layout, noise: floatTensor(rows, [b, c]) })).y;
+  const [y1, y2] = [await image(noise.subarray(0, b * c)), await image(noise.subarray(b * c))];
+  const photo = feeds.image.data as Float32Array;
+  let content = 0;
+  for (let i = 0; i < y2.length; i++) content += Math.abs((y2[i] + 1) / 2 - photo[i]);
+  content /= y2.length;
+  let div = 0;
+  for (let i = 0; i < b; i++) {
+    for (let k = 0; k < c; k++) {
+      let [sum, area] = [0, 0];
+      for (let q = 0; q < px; q++) {
+        if (!layout[(i * c + k) * px + q]) continue;
+        area++;
+        for (let ch = 0; ch < 3; ch++) sum += Math.abs(y1[(i * 3 + ch) * px + q] - y2[(i * 3 + ch) * px + q]) / 3;
+      }
+      div += Math.abs(noise[i * c + k] - noise[(b + i) * c + k]) * Math.max(0, lambda - sum / area);
+    }
+  }
+  div /= b;
+  t.true(div > 0.1 && content > 0.05);
+  t.true(Math.abs(loss - content - beta * div) <= 1e-5 * loss, `loss ${loss} vs content ${content} + β·div ${beta * div}`);
+});

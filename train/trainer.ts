@@ -154,7 +154,8 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
   const { height: h, width: w } = cfg.spec;
   const b = cfg.options.batch;
   const batches = openBatches(progress.step);
-  const noiseInput = programs.trainStep.inputs.some((i) => i.spec.name === 'noise');
+  // [B, C], or [2B, C] with pairwise diversity (both passes' noises)
+  const noiseShape = programs.trainStep.inputs.find((i) => i.spec.name === 'noise')?.spec.shape as number[] | undefined;
   const latent = programs.lossMatrix ? await latentFeeder(cfg, programs.lossMatrix) : undefined;
   hooks.onStart?.({ ep, startStep: progress.step, totalSteps: cfg.totalSteps });
 
@@ -181,7 +182,7 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
         layout: floatTensor(batch.layout, [b, c, h, w]),
         image: floatTensor(batch.image, [b, 3, h, w]),
       };
-      if (noiseInput) feeds.noise = floatTensor(trainingNoise(cfg.seed, step, b, c), [b, c]);
+      if (noiseShape) feeds.noise = floatTensor(trainingNoise(cfg.seed, step, noiseShape[0], c), noiseShape);
       for (const [name, m] of dropoutMasks(cfg.seed, step, programs.masks)) {
         feeds[name] = floatTensor(m, programs.masks.find((s) => s.name === name)!.shape);
       }
@@ -240,7 +241,7 @@ async function latentFeeder(cfg: TrainConfig, lossMatrix: Program) {
       } else {
         const lossFeeds: Record<string, ort.Tensor> = { ...feeds, layout: floatTensor(batch.layout, [b, cfg.spec.classes.length, h, w]), image: floatTensor(batch.image, [b, 3, h, w]) };
         for (const p of paramInputs) lossFeeds[p.name] = floatTensor(runner.value(p.name), p.shape as number[]);
-        for (const x of lossMatrix.inputs) if (x.spec.name === 'noise') lossFeeds.noise = floatTensor(trainingNoise(cfg.seed, step, b, cfg.spec.classes.length), [b, cfg.spec.classes.length]);
+        for (const x of lossMatrix.inputs) if (x.spec.name === 'noise') lossFeeds.noise = floatTensor(trainingNoise(cfg.seed, step, x.spec.shape[0] as number, cfg.spec.classes.length), x.spec.shape as number[]);
         const losses = (await session.run(lossFeeds)).losses.data as Float32Array;
         for (let i = 0; i < b; i++) {
           // only the input's own photo and its real neighbours take part; padding slots stay unassigned

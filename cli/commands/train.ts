@@ -55,7 +55,7 @@ export const trainOptions = [
   { name: 'epochs', type: 'int', min: 1, help: 'passes over the data (pix2pix: 200, the second half with linear decay)', meta: 'E' },
   { name: 'steps', type: 'int', min: 1, help: 'training steps (instead of --epochs)', meta: 'N' },
   { name: 'batch', type: 'int', min: 1, max: 1024, default: 1, help: 'batch size', meta: 'B' },
-  { name: 'diversity', type: 'enum', choices: DIVERSITY_MODES, help: 'diversity loss (default bounded; none: one pass with random noise, the baseline; crn-multi: none)' },
+  { name: 'diversity', type: 'enum', choices: DIVERSITY_MODES, help: 'diversity loss (default bounded; pairwise: the bound between two noisy passes G(l, n1), G(l, n2), weighted by |n1 - n2|; none: one pass with random noise, the baseline; crn-multi: none)' },
   { name: 'beta', type: 'float', min: 0, help: 'diversity loss weight (pix2pix: 0.1, crn: 10)', meta: 'B' },
   { name: 'beta-ramp', type: 'int', min: 0, help: 'steps over which β ramps in linearly from 0 (pix2pix default: half of the steps, as the authors\' code; others: 0, off)', meta: 'N' },
   { name: 'lambda', type: 'string', help: 'bound λ_c: V, or V1,…,VC, or V,CLASS=V,… (default 0.3)', meta: 'L' },
