@@ -1,5 +1,5 @@
 // Options and checks shared by several commands: classes, sizes, model kinds.
-import { ClassInfo, GeneratorSpec, LatentSpec, ModelKind, MODEL_KINDS, takesNoise, usesDiscriminator } from '../graph/spec.js';
+import { ClassInfo, GeneratorSpec, LatentSpec, ModelKind, MODEL_KINDS, PASS_CONTENTS, takesNoise, usesDiscriminator } from '../graph/spec.js';
 import { codeDim as codeDim_ } from '../graph/models/latent.js';
 import { CodeKind, trainingCodes } from '../train/codes.js';
 import { NormKind } from '../graph/models/layers.js';
@@ -128,6 +128,13 @@ export function choosePerceptualFromOptions(o: Parsed, spec: GeneratorSpec): Per
   });
 }
 
+export const passContentOption: OptSpec = {
+  name: 'pass-content',
+  type: 'enum',
+  choices: PASS_CONTENTS,
+  help: "crn --diversity pairwise: the content loss on each noisy pass, or per class on the better one (best: crn-multi's loss over the two passes) (default each)",
+};
+
 /** Options that only some models use: naming one for another model is a usage error, not a silent no-op. */
 export function checkModelOptions(o: Parsed, spec: GeneratorSpec): void {
   const withDiversity = o.diversity !== 'none';
@@ -138,5 +145,6 @@ export function checkModelOptions(o: Parsed, spec: GeneratorSpec): void {
   only('ndf', usesDiscriminator(spec), 'pix2pix (the only model with a discriminator)');
   only('noise-content', takesNoise(spec) && !usesDiscriminator(spec) && withDiversity, 'crn and latent --with-noise, with a diversity loss');
   only('beta-ramp', takesNoise(spec) && withDiversity, 'models trained with a diversity loss');
+  only('pass-content', spec.model === 'crn' && o.diversity === 'pairwise', 'crn with --diversity pairwise');
   if ((o.neighbours as number) > 0 && spec.model !== 'latent') throw usageError('--neighbours applies to --model latent');
 }

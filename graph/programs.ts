@@ -276,7 +276,7 @@ function generatorObjective(spec: GeneratorSpec, o: TrainingOptions, f: Forward,
     terms.push(['gan', gan], ['l1', l1]);
     total = add(gan, mul(l1, o.l1Weight));
   } else {
-    const content = crnContent(o, f, batch.image);
+    const content = crnContent(o, f, batch);
     terms.push(...content.terms);
     total = content.total;
   }
@@ -293,8 +293,10 @@ function generatorObjective(spec: GeneratorSpec, o: TrainingOptions, f: Forward,
  * λ from the first step, L_div is 0 from then on, and the noisy images are never trained). Both passes go
  * through the feature network as one batch.
  */
-function crnContent(o: TrainingOptions, f: Forward, image: Tensor): Objective {
-  if (!f.divLoss || o.noiseContentWeight === 0) {
+function crnContent(o: TrainingOptions, f: Forward, batch: Batch): Objective {
+  const image = batch.image;
+  const best = f.divLoss && o.diversity === 'pairwise' && o.passContent === 'best';
+  if (!best && (!f.divLoss || o.noiseContentWeight === 0)) {
     const zero = meanContentLoss(o.perceptual, toUnit(f.fakeZero), image);
     return { total: zero, terms: [['content', zero]] };
   }
@@ -302,6 +304,10 @@ function crnContent(o: TrainingOptions, f: Forward, image: Tensor): Objective {
   const [, ch, h, w] = f.fakes.shape as number[];
   // the fakes are pass-major [G(l, n)…, G(l, 0)…]; the content loss takes each sample's fakes together
   const sampleMajor = reshape(transpose(reshape(f.fakes, [2, b, ch, h, w]), [1, 0, 2, 3, 4]), [2 * b, ch, h, w]);
+  if (best) {
+    const better = bestOfNLoss(o, reshape(sampleMajor, [b, 2 * ch, h, w]), batch.layout, image);
+    return { total: better, terms: [['content_best', better]] };
+  }
   const perPass = reshape(contentLoss(o.perceptual, toUnit(sampleMajor), image), [b, 2]);
   const noisy = mean(slice(perPass, [1], [0], [1]));
   const zero = mean(slice(perPass, [1], [1], [2]));

@@ -61,6 +61,9 @@ export function variationInputs(spec: GeneratorSpec): { name: 'noise' | 'code'; 
 /** Models trained against a discriminator (pix2pix); the others train on a content loss alone (CRN). */
 export const usesDiscriminator = (spec: GeneratorSpec): boolean => spec.model === 'pix2pix';
 
+export type PassContent = 'each' | 'best';
+export const PASS_CONTENTS: readonly PassContent[] = ['each', 'best'];
+
 export interface TrainingOptions {
   diversity: DiversityMode;
   beta: number;
@@ -85,6 +88,12 @@ export interface TrainingOptions {
    * crn's noisy samples' segmentation accuracy 0.23 at 0, 0.75 at 1).
    */
   noiseContentWeight: number;
+  /**
+   * crn with pairwise diversity: how the content loss treats the two noisy passes. each: both, as above;
+   * best: as crn-multi's n = 2 images (per class 0.999 · the better pass + 0.001 · the mean), so each pass
+   * is pulled to the photo only where it is the closer one and the bound keeps the other apart.
+   */
+  passContent: PassContent;
   /** The content loss's feature network (crn, crn-multi; pixels only without one). */
   perceptual: PerceptualSpec;
   /** latent: neighbour targets per input (0: best-of-n only). */
@@ -117,6 +126,7 @@ export function defaultTrainingOptions(spec: GeneratorSpec, o: Partial<TrainingO
     adamBeta1: o.adamBeta1 ?? (crnFamily ? 0.9 : 0.5),
     adamBeta2: o.adamBeta2 ?? 0.999,
     noiseContentWeight: o.noiseContentWeight ?? (spec.model === 'crn' || spec.model === 'latent' ? 1 : 0),
+    passContent: o.passContent ?? 'each',
     perceptual: o.perceptual ?? PIXELS_ONLY,
     neighbours: o.neighbours ?? 0,
     multiMinWeight: o.multiMinWeight ?? 0.999,

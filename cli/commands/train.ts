@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DIVERSITY_MODES, DiversityMode, GAN_MODES, GanMode } from '../../graph/losses.js';
-import { defaultLambda, defaultTrainingOptions, GeneratorSpec } from '../../graph/spec.js';
+import { defaultLambda, defaultTrainingOptions, GeneratorSpec, PassContent } from '../../graph/spec.js';
 import { prepareOutputDir, UserError } from '../../runtime/files.js';
 import { generatorValues, readGenerator } from '../../runtime/model-file.js';
 import { EP_CHOICES, EpChoice } from '../../runtime/session.js';
@@ -14,7 +14,7 @@ import { LR_POLICIES, LrPolicy, train } from '../../train/trainer.js';
 import { latentTrainOptions, latentTraining } from '../latent-training.js';
 import { Parsed, required, usageError } from '../args.js';
 import { Command } from '../command.js';
-import { archOptions, checkModelOptions, classOptions, generatorSpec, modelOption, seedOption, dataOptions, choosePerceptualFromOptions, perceptualOptions } from '../common.js';
+import { archOptions, checkModelOptions, classOptions, passContentOption, generatorSpec, modelOption, seedOption, dataOptions, choosePerceptualFromOptions, perceptualOptions } from '../common.js';
 import { Progress } from '../progress.js';
 import { catchInterrupt } from '../interrupt.js';
 import { renderPreview } from '../preview.js';
@@ -59,6 +59,7 @@ export const trainOptions = [
   { name: 'beta', type: 'float', min: 0, help: 'diversity loss weight (pix2pix: 0.1, crn: 10)', meta: 'B' },
   { name: 'beta-ramp', type: 'int', min: 0, help: 'steps over which β ramps in linearly from 0 (pix2pix default: half of the steps, as the authors\' code; others: 0, off)', meta: 'N' },
   { name: 'lambda', type: 'string', help: 'bound λ_c: V, or V1,…,VC, or V,CLASS=V,… (default 0.3)', meta: 'L' },
+  passContentOption,
   { name: 'noise-content', type: 'float', min: 0, help: 'crn, latent --with-noise: weight of the content (latent: assigned) loss on G(l, n) besides G(l, 0) (default 1; 0: G(l, 0) alone)', meta: 'W' },
   { name: 'gan-mode', type: 'enum', choices: GAN_MODES, default: 'vanilla', help: 'GAN objective' },
   { name: 'ndf', type: 'int', min: 1, max: 4096, help: 'pix2pix: discriminator base width (default: --width)', meta: 'N' },
@@ -115,6 +116,7 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
     // a resumed run keeps its ramp (runs from before the ramp existed had none), whatever --steps says now
     betaRampSteps: (o['beta-ramp'] as number | undefined) ?? (saved ? Number(saved.betaRampSteps ?? 0) : pix2pix && o.diversity !== 'none' ? Math.floor(totalSteps / 2) : 0),
     noiseContentWeight: o['noise-content'] as number | undefined,
+    passContent: o['pass-content'] as PassContent | undefined,
     dChannels: o.ndf as number | undefined,
     lambda,
     gan: o['gan-mode'] as GanMode,
