@@ -262,13 +262,18 @@ function generatorObjective(spec: GeneratorSpec, o: TrainingOptions, f: Forward,
     terms.push(['multi', best]);
     total = best;
   } else if (spec.model === 'latent') {
-    total = assignedLoss(latentLossMatrix(o, f.fakeZero, batch), batch.assignment!);
-    terms.push(['assigned', total]);
     if (f.fakeNoise && o.noiseContentWeight > 0) {
-      // the noisy pass learns the same targets through the same assignment (crnContent's reason)
-      const noisy = assignedLoss(latentLossMatrix(o, f.fakeNoise, batch), batch.assignment!);
-      terms.push(['assigned_noise', noisy]);
-      total = add(total, mul(noisy, o.noiseContentWeight));
+      // the noisy pass learns the same targets through the same assignment (crnContent's reason); both
+      // passes go through the feature network as one batch, so the targets' features are computed once
+      const both = latentLossMatrix(o, passesTogether(f.fakes, o.batch), batch);
+      const n = (both.shape[1] as number) / 2;
+      const zero = assignedLoss(slice(both, [1], [n], [2 * n]), batch.assignment!);
+      const noisy = assignedLoss(slice(both, [1], [0], [n]), batch.assignment!);
+      terms.push(['assigned', zero], ['assigned_noise', noisy]);
+      total = add(zero, mul(noisy, o.noiseContentWeight));
+    } else {
+      total = assignedLoss(latentLossMatrix(o, f.fakeZero, batch), batch.assignment!);
+      terms.push(['assigned', total]);
     }
   } else if (usesDiscriminator(spec)) {
     const gan = ganLoss(discriminator(dctx, o, f.layouts, f.fakes), true, o.gan);
@@ -302,8 +307,7 @@ function crnContent(o: TrainingOptions, f: Forward, batch: Batch): Objective {
   }
   const b = image.shape[0] as number;
   const [, ch, h, w] = f.fakes.shape as number[];
-  // the fakes are pass-major [G(l, n)…, G(l, 0)…]; the content loss takes each sample's fakes together
-  const sampleMajor = reshape(transpose(reshape(f.fakes, [2, b, ch, h, w]), [1, 0, 2, 3, 4]), [2 * b, ch, h, w]);
+  const sampleMajor = passesTogether(f.fakes, b);
   if (best) {
     const better = bestOfNLoss(o, reshape(sampleMajor, [b, 2 * ch, h, w]), batch.layout, image);
     return { total: better, terms: [['content_best', better]] };
@@ -312,6 +316,17 @@ function crnContent(o: TrainingOptions, f: Forward, batch: Batch): Objective {
   const noisy = mean(slice(perPass, [1], [0], [1]));
   const zero = mean(slice(perPass, [1], [1], [2]));
   return { total: add(zero, mul(noisy, o.noiseContentWeight)), terms: [['content', zero], ['content_noise', noisy]] };
+}
+
+/**
+ * The two passes' fakes, pass-major [G(l, n)…, G(l, 0)…] as the generator ran them, regrouped by sample
+ * [2·B·k, ...] (each sample's k images of the first pass, then its k of the second), as the content losses
+ * take each sample's fakes together.
+ */
+function passesTogether(fakes: Tensor, b: number): Tensor {
+  const shape = fakes.shape as number[];
+  const perSample = shape.reduce((a, d) => a * d, 1) / (2 * b);
+  return reshape(transpose(reshape(fakes, [2, b, perSample]), [1, 0, 2]), shape);
 }
 
 /**

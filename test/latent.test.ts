@@ -152,5 +152,6 @@ test('latent with noise: the noisy pass learns the same assigned targets, weight
   const noisy = await run([0.9, -0.7]);
   const [total, assigned, assignedNoise, div] = ['loss.G', 'loss.G_assigned', 'loss.G_assigned_noise', 'loss.G_div'].map((k) => noisy[k][0]);
   t.not(assignedNoise, assigned, 'the noise changes the noisy pass');
+  t.true(Math.abs(assigned - zero['loss.G_assigned'][0]) <= 1e-6 * assigned, 'G(l, 0) and its loss do not depend on the noise');
   t.true(Math.abs(total - (assigned + 2 * assignedNoise + o.beta * div)) <= 1e-5 * total, `${total} vs ${assigned} + 2·${assignedNoise} + β·${div}`);
 });
