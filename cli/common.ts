@@ -135,6 +135,15 @@ export const passContentOption: OptSpec = {
   help: "crn --diversity pairwise: the content loss on each noisy pass, or per class on the better one (best: crn-multi's loss over the two passes) (default each)",
 };
 
+export const diversityPoolOption: OptSpec = {
+  name: 'diversity-pool',
+  type: 'int',
+  min: 1,
+  max: 256,
+  meta: 'F',
+  help: 'the diversity loss compares the images (and layout) average-pooled over F x F blocks, so that fine texture alone cannot meet the bound (default 1: pixels)',
+};
+
 /** Options that only some models use: naming one for another model is a usage error, not a silent no-op. */
 export function checkModelOptions(o: Parsed, spec: GeneratorSpec): void {
   const withDiversity = o.diversity !== 'none';
@@ -145,6 +154,9 @@ export function checkModelOptions(o: Parsed, spec: GeneratorSpec): void {
   only('ndf', usesDiscriminator(spec), 'pix2pix (the only model with a discriminator)');
   only('noise-content', takesNoise(spec) && !usesDiscriminator(spec) && withDiversity, 'crn and latent --with-noise, with a diversity loss');
   only('beta-ramp', takesNoise(spec) && withDiversity, 'models trained with a diversity loss');
+  only('diversity-pool', takesNoise(spec) && withDiversity, 'models trained with a diversity loss');
+  const pool = o['diversity-pool'] as number | undefined;
+  if (pool && (spec.height % pool || spec.width % pool)) throw usageError(`--diversity-pool ${pool} does not divide the size ${spec.height}x${spec.width}`);
   only('pass-content', spec.model === 'crn' && o.diversity === 'pairwise', 'crn with --diversity pairwise');
   if ((o.neighbours as number) > 0 && spec.model !== 'latent') throw usageError('--neighbours applies to --model latent');
 }

@@ -4,6 +4,7 @@ import { abs, div, greater, max, mul, neg, relu, softplus, sub, castFloat } from
 import { mean, reduceMean, reduceSum } from './ops/reduce.js';
 import { reshape } from './ops/shape.js';
 import { matMul } from './ops/matmul.js';
+import { averagePool } from './ops/pool.js';
 
 export type GanMode = 'vanilla' | 'lsgan';
 export const GAN_MODES: readonly GanMode[] = ['vanilla', 'lsgan'];
@@ -31,7 +32,7 @@ export const DIVERSITY_MODES: readonly DiversityMode[] = ['none', 'global', 'seg
 
 /**
  * Class-wise L1 between two images: for each sample and class, the mean over the class's pixels of the
- * mean |a - b| over RGB. a, b [N,3,H,W]; layout one-hot [N,C,H,W]. Returns the distances [N,C] and
+ * mean |a - b| over RGB. a, b [N,3,H,W]; layout one-hot [N,C,H,W] (or soft: pixels weighted by it). Returns the distances [N,C] and
  * which classes are present [N,C] (1 or 0).
  */
 export function classwiseL1(layout: Tensor, a: Tensor, b: Tensor): { distance: Tensor; present: Tensor } {
@@ -39,7 +40,8 @@ export function classwiseL1(layout: Tensor, a: Tensor, b: Tensor): { distance: T
   const diff = reshape(reduceMean(abs(sub(a, b)), [1], false), [n, h * w, 1]);
   const perClassSum = reshape(matMulLayout(layout, diff), [n, c]);
   const area = reduceSum(layout, [2, 3], false);
-  const distance = div(perClassSum, max(area, 1));
+  // absent classes: 0 / tiny = 0 (and not counted); a soft (pooled) layout's areas may be below 1
+  const distance = div(perClassSum, max(area, 1e-6));
   return { distance, present: castFloat(greater(area, 0)) };
 }
 
@@ -53,6 +55,12 @@ export interface DiversityOptions {
   mode: DiversityMode;
   /** Bound λ_c per class (bounded mode); length C. */
   lambda: number[];
+  /**
+   * Distances measured on the images and layout average-pooled over F x F blocks (1: pixels). A bound on
+   * pixels can be met by fine texture that a content loss barely sees; on blocks only a change of colour
+   * or shape meets it.
+   */
+  pool?: number;
 }
 
 /**
@@ -64,6 +72,8 @@ export interface DiversityOptions {
  * Averaged over the batch.
  */
 export function diversityLoss(layout: Tensor, noise: Tensor, a: Tensor, b: Tensor, o: DiversityOptions): Tensor {
+  const f = o.pool ?? 1;
+  if (f > 1) [layout, a, b] = [averagePool(layout, f), averagePool(a, f), averagePool(b, f)];
   const g = layout.graph;
   const c = layout.shape[1] as number;
   const weight = abs(noise);

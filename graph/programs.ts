@@ -239,7 +239,7 @@ function forward(g: Graph, spec: GeneratorSpec, o: TrainingOptions, batch: Batch
   const b = o.batch * n;
   const fakeNoise = slice(fakes, [0], [0], [b]);
   const fakeZero = slice(fakes, [0], [b], [2 * b]);
-  const divLoss = diversityLoss(layout, pairwise ? sub(noise, secondNoise) : noise, fakeZero, fakeNoise, { mode: pairwise ? 'bounded' : o.diversity, lambda: o.lambda });
+  const divLoss = diversityLoss(layout, pairwise ? sub(noise, secondNoise) : noise, fakeZero, fakeNoise, { mode: pairwise ? 'bounded' : o.diversity, lambda: o.lambda, pool: o.diversityPool });
   return { ...common, layouts, fakes, fakeZero, fakeNoise, divLoss };
 }
 

@@ -74,6 +74,8 @@ export interface TrainingOptions {
   betaRampSteps: number;
   /** λ per class (bounded diversity). */
   lambda: number[];
+  /** The diversity loss's distances on F x F blocks (graph/losses.ts DiversityOptions.pool); 1: pixels. */
+  diversityPool: number;
   gan: GanMode;
   l1Weight: number;
   batch: number;
@@ -119,6 +121,7 @@ export function defaultTrainingOptions(spec: GeneratorSpec, o: Partial<TrainingO
     beta: o.beta ?? (crnFamily ? 10 : 0.1),
     betaRampSteps: o.betaRampSteps ?? 0,
     lambda: o.lambda ?? defaultLambda(spec.classes),
+    diversityPool: o.diversityPool ?? 1,
     gan: o.gan ?? 'vanilla',
     l1Weight: o.l1Weight ?? 100,
     batch: o.batch ?? 1,

@@ -48,18 +48,18 @@ diffs.forEach((ds, n) =>
   }),
 );
 
-async function loss(mode: DiversityMode, lambda: number[]): Promise<number> {
+async function loss(mode: DiversityMode, lambda: number[], pool = 1, second = b): Promise<number> {
   const g = new Graph();
   const l = g.input('layout', [2, 3, 2, 2]);
   const z = g.input('noise', [2, 3]);
   const ta = g.input('a', [2, 3, 2, 2]);
   const tb = g.input('b', [2, 3, 2, 2]);
-  const y = diversityLoss(l, z, ta, tb, { mode, lambda });
+  const y = diversityLoss(l, z, ta, tb, { mode, lambda, pool });
   const out = await runModel(G.emitModel(g, { outputs: [['loss', y]], params: 'inputs' }), {
     layout: floatTensor(layout, [2, 3, 2, 2]),
     noise: floatTensor(noise, [2, 3]),
     a: floatTensor(a, [2, 3, 2, 2]),
-    b: floatTensor(b, [2, 3, 2, 2]),
+    b: floatTensor(second, [2, 3, 2, 2]),
   });
   return out.loss[0];
 }
@@ -71,6 +71,20 @@ test('bounded (eq. 7): Σ_c |n^c| max(0, λ_c − ‖Δ‖^c) over present class
   const s0 = 0.5 * (0.3 - 0.2) + 1 * (0.5 - 0.2); // class 2 absent: nothing
   const s1 = 0.2 * (0.3 - 0.2) + 0.8 * 0 + 1 * (0.25 - 0.2); // class 1 exceeds its bound
   t.true(Math.abs((await loss('bounded', lambda)) - (s0 + s1) / 2) < 1e-6);
+});
+
+test('--diversity-pool: distances between block means, classes weighted by their share of the block', async (t) => {
+  const lambda = [0.3, 0.5, 0.25];
+  // one 2x2 block per sample: channel means ±(mean d) = ±0.2 (sample 0), ±0.3 (sample 1), for every class in it
+  const s0 = 0.5 * (0.3 - 0.2) + 1 * (0.5 - 0.2);
+  const s1 = 0.2 * (0.3 - 0.3) + 0.8 * (0.5 - 0.3) + 1 * 0;
+  const got = await loss('bounded', lambda, 2);
+  t.true(Math.abs(got - (s0 + s1) / 2) < 1e-6, `${got} vs ${(s0 + s1) / 2}`);
+  // fine texture: a checkerboard difference of 0.4 per pixel is 0.4 on pixels and nothing on blocks
+  const checker = new Float32Array(2 * 3 * 4).map((_, i) => ((i % 4) % 3 === 0 ? 0.4 : -0.4));
+  const full = [0.5 * 0.3 + 1 * 0.5, 0.2 * 0.3 + 0.8 * 0.5 + 1 * 0.25];
+  t.true(Math.abs((await loss('bounded', lambda, 2, checker)) - (full[0] + full[1]) / 2) < 1e-6);
+  t.true(Math.abs((await loss('bounded', lambda, 1, checker)) - (0.5 * 0 + 1 * 0.1 + 0.8 * 0.1) / 2) < 1e-6);
 });
 
 test('segment (eq. 6): −Σ_c |n^c| ‖Δ‖^c over present classes', async (t) => {

@@ -118,10 +118,11 @@ function modelFingerprint(cfg: TrainConfig): string {
   const { diversity, beta, gan, batch, dChannels, lambda, l1Weight, perceptual } = cfg.options;
   // only where it is part of the objective (0 is the objective from before it), so older runs still resume
   const noiseContentWeight = model !== 'pix2pix' && diversity !== 'none' && cfg.options.noiseContentWeight ? cfg.options.noiseContentWeight : undefined;
+  const diversityPool = diversity !== 'none' && cfg.options.diversityPool > 1 ? cfg.options.diversityPool : undefined;
   const passContent = diversity === 'pairwise' && cfg.options.passContent !== 'each' ? cfg.options.passContent : undefined;
   const classNames = classes.map((c) => c.name);
   const latent = cfg.spec.latent && { ...cfg.spec.latent, codes: undefined, neighbours: cfg.options.neighbours };
-  return JSON.stringify({ model, size: `${height}x${width}`, width: channels, norm, classes: classNames, images: cfg.spec.images, latent, diversity, beta, noiseContentWeight, passContent, lambda, l1Weight, gan, batch, dChannels, features: perceptual.description });
+  return JSON.stringify({ model, size: `${height}x${width}`, width: channels, norm, classes: classNames, images: cfg.spec.images, latent, diversity, beta, noiseContentWeight, passContent, diversityPool, lambda, l1Weight, gan, batch, dChannels, features: perceptual.description });
 }
 
 /** Keep the log lines of steps the resumed state has seen; later ones are trained again. */
