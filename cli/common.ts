@@ -135,6 +135,15 @@ export const passContentOption: OptSpec = {
   help: "crn --diversity pairwise: the content loss on each noisy pass, or per class on the better one (best: crn-multi's loss over the two passes) (default each)",
 };
 
+export const noiseSearchOption: OptSpec = {
+  name: 'noise-search',
+  type: 'int',
+  min: 1,
+  max: 256,
+  meta: 'K',
+  help: "crn with a diversity loss: the first pass's noise is, per class, the best of K candidates by the content loss at the current parameters (a forward pass of K images per sample each step; default 1: random)",
+};
+
 export const diversityPoolOption: OptSpec = {
   name: 'diversity-pool',
   type: 'int',
@@ -158,5 +167,6 @@ export function checkModelOptions(o: Parsed, spec: GeneratorSpec): void {
   const pool = o['diversity-pool'] as number | undefined;
   if (pool && (spec.height % pool || spec.width % pool)) throw usageError(`--diversity-pool ${pool} does not divide the size ${spec.height}x${spec.width}`);
   only('pass-content', spec.model === 'crn' && o.diversity === 'pairwise', 'crn with --diversity pairwise');
+  only('noise-search', spec.model === 'crn' && withDiversity, 'crn with a diversity loss');
   if ((o.neighbours as number) > 0 && spec.model !== 'latent') throw usageError('--neighbours applies to --model latent');
 }

@@ -392,6 +392,8 @@ export interface TrainingPrograms {
   masks: MaskSite[];
   /** latent: the loss matrix [B, n, 1 + k] at the current parameters, from which the host assigns targets. */
   lossMatrix?: Program;
+  /** crn --noise-search K: the class-wise content loss [B, K, C] of K candidate noises, from which the host picks. */
+  noiseSearch?: Program;
 }
 
 /** latent: parameters and batch (no assignment) in, `losses` [B, n, 1 + k] out. */
@@ -401,6 +403,28 @@ function lossMatrixProgram(spec: GeneratorSpec, o: TrainingOptions): Program {
   const f = forward(g, spec, o, batch);
   const losses = latentLossMatrix(o, f.fakeZero, batch);
   return { graph: g, inputs: inputIo(g, batch, f), outputs: [ioOf(losses, 'losses', 'output')] };
+}
+
+/**
+ * crn --noise-search K: parameters, layout [B, C, H, W], photo and K candidate noises per sample [B·K, C]
+ * (sample-major) in; `losses` [B, K, C] out, each candidate's class-wise content loss (crn-multi's measure).
+ * Forward only: the host picks each class's best candidate for the training step's first pass.
+ */
+function noiseSearchProgram(spec: GeneratorSpec, o: TrainingOptions): Program {
+  const g = new Graph();
+  const [b, c, k, h, w] = [o.batch, spec.classes.length, o.noiseSearch, spec.height, spec.width];
+  const layout = g.input('layout', [b, c, h, w]);
+  const image = g.input('image', [b, 3, h, w]);
+  const noise = g.input('noise', [b * k, c]);
+  const fakes = generator(trainingContext(g, spec.norm, b * k), spec, { layout: repeatEach(layout, k), noise });
+  const losses = reshape(classwiseContentLoss(o.perceptual, toUnit(fakes), image, layout), [b, k, c]);
+  const data = [ioOf(layout, 'layout', 'data'), ioOf(image, 'image', 'data'), ioOf(noise, 'noise', 'data')];
+  return { graph: g, inputs: [...g.params.map(paramIo), ...data], outputs: [ioOf(losses, 'losses', 'output')] };
+}
+
+/** Whether the run picks its noise by search (crn with a diversity loss and --noise-search K > 1). */
+export function searchesNoise(spec: GeneratorSpec, o: TrainingOptions): boolean {
+  return spec.model === 'crn' && o.diversity !== 'none' && o.noiseSearch > 1;
 }
 
 export function trainingPrograms(spec: GeneratorSpec, o: TrainingOptions): TrainingPrograms {
@@ -421,7 +445,8 @@ export function trainingPrograms(spec: GeneratorSpec, o: TrainingOptions): Train
   };
   const forwardLoss = build(false);
   const lossMatrix = spec.model === 'latent' ? lossMatrixProgram(spec, o) : undefined;
-  return { forwardLoss, gradients: build(true), trainStep: trainStepProgram(spec, o), masks: forwardLoss.masks, ...(lossMatrix ? { lossMatrix } : {}) };
+  const noiseSearch = searchesNoise(spec, o) ? noiseSearchProgram(spec, o) : undefined;
+  return { forwardLoss, gradients: build(true), trainStep: trainStepProgram(spec, o), masks: forwardLoss.masks, ...(lossMatrix ? { lossMatrix } : {}), ...(noiseSearch ? { noiseSearch } : {}) };
 }
 
 /**

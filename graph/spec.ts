@@ -96,6 +96,13 @@ export interface TrainingOptions {
    * is pulled to the photo only where it is the closer one and the bound keeps the other apart.
    */
   passContent: PassContent;
+  /**
+   * crn with a diversity loss: the first noisy pass's noise is, per class, the best of this many candidates
+   * (the host's pick by the class-wise content loss at the current parameters; 1: random noise). Each class's
+   * knob is then trained where it already comes closest to the photo, as crn-multi's best-of-n trains the
+   * image that is closest, so the noise range spreads over the photos' looks instead of their mean.
+   */
+  noiseSearch: number;
   /** The content loss's feature network (crn, crn-multi; pixels only without one). */
   perceptual: PerceptualSpec;
   /** latent: neighbour targets per input (0: best-of-n only). */
@@ -130,6 +137,7 @@ export function defaultTrainingOptions(spec: GeneratorSpec, o: Partial<TrainingO
     adamBeta2: o.adamBeta2 ?? 0.999,
     noiseContentWeight: o.noiseContentWeight ?? (spec.model === 'crn' || spec.model === 'latent' ? 1 : 0),
     passContent: o.passContent ?? 'each',
+    noiseSearch: o.noiseSearch ?? 1,
     perceptual: o.perceptual ?? PIXELS_ONLY,
     neighbours: o.neighbours ?? 0,
     multiMinWeight: o.multiMinWeight ?? 0.999,

@@ -14,7 +14,7 @@ import { LR_POLICIES, LrPolicy, train } from '../../train/trainer.js';
 import { latentTrainOptions, latentTraining } from '../latent-training.js';
 import { Parsed, required, usageError } from '../args.js';
 import { Command } from '../command.js';
-import { archOptions, checkModelOptions, classOptions, diversityPoolOption, passContentOption, generatorSpec, modelOption, seedOption, dataOptions, choosePerceptualFromOptions, perceptualOptions } from '../common.js';
+import { archOptions, checkModelOptions, classOptions, diversityPoolOption, noiseSearchOption, passContentOption, generatorSpec, modelOption, seedOption, dataOptions, choosePerceptualFromOptions, perceptualOptions } from '../common.js';
 import { Progress } from '../progress.js';
 import { catchInterrupt } from '../interrupt.js';
 import { renderPreview } from '../preview.js';
@@ -60,6 +60,7 @@ export const trainOptions = [
   { name: 'beta-ramp', type: 'int', min: 0, help: 'steps over which β ramps in linearly from 0 (pix2pix default: half of the steps, as the authors\' code; others: 0, off)', meta: 'N' },
   { name: 'lambda', type: 'string', help: 'bound λ_c: V, or V1,…,VC, or V,CLASS=V,… (default 0.3)', meta: 'L' },
   passContentOption,
+  noiseSearchOption,
   diversityPoolOption,
   { name: 'noise-content', type: 'float', min: 0, help: 'crn, latent --with-noise: weight of the content (latent: assigned) loss on G(l, n) besides G(l, 0) (default 1; 0: G(l, 0) alone)', meta: 'W' },
   { name: 'gan-mode', type: 'enum', choices: GAN_MODES, default: 'vanilla', help: 'GAN objective' },
@@ -118,6 +119,7 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
     betaRampSteps: (o['beta-ramp'] as number | undefined) ?? (saved ? Number(saved.betaRampSteps ?? 0) : pix2pix && o.diversity !== 'none' ? Math.floor(totalSteps / 2) : 0),
     noiseContentWeight: o['noise-content'] as number | undefined,
     passContent: o['pass-content'] as PassContent | undefined,
+    noiseSearch: o['noise-search'] as number | undefined,
     diversityPool: o['diversity-pool'] as number | undefined,
     dChannels: o.ndf as number | undefined,
     lambda,
