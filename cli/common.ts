@@ -141,7 +141,7 @@ export const noiseSearchOption: OptSpec = {
   min: 1,
   max: 256,
   meta: 'K',
-  help: "crn with a diversity loss: the first pass's noise is, per class, the best of K candidates by the content loss at the current parameters (a forward pass of K images per sample each step; default 1: random)",
+  help: "crn with a diversity loss: the first pass's noise is, per class, the best of K random candidates by the class-wise content loss at the current parameters (K forward-only images per sample a step, in the training graph; default 1: random)",
 };
 
 export const diversityPoolOption: OptSpec = {

@@ -1,7 +1,7 @@
 // From one model function and one objective: the inference graph and the training programs
 // (forward_loss, gradients, train_step) of CONTRACT.md, plus the manifest that describes them.
 import { Graph, Shape, Tensor, paramGroup, paramName } from './tensor.js';
-import { Operand, add, clip, div, min, mul, neg, stopGradient, sub } from './ops/elementwise.js';
+import { Operand, add, castFloat, clip, div, lessOrEqual, min, mul, neg, stopGradient, sub } from './ops/elementwise.js';
 import { concat, reshape, slice, transpose, zerosLike } from './ops/shape.js';
 import { reduceMax, reduceMean, reduceSum, mean } from './ops/reduce.js';
 import { matMul } from './ops/matmul.js';
@@ -192,8 +192,10 @@ function declareBatch(g: Graph, spec: GeneratorSpec, o: TrainingOptions, withAss
   const c = spec.classes.length;
   const [h, w, b] = [spec.height, spec.width, o.batch];
   const batch: Batch = { layout: g.input('layout', [b, c, h, w]), image: g.input('image', [b, 3, h, w]) };
-  // pairwise diversity: both passes' noises, n1 for the first B rows, n2 for the last B
-  if (takesNoise(spec)) batch.noise = g.input('noise', [o.diversity === 'pairwise' ? 2 * b : b, c]);
+  // pairwise diversity: both passes' noises, n1 for the first B rows, n2 for the last B; with a noise search
+  // the first pass's rows are K candidates per sample [B·K, C], sample-major
+  const firstPass = searchesNoise(spec, o) ? b * o.noiseSearch : b;
+  if (takesNoise(spec)) batch.noise = g.input('noise', [o.diversity === 'pairwise' ? firstPass + b : firstPass, c]);
   if (spec.model === 'latent') {
     const n = spec.latent!.branches;
     batch.code = g.input('code', [b * n, spec.latent!.codeDim]);
@@ -209,6 +211,38 @@ function repeatEach(t: Tensor, n: number): Tensor {
   const [b, ...rest] = t.shape as number[];
   const one = reshape(t, [b, 1, ...rest]);
   return reshape(concat(new Array(n).fill(one), 1), [b * n, ...rest]);
+}
+
+/** Whether the first pass's noise is searched (crn with a diversity loss and --noise-search K > 1). */
+export function searchesNoise(spec: GeneratorSpec, o: TrainingOptions): boolean {
+  return spec.model === 'crn' && o.diversity !== 'none' && o.noiseSearch > 1;
+}
+
+/** Candidates that go through G together in the search: at most 64K pixels a group, so the search's activations stay within the training pass's. */
+const SEARCH_GROUP_PIXELS = 1 << 16;
+
+/**
+ * crn --noise-search K: per sample and class, the candidate [B·K, C] (sample-major) whose image comes closest
+ * to the photo by the class-wise content loss (crn-multi's measure), [B, C]. Forward only: the candidates go
+ * through G in groups, and the pick is held out of the gradient. Where candidates tie (a class absent from
+ * the layout has loss 0 for all) the class takes their mean.
+ */
+function searchNoise(g: Graph, spec: GeneratorSpec, o: TrainingOptions, batch: Batch, candidates: Tensor): Tensor {
+  const [b, k, c] = [o.batch, o.noiseSearch, spec.classes.length];
+  const perSample = reshape(candidates, [b, k, c]);
+  const group = Math.max(1, Math.min(k, Math.floor(SEARCH_GROUP_PIXELS / (b * spec.height * spec.width))));
+  const losses: Tensor[] = [];
+  for (let j = 0; j < k; j += group) {
+    const m = Math.min(group, k - j);
+    const noise = reshape(slice(perSample, [1], [j], [j + m]), [b * m, c]);
+    // a context of its own: a batch-norm layer's running statistics follow the training pass alone
+    const fakes = generator(trainingContext(g, spec.norm, b * m), spec, { layout: repeatEach(batch.layout, m), noise });
+    losses.push(reshape(classwiseContentLoss(o.perceptual, toUnit(fakes), batch.image, batch.layout), [b, m, c]));
+  }
+  const all = stopGradient(losses.length > 1 ? concat(losses, 1) : losses[0]);
+  const lowest = reshape(neg(reduceMax(neg(all), [1])), [b, 1, c]);
+  const isBest = castFloat(lessOrEqual(all, lowest));
+  return stopGradient(div(reduceSum(mul(isBest, perSample), [1]), reduceSum(isBest, [1])));
 }
 
 /**
@@ -229,11 +263,13 @@ function forward(g: Graph, spec: GeneratorSpec, o: TrainingOptions, batch: Batch
   const n = spec.latent?.branches ?? 1;
   const layout = repeatEach(batch.layout, n);
   const pairwise = o.diversity === 'pairwise';
-  const noise = repeatEach(pairwise ? slice(batch.noise, [0], [0], [o.batch]) : batch.noise, n);
+  const firstRows = searchesNoise(spec, o) ? o.batch * o.noiseSearch : o.batch;
+  const firstPass = pairwise ? slice(batch.noise, [0], [0], [firstRows]) : batch.noise;
+  const noise = repeatEach(searchesNoise(spec, o) ? searchNoise(g, spec, o, batch, firstPass) : firstPass, n);
   const twoPasses = o.diversity !== 'none';
   const layouts = twoPasses ? concat([layout, layout], 0) : layout;
   const code = batch.code && (twoPasses ? concat([batch.code, batch.code], 0) : batch.code);
-  const secondNoise = pairwise ? repeatEach(slice(batch.noise, [0], [o.batch], [2 * o.batch]), n) : zerosLike(noise);
+  const secondNoise = pairwise ? repeatEach(slice(batch.noise, [0], [firstRows], [firstRows + o.batch]), n) : zerosLike(noise);
   const fakes = generator(ctx, spec, { layout: layouts, noise: twoPasses ? concat([noise, secondNoise], 0) : noise, code });
   if (!twoPasses) return { ...common, layouts, fakes, fakeZero: fakes };
   const b = o.batch * n;
@@ -392,8 +428,6 @@ export interface TrainingPrograms {
   masks: MaskSite[];
   /** latent: the loss matrix [B, n, 1 + k] at the current parameters, from which the host assigns targets. */
   lossMatrix?: Program;
-  /** crn --noise-search K: the class-wise content loss [B, K, C] of K candidate noises, from which the host picks. */
-  noiseSearch?: Program;
 }
 
 /** latent: parameters and batch (no assignment) in, `losses` [B, n, 1 + k] out. */
@@ -403,28 +437,6 @@ function lossMatrixProgram(spec: GeneratorSpec, o: TrainingOptions): Program {
   const f = forward(g, spec, o, batch);
   const losses = latentLossMatrix(o, f.fakeZero, batch);
   return { graph: g, inputs: inputIo(g, batch, f), outputs: [ioOf(losses, 'losses', 'output')] };
-}
-
-/**
- * crn --noise-search K: parameters, layout [B, C, H, W], photo and K candidate noises per sample [B·K, C]
- * (sample-major) in; `losses` [B, K, C] out, each candidate's class-wise content loss (crn-multi's measure).
- * Forward only: the host picks each class's best candidate for the training step's first pass.
- */
-function noiseSearchProgram(spec: GeneratorSpec, o: TrainingOptions): Program {
-  const g = new Graph();
-  const [b, c, k, h, w] = [o.batch, spec.classes.length, o.noiseSearch, spec.height, spec.width];
-  const layout = g.input('layout', [b, c, h, w]);
-  const image = g.input('image', [b, 3, h, w]);
-  const noise = g.input('noise', [b * k, c]);
-  const fakes = generator(trainingContext(g, spec.norm, b * k), spec, { layout: repeatEach(layout, k), noise });
-  const losses = reshape(classwiseContentLoss(o.perceptual, toUnit(fakes), image, layout), [b, k, c]);
-  const data = [ioOf(layout, 'layout', 'data'), ioOf(image, 'image', 'data'), ioOf(noise, 'noise', 'data')];
-  return { graph: g, inputs: [...g.params.map(paramIo), ...data], outputs: [ioOf(losses, 'losses', 'output')] };
-}
-
-/** Whether the run picks its noise by search (crn with a diversity loss and --noise-search K > 1). */
-export function searchesNoise(spec: GeneratorSpec, o: TrainingOptions): boolean {
-  return spec.model === 'crn' && o.diversity !== 'none' && o.noiseSearch > 1;
 }
 
 export function trainingPrograms(spec: GeneratorSpec, o: TrainingOptions): TrainingPrograms {
@@ -445,8 +457,7 @@ export function trainingPrograms(spec: GeneratorSpec, o: TrainingOptions): Train
   };
   const forwardLoss = build(false);
   const lossMatrix = spec.model === 'latent' ? lossMatrixProgram(spec, o) : undefined;
-  const noiseSearch = searchesNoise(spec, o) ? noiseSearchProgram(spec, o) : undefined;
-  return { forwardLoss, gradients: build(true), trainStep: trainStepProgram(spec, o), masks: forwardLoss.masks, ...(lossMatrix ? { lossMatrix } : {}), ...(noiseSearch ? { noiseSearch } : {}) };
+  return { forwardLoss, gradients: build(true), trainStep: trainStepProgram(spec, o), masks: forwardLoss.masks, ...(lossMatrix ? { lossMatrix } : {}) };
 }
 
 /**

@@ -13,7 +13,6 @@ import { writeFileAtomic } from '../runtime/files.js';
 import { loadState, Progress, saveState } from './checkpoint.js';
 import { UserError } from '../runtime/files.js';
 import { dropoutMasks, linearDecayLr, trainingNoise } from './sampling.js';
-import { bestNoisePerClass, searchCandidates } from './noise-search.js';
 
 export interface TrainingBatch {
   /** One-hot layouts [B, C, H, W]. */
@@ -158,10 +157,10 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
   const { height: h, width: w } = cfg.spec;
   const b = cfg.options.batch;
   const batches = openBatches(progress.step);
-  // [B, C], or [2B, C] with pairwise diversity (both passes' noises)
+  // [B, C]; [2B, C] with pairwise diversity (both passes' noises); with --noise-search K, K candidates per
+  // sample for the first pass ([B·K, C] then the second pass's B rows): all uniform random
   const noiseShape = programs.trainStep.inputs.find((i) => i.spec.name === 'noise')?.spec.shape as number[] | undefined;
   const latent = programs.lossMatrix ? await latentFeeder(cfg, programs.lossMatrix) : undefined;
-  const search = programs.noiseSearch ? await noiseSearcher(cfg, programs.noiseSearch) : undefined;
   hooks.onStart?.({ ep, startStep: progress.step, totalSteps: cfg.totalSteps });
 
   const began = performance.now() / 1000 - progress.seconds;
@@ -187,11 +186,7 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
         layout: floatTensor(batch.layout, [b, c, h, w]),
         image: floatTensor(batch.image, [b, 3, h, w]),
       };
-      if (noiseShape) {
-        const noise = trainingNoise(cfg.seed, step, noiseShape[0], c);
-        if (search) noise.set(await search.bestNoise(batch, step, runner));
-        feeds.noise = floatTensor(noise, noiseShape);
-      }
+      if (noiseShape) feeds.noise = floatTensor(trainingNoise(cfg.seed, step, noiseShape[0], c), noiseShape);
       for (const [name, m] of dropoutMasks(cfg.seed, step, programs.masks)) {
         feeds[name] = floatTensor(m, programs.masks.find((s) => s.name === name)!.shape);
       }
@@ -215,7 +210,6 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
     batches.close?.();
     await runner.session.session.release();
     await latent?.release();
-    await search?.release();
   }
   return { steps: step, seconds: performance.now() / 1000 - began, interrupted, lastLosses };
 }
@@ -233,7 +227,8 @@ async function latentFeeder(cfg: TrainConfig, lossMatrix: Program) {
   const [n, d, m] = [l.branches, l.codeDim, 1 + k];
   const codes = new Float32Array(b * n * d);
   for (let i = 0; i < b; i++) codes.set(l.codes, i * n * d);
-  const forward = await atCurrentParameters(cfg, lossMatrix);
+  const { session } = await createSession(emitProgram(lossMatrix), { ep: cfg.ep, threads: cfg.threads });
+  const paramInputs = lossMatrix.inputs.filter((x) => x.spec.role === 'param' || x.spec.role === 'state').map((x) => x.spec);
   return {
     async feeds(batch: TrainingBatch, step: number, runner: StepRunner): Promise<Record<string, ort.Tensor>> {
       const feeds: Record<string, ort.Tensor> = { code: floatTensor(codes, [b * n, d]) };
@@ -249,8 +244,9 @@ async function latentFeeder(cfg: TrainConfig, lossMatrix: Program) {
         for (let i = 0; i < b; i++) assignment[(i * n + (step % n)) * m] = 1;
       } else {
         const lossFeeds: Record<string, ort.Tensor> = { ...feeds, layout: floatTensor(batch.layout, [b, cfg.spec.classes.length, h, w]), image: floatTensor(batch.image, [b, 3, h, w]) };
+        for (const p of paramInputs) lossFeeds[p.name] = floatTensor(runner.value(p.name), p.shape as number[]);
         for (const x of lossMatrix.inputs) if (x.spec.name === 'noise') lossFeeds.noise = floatTensor(trainingNoise(cfg.seed, step, x.spec.shape[0] as number, cfg.spec.classes.length), x.spec.shape as number[]);
-        const losses = (await forward.run(lossFeeds, runner)).losses.data as Float32Array;
+        const losses = (await session.run(lossFeeds)).losses.data as Float32Array;
         for (let i = 0; i < b; i++) {
           // only the input's own photo and its real neighbours take part; padding slots stay unassigned
           const targets = 1 + valid[i];
@@ -262,39 +258,6 @@ async function latentFeeder(cfg: TrainConfig, lossMatrix: Program) {
       }
       feeds.assignment = floatTensor(assignment, [b, n, m]);
       return feeds;
-    },
-    release: forward.release,
-  };
-}
-
-/**
- * crn --noise-search K: each step, K candidate noises per sample through a forward pass of their own at the
- * current parameters; the first pass's noise [B, C] takes, per class, the candidate closest to the photo.
- */
-async function noiseSearcher(cfg: TrainConfig, program: Program) {
-  const forward = await atCurrentParameters(cfg, program);
-  const [b, k, c] = [cfg.options.batch, cfg.options.noiseSearch, cfg.spec.classes.length];
-  const { height: h, width: w } = cfg.spec;
-  return {
-    async bestNoise(batch: TrainingBatch, step: number, runner: StepRunner): Promise<Float32Array> {
-      const candidates = searchCandidates(cfg.seed, step, b, k, c);
-      const feeds = { layout: floatTensor(batch.layout, [b, c, h, w]), image: floatTensor(batch.image, [b, 3, h, w]), noise: floatTensor(candidates, [b * k, c]) };
-      const losses = (await forward.run(feeds, runner)).losses.data as Float32Array;
-      return bestNoisePerClass(candidates, losses, b, k, c);
-    },
-    release: forward.release,
-  };
-}
-
-/** A forward-only program (latent's loss matrix, crn's noise search) run at the step runner's current parameters. */
-async function atCurrentParameters(cfg: TrainConfig, program: Program) {
-  const { session } = await createSession(emitProgram(program), { ep: cfg.ep, threads: cfg.threads });
-  const paramInputs = program.inputs.filter((x) => x.spec.role === 'param' || x.spec.role === 'state').map((x) => x.spec);
-  return {
-    run(feeds: Record<string, ort.Tensor>, runner: StepRunner) {
-      const all = { ...feeds };
-      for (const p of paramInputs) all[p.name] = floatTensor(runner.value(p.name), p.shape as number[]);
-      return session.run(all);
     },
     release: () => session.release(),
   };

@@ -7,7 +7,7 @@ import { generatorMetadata } from '../../runtime/model-file.js';
 import { writeTrainingArtifacts } from '../../runtime/training-artifacts.js';
 import { required, usageError } from '../args.js';
 import { Command } from '../command.js';
-import { archOptions, checkModelOptions, classOptions, diversityPoolOption, passContentOption, generatorSpec, modelOption, seedOption } from '../common.js';
+import { archOptions, checkModelOptions, classOptions, diversityPoolOption, noiseSearchOption, passContentOption, generatorSpec, modelOption, seedOption } from '../common.js';
 
 export const exportTrainingCommand: Command = {
   name: 'export-training',
@@ -24,6 +24,7 @@ export const exportTrainingCommand: Command = {
     { name: 'gan-mode', type: 'enum', choices: GAN_MODES, default: 'vanilla', help: 'GAN objective' },
     { name: 'ndf', type: 'int', min: 1, max: 4096, help: 'discriminator base width (default: --width)', meta: 'N' },
     passContentOption,
+    noiseSearchOption,
     diversityPoolOption,
     { name: 'noise-content', type: 'float', min: 0, help: 'crn, latent --with-noise: weight of the content (latent: assigned) loss on G(l, n) besides G(l, 0) (default 1)', meta: 'W' },
     { name: 'batch', type: 'int', min: 1, max: 1024, default: 1, help: 'batch size', meta: 'B' },
@@ -44,6 +45,7 @@ export const exportTrainingCommand: Command = {
       dChannels: o.ndf as number | undefined,
       noiseContentWeight: o['noise-content'] as number | undefined,
       passContent: o['pass-content'] as PassContent | undefined,
+      noiseSearch: o['noise-search'] as number | undefined,
       diversityPool: o['diversity-pool'] as number | undefined,
       lambda: defaultLambda(spec.classes, o.lambda as number),
       gan: o['gan-mode'] as GanMode,
