@@ -38,6 +38,8 @@ export interface ChildConfig {
   /** crn-multi: images per pass. */
   images?: number;
   diversity: DiversityMode;
+  /** crn: candidates of the noise search (--noise-search K), with pairwise diversity and the best pass's content. */
+  noiseSearch?: number;
   height: number;
   width: number;
   channels: number;
@@ -112,7 +114,8 @@ async function child(c: ChildConfig): Promise<ChildReport> {
     const taps = vggContentTaps(bytes);
     if (!taps) throw new Error('the VGG-19-shaped file has no CRN taps');
     const perceptual: PerceptualSpec = { bytes, taps, pixelWeight: 1, norm: 'imagenet', maxPoolAsAverage: true, description: 'random VGG-19' };
-    const options = defaultTrainingOptions(spec, { perceptual, diversity: c.diversity });
+    const search = c.noiseSearch && c.noiseSearch > 1 ? { passContent: 'best' as const, noiseSearch: c.noiseSearch } : {};
+    const options = defaultTrainingOptions(spec, { perceptual, diversity: c.diversity, ...search });
     let programs: ReturnType<typeof trainingPrograms> | undefined = trainingPrograms(spec, options);
     const masks = programs.masks;
     const noiseShape = programs.trainStep.inputs.find((i) => i.spec.name === 'noise')?.spec.shape as number[] | undefined;
@@ -170,6 +173,8 @@ interface Options {
   channels: number;
   shrink: number;
   images: number[];
+  /** Candidates of the noise-search configuration (0 or 1: left out). */
+  search: number;
   reference: boolean;
   threads: number;
   steps: number;
@@ -184,10 +189,11 @@ const ADDRESS_SLACK_GIB = 6;
 /** The watchdog stops a child when the machine's available memory falls below this. */
 const FLOOR_GIB = 0.6;
 
-const USAGE = `usage: node dist/bench/memory.js [--size HxW] [--width W] [--shrink K] [--images N,N,...] [--no-reference]
+const USAGE = `usage: node dist/bench/memory.js [--size HxW] [--width W] [--shrink K] [--images N,N,...] [--search K] [--no-reference]
                                  [--threads T] [--steps 1|2] [--cap GIB] [--mem-pattern]
-  defaults: --size 256x512 --width 256 --shrink 1 --images 1,9,32,64 --threads 2 --steps 2 --cap 22
+  defaults: --size 256x512 --width 256 --shrink 1 --images 1,9,32,64 --search 8 --threads 2 --steps 2 --cap 22
   --shrink K     VGG-19's widths divided by K (1: the real network)
+  --search K     crn with pairwise diversity and the noise search over K candidates (0: left out)
   --no-reference leave out crn without the diversity loss
   --steps 2      a second step (skipped after a first one over ${SECOND_UNDER} s): onnxruntime reaches its
                  steady-state memory there (with the memory pattern, it plans the run's memory after the first
@@ -198,7 +204,7 @@ const USAGE = `usage: node dist/bench/memory.js [--size HxW] [--width W] [--shri
   node dist/bench/memory.js --child JSON   one configuration; prints its report as a JSON line`;
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { height: 256, width: 512, channels: 256, shrink: 1, images: [1, 9, 32, 64], reference: true, threads: 2, steps: 2, capGiB: 22, memPattern: false };
+  const o: Options = { height: 256, width: 512, channels: 256, shrink: 1, images: [1, 9, 32, 64], search: 8, reference: true, threads: 2, steps: 2, capGiB: 22, memPattern: false };
   const positive = (flag: string, v: string | undefined) => {
     const n = Number(v);
     if (!v || !Number.isFinite(n) || n <= 0) throw new Error(`${flag} needs a positive number, got '${v ?? ''}'`);
@@ -215,6 +221,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === '--shrink') o.shrink = positive(a, v());
     else if (a === '--images') o.images = (v() ?? '').split(',').map((s) => Math.round(positive(a, s)));
     else if (a === '--no-reference') o.reference = false;
+    else if (a === '--search') o.search = Math.round(Number(v()));
     else if (a === '--mem-pattern') o.memPattern = true;
     else if (a === '--threads') o.threads = Math.round(positive(a, v()));
     else if (a === '--steps') o.steps = Math.min(2, Math.round(positive(a, v())));
@@ -346,6 +353,7 @@ async function parent(o: Options) {
   const plan: { label: string; wanted: string; cfg: ChildConfig }[] = [];
   if (o.reference) plan.push({ label: 'crn, no diversity loss', wanted: '1', cfg: { ...base, model: 'crn', diversity: 'none' } });
   plan.push({ label: 'crn + diversity loss', wanted: 'any', cfg: { ...base, model: 'crn', diversity: 'bounded' } });
+  if (o.search > 1) plan.push({ label: `crn + pairwise diversity, noise search ${o.search}`, wanted: 'any', cfg: { ...base, model: 'crn', diversity: 'pairwise', noiseSearch: o.search } });
   for (const n of o.images) plan.push({ label: `crn-multi n=${n}`, wanted: String(n), cfg: { ...base, model: 'crn-multi', images: n, diversity: 'none' } });
 
   console.log(
@@ -424,20 +432,20 @@ function printTable(outcomes: Outcome[]) {
     if (why) console.log(`* ${x.label}: ${why}`);
   }
 
-  const div = outcomes.find((x) => x.label === 'crn + diversity loss');
   const n32 = outcomes.find((x) => x.label === 'crn-multi n=32');
-  if (!div || !n32) return;
-  const [d, m] = [peaksOf(div), peaksOf(n32)];
-  for (const [stage, what] of [['step1', 'over step 1'], ['steady', 'steady state']] as const) {
+  if (!n32) return;
+  const m = peaksOf(n32);
+  for (const [div, stage, what] of outcomes.filter((x) => x.label.startsWith('crn + ')).flatMap((x) => [[x, 'step1', 'over step 1'], [x, 'steady', 'steady state']] as const)) {
+    const d = peaksOf(div);
     const dv = d[stage];
     const mv = m[stage];
     const bound = mv === undefined ? (n32.atLeastGiB ?? (n32.run?.killed ? n32.run.peakGiB : undefined)) : undefined;
     let text: string;
-    if (dv === undefined) text = 'crn + diversity loss not measured';
+    if (dv === undefined) text = 'not measured';
     else if (mv !== undefined) text = `${(dv / mv).toFixed(3)}: ${dv / mv <= 1 / 3 ? 'at most 1/3, as the paper argues' : 'more than 1/3, against the paper\'s argument'}`;
     else if (bound) text = `< ${(dv / bound).toFixed(3)} (n=32 needs more than ${bound.toFixed(1)} GiB)${dv / bound <= 1 / 3 ? ': at most 1/3, as the paper argues' : ': not conclusive'}`;
     else text = 'crn-multi n=32 not measured';
-    console.log(`ratio crn + diversity loss / crn-multi n=32, peak RSS ${what}: ${text}`);
+    console.log(`ratio ${div.label} / crn-multi n=32, peak RSS ${what}: ${text}`);
   }
 }
 
