@@ -2,7 +2,7 @@
 // (Chen & Koltun), its class-wise form for the best-of-n loss, and He et al.'s perceptual L1. The network
 // is given as bytes (graph/ does no I/O); without one, the loss falls back to pixels only.
 import onnxProto from 'onnx-proto';
-import { Tensor } from './tensor.js';
+import { Graph, Tensor } from './tensor.js';
 import { abs, div, mul, sub, add, stopGradient } from './ops/elementwise.js';
 import { mean, reduceMean } from './ops/reduce.js';
 import { averagePool } from './ops/pool.js';
@@ -76,6 +76,28 @@ export function features(spec: PerceptualSpec, image: Tensor, constants: Map<str
   return { input, taps: spec.taps.map((t) => imported.outputs.get(t.name)!) };
 }
 
+// One copy of the network's weights per graph, and the targets' features once per target tensor, however many
+// losses compare with them (crn's noise search compares K candidates' images with the same photos).
+const constantsOf = new WeakMap<Graph, WeakMap<PerceptualSpec, Map<string, Tensor>>>();
+const targetsOf = new WeakMap<Tensor, WeakMap<PerceptualSpec, { input: Tensor; taps: Tensor[] }>>();
+
+function networkConstants(g: Graph, spec: PerceptualSpec): Map<string, Tensor> {
+  const perSpec = constantsOf.get(g) ?? new WeakMap<PerceptualSpec, Map<string, Tensor>>();
+  constantsOf.set(g, perSpec);
+  const constants = perSpec.get(spec) ?? new Map<string, Tensor>();
+  perSpec.set(spec, constants);
+  return constants;
+}
+
+/** The targets' features, behind a stop on the gradient, computed once per target tensor and network. */
+function targetFeatures(spec: PerceptualSpec, real: Tensor, constants: Map<string, Tensor>): { input: Tensor; taps: Tensor[] } {
+  const perSpec = targetsOf.get(real) ?? new WeakMap<PerceptualSpec, { input: Tensor; taps: Tensor[] }>();
+  targetsOf.set(real, perSpec);
+  const f = perSpec.get(spec) ?? features(spec, stopGradient(real), constants);
+  perSpec.set(spec, f);
+  return f;
+}
+
 /**
  * |φ(fake) − φ(real)| averaged over channels, [N·k, 1, h, w], with its weight, for the pixels and each tap.
  * fakes [N·k, 3, H, W] hold k images per sample (sample-major), all compared with the sample's one real
@@ -88,9 +110,9 @@ function layerDifferences(spec: PerceptualSpec, fakes: Tensor, real: Tensor): { 
   const nk = fakes.shape[0] as number;
   const k = nk / n;
   if (!Number.isInteger(k)) throw new Error(`content loss: ${nk} images for ${n} targets`);
-  const constants = new Map<string, Tensor>();
+  const constants = networkConstants(fakes.graph, spec);
   const f = features(spec, fakes, constants);
-  const r = features(spec, stopGradient(real), constants);
+  const r = targetFeatures(spec, real, constants);
   const difference = (ft: Tensor, rt: Tensor) => {
     const [, ch, h, w] = ft.shape as number[];
     const d = sub(reshape(ft, [n, k, ch, h, w]), reshape(rt, [n, 1, ch, h, w]));
