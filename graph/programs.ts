@@ -194,8 +194,8 @@ function declareBatch(g: Graph, spec: GeneratorSpec, o: TrainingOptions, withAss
   const batch: Batch = { layout: g.input('layout', [b, c, h, w]), image: g.input('image', [b, 3, h, w]) };
   // pairwise diversity: both passes' noises, n1 for the first B rows, n2 for the last B; with a noise search
   // the first pass's rows are K candidates per sample [B·K, C], sample-major
-  const firstPass = searchesNoise(spec, o) ? b * o.noiseSearch : b;
-  if (takesNoise(spec)) batch.noise = g.input('noise', [o.diversity === 'pairwise' ? firstPass + b : firstPass, c]);
+  const first = firstPassRows(spec, o);
+  if (takesNoise(spec)) batch.noise = g.input('noise', [o.diversity === 'pairwise' ? first + b : first, c]);
   if (spec.model === 'latent') {
     const n = spec.latent!.branches;
     batch.code = g.input('code', [b * n, spec.latent!.codeDim]);
@@ -218,7 +218,15 @@ export function searchesNoise(spec: GeneratorSpec, o: TrainingOptions): boolean 
   return spec.model === 'crn' && o.diversity !== 'none' && o.noiseSearch > 1;
 }
 
-/** Candidates that go through G together in the search: at most 64K pixels a group, so the search's activations stay within the training pass's. */
+/** Rows of the training noise for the first pass: one per sample, or K candidates per sample with a search. */
+function firstPassRows(spec: GeneratorSpec, o: TrainingOptions): number {
+  return searchesNoise(spec, o) ? o.batch * o.noiseSearch : o.batch;
+}
+
+/**
+ * Candidates go through G together in groups of at most this many pixels, so that the search's activations
+ * stay within the training pass's (at 256x512: one candidate at a time; at 64 px: up to 16).
+ */
 const SEARCH_GROUP_PIXELS = 1 << 16;
 
 /**
@@ -263,7 +271,7 @@ function forward(g: Graph, spec: GeneratorSpec, o: TrainingOptions, batch: Batch
   const n = spec.latent?.branches ?? 1;
   const layout = repeatEach(batch.layout, n);
   const pairwise = o.diversity === 'pairwise';
-  const firstRows = searchesNoise(spec, o) ? o.batch * o.noiseSearch : o.batch;
+  const firstRows = firstPassRows(spec, o);
   const firstPass = pairwise ? slice(batch.noise, [0], [0], [firstRows]) : batch.noise;
   const noise = repeatEach(searchesNoise(spec, o) ? searchNoise(g, spec, o, batch, firstPass) : firstPass, n);
   const twoPasses = o.diversity !== 'none';
