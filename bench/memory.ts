@@ -14,8 +14,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Graph, Rng, Tensor, emitModel, initParams } from '../graph/index.js';
-import { vggFeatures } from '../graph/models/vgg.js';
+import { Rng } from '../graph/index.js';
+import { randomVggFile } from '../graph/models/vgg.js';
 import { PerceptualSpec, vggContentTaps } from '../graph/perceptual.js';
 import { emitProgram, manifestEntry, trainingPrograms } from '../graph/programs.js';
 import { GeneratorSpec, defaultTrainingOptions } from '../graph/spec.js';
@@ -82,16 +82,6 @@ function procStatusKiB(field: string, pid: number | 'self' = 'self'): number {
   }
 }
 
-/** A VGG-19-shaped feature stack over ['N', 3, H, W] with random weights, as ONNX bytes (all 16 ReLUs in). */
-export function vggBytes(height: number, width: number, shrink: number): Uint8Array {
-  const g = new Graph();
-  const x = g.input('image', ['N', 3, height, width]);
-  const last = vggFeatures(g, x, { shrink });
-  const relus = g.nodes.filter((n) => n.op.name === 'Relu').map((n) => n.outputs[0]);
-  const taps = ['conv1_2', 'conv2_2', 'conv3_2', 'conv4_2', 'conv5_2'].map((name, i) => [name, relus[[2, 4, 6, 10, 14][i] - 1]] as [string, Tensor]);
-  return emitModel(g, { outputs: [...taps, ['features', last]], params: 'initializers', paramValues: initParams(g.params, 7) });
-}
-
 function peaks() {
   const maxRssKiB = process.resourceUsage().maxRSS;
   const vmHwmKiB = procStatusKiB('VmHWM');
@@ -110,7 +100,7 @@ async function child(c: ChildConfig): Promise<ChildReport> {
     const classes = cityscapes();
     const spec: GeneratorSpec = { model: c.model, classes, height: c.height, width: c.width, channels: c.channels, norm: 'instance' };
     if (c.model === 'crn-multi') spec.images = c.images;
-    const bytes = vggBytes(c.height, c.width, c.shrink);
+    const bytes = randomVggFile({ height: c.height, width: c.width, shrink: c.shrink, seed: 7 });
     const taps = vggContentTaps(bytes);
     if (!taps) throw new Error('the VGG-19-shaped file has no CRN taps');
     const perceptual: PerceptualSpec = { bytes, taps, pixelWeight: 1, norm: 'imagenet', maxPoolAsAverage: true, description: 'random VGG-19' };
@@ -221,7 +211,11 @@ function parseOptions(argv: string[]): Options {
     else if (a === '--shrink') o.shrink = positive(a, v());
     else if (a === '--images') o.images = (v() ?? '').split(',').map((s) => Math.round(positive(a, s)));
     else if (a === '--no-reference') o.reference = false;
-    else if (a === '--search') o.search = Math.round(Number(v()));
+    else if (a === '--search') {
+      const k = Number(v());
+      if (!Number.isInteger(k) || k < 0) throw new Error(`--search needs a whole number of candidates (0: leave the row out), got '${argv[i] ?? ''}'`);
+      o.search = k;
+    }
     else if (a === '--mem-pattern') o.memPattern = true;
     else if (a === '--threads') o.threads = Math.round(positive(a, v()));
     else if (a === '--steps') o.steps = Math.min(2, Math.round(positive(a, v())));

@@ -139,7 +139,7 @@ export const noiseSearchOption: OptSpec = {
   name: 'noise-search',
   type: 'int',
   min: 1,
-  max: 256,
+  max: 64,
   meta: 'K',
   help: "crn with a diversity loss: the first pass's noise is, per class, the best of K random candidates by the class-wise content loss at the current parameters (K forward-only images per sample a step, in the training graph; default 1: random)",
 };

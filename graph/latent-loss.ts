@@ -5,7 +5,7 @@ import { Tensor } from './tensor.js';
 import { abs, add, div, mul, stopGradient, sub } from './ops/elementwise.js';
 import { reduceMean, reduceSum } from './ops/reduce.js';
 import { reshape } from './ops/shape.js';
-import { PerceptualSpec, features } from './perceptual.js';
+import { PerceptualSpec, features, networkConstants } from './perceptual.js';
 
 /**
  * L[b, i, j] = Σ_l w_l · mean |φ_l(fake_{b,i}) − φ_l(target_{b,j})| (pixels included as the network's
@@ -15,7 +15,7 @@ import { PerceptualSpec, features } from './perceptual.js';
 export function pairwiseContentLoss(spec: PerceptualSpec, fakes: Tensor, targets: Tensor, batch: number): Tensor {
   const n = (fakes.shape[0] as number) / batch;
   const m = (targets.shape[0] as number) / batch;
-  const constants = new Map<string, Tensor>();
+  const constants = networkConstants(fakes.graph, spec);
   const f = features(spec, fakes, constants);
   const t = features(spec, stopGradient(targets), constants);
   const pairs = [{ weight: spec.pixelWeight, f: f.input, t: t.input }, ...spec.taps.map((tap, i) => ({ weight: tap.weight, f: f.taps[i], t: t.taps[i] }))];

@@ -81,20 +81,21 @@ export function features(spec: PerceptualSpec, image: Tensor, constants: Map<str
 const constantsOf = new WeakMap<Graph, WeakMap<PerceptualSpec, Map<string, Tensor>>>();
 const targetsOf = new WeakMap<Tensor, WeakMap<PerceptualSpec, { input: Tensor; taps: Tensor[] }>>();
 
-function networkConstants(g: Graph, spec: PerceptualSpec): Map<string, Tensor> {
-  const perSpec = constantsOf.get(g) ?? new WeakMap<PerceptualSpec, Map<string, Tensor>>();
-  constantsOf.set(g, perSpec);
-  const constants = perSpec.get(spec) ?? new Map<string, Tensor>();
-  perSpec.set(spec, constants);
+/** The graph's one copy of the network's weights (as constants), for every loss that uses the network. */
+export function networkConstants(g: Graph, spec: PerceptualSpec): Map<string, Tensor> {
+  let perSpec = constantsOf.get(g);
+  if (!perSpec) constantsOf.set(g, (perSpec = new WeakMap()));
+  let constants = perSpec.get(spec);
+  if (!constants) perSpec.set(spec, (constants = new Map()));
   return constants;
 }
 
 /** The targets' features, behind a stop on the gradient, computed once per target tensor and network. */
 function targetFeatures(spec: PerceptualSpec, real: Tensor, constants: Map<string, Tensor>): { input: Tensor; taps: Tensor[] } {
-  const perSpec = targetsOf.get(real) ?? new WeakMap<PerceptualSpec, { input: Tensor; taps: Tensor[] }>();
-  targetsOf.set(real, perSpec);
-  const f = perSpec.get(spec) ?? features(spec, stopGradient(real), constants);
-  perSpec.set(spec, f);
+  let perSpec = targetsOf.get(real);
+  if (!perSpec) targetsOf.set(real, (perSpec = new WeakMap()));
+  let f = perSpec.get(spec);
+  if (!f) perSpec.set(spec, (f = features(spec, stopGradient(real), constants)));
   return f;
 }
 

@@ -231,11 +231,14 @@ const SEARCH_GROUP_PIXELS = 1 << 16;
 
 /**
  * crn --noise-search K: per sample and class, the candidate [B·K, C] (sample-major) whose image comes closest
- * to the photo by the class-wise content loss (crn-multi's measure), [B, C]. Forward only: the candidates go
- * through G in groups, and the pick is held out of the gradient. Where candidates tie (a class absent from
- * the layout has loss 0 for all) the class takes their mean.
+ * to the photo by the class-wise content loss (crn-multi's measure), [B, C]; on ties (a class absent from the
+ * layout has loss 0 for every candidate) the first. Forward only: the candidates go through G in groups and
+ * the pick is held out of the gradient. Each class picks on its own, so the assembled noise is not itself one
+ * of the images compared: as in crn-multi, where each class's best image is trained, the pick is per class.
  */
 function searchNoise(g: Graph, spec: GeneratorSpec, o: TrainingOptions, batch: Batch, candidates: Tensor): Tensor {
+  // CRN has neither dropout nor batch norm, so the search's passes declare no masks and update no statistics
+  if (spec.model !== 'crn') throw new Error(`the noise search is crn's, not ${spec.model}'s`);
   const [b, k, c] = [o.batch, o.noiseSearch, spec.classes.length];
   const perSample = reshape(candidates, [b, k, c]);
   const group = Math.max(1, Math.min(k, Math.floor(SEARCH_GROUP_PIXELS / (b * spec.height * spec.width))));
@@ -243,19 +246,22 @@ function searchNoise(g: Graph, spec: GeneratorSpec, o: TrainingOptions, batch: B
   for (let j = 0; j < k; j += group) {
     const m = Math.min(group, k - j);
     const noise = reshape(slice(perSample, [1], [j], [j + m]), [b * m, c]);
-    // a context of its own: a batch-norm layer's running statistics follow the training pass alone
     const fakes = generator(trainingContext(g, spec.norm, b * m), spec, { layout: repeatEach(batch.layout, m), noise });
     losses.push(reshape(classwiseContentLoss(o.perceptual, toUnit(fakes), batch.image, batch.layout), [b, m, c]));
   }
-  const all = stopGradient(losses.length > 1 ? concat(losses, 1) : losses[0]);
-  const lowest = reshape(neg(reduceMax(neg(all), [1])), [b, 1, c]);
-  const isBest = castFloat(lessOrEqual(all, lowest));
-  return stopGradient(div(reduceSum(mul(isBest, perSample), [1]), reduceSum(isBest, [1])));
+  // [B, C, K]: each class's losses over the candidates, and which of them are lowest
+  const all = transpose(stopGradient(losses.length > 1 ? concat(losses, 1) : losses[0]), [0, 2, 1]);
+  const isLowest = castFloat(lessOrEqual(all, neg(reduceMax(neg(all), [2], true))));
+  // the first lowest: those with no lowest before them (a running count by a triangular matrix of ones)
+  const upTo = g.constant(Float32Array.from({ length: k * k }, (_, x) => (Math.floor(x / k) <= x % k ? 1 : 0)), [k, k]);
+  const first = mul(isLowest, castFloat(lessOrEqual(matMul(isLowest, upTo), 1)));
+  return stopGradient(reduceSum(mul(first, transpose(perSample, [0, 2, 1])), [2]));
 }
 
 /**
  * The generator's forward pass for training. With a diversity loss, G runs on (l, n) and (l, 0) as one
- * batch of two sharing one dropout mask; without, one pass with the random noise (the baseline).
+ * batch of two sharing one dropout mask (pairwise: (l, n1) and (l, n2); with a noise search n, or n1, is the
+ * searched noise); without, one pass with the random noise (the baseline).
  * crn-multi: one pass giving its n images per layout.
  */
 function forward(g: Graph, spec: GeneratorSpec, o: TrainingOptions, batch: Batch): Forward {

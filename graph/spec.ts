@@ -97,10 +97,11 @@ export interface TrainingOptions {
    */
   passContent: PassContent;
   /**
-   * crn with a diversity loss: the first noisy pass's noise is, per class, the best of this many candidates
-   * (the host's pick by the class-wise content loss at the current parameters; 1: random noise). Each class's
-   * knob is then trained where it already comes closest to the photo, as crn-multi's best-of-n trains the
-   * image that is closest, so the noise range spreads over the photos' looks instead of their mean.
+   * crn with a diversity loss: the first noisy pass's noise is, per class, the best of this many random
+   * candidates by the class-wise content loss at the current parameters, picked inside the training graph
+   * (1: random noise). Each class's knob is then trained where it already comes closest to the photo, as
+   * crn-multi's best-of-n trains the image that is closest, so the noise range spreads over the photos' looks
+   * instead of their mean.
    */
   noiseSearch: number;
   /** The content loss's feature network (crn, crn-multi; pixels only without one). */

@@ -4,9 +4,9 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Graph, Rng, Tensor, emitModel, gradients, initParams } from '../graph/index.js';
+import { Graph, Rng, emitModel, gradients, initParams } from '../graph/index.js';
 import { PerceptualSpec, classwiseContentLoss, contentLoss, vggContentTaps, CRN_LAYER_WEIGHTS } from '../graph/perceptual.js';
-import { vggFeatures } from '../graph/models/vgg.js';
+import { randomVggFile } from '../graph/models/vgg.js';
 import { bestOfNLoss, emitProgram, generator, generatorParams, trainingPrograms } from '../graph/programs.js';
 import { initialValues } from '../runtime/training-artifacts.js';
 import { inferenceContext } from '../graph/models/layers.js';
@@ -21,15 +21,7 @@ const S = 32;
 const TAPS = ['conv1_2', 'conv2_2', 'conv3_2', 'conv4_2', 'conv5_2'];
 
 /** A VGG-19-shaped network (widths / 16, random weights) as a file whose outputs are CRN's five taps. */
-function vggFile(): Uint8Array {
-  const g = new Graph();
-  const x = g.input('image', ['N', 3, S, S]);
-  const last = vggFeatures(g, x, { shrink: 16 });
-  // the ReLUs after conv1_2 … conv5_2 (2nd, 4th, 6th, 10th, 14th): torchvision-like named outputs
-  const relus = g.nodes.filter((n) => n.op.name === 'Relu').map((n) => n.outputs[0]);
-  const outputs = TAPS.map((name, i) => [name, relus[[2, 4, 6, 10, 14][i] - 1]] as [string, Tensor]);
-  return emitModel(g, { outputs: [...outputs, ['features', last]], params: 'initializers', paramValues: initParams(g.params, 3) });
-}
+const vggFile = () => randomVggFile({ height: S, width: S, shrink: 16, seed: 3 });
 
 const random = (n: number, seed: number, lo = 0, hi = 1) => new Rng(seed, 'crn-test').fillUniform(new Float32Array(n), lo, hi);
 const meanAbsDiff = (a: Float32Array, b: Float32Array, from: number, len: number) => {

@@ -6,6 +6,8 @@ import { Graph, Tensor } from '../tensor.js';
 import { relu } from '../ops/elementwise.js';
 import { maxPool } from '../ops/pool.js';
 import { convLayer } from './layers.js';
+import { emitModel } from '../emit.js';
+import { initParams } from '../init.js';
 
 /** Convs per block: VGG-19 (16 convs) and VGG-16 (13). */
 export const VGG_BLOCKS = { vgg19: [2, 2, 4, 4, 4], vgg16: [2, 2, 3, 3, 3] } as const;
@@ -27,4 +29,18 @@ export function vggFeatures(g: Graph, x: Tensor, o: { kind?: keyof typeof VGG_BL
     }
   });
   return y;
+}
+
+/**
+ * A VGG-19-shaped network over ['N', 3, H, W] with random weights, as ONNX bytes whose outputs are CRN's five
+ * taps, named as torchvision's layers (conv1_2 … conv5_2: the ReLUs after the 2nd, 4th, 6th, 10th and 14th
+ * convs), and the last ReLU as 'features': the stand-in for a user's VGG-19 file in tests and benchmarks.
+ */
+export function randomVggFile(o: { height: number; width: number; shrink: number; seed: number }): Uint8Array {
+  const g = new Graph();
+  const x = g.input('image', ['N', 3, o.height, o.width]);
+  const last = vggFeatures(g, x, { shrink: o.shrink });
+  const relus = g.nodes.filter((n) => n.op.name === 'Relu').map((n) => n.outputs[0]);
+  const taps = ['conv1_2', 'conv2_2', 'conv3_2', 'conv4_2', 'conv5_2'].map((name, i) => [name, relus[[2, 4, 6, 10, 14][i] - 1]] as [string, Tensor]);
+  return emitModel(g, { outputs: [...taps, ['features', last]], params: 'initializers', paramValues: initParams(g.params, o.seed) });
 }
