@@ -1,5 +1,6 @@
 // Options and checks shared by several commands: classes, sizes, model kinds.
-import { ClassInfo, GeneratorSpec, LatentSpec, ModelKind, MODEL_KINDS, PASS_CONTENTS, takesNoise, usesDiscriminator } from '../graph/spec.js';
+import { ClassInfo, GeneratorSpec, LatentSpec, ModelKind, MODEL_KINDS, PASS_CONTENTS } from '../graph/spec.js';
+import { takesNoise, usesDiscriminator } from '../graph/families/index.js';
 import { codeDim as codeDim_ } from '../graph/models/latent.js';
 import { CodeKind, trainingCodes } from '../train/codes.js';
 import { NormKind } from '../graph/models/layers.js';

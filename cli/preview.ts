@@ -1,6 +1,7 @@
 // RUN/preview.png: the generator on a few test layouts, rows of [layout, G(l, 0), two random samples]
 // (crn-multi: its first three images).
-import { GeneratorSpec, variationInputs } from '../graph/spec.js';
+import { GeneratorSpec } from '../graph/spec.js';
+import { variationInputs } from '../graph/families/index.js';
 import { variationScheme } from '../train/sampling.js';
 import { generatorBytes } from '../runtime/model-file.js';
 import { openGenerator } from '../runtime/generator-runner.js';

@@ -1,6 +1,6 @@
 // Losses: GAN objectives, L1, and the diversity losses of Yang, Liu and Cai.
 import { Tensor } from './tensor.js';
-import { abs, div, greater, max, mul, neg, relu, softplus, sub, castFloat } from './ops/elementwise.js';
+import { abs, add, div, greater, max, mul, neg, relu, softplus, sub, castFloat } from './ops/elementwise.js';
 import { mean, reduceMean, reduceSum } from './ops/reduce.js';
 import { reshape } from './ops/shape.js';
 import { matMul } from './ops/matmul.js';
@@ -18,6 +18,9 @@ export function ganLoss(logits: Tensor, real: boolean, mode: GanMode): Tensor {
   // BCE with logits, stably: -log σ(x) = softplus(-x), -log(1 - σ(x)) = softplus(x)
   return mean(softplus(real ? neg(logits) : logits));
 }
+
+/** [-1, 1] to [0, 1], unclipped (losses need the gradient everywhere). */
+export const toUnit = (y: Tensor) => mul(add(y, 1), 0.5);
 
 export function l1Loss(a: Tensor, b: Tensor): Tensor {
   return mean(abs(sub(a, b)));

@@ -3,12 +3,13 @@
 // is given as bytes (graph/ does no I/O); without one, the loss falls back to pixels only.
 import onnxProto from 'onnx-proto';
 import { Graph, Tensor } from './tensor.js';
-import { abs, div, mul, sub, add, stopGradient } from './ops/elementwise.js';
-import { mean, reduceMean } from './ops/reduce.js';
+import { abs, div, mul, neg, sub, add, stopGradient } from './ops/elementwise.js';
+import { mean, reduceMax, reduceMean, reduceSum } from './ops/reduce.js';
 import { averagePool } from './ops/pool.js';
 import { reshape, transpose } from './ops/shape.js';
 import { matMul } from './ops/matmul.js';
 import { importOnnx } from './import.js';
+import { toUnit } from './losses.js';
 
 export type FeatureNorm = 'imagenet' | 'none';
 const IMAGENET = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
@@ -158,4 +159,26 @@ export function classwiseContentLoss(spec: PerceptualSpec, fakes: Tensor, real: 
       return mul(reshape(perClass, [nk, c]), l.weight / hw);
     })
     .reduce((s, t) => add(s, t));
+}
+
+/** The weights of CRN's best-of-n loss: per class, minWeight · the best image + meanWeight · the mean. */
+export interface BestOfNWeights {
+  minWeight: number;
+  meanWeight: number;
+}
+
+/**
+ * CRN's diversity baseline: for each class and sample, the content loss of the best of the n images (weight
+ * 0.999) plus the mean over the n images (0.001), summed over classes, averaged over the batch. fakes
+ * [B, 3n, H, W] in [-1, 1], image [B, 3, H, W] in [0, 1].
+ */
+export function bestOfNLoss(spec: PerceptualSpec, w: BestOfNWeights, fakes: Tensor, layout: Tensor, image: Tensor): Tensor {
+  const [b, c3, h, wd] = fakes.shape as number[];
+  const n = c3 / 3;
+  const c = layout.shape[1] as number;
+  const images = toUnit(reshape(fakes, [b * n, 3, h, wd]));
+  const perImage = reshape(classwiseContentLoss(spec, images, image, layout), [b, n, c]);
+  const best = neg(reduceMax(neg(perImage), [1]));
+  const perClass = add(mul(best, w.minWeight), mul(reduceMean(perImage, [1]), w.meanWeight));
+  return mean(reduceSum(perClass, [1]));
 }

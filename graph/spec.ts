@@ -1,10 +1,15 @@
-// What a generator is (its spec, stored in the file's metadata) and how it trains (training options).
+// What a generator is (its spec, stored in the file's metadata) and how it trains (training options): plain
+// data. What each model kind does with it is its family's (graph/families/).
 import { DiversityMode, GanMode } from './losses.js';
 import { NormKind } from './models/layers.js';
 import { PerceptualSpec } from './perceptual.js';
 
 export type ModelKind = 'pix2pix' | 'crn' | 'crn-multi' | 'latent';
 export const MODEL_KINDS: readonly ModelKind[] = ['pix2pix', 'crn', 'crn-multi', 'latent'];
+
+/** The learning rate's schedule: pix2pix's linear decay over the second half, constant, or He et al.'s poly. */
+export type LrPolicy = 'linear' | 'constant' | 'poly';
+export const LR_POLICIES: readonly LrPolicy[] = ['linear', 'constant', 'poly'];
 
 export interface ClassInfo {
   name: string;
@@ -41,25 +46,6 @@ export interface LatentSpec {
   /** The n training codes, row-major [n·D]. */
   codes: number[];
 }
-
-/** Whether the generator takes per-class noise (CONTRACT.md: pix2pix, crn, and latent with noise). */
-export const takesNoise = (spec: GeneratorSpec): boolean => (spec.model === 'latent' ? Boolean(spec.latent?.noise) : spec.model !== 'crn-multi');
-
-/**
- * The generator file's per-sample inputs besides the layout, in the order they are packed into one
- * "variation" vector on the host (noise first, then code): [noise (C)] for pix2pix and crn, [code (n), a
- * one-hot choice of image] for crn-multi.
- */
-export function variationInputs(spec: GeneratorSpec): { name: 'noise' | 'code'; dim: number }[] {
-  const out: { name: 'noise' | 'code'; dim: number }[] = [];
-  if (takesNoise(spec)) out.push({ name: 'noise', dim: spec.classes.length });
-  if (spec.model === 'crn-multi') out.push({ name: 'code', dim: spec.images ?? 0 });
-  if (spec.model === 'latent') out.push({ name: 'code', dim: spec.latent?.codeDim ?? 0 });
-  return out;
-}
-
-/** Models trained against a discriminator (pix2pix); the others train on a content loss alone (CRN). */
-export const usesDiscriminator = (spec: GeneratorSpec): boolean => spec.model === 'pix2pix';
 
 export type PassContent = 'each' | 'best';
 export const PASS_CONTENTS: readonly PassContent[] = ['each', 'best'];
@@ -119,29 +105,4 @@ export const PIXELS_ONLY: PerceptualSpec = { taps: [], pixelWeight: 1, norm: 'no
 /** λ_c = 0.3, except 0 for a class named 'void' (Cityscapes' 20th class): no diversity push there. */
 export function defaultLambda(classes: ClassInfo[], value = 0.3): number[] {
   return classes.map((c) => (c.name === 'void' ? 0 : value));
-}
-
-/** Defaults by model: pix2pix as Isola et al. (Adam β1 0.5), CRN as Chen & Koltun (Adam β1 0.9, β = 10). */
-export function defaultTrainingOptions(spec: GeneratorSpec, o: Partial<TrainingOptions> = {}): TrainingOptions {
-  const crnFamily = spec.model !== 'pix2pix';
-  return {
-    diversity: o.diversity ?? (spec.model === 'crn-multi' ? 'none' : 'bounded'),
-    beta: o.beta ?? (crnFamily ? 10 : 0.1),
-    betaRampSteps: o.betaRampSteps ?? 0,
-    lambda: o.lambda ?? defaultLambda(spec.classes),
-    diversityPool: o.diversityPool ?? 1,
-    gan: o.gan ?? 'vanilla',
-    l1Weight: o.l1Weight ?? 100,
-    batch: o.batch ?? 1,
-    dChannels: o.dChannels ?? spec.channels,
-    adamBeta1: o.adamBeta1 ?? (crnFamily ? 0.9 : 0.5),
-    adamBeta2: o.adamBeta2 ?? 0.999,
-    noiseContentWeight: o.noiseContentWeight ?? (spec.model === 'crn' || spec.model === 'latent' ? 1 : 0),
-    passContent: o.passContent ?? 'each',
-    noiseSearch: o.noiseSearch ?? 1,
-    perceptual: o.perceptual ?? PIXELS_ONLY,
-    neighbours: o.neighbours ?? 0,
-    multiMinWeight: o.multiMinWeight ?? 0.999,
-    multiMeanWeight: o.multiMeanWeight ?? 0.001,
-  };
 }

@@ -1,7 +1,8 @@
 // Generator files: an inference graph with weights as initializers and divsyn.* metadata (CONTRACT.md).
 import onnxProto from 'onnx-proto';
-import { inferenceProgram, emitProgram } from '../graph/programs.js';
-import { ClassInfo, GeneratorSpec, LatentSpec, MODEL_KINDS, ModelKind, takesNoise } from '../graph/spec.js';
+import { inferenceProgram, emitProgram } from '../graph/programs/index.js';
+import { ClassInfo, GeneratorSpec, LatentSpec, MODEL_KINDS, ModelKind } from '../graph/spec.js';
+import { takesNoise } from '../graph/families/index.js';
 import { NormKind } from '../graph/models/layers.js';
 import { UserError, writeFileAtomic } from './files.js';
 import { dimsOf, readOnnxFile } from './onnx-file.js';

@@ -1,7 +1,7 @@
 // Segmenter files (CONTRACT.md, "Segmenter and feature networks"): input `image` [N, 3, H, W] in [0, 1],
 // output `scores` [N, C, H, W], classes in the metadata like a generator's; divsyn.model = segmenter.
-import { emitProgram } from '../graph/programs.js';
-import { SegmenterSpec, segmenterInferenceProgram } from '../graph/programs-segmenter.js';
+import { emitProgram } from '../graph/programs/index.js';
+import { SegmenterSpec, segmenterInferenceProgram } from '../graph/programs/segmenter.js';
 import { ClassInfo } from '../graph/spec.js';
 import { UserError, writeFileAtomic } from './files.js';
 import { VERSION } from './model-file.js';

@@ -2,7 +2,7 @@
 // step's inputs. Outputs are asked for in pre-allocated tensors; one filled in place swaps with the
 // current value, one returned as a tensor of its own (onnxruntime-node's copy, or an execution provider
 // that ignores the given buffer) becomes the current value. Nothing moves when a loss is NaN or infinite.
-import { IoSpec } from '../graph/programs.js';
+import { IoSpec } from '../graph/programs/index.js';
 import { Session, SessionOptions, createSession, floatTensor, ort } from './session.js';
 
 export interface StepResult {

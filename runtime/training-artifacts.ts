@@ -3,7 +3,7 @@
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import { IR_VERSION, OPSET, initParams } from '../graph/index.js';
-import { IoSpec, Program, TrainingPrograms, emitProgram, manifestEntry, trainingPrograms } from '../graph/programs.js';
+import { IoSpec, Program, TrainingPrograms, emitProgram, manifestEntry, trainingPrograms } from '../graph/programs/index.js';
 import { GeneratorSpec, TrainingOptions } from '../graph/spec.js';
 import { writeFileAtomic } from './files.js';
 

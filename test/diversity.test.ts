@@ -6,8 +6,8 @@ import { diversityLoss, DiversityMode } from '../graph/losses.js';
 import { noiseChannel } from '../graph/models/pix2pix.js';
 import { floatTensor } from '../runtime/session.js';
 import { runModel } from './helpers/gradcheck.js';
-import { emitProgram, trainingPrograms } from '../graph/programs.js';
-import { defaultTrainingOptions } from '../graph/spec.js';
+import { emitProgram, trainingPrograms } from '../graph/programs/index.js';
+import { defaultTrainingOptions } from '../graph/families/index.js';
 import { initialValues } from '../runtime/training-artifacts.js';
 import { genericPalette } from '../train/palettes.js';
 

@@ -10,9 +10,10 @@ import { referenceDir } from './helpers/reference.js';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Program, discriminatorGradientsProgram, emitProgram, trainingPrograms } from '../graph/programs.js';
+import { Program, discriminatorGradientsProgram, emitProgram, trainingPrograms } from '../graph/programs/index.js';
 import { DiversityMode } from '../graph/losses.js';
-import { defaultTrainingOptions, GeneratorSpec } from '../graph/spec.js';
+import { GeneratorSpec } from '../graph/spec.js';
+import { defaultTrainingOptions } from '../graph/families/index.js';
 import { createSession, floatTensor, ort } from '../runtime/session.js';
 import { repoRoot, tempDir } from './helpers/cli.js';
 

@@ -10,7 +10,7 @@ import type { Worker } from 'node:worker_threads';
 import { fixtureLayout } from '../fixtures/facades.js';
 import * as G from '../graph/index.js';
 import { Graph } from '../graph/index.js';
-import type { IoSpec } from '../graph/programs.js';
+import type { IoSpec } from '../graph/programs/index.js';
 import { UserError } from '../runtime/files.js';
 import { SessionPool } from '../runtime/pool.js';
 import { sampleLayouts } from '../runtime/sampler.js';

@@ -4,7 +4,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Graph, Rng, conv2d, emitModel } from '../graph/index.js';
-import { crossEntropy } from '../graph/programs-segmenter.js';
+import { crossEntropy } from '../graph/programs/segmenter.js';
 import { ClassInfo } from '../graph/spec.js';
 import { argmaxClasses, classesOfOneHot, classIoU, meanIoU, SegmentationTally } from '../metrics/segmentation.js';
 import { openSegmenter } from '../metrics/segmenter.js';

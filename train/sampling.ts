@@ -3,7 +3,8 @@
 // a resumed run draws what the uninterrupted run would have drawn.
 import { Rng } from '../graph/random.js';
 import { MaskSite } from '../graph/models/layers.js';
-import { GeneratorSpec, variationInputs } from '../graph/spec.js';
+import { GeneratorSpec } from '../graph/spec.js';
+import { variationInputs } from '../graph/families/index.js';
 import { newCodes } from './codes.js';
 
 /** n ~ U[-1, 1]^C for each sample of a training step: [batch, C]. */

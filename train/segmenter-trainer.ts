@@ -1,7 +1,7 @@
 // Trains a segmenter: the train step of graph/programs-segmenter.ts run by StepRunner on the dataset's
 // photos (inputs) and one-hot layouts (targets); the segmenter file is written at checkpoints and at the end.
-import { emitProgram, manifestEntry } from '../graph/programs.js';
-import { SegmenterSpec, segmenterTrainStep } from '../graph/programs-segmenter.js';
+import { emitProgram, manifestEntry } from '../graph/programs/index.js';
+import { SegmenterSpec, segmenterTrainStep } from '../graph/programs/segmenter.js';
 import { generatorValues } from '../runtime/model-file.js';
 import { writeSegmenter } from '../runtime/segmenter-file.js';
 import { EpChoice, floatTensor } from '../runtime/session.js';

@@ -2,7 +2,8 @@
 // log.jsonl, and checkpoints (generator.onnx, state/, preview) atomically; resumes exactly where it stopped.
 import fs from 'node:fs';
 import path from 'node:path';
-import { emitProgram, manifestEntry, Program, searchesNoise, trainingPrograms, TrainingPrograms } from '../graph/programs.js';
+import { emitProgram, manifestEntry, Program, trainingPrograms, TrainingPrograms } from '../graph/programs/index.js';
+import { searchesNoise } from '../graph/families/index.js';
 import { GeneratorSpec, TrainingOptions } from '../graph/spec.js';
 import { EpChoice, createSession, floatTensor, ort } from '../runtime/session.js';
 import { assignTargets } from './assignment.js';

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { ClassInfo } from '../../graph/spec.js';
 import { EvalLayout, evaluateModel, realImagesScore, samplesOf } from '../../metrics/evaluate.js';
-import { variationInputs } from '../../graph/spec.js';
+import { variationInputs } from '../../graph/families/index.js';
 import { CodeChoice, variationScheme } from '../../train/sampling.js';
 import { Report, writeReport, writeScatter } from '../../metrics/report.js';
 import { openSegmenter } from '../../metrics/segmenter.js';

@@ -1,7 +1,8 @@
 // divsyn export-training: the training program as plain ONNX files.
 import path from 'node:path';
 import { DIVERSITY_MODES, DiversityMode, GAN_MODES, GanMode } from '../../graph/losses.js';
-import { defaultLambda, defaultTrainingOptions, PassContent } from '../../graph/spec.js';
+import { defaultLambda, PassContent } from '../../graph/spec.js';
+import { defaultTrainingOptions } from '../../graph/families/index.js';
 import { prepareOutputDir } from '../../runtime/files.js';
 import { generatorMetadata } from '../../runtime/model-file.js';
 import { writeTrainingArtifacts } from '../../runtime/training-artifacts.js';

@@ -2,7 +2,8 @@
 // noise of every image (noise depends only on seed, layout stem and k).
 import fs from 'node:fs';
 import path from 'node:path';
-import { ClassInfo, variationInputs } from '../../graph/spec.js';
+import { ClassInfo } from '../../graph/spec.js';
+import { variationInputs } from '../../graph/families/index.js';
 import { CodeChoice, variationScheme } from '../../train/sampling.js';
 import { interpolateCodes } from '../../train/codes.js';
 import { GeneratorSpec } from '../../graph/spec.js';

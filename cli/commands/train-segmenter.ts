@@ -2,7 +2,7 @@
 // realism check of divsyn eval needs nothing pretrained. Writes S.onnx in the contract's segmenter format.
 import fs from 'node:fs';
 import path from 'node:path';
-import { SegmenterSpec } from '../../graph/programs-segmenter.js';
+import { SegmenterSpec } from '../../graph/programs/segmenter.js';
 import { UserError } from '../../runtime/files.js';
 import { EP_CHOICES, EpChoice } from '../../runtime/session.js';
 import { openSegmenter } from '../../metrics/segmenter.js';

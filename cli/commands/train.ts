@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DIVERSITY_MODES, DiversityMode, GAN_MODES, GanMode } from '../../graph/losses.js';
-import { defaultLambda, defaultTrainingOptions, GeneratorSpec, PassContent } from '../../graph/spec.js';
+import { defaultLambda, GeneratorSpec, PassContent } from '../../graph/spec.js';
+import { defaultTrainingOptions } from '../../graph/families/index.js';
 import { prepareOutputDir, UserError } from '../../runtime/files.js';
 import { generatorValues, readGenerator } from '../../runtime/model-file.js';
 import { EP_CHOICES, EpChoice } from '../../runtime/session.js';

@@ -1,16 +1,16 @@
 // The segmenter of the realism check (Yang et al., Table II): the pix2pix U-Net from a photo to class
 // scores, trained with softmax cross-entropy. One model function gives both programs: the inference graph
 // (weights baked in when emitted) and one train step (forward, gradients, Adam) for StepRunner.
-import { Graph, Tensor, paramName } from './tensor.js';
-import { add, mul, neg } from './ops/elementwise.js';
-import { mean, reduceSum } from './ops/reduce.js';
-import { logSoftmax } from './ops/softmax.js';
-import { gradients } from './autodiff.js';
-import { adam } from './optim.js';
-import { ModelContext } from './models/layers.js';
-import { unet } from './models/pix2pix.js';
-import { ClassInfo } from './spec.js';
-import { IoSpec, Program, Role, paramInputName } from './programs.js';
+import { Graph, Tensor, paramName } from '../tensor.js';
+import { add, mul, neg } from '../ops/elementwise.js';
+import { mean, reduceSum } from '../ops/reduce.js';
+import { logSoftmax } from '../ops/softmax.js';
+import { gradients } from '../autodiff.js';
+import { adam } from '../optim.js';
+import { ModelContext } from '../models/layers.js';
+import { unet } from '../models/pix2pix.js';
+import { ClassInfo } from '../spec.js';
+import { IoSpec, Program, Role, paramInputName } from './program.js';
 
 export interface SegmenterSpec {
   classes: ClassInfo[];

@@ -1,0 +1,13 @@
+// The per-class noise input as the families declare and use it.
+import { Tensor } from '../tensor.js';
+import { GeneratorSpec } from '../spec.js';
+import type { GeneratorInputs } from '../programs/batch.js';
+import { VariationInput } from './family.js';
+
+/** The variation inputs of a family driven by per-class noise alone. */
+export const noiseOnly = (spec: GeneratorSpec): VariationInput[] => [{ name: 'noise', dim: spec.classes.length }];
+
+export function needNoise(spec: GeneratorSpec, x: GeneratorInputs): Tensor {
+  if (!x.noise) throw new Error(`the ${spec.model} generator takes per-class noise`);
+  return x.noise;
+}

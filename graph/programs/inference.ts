@@ -1,0 +1,33 @@
+// The inference graph: layout and the family's variation inputs (noise, code) with a symbolic batch N in,
+// image [N, 3, H, W] in [0, 1] out.
+import { Graph, Tensor } from '../tensor.js';
+import { clip } from '../ops/elementwise.js';
+import { toUnit } from '../losses.js';
+import { inferenceContext } from '../models/layers.js';
+import { familyOf } from '../families/index.js';
+import { GeneratorSpec } from '../spec.js';
+import { GeneratorInputs } from './batch.js';
+import { Program, ioOf } from './program.js';
+
+export function inferenceProgram(spec: GeneratorSpec): Program {
+  const g = new Graph();
+  const family = familyOf(spec);
+  const layout = g.input('layout', ['N', spec.classes.length, spec.height, spec.width]);
+  const inputs = [ioOf(layout, 'layout', 'data')];
+  const ctx = inferenceContext(g, spec.norm);
+  const x: GeneratorInputs = { layout };
+  for (const v of family.variationInputs(spec)) {
+    const t = g.input(v.name, ['N', v.dim]);
+    x[v.name] = t;
+    inputs.push(ioOf(t, v.name, 'data'));
+  }
+  const y: Tensor = family.generator(ctx, spec, x);
+  // clipped, since not every network ends in a tanh (CRN does not)
+  const image = clip(toUnit(y), 0, 1);
+  return { graph: g, inputs, outputs: [ioOf(image, 'image', 'output')] };
+}
+
+/** The generator's parameters, in creation order (for initial values). */
+export function generatorParams(spec: GeneratorSpec): Tensor[] {
+  return inferenceProgram(spec).graph.params;
+}
