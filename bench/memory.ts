@@ -99,8 +99,8 @@ async function child(c: ChildConfig): Promise<ChildReport> {
   try {
     let t0 = performance.now();
     const classes = cityscapes();
-    const spec: GeneratorSpec = { model: c.model, classes, height: c.height, width: c.width, channels: c.channels, norm: 'instance' };
-    if (c.model === 'crn-multi') spec.images = c.images;
+    // images: crn-multi's count (the other families ignore it)
+    const spec: GeneratorSpec = { model: c.model, classes, height: c.height, width: c.width, channels: c.channels, norm: 'instance', images: c.images };
     const bytes = randomVggFile({ height: c.height, width: c.width, shrink: c.shrink, seed: 7 });
     const taps = vggContentTaps(bytes);
     if (!taps) throw new Error('the VGG-19-shaped file has no CRN taps');

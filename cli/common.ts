@@ -1,10 +1,9 @@
 // Options and checks shared by several commands: classes, sizes, model kinds.
-import { ClassInfo, GeneratorSpec, LatentSpec, ModelKind, MODEL_KINDS, PASS_CONTENTS } from '../graph/spec.js';
-import { takesNoise, usesDiscriminator } from '../graph/families/index.js';
-import { codeDim as codeDim_ } from '../graph/models/latent.js';
+import { ClassInfo, GeneratorSpec, ModelKind, MODEL_KINDS, PASS_CONTENTS } from '../graph/spec.js';
+import { FamilyOption, familyOf, optionApplies, takesNoise } from '../graph/families/index.js';
+import { DiversityMode } from '../graph/losses.js';
 import { CodeKind, trainingCodes } from '../train/codes.js';
 import { NormKind } from '../graph/models/layers.js';
-import { crnModuleSizes } from '../graph/models/crn.js';
 import { DATA_FORMATS, DIRECTIONS } from '../train/datasets.js';
 import { genericPalette, loadPalette } from '../train/palettes.js';
 import { OptSpec, Parsed, usageError } from './args.js';
@@ -28,23 +27,14 @@ export function resolveClasses(o: Parsed): ClassInfo[] {
   return genericPalette(c!);
 }
 
-/** S (pix2pix: a power of two >= 32) or HxW (crn, latent: each side a multiple of 8). */
+/** S or HxW, checked against the family's size rule (pix2pix: a square power of two >= 32; CRN: multiples of 8). */
 export function parseSize(model: ModelKind, v: string): [number, number] {
   const m = /^(\d+)(?:x(\d+))?$/.exec(v);
   if (!m) throw usageError(`option --size: '${v}' is not S or HxW`);
   const h = Number(m[1]);
   const w = m[2] ? Number(m[2]) : h;
-  if (model === 'pix2pix') {
-    if (h !== w || !Number.isInteger(Math.log2(h)) || h < 32)
-      throw usageError(`option --size: pix2pix needs a square power of two of at least 32, got '${v}'`);
-  } else if (h % 8 || w % 8 || h < 8 || w < 8) throw usageError(`option --size: each side must be a multiple of 8, got '${v}'`);
-  else if (model === 'crn' || model === 'crn-multi') {
-    try {
-      crnModuleSizes(h, w);
-    } catch (e) {
-      throw usageError(`option --size: ${(e as Error).message}`);
-    }
-  }
+  const problem = familyOf(model).sizeProblem(h, w, v);
+  if (problem) throw usageError(`option --size: ${problem}`);
   return [h, w];
 }
 
@@ -87,23 +77,26 @@ export function generatorSpec(o: Parsed, use: 'build' | 'train' = 'train'): Gene
   checkImplemented(model, use);
   if (o.size === undefined) throw usageError('option --size is required');
   const [height, width] = parseSize(model, o.size as string);
+  const family = familyOf(model);
   // pix2pix: ngf; crn and latent: the width of modules below 128 px of height
-  const channels = (o.width as number | undefined) ?? (model === 'pix2pix' ? 64 : 1024);
-  const spec: GeneratorSpec = { model, classes: resolveClasses(o), height, width, channels, norm: o.norm as NormKind };
-  if (model === 'crn-multi') spec.images = o.images as number;
-  if (model === 'latent') spec.latent = latentSpec(o, spec);
-  return spec;
-}
-
-/** The latent code's spec; the training codes are drawn from --seed (train/codes.ts). */
-function latentSpec(o: Parsed, spec: GeneratorSpec): LatentSpec {
-  const depth = o.split === 'late' ? 1e3 : (o['split-depth'] as number);
-  const modules = crnModuleSizes(spec.height, spec.width).length;
-  if (depth !== 1e3 && depth >= modules) throw usageError(`option --split-depth: ${depth} is past the last of the ${modules} modules at ${spec.height}x${spec.width} (use --split late)`);
-  const n = o.branches as number;
-  const codeDim = codeDim_({ height: spec.height, width: spec.width, channels: spec.channels, depth });
-  const codes = Array.from(trainingCodes(o.seed as number, n, codeDim, o.codes as CodeKind, o['drop-rate'] as number));
-  return { branches: n, depth: Math.min(depth, modules), dropRate: o['drop-rate'] as number, sharing: o.sharing as 'shared' | 'separate', noise: Boolean(o['with-noise']), codeDim, codes };
+  const channels = (o.width as number | undefined) ?? family.defaultChannels;
+  const base = { model, classes: resolveClasses(o), height, width, channels, norm: o.norm as NormKind };
+  const seed = o.seed as number;
+  try {
+    return family.buildSpec(base, {
+      images: o.images as number,
+      branches: o.branches as number,
+      split: o.split as 'early' | 'late',
+      splitDepth: o['split-depth'] as number,
+      sharing: o.sharing as 'shared' | 'separate',
+      dropRate: o['drop-rate'] as number,
+      withNoise: Boolean(o['with-noise']),
+      // the training codes are drawn from --seed (train/codes.ts)
+      trainingCodes: (n: number, dim: number) => trainingCodes(seed, n, dim, o.codes as CodeKind, o['drop-rate'] as number),
+    });
+  } catch (e) {
+    throw usageError((e as Error).message);
+  }
 }
 
 /** The content loss's network (crn, crn-multi): --features, else --segmenter's encoder, else pixels. */
@@ -154,20 +147,34 @@ export const diversityPoolOption: OptSpec = {
   help: 'the diversity loss compares the images (and layout) average-pooled over F x F blocks, so that fine texture alone cannot meet the bound (default 1: pixels)',
 };
 
+/** Who takes each option that only some families take, as usage errors name them. */
+const FAMILY_OPTION_TAKERS: Record<FamilyOption, string> = {
+  ndf: 'pix2pix (the only model with a discriminator)',
+  'noise-content': 'crn and latent --with-noise, with a diversity loss',
+  'pass-content': 'crn with --diversity pairwise',
+  'noise-search': 'crn with a diversity loss',
+  neighbours: '--model latent',
+  'code-interp': 'a latent model',
+};
+
 /** Options that only some models use: naming one for another model is a usage error, not a silent no-op. */
 export function checkModelOptions(o: Parsed, spec: GeneratorSpec): void {
-  const withDiversity = o.diversity !== 'none';
+  const diversity = (o.diversity ?? 'bounded') as DiversityMode;
+  const withDiversity = diversity !== 'none';
   const model = `--model ${spec.model}${takesNoise(spec) && !withDiversity ? ' with --diversity none' : ''}`;
-  const only = (option: string, applies: boolean, models: string) => {
-    if (o[option] !== undefined && !applies) throw usageError(`--${option} applies to ${models}, not ${model}`);
+  const given = (option: string) => o[option] !== undefined && !(option === 'neighbours' && o[option] === 0);
+  for (const option of ['ndf', 'noise-content', 'pass-content', 'noise-search', 'neighbours'] as const)
+    if (given(option) && !optionApplies(option, spec, diversity)) throw usageError(`--${option} applies to ${FAMILY_OPTION_TAKERS[option]}, not ${model}`);
+  const noisy = (option: string) => {
+    if (o[option] !== undefined && !(takesNoise(spec) && withDiversity)) throw usageError(`--${option} applies to models trained with a diversity loss, not ${model}`);
   };
-  only('ndf', usesDiscriminator(spec), 'pix2pix (the only model with a discriminator)');
-  only('noise-content', takesNoise(spec) && !usesDiscriminator(spec) && withDiversity, 'crn and latent --with-noise, with a diversity loss');
-  only('beta-ramp', takesNoise(spec) && withDiversity, 'models trained with a diversity loss');
-  only('diversity-pool', takesNoise(spec) && withDiversity, 'models trained with a diversity loss');
+  noisy('beta-ramp');
+  noisy('diversity-pool');
   const pool = o['diversity-pool'] as number | undefined;
   if (pool && (spec.height % pool || spec.width % pool)) throw usageError(`--diversity-pool ${pool} does not divide the size ${spec.height}x${spec.width}`);
-  only('pass-content', spec.model === 'crn' && o.diversity === 'pairwise', 'crn with --diversity pairwise');
-  only('noise-search', spec.model === 'crn' && withDiversity, 'crn with a diversity loss');
-  if ((o.neighbours as number) > 0 && spec.model !== 'latent') throw usageError('--neighbours applies to --model latent');
+}
+
+/** A usage error unless option `option` (given) applies to spec; `what` says what the file is. */
+export function checkFamilyOption(option: FamilyOption, spec: GeneratorSpec, what: string): void {
+  if (!optionApplies(option, spec, 'none')) throw usageError(`option --${option} needs ${FAMILY_OPTION_TAKERS[option]}; ${what} is ${spec.model}`);
 }

@@ -1,8 +1,9 @@
-// Generator files: an inference graph with weights as initializers and divsyn.* metadata (CONTRACT.md).
+// Generator files: an inference graph with weights as initializers and divsyn.* metadata
+// (docs/formats.md, "Generator file"); each family adds and reads its own keys.
 import onnxProto from 'onnx-proto';
 import { inferenceProgram, emitProgram } from '../graph/programs/index.js';
-import { ClassInfo, GeneratorSpec, LatentSpec, MODEL_KINDS, ModelKind } from '../graph/spec.js';
-import { takesNoise } from '../graph/families/index.js';
+import { ClassInfo, GeneratorSpec, MODEL_KINDS, ModelKind } from '../graph/spec.js';
+import { BaseSpec, familyOf, takesNoise } from '../graph/families/index.js';
 import { NormKind } from '../graph/models/layers.js';
 import { UserError, writeFileAtomic } from './files.js';
 import { dimsOf, readOnnxFile } from './onnx-file.js';
@@ -15,8 +16,7 @@ export function generatorMetadata(spec: GeneratorSpec, options: Record<string, u
     'divsyn.classes': JSON.stringify(spec.classes),
     'divsyn.size': `${spec.height}x${spec.width}`,
     'divsyn.noise': takesNoise(spec) ? 'per-class' : 'none',
-    ...(spec.model === 'crn-multi' ? { 'divsyn.code_dim': String(spec.images), 'divsyn.images': String(spec.images) } : {}),
-    ...(spec.latent ? latentMetadata(spec.latent) : {}),
+    ...familyOf(spec).metadata(spec),
     'divsyn.version': VERSION,
     'divsyn.channels': String(spec.channels),
     'divsyn.norm': spec.norm,
@@ -81,7 +81,7 @@ export function readGenerator(file: string, opts: { weights?: boolean } = {}): G
   } catch {
     throw new UserError(`'${file}': divsyn.classes metadata is not valid JSON`);
   }
-  const spec: GeneratorSpec = {
+  const base: BaseSpec = {
     model: kind,
     classes,
     height: h,
@@ -89,10 +89,11 @@ export function readGenerator(file: string, opts: { weights?: boolean } = {}): G
     channels: Number(metadata['divsyn.channels'] ?? 64),
     norm: (metadata['divsyn.norm'] ?? 'instance') as NormKind,
   };
-  if (kind === 'latent') spec.latent = readLatent(file, metadata);
-  if (kind === 'crn-multi') {
-    spec.images = Number(metadata['divsyn.images']);
-    if (!(Number.isInteger(spec.images) && spec.images > 0)) throw new UserError(`'${file}': crn-multi file without a valid divsyn.images`);
+  let spec: GeneratorSpec;
+  try {
+    spec = familyOf(kind).readMetadata(base, metadata);
+  } catch (e) {
+    throw new UserError(`'${file}': ${(e as Error).message}`);
   }
   const graph = model.graph!;
   const initNames = new Set((graph.initializer ?? []).map((t) => t.name));
@@ -119,26 +120,4 @@ export function generatorValues(named: Map<string, Float32Array>): Map<string, F
     if (m) values.set(m[2], v);
   }
   return values;
-}
-
-/** A latent model's code: D, the training codes [[…D], …] and how the split is built. */
-function latentMetadata(l: LatentSpec): Record<string, string> {
-  const rows = Array.from({ length: l.branches }, (_, i) => l.codes.slice(i * l.codeDim, (i + 1) * l.codeDim));
-  return {
-    'divsyn.code_dim': String(l.codeDim),
-    'divsyn.train_codes': JSON.stringify(rows),
-    'divsyn.latent': JSON.stringify({ branches: l.branches, depth: l.depth, dropRate: l.dropRate, sharing: l.sharing, noise: l.noise }),
-  };
-}
-
-function readLatent(file: string, metadata: Record<string, string>): LatentSpec {
-  try {
-    const l = JSON.parse(metadata['divsyn.latent']);
-    const rows: number[][] = JSON.parse(metadata['divsyn.train_codes']);
-    const codeDim = Number(metadata['divsyn.code_dim']);
-    if (!Array.isArray(rows) || rows.length !== l.branches || rows.some((r) => r.length !== codeDim)) throw new Error(`${rows.length} training codes for ${l.branches} branches of dimension ${codeDim}`);
-    return { branches: l.branches, depth: l.depth, dropRate: l.dropRate, sharing: l.sharing, noise: Boolean(l.noise), codeDim, codes: rows.flat() };
-  } catch (e) {
-    throw new UserError(`'${file}': latent model without valid divsyn.latent / divsyn.train_codes / divsyn.code_dim (${(e as Error).message})`);
-  }
 }

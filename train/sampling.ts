@@ -4,7 +4,7 @@
 import { Rng } from '../graph/random.js';
 import { MaskSite } from '../graph/models/layers.js';
 import { GeneratorSpec } from '../graph/spec.js';
-import { variationInputs } from '../graph/families/index.js';
+import { familyOf, variationInputs } from '../graph/families/index.js';
 import { newCodes } from './codes.js';
 
 /** n ~ U[-1, 1]^C for each sample of a training step: [batch, C]. */
@@ -60,12 +60,13 @@ export interface VariationScheme {
 export type CodeChoice = 'new' | 'train';
 
 export function variationScheme(spec: GeneratorSpec, o: { codes?: CodeChoice } = {}): VariationScheme {
-  const l = spec.latent;
-  if (spec.model !== 'latent' || !l) return schemeOf(variationInputs(spec));
+  const codes = familyOf(spec).codeSet?.(spec);
+  if (!codes) return schemeOf(variationInputs(spec));
+  const dim = codes.fixed(0).length;
   return schemeOf(variationInputs(spec), {
-    count: l.branches,
-    fixed: (k) => Float32Array.from(l.codes.slice((k % l.branches) * l.codeDim, ((k % l.branches) + 1) * l.codeDim)),
-    drawn: o.codes === 'train' ? undefined : (seed, stem, k) => newCodes(seed, stem, k, l.codeDim),
+    count: codes.count,
+    fixed: codes.fixed,
+    drawn: !codes.drawsNew || o.codes === 'train' ? undefined : (seed, stem, k) => newCodes(seed, stem, k, dim),
   });
 }
 

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { emitProgram, manifestEntry, Program, trainingPrograms, TrainingPrograms } from '../graph/programs/index.js';
-import { searchesNoise } from '../graph/families/index.js';
+import { familyOf, searchesNoise } from '../graph/families/index.js';
 import { GeneratorSpec, TrainingOptions } from '../graph/spec.js';
 import { EpChoice, createSession, floatTensor, ort } from '../runtime/session.js';
 import { assignTargets } from './assignment.js';
@@ -118,7 +118,7 @@ function modelFingerprint(cfg: TrainConfig): string {
   const { model, height, width, channels, norm, classes } = cfg.spec;
   const { diversity, beta, gan, batch, dChannels, lambda, l1Weight, perceptual } = cfg.options;
   // only where it is part of the objective (0 is the objective from before it), so older runs still resume
-  const noiseContentWeight = model !== 'pix2pix' && diversity !== 'none' && cfg.options.noiseContentWeight ? cfg.options.noiseContentWeight : undefined;
+  const noiseContentWeight = familyOf(cfg.spec).noiseContent && diversity !== 'none' && cfg.options.noiseContentWeight ? cfg.options.noiseContentWeight : undefined;
   const diversityPool = diversity !== 'none' && cfg.options.diversityPool > 1 ? cfg.options.diversityPool : undefined;
   const passContent = diversity === 'pairwise' && cfg.options.passContent !== 'each' ? cfg.options.passContent : undefined;
   const noiseSearch = searchesNoise(cfg.spec, cfg.options) ? cfg.options.noiseSearch : undefined;

@@ -18,6 +18,7 @@ import { colorsToIndices, oneHot, readLabelMap } from '../../train/labels.js';
 import { classIndex } from '../../train/palettes.js';
 import { Parsed, required, usageError } from '../args.js';
 import { Command } from '../command.js';
+import { checkFamilyOption } from '../common.js';
 import { Progress } from '../progress.js';
 
 const IMAGE = /\.(png|jpe?g)$/i;
@@ -111,7 +112,7 @@ export const sampleCommand: Command = {
     const out = required<string>(o, 'out');
     const gen = readGenerator(modelFile);
     const { spec } = gen;
-    if (o['code-interp'] !== undefined && spec.model !== 'latent') throw usageError(`option --code-interp needs a latent model; '${modelFile}' is ${spec.model}`);
+    if (o['code-interp'] !== undefined) checkFamilyOption('code-interp', spec, `'${modelFile}'`);
     const scheme = variationScheme(spec, { codes: o.codes as CodeChoice });
     if ((o.noise !== undefined || o.sweep !== undefined) && !scheme.noise) throw usageError(`options --noise and --sweep need per-class noise; '${modelFile}' (${spec.model}) takes none`);
     if (o.sweep !== undefined && o['code-interp'] !== undefined) throw usageError('give --sweep or --code-interp, not both');

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DIVERSITY_MODES, DiversityMode, GAN_MODES, GanMode } from '../../graph/losses.js';
 import { defaultLambda, GeneratorSpec, PassContent } from '../../graph/spec.js';
-import { defaultTrainingOptions } from '../../graph/families/index.js';
+import { assignsTargets, defaultTrainingOptions, familyOf, optionApplies } from '../../graph/families/index.js';
 import { prepareOutputDir, UserError } from '../../runtime/files.js';
 import { generatorValues, readGenerator } from '../../runtime/model-file.js';
 import { EP_CHOICES, EpChoice } from '../../runtime/session.js';
@@ -93,19 +93,18 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
   if (dataArg === 'fixture' && o.palette === undefined && o.classes === undefined) o.palette = 'cmp-facades';
   const spec = generatorSpec(o);
   const lambda = o.lambda === undefined ? defaultLambda(spec.classes) : parseLambda(o.lambda as string, spec);
-  if (spec.model === 'crn-multi' && o.diversity !== undefined && o.diversity !== 'none')
-    throw usageError(`--diversity ${o.diversity}: crn-multi takes no noise (its diversity comes from its ${spec.images} images); leave --diversity out`);
-  if (spec.model === 'latent') {
-    if (spec.latent!.noise) o.diversity ??= 'bounded';
-    else if (o.diversity !== undefined && o.diversity !== 'none') throw usageError(`--diversity ${o.diversity}: this latent model takes no noise; add --with-noise`);
-    else o.diversity = 'none';
-    if (spec.latent!.noise && o.diversity === 'none') throw usageError('--with-noise needs a diversity loss (--diversity bounded)');
+  const family = familyOf(spec);
+  const noDiversity = family.noDiversityReason?.(spec);
+  if (noDiversity) {
+    if (o.diversity !== undefined && o.diversity !== 'none') throw usageError(`--diversity ${o.diversity}: ${noDiversity}`);
+    o.diversity = 'none';
   }
+  const needsDiversity = family.needsDiversityReason?.(spec);
+  if (needsDiversity && o.diversity === 'none') throw usageError(needsDiversity);
   checkModelOptions(o, spec);
-  const pix2pix = spec.model === 'pix2pix';
-  o.lr ??= pix2pix ? 2e-4 : 1e-4;
-  o['lr-policy'] ??= pix2pix ? 'linear' : spec.model === 'latent' ? 'poly' : 'constant';
-  const perceptual = pix2pix ? undefined : choosePerceptualFromOptions(o, spec);
+  o.lr ??= family.defaults.lr;
+  o['lr-policy'] ??= family.defaults.lrPolicy;
+  const perceptual = family.contentNetwork ? choosePerceptualFromOptions(o, spec) : undefined;
   const source = { data: dataArg, format: o.format as DataFormat, direction: o.direction as Direction, classes: spec.classes };
   const dataset = openDataset(source);
   const stepsPerEpoch = Math.ceil(dataset.length / (o.batch as number));
@@ -117,7 +116,7 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
     diversity: o.diversity as DiversityMode | undefined,
     beta: o.beta as number | undefined,
     // a resumed run keeps its ramp (runs from before the ramp existed had none), whatever --steps says now
-    betaRampSteps: (o['beta-ramp'] as number | undefined) ?? (saved ? Number(saved.betaRampSteps ?? 0) : pix2pix && o.diversity !== 'none' ? Math.floor(totalSteps / 2) : 0),
+    betaRampSteps: (o['beta-ramp'] as number | undefined) ?? (saved ? Number(saved.betaRampSteps ?? 0) : o.diversity !== 'none' ? Math.floor(totalSteps * family.defaults.betaRampFraction) : 0),
     noiseContentWeight: o['noise-content'] as number | undefined,
     passContent: o['pass-content'] as PassContent | undefined,
     noiseSearch: o['noise-search'] as number | undefined,
@@ -126,13 +125,13 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
     lambda,
     gan: o['gan-mode'] as GanMode,
     batch: o.batch as number,
-    neighbours: spec.model === 'latent' ? (o.neighbours as number) : 0,
+    neighbours: optionApplies('neighbours', spec, 'none') ? (o.neighbours as number) : 0,
   });
   // latent targets (the photo and its neighbours' photos) are compared unaugmented
-  const open = batchOpener({ dataset, width: spec.width, height: spec.height, batch: options.batch, seed: o.seed as number, augment: spec.model !== 'latent' });
+  const open = batchOpener({ dataset, width: spec.width, height: spec.height, batch: options.batch, seed: o.seed as number, augment: !assignsTargets(spec) });
 
   if (!resume) prepareOutputDir(out, Boolean(o.force), '--resume to continue it, or --force');
-  const latent = spec.model === 'latent' ? await latentTraining(o, spec, dataset, out, (m) => hooks.quiet || console.error(m)) : undefined;
+  const latent = assignsTargets(spec) ? await latentTraining(o, spec, dataset, out, (m) => hooks.quiet || console.error(m)) : undefined;
   const initGenerator = o.init ? generatorValues(readGenerator(o.init as string, { weights: true }).initializers) : undefined;
 
   // the preview shows held-out layouts where the data has them (the fixture's test split)

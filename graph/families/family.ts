@@ -98,6 +98,10 @@ export interface ModelFamily {
   defaults: TrainingDefaults;
   /** The options only some families take that this one does, and when. */
   options: Partial<Record<FamilyOption, OptionRule>>;
-  /** Why this family trains with no diversity loss only, or undefined (it takes noise). */
+  /** Whether the objective has a content loss over a feature network (--features, --segmenter). */
+  contentNetwork: boolean;
+  /** Why spec trains with no diversity loss only (it takes no noise), or undefined. */
   noDiversityReason?(spec: GeneratorSpec): string | undefined;
+  /** Why spec cannot train without a diversity loss, or undefined. */
+  needsDiversityReason?(spec: GeneratorSpec): string | undefined;
 }

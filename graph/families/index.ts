@@ -29,6 +29,9 @@ export const usesDiscriminator = (spec: GeneratorSpec): boolean => familyOf(spec
 /** Whether the first pass's noise is searched (crn with a diversity loss and --noise-search K > 1). */
 export const searchesNoise = (spec: GeneratorSpec, o: TrainingOptions): boolean => familyOf(spec).searchesNoise && o.diversity !== 'none' && o.noiseSearch > 1;
 
+/** Whether the host assigns targets to the branches each step from the loss matrix (latent). */
+export const assignsTargets = (spec: GeneratorSpec): boolean => familyOf(spec).lossMatrix !== undefined;
+
 /** Whether option `option` (one that only some families take) applies to spec trained with `diversity`. */
 export const optionApplies = (option: FamilyOption, spec: GeneratorSpec, diversity: DiversityMode): boolean => familyOf(spec).options[option]?.(spec, diversity) ?? false;
 

@@ -115,6 +115,7 @@ export const latent: ModelFamily = {
     return { total, terms: [['assigned', total]] };
   },
   lossMatrix: (o, f, batch) => lossMatrix(o, f.fakeZero, batch),
+  contentNetwork: true,
   noiseContent: true,
   // He et al.: the poly schedule (power 0.9)
   defaults: { lr: 1e-4, lrPolicy: 'poly', betaRampFraction: 0, options: () => ({ ...CASCADE_TRAINING, noiseContentWeight: 1 }) },
@@ -124,4 +125,5 @@ export const latent: ModelFamily = {
     'code-interp': () => true,
   },
   noDiversityReason: (spec) => (latentOf(spec).noise ? undefined : 'this latent model takes no noise; add --with-noise'),
+  needsDiversityReason: (spec) => (latentOf(spec).noise ? '--with-noise needs a diversity loss (--diversity bounded)' : undefined),
 };
