@@ -123,8 +123,8 @@ function modelFingerprint(cfg: TrainConfig): string {
   const passContent = diversity === 'pairwise' && cfg.options.passContent !== 'each' ? cfg.options.passContent : undefined;
   const noiseSearch = searchesNoise(cfg.spec, cfg.options) ? cfg.options.noiseSearch : undefined;
   const classNames = classes.map((c) => c.name);
-  const latent = cfg.spec.latent && { ...cfg.spec.latent, codes: undefined, neighbours: cfg.options.neighbours };
-  return JSON.stringify({ model, size: `${height}x${width}`, width: channels, norm, classes: classNames, images: cfg.spec.images, latent, diversity, beta, noiseContentWeight, passContent, noiseSearch, diversityPool, lambda, l1Weight, gan, batch, dChannels, features: perceptual.description });
+  const own = familyOf(cfg.spec).fingerprint(cfg.spec, cfg.options);
+  return JSON.stringify({ model, size: `${height}x${width}`, width: channels, norm, classes: classNames, ...own, diversity, beta, noiseContentWeight, passContent, noiseSearch, diversityPool, lambda, l1Weight, gan, batch, dChannels, features: perceptual.description });
 }
 
 /** Keep the log lines of steps the resumed state has seen; later ones are trained again. */

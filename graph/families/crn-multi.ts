@@ -46,6 +46,7 @@ export const crnMulti: ModelFamily = {
     const best = bestOfNLoss(o.perceptual, { minWeight: o.multiMinWeight, meanWeight: o.multiMeanWeight }, f.fakes, batch.layout, batch.image);
     return { total: best, terms: [['multi', best]] };
   },
+  fingerprint: (spec) => ({ images: spec.images }),
   contentNetwork: true,
   noiseContent: false,
   defaults: { lr: 1e-4, lrPolicy: 'constant', betaRampFraction: 0, options: () => ({ ...CASCADE_TRAINING, diversity: 'none' }) },

@@ -51,6 +51,7 @@ export const crnFamily: ModelFamily = {
   branches: () => 1,
   searchesNoise: true,
   objective: (_spec, o, f, batch) => crnContent(o, f, batch),
+  fingerprint: () => ({}),
   contentNetwork: true,
   noiseContent: true,
   defaults: { lr: 1e-4, lrPolicy: 'constant', betaRampFraction: 0, options: () => ({ ...CASCADE_TRAINING, noiseContentWeight: 1 }) },

@@ -93,6 +93,8 @@ export interface ModelFamily {
   discriminatorObjective?(o: TrainingOptions, f: Forward, batch: Batch, dctx: ModelContext): Tensor;
   /** The loss matrix [B, n, 1 + k] the host assigns targets from (latent). */
   lossMatrix?(o: TrainingOptions, f: Forward, batch: Batch): Tensor;
+  /** The family's own fields of the resume fingerprint (what must not change across --resume). */
+  fingerprint(spec: GeneratorSpec, o: TrainingOptions): Record<string, unknown>;
   /** Whether the objective weighs a content loss on G(l, n) (--noise-content), part of the resume fingerprint. */
   noiseContent: boolean;
   defaults: TrainingDefaults;

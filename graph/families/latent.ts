@@ -115,6 +115,7 @@ export const latent: ModelFamily = {
     return { total, terms: [['assigned', total]] };
   },
   lossMatrix: (o, f, batch) => lossMatrix(o, f.fakeZero, batch),
+  fingerprint: (spec, o) => ({ latent: { ...latentOf(spec), codes: undefined, neighbours: o.neighbours } }),
   contentNetwork: true,
   noiseContent: true,
   // He et al.: the poly schedule (power 0.9)

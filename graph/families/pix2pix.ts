@@ -39,6 +39,7 @@ export const pix2pix: ModelFamily = {
     const real = ganLoss(discriminator(dctx, o, batch.layout, f.real), true, o.gan);
     return mul(add(fake, real), 0.5);
   },
+  fingerprint: () => ({}),
   contentNetwork: false,
   noiseContent: false,
   // Isola et al.: Adam 2e-4, β1 0.5, constant then linear decay; the authors' code ramps β in over half the run
