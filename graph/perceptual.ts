@@ -33,7 +33,7 @@ export interface PerceptualSpec {
   description: string;
 }
 
-/** CRN's layer weights (DESIGN.md) at the ReLUs after conv1_2, conv2_2, conv3_2, conv4_2, conv5_2. */
+/** CRN's layer weights (Chen & Koltun's released code) at the ReLUs after conv1_2 … conv5_2. */
 export const CRN_LAYER_WEIGHTS = [1 / 1.6, 1 / 2.3, 1 / 1.8, 1 / 2.8, 10 / 0.8];
 /**
  * Those convolutions' 1-based positions among the ReLUs of VGG-19 and VGG-16, by ReLU count: the feature

@@ -1,4 +1,4 @@
-// Diversity beyond the contract's measures (He, Schiele, Fritz): over the K samples of one layout,
+// Diversity beyond metrics/measures.ts (He, Schiele, Fritz): over the K samples of one layout,
 // the mean pairwise distance of their features, the standard deviation of each feature (Table 3), and
 // how far samples lie from their mean image (Fig. 8). Samples are stored back to back.
 

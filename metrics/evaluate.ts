@@ -1,6 +1,6 @@
 // divsyn eval's engine: for each generator, K samples per test layout, measured for realism (a segmenter's
 // accuracy on them, Yang et al. Table II), accuracy against the true photo (best and mean of K: RMSE,
-// SSIM, FSIM, FSIMc; He et al. Tables 1-2) and diversity (the contract's measures, feature distance and
+// SSIM, FSIM, FSIMc; He et al. Tables 1-2) and diversity (docs/formats.md#measures, feature distance and
 // std, distance to the mean image).
 import { ClassInfo } from '../graph/spec.js';
 import { GeneratorRunner } from '../runtime/generator-runner.js';

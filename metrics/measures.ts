@@ -1,4 +1,4 @@
-// The contract's measures (CONTRACT.md, "Measures"): diversity, linking and l1_truth, over a generator
+// The measures of docs/formats.md#measures: diversity, linking and l1_truth, over a generator
 // given as a batch function. Images are RGB in [0, 1], [N, 3, H, W].
 import { VariationScheme } from '../train/sampling.js';
 

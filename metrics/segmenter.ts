@@ -1,5 +1,5 @@
-// Runs a segmenter file (CONTRACT.md's format) over images in batches and scores its labels against the
-// layouts: the confusion matrix and per-image accuracies of metrics/segmentation.ts.
+// Runs a segmenter file (docs/formats.md#segmenter-file) over images in batches and scores its labels
+// against the layouts: the confusion matrix and per-image accuracies of metrics/segmentation.ts.
 import { ClassInfo } from '../graph/spec.js';
 import { UserError } from '../runtime/files.js';
 import { readSegmenter } from '../runtime/segmenter-file.js';

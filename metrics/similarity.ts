@@ -47,7 +47,7 @@ export function planesFromPlanar(chw: ArrayLike<number>, width: number, height: 
   return p;
 }
 
-/** Luma Y = 0.299R + 0.587G + 0.114B (the weights of FeatureSIM.m and of the contract). */
+/** Luma Y = 0.299R + 0.587G + 0.114B (the weights of FeatureSIM.m; docs/formats.md#evaluation-report). */
 export function luma(p: RgbPlanes): Float64Array {
   const y = new Float64Array(p.r.length);
   for (let i = 0; i < y.length; i++) y[i] = 0.299 * p.r[i] + 0.587 * p.g[i] + 0.114 * p.b[i];

@@ -1,4 +1,4 @@
-// Segmenter files (CONTRACT.md, "Segmenter and feature networks"): input `image` [N, 3, H, W] in [0, 1],
+// Segmenter files (docs/formats.md#segmenter-file): input `image` [N, 3, H, W] in [0, 1],
 // output `scores` [N, C, H, W], classes in the metadata like a generator's; divsyn.model = segmenter.
 import { emitProgram } from '../graph/programs/index.js';
 import { SegmenterSpec, segmenterInferenceProgram } from '../graph/programs/segmenter.js';

@@ -23,8 +23,8 @@ export class StepRunner {
   /**
    * @param initial values of the carried inputs (params, state, lr, step) by input name
    * @param o session options; onnxruntime's memory pattern is off unless asked for: a train step's planned
-   * block of activations and gradients came on top of the arena, nearly doubling a large step's resident
-   * memory from the second step on, while steps ran no slower without it
+   * block of activations and gradients came on top of the arena, so a large step's resident memory grew
+   * from the second step on, while steps ran no slower without it (docs/design.md#memory)
    */
   static async create(model: Uint8Array, manifest: { inputs: IoSpec[]; outputs: IoSpec[] }, initial: Map<string, Float32Array>, o: SessionOptions = {}): Promise<StepRunner> {
     const r = new StepRunner(await createSession(model, { ...o, memPattern: o.memPattern ?? false }), manifest.inputs, manifest.outputs);

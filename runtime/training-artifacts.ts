@@ -1,4 +1,4 @@
-// The training program as plain ONNX files (CONTRACT.md, "Training artifacts"): forward_loss.onnx,
+// The training program as plain ONNX files (docs/formats.md#training-artifacts): forward_loss.onnx,
 // gradients.onnx, train_step.onnx, init.onnx and manifest.json.
 import path from 'node:path';
 import onnxProto from 'onnx-proto';

@@ -1,5 +1,5 @@
-// The files divsyn writes, checked from outside: the generator contract, Debian's onnx checker, and the
-// training artifacts driven with nothing but onnxruntime and manifest.json.
+// The files divsyn writes, checked from outside: the generator file (docs/formats.md), Debian's onnx
+// checker, and the training artifacts driven with nothing but onnxruntime and manifest.json.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';

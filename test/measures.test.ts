@@ -1,4 +1,5 @@
-// The contract's measures on hand-computed cases and on generators built to pass or fail them.
+// The measures (docs/formats.md#measures) on hand-computed cases and on generators built to pass or
+// fail them.
 import test from 'ava';
 import { Generate, linkingRatio, meanPairwiseL1, measureGenerator } from '../metrics/measures.js';
 import { noiseScheme } from '../train/sampling.js';

@@ -1,4 +1,4 @@
-// Which branch learns which target (He et al.'s neighbours-enhanced loss, made total as DESIGN.md states):
+// Which branch learns which target (He et al.'s neighbours-enhanced loss, made total):
 // target 0 (Y0, the input's own photo) goes first to its best branch; then in rounds every unassigned
 // target proposes its best free branch and, per branch, the smallest proposing loss wins; targets left
 // when the branches run out are dropped. Ties go to the lower index. The result becomes a 0/1 weight

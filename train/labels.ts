@@ -15,10 +15,9 @@ export const FAR_DISTANCE2 = 3 * 40 * 40;
 /**
  * Far pixels are counted only away from colour edges: where all 8 neighbours are within this squared
  * distance (3·24²) of the pixel. JPEG's chroma subsampling (4:2:0, the default of libjpeg, PIL and
- * OpenCV) blends the saturated label colours over 1–3 pixels at every class border, putting 5–20% of a
- * label map's pixels far from every colour, all of them on edges (measured on JPEGs of the fixture's
- * label maps: ≤ 0.4% far in flat areas at any quality); a wrong palette or a photo read as labels puts
- * 40–60% of the pixels far in flat areas.
+ * OpenCV) blends the saturated label colours over a few pixels at every class border, putting many of a
+ * label map's pixels far from every colour, all of them on edges, and few in flat areas; a wrong palette
+ * or a photo read as labels puts a large share far in flat areas (figures: docs/design.md#numerics).
  */
 export const EDGE_DISTANCE2 = 3 * 24 * 24;
 /** Warn when more than this share of a map's pixels is far from every palette colour (in flat areas). */

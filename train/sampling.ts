@@ -39,7 +39,8 @@ export function linearDecayLr(base: number, step: number, total: number): number
 
 /**
  * How a model's samples vary, as one packed vector per sample (graph/spec.ts variationInputs: noise, then
- * code). draw(seed, stem, k) depends only on its arguments (CONTRACT.md: not on batch or threads).
+ * code). draw(seed, stem, k) depends only on its arguments, so samples do not depend on --batch or
+ * --threads (docs/formats.md#sample-folder).
  */
 export interface VariationScheme {
   /** Packed length. */

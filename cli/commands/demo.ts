@@ -1,5 +1,6 @@
 // divsyn demo: trains a small pix2pix model on the bundled facades within a time budget, then writes
-// generator.onnx, samples.png and report.json (the contract's measures on the fixture's test split).
+// generator.onnx, samples.png and report.json (the measures on the fixture's test split:
+// docs/formats.md#demo-report).
 
 import path from 'node:path';
 import { DIVERSITY_MODES } from '../../graph/losses.js';

@@ -1,5 +1,5 @@
 // divsyn train-segmenter: a U-Net segmenter (photo -> class scores) trained with our own builder, so the
-// realism check of divsyn eval needs nothing pretrained. Writes S.onnx in the contract's segmenter format.
+// realism check of divsyn eval needs nothing pretrained. Writes S.onnx (docs/formats.md#segmenter-file).
 import fs from 'node:fs';
 import path from 'node:path';
 import { SegmenterSpec } from '../../graph/programs/segmenter.js';
@@ -16,7 +16,7 @@ import { Progress } from '../progress.js';
 import { catchInterrupt } from '../interrupt.js';
 import { InterruptedRun } from './train.js';
 
-/** About 100 s at 64 px on two cores (width 16, batch 4): pixel accuracy 0.84 on the fixture's test split. */
+/** Enough to segment the fixture at 64 px (its time and accuracy: docs/design.md#speed). */
 const DEFAULT_STEPS = 2000;
 
 function segmenterSize(v: string): number {

@@ -1,6 +1,6 @@
 // 2-D convolution and transposed convolution (NCHW), with gradients in standard ONNX ops only:
 // dX by the adjoint op (ConvTranspose for Conv, Conv for ConvTranspose), dW by im2col (Pad + k² strided
-// Slices + Concat) and one batched MatMul, which measured fastest here (DESIGN.md).
+// Slices + Concat) and one batched MatMul, which measured fastest (docs/design.md#speed).
 import { OpDef, ShapeError, Tensor, fmtShape } from '../tensor.js';
 import { num } from '../shapes.js';
 import { matMul } from './matmul.js';
@@ -92,7 +92,8 @@ function groupedOuter(a: Tensor, b: Tensor, group: number): Tensor {
 /**
  * Σ_n x[n] ⋆ dy[n] as one Conv: channels become the batch and the batch the channels, and dy (dilated by
  * the stride) is the kernel. Returns [x channels, dy channels, kh, kw]. Few nodes, so it wins where a
- * layer is small and per-node overhead dominates; im2col + MatMul wins on large layers (DESIGN.md).
+ * layer is small and per-node overhead dominates; im2col + MatMul wins on large layers
+ * (docs/design.md#speed).
  */
 function correlateByConv(x: Tensor, dy: Tensor, kernel: [number, number], a: ConvAttrs): Tensor {
   const xp = pad(x, [0, 0, a.pads[0], a.pads[1], 0, 0, a.pads[2], a.pads[3]]);
@@ -104,8 +105,8 @@ function correlateByConv(x: Tensor, dy: Tensor, kernel: [number, number], a: Con
 /**
  * How weight gradients are built: by im2col + MatMul (fastest on large layers), except by one Conv below
  * `oneConvBelowMacs` multiply-adds (few nodes: per-node overhead dominates small layers) or where the
- * im2col tensor would exceed `im2colMaxBytes` (at CRN's 256x512 top module it is ~1.4 GB for a batch of
- * two: the largest single tensor of the step, so capping it sets peak memory; DESIGN.md's measured trade).
+ * im2col tensor would exceed `im2colMaxBytes` (at CRN's 256x512 top module it is the largest single tensor
+ * of the step, so capping it sets peak memory; the memory and time traded: docs/design.md#memory).
  */
 export const convGradientOptions = { oneConvBelowMacs: 3e7, im2colMaxBytes: 256 * 2 ** 20 };
 

@@ -44,8 +44,8 @@ const NormalizeOverOp: OpDef<{ axes: number[]; eps: number }> = {
 
 /**
  * The mean over axes (kept), in two stages where there are several: over all but the first, then over
- * the first. One float32 pass over a CRN layer's 16 M values loses about 0.1 % of a variance in
- * onnxruntime; per channel first, then over channels, about 1e-6.
+ * the first. One float32 pass over a large CRN layer loses precision in onnxruntime; per channel first,
+ * then over channels, keeps it (docs/design.md#numerics).
  */
 function meanOver(t: Tensor, axes: number[]): Tensor {
   return axes.length < 2 ? reduceMean(t, axes, true) : reduceMean(reduceMean(t, axes.slice(1), true), axes.slice(0, 1), true);
