@@ -72,8 +72,8 @@ export interface TrainingOptions {
   /**
    * crn, and latent models with noise, trained with a diversity loss: weight of the content loss (latent:
    * the assigned loss) on G(l, n) besides the one on G(l, 0) (default 1). Neither has a discriminator, so
-   * without it G(l, n) is tied to the photos by nothing but the diversity bound (measured on the fixture:
-   * crn's noisy samples' segmentation accuracy 0.23 at 0, 0.75 at 1).
+   * without it G(l, n) is tied to the photos by nothing but the diversity bound, and the noisy samples are
+   * never trained (figures: docs/design.md, "Quality on the fixture").
    */
   noiseContentWeight: number;
   /**

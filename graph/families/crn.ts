@@ -15,7 +15,7 @@ import { ModelFamily } from './family.js';
 /**
  * The content loss on G(l, 0) and, weighted by o.noiseContentWeight, on G(l, n): without the second term
  * G(l, n) is tied to nothing but the diversity bound, so the noisy images are never trained (docs/design.md,
- * "crn's content on G(l, n)"). Both passes go through the feature network as one batch. With pairwise
+ * "Quality on the fixture"). Both passes go through the feature network as one batch. With pairwise
  * diversity and --pass-content best, crn-multi's best-of-n over the two passes instead.
  */
 function crnContent(o: TrainingOptions, f: Forward, batch: Batch): Objective {
