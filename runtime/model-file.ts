@@ -3,7 +3,8 @@ import onnxProto from 'onnx-proto';
 import { inferenceProgram, emitProgram } from '../graph/programs.js';
 import { ClassInfo, GeneratorSpec, LatentSpec, MODEL_KINDS, ModelKind, takesNoise } from '../graph/spec.js';
 import { NormKind } from '../graph/models/layers.js';
-import { UserError, writeFileAtomic } from './files.js';
+import { writeFileAtomic } from '../common/files.js';
+import { UserError } from '../common/errors.js';
 import { dimsOf, readOnnxFile } from './onnx-file.js';
 
 export const VERSION = '0.1.0';

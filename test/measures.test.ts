@@ -1,7 +1,7 @@
 // The contract's measures on hand-computed cases and on generators built to pass or fail them.
 import test from 'ava';
 import { Generate, linkingRatio, meanPairwiseL1, measureGenerator } from '../metrics/measures.js';
-import { noiseScheme } from '../train/sampling.js';
+import { noiseScheme } from '../common/variation.js';
 
 test('mean pairwise L1 of three constant images', (t) => {
   const imgs = Float32Array.from([0, 0, 0.5, 0.5, 1, 1]); // three 2-value images: 0, 0.5, 1
