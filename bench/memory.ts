@@ -25,7 +25,8 @@ import { floatTensor, ort } from '../runtime/session.js';
 import { StepRunner } from '../runtime/step-runner.js';
 import { initialValues } from '../runtime/training-artifacts.js';
 import { cityscapes } from '../train/palettes.js';
-import { dropoutMasks, trainingNoise } from '../train/sampling.js';
+import { dropoutMasks } from '../train/sampling.js';
+import { trainingNoise } from '../common/variation.js';
 
 const GiB = 2 ** 30;
 const gib = (kib: number) => kib / 2 ** 20;

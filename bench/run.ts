@@ -21,8 +21,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { writeGenerator } from '../runtime/model-file.js';
 import { fixtureLayout } from '../fixtures/facades.js';
-import { indicesToColors } from '../train/labels.js';
-import { writePng } from '../train/images.js';
+import { indicesToColors, writePng } from '../common/image.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const reference = process.env.DIVSYN_TORCH_REFERENCE ?? path.join(referenceDir(root), 'pytorch_pix2pix.py');

@@ -1,6 +1,6 @@
 // A small declarative option parser: --name value, --name=value, --flag. Problems are usage errors
 // (exit status 2) naming the option and the value.
-import { UserError } from '../runtime/files.js';
+import { usageError } from '../common/errors.js';
 
 export type OptType = 'string' | 'int' | 'float' | 'flag' | 'enum';
 
@@ -16,10 +16,6 @@ export interface OptSpec {
   meta?: string;
   /** May be given several times: the values collect into a list. */
   repeat?: boolean;
-}
-
-export function usageError(message: string): UserError {
-  return new UserError(message, 2);
 }
 
 export interface Parsed {

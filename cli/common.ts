@@ -6,7 +6,8 @@ import { CodeKind, trainingCodes } from '../train/codes.js';
 import { NormKind } from '../graph/models/layers.js';
 import { DATA_FORMATS, DIRECTIONS } from '../train/datasets.js';
 import { genericPalette, loadPalette } from '../train/palettes.js';
-import { OptSpec, Parsed, usageError } from './args.js';
+import { OptSpec, Parsed } from './args.js';
+import { usageError } from '../common/errors.js';
 import { PerceptualSpec } from '../graph/perceptual.js';
 import { choosePerceptual, parseTaps } from '../runtime/perceptual-file.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { GeneratorSpec } from '../graph/spec.js';
 import { Dataset } from '../train/datasets.js';
 import { evalItems } from '../train/loader.js';
-import { planarToRgb } from '../train/images.js';
+import { chwToRgb } from '../common/image.js';
 import { loadOrComputeNeighbours, neighbourKey, neighbourTable, NeighbourOptions } from '../train/neighbours.js';
 import { LatentTraining } from '../train/trainer.js';
 import { OptSpec, Parsed } from './args.js';
@@ -28,7 +28,7 @@ export async function latentTraining(o: Parsed, spec: GeneratorSpec, dataset: Da
   const options: NeighbourOptions = { theta: o.theta as number, k, clusters: o['colour-clusters'] as number, seed: o.seed as number };
   const table = loadOrComputeNeighbours(path.join(out, 'neighbours.json'), neighbourKey(`${dataset.description} ${w}x${h}`, options), () =>
     neighbourTable(
-      items.map((it) => ({ layout: classIndices(it.layout, c, hw), width: w, height: h, photo: planarToRgb(it.photo, w, h) })),
+      items.map((it) => ({ layout: classIndices(it.layout, c, hw), width: w, height: h, photo: chwToRgb(it.photo, h, w).data })),
       options,
     ),
   );

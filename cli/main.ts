@@ -1,5 +1,5 @@
 // The divsyn command line: dispatch, --help/--version, and exit statuses (0 ok, 2 usage, 1 later failure).
-import { UserError } from '../runtime/files.js';
+import { UserError, usageError } from '../common/errors.js';
 import { VERSION } from '../runtime/model-file.js';
 import { formatHelp, parseArgs } from './args.js';
 import { Command } from './command.js';
@@ -41,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const cmd = commands.find((c) => c.name === args[0]);
-    if (!cmd) throw new UserError(`unknown command '${args[0]}' (commands: ${commands.map((c) => c.name).join(', ')})`, 2);
+    if (!cmd) throw usageError(`unknown command '${args[0]}' (commands: ${commands.map((c) => c.name).join(', ')})`);
     const rest = args.slice(1);
     if (rest.includes('--help') || rest.includes('-h')) {
       console.log(formatHelp(cmd.usage, cmd.summary, cmd.options));

@@ -2,7 +2,7 @@
 // parser gives a values object typed from that declaration, with provenance (which options the user gave).
 // Help and usage lines are generated from the same declarations. Problems are usage errors (exit status 2)
 // naming the option and the value.
-import { usageError } from './args.js';
+import { usageError } from '../common/errors.js';
 
 interface Common {
   help: string;

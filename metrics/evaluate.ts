@@ -5,7 +5,7 @@
 import { ClassInfo } from '../graph/spec.js';
 import { GeneratorRunner } from '../runtime/generator-runner.js';
 import { FeatureNet } from '../runtime/features.js';
-import { VariationScheme } from '../train/sampling.js';
+import { VariationScheme, packVariations } from '../common/variation.js';
 import { Similarity, planesFromPlanar, similarityOfSamples } from './similarity.js';
 import { distanceToMean, meanFeatureStd, meanPairwiseL2 } from './diversity.js';
 import { measureGenerator } from './measures.js';
@@ -59,8 +59,7 @@ function repeat(x: Float32Array, k: number): Float32Array {
 
 /** K samples of one layout with the noise or codes of `divsyn sample` (seed, stem, k). */
 export async function samplesOf(g: GeneratorRunner, it: EvalLayout, o: { scheme: VariationScheme; count: number; seed: number }): Promise<Float32Array> {
-  const z = new Float32Array(o.count * o.scheme.dim);
-  for (let k = 0; k < o.count; k++) z.set(o.scheme.draw(o.seed, it.stem, k), k * o.scheme.dim);
+  const z = packVariations(Array.from({ length: o.count }, (_, k) => o.scheme.draw(o.seed, it.stem, k)));
   return g.generate(repeat(it.layout, o.count), z, o.count);
 }
 

@@ -1,10 +1,10 @@
 // The measures of docs/formats.md#measures: diversity, linking and l1_truth, over a generator
 // given as a batch function. Images are RGB in [0, 1], [N, 3, H, W].
-import { VariationScheme } from '../train/sampling.js';
+import { VariationScheme, noiseAt, packVariations } from '../common/variation.js';
 
 /**
  * Runs the generator on n layouts (one-hot [n, C, H, W]) with variation vectors [n, dim] (noise, then
- * code: train/sampling.ts VariationScheme): images [n, 3, H, W].
+ * code: common/variation.ts VariationScheme): images [n, 3, H, W].
  */
 export type Generate = (layout: Float32Array, variation: Float32Array, n: number) => Promise<Float32Array>;
 
@@ -68,12 +68,6 @@ function repeat(layout: Float32Array, k: number): Float32Array {
   return out;
 }
 
-const stack = (vs: Float32Array[]) => {
-  const out = new Float32Array(vs.reduce((n, v) => n + v.length, 0));
-  vs.reduce((o, v) => (out.set(v, o), o + v.length), 0);
-  return out;
-};
-
 /**
  * diversity: K samples per layout drawn as `divsyn sample` draws them (stem 'measure:<index>');
  * l1_truth: G(l, 0), or for code-driven models the best of the K codes with zero noise;
@@ -87,10 +81,10 @@ export async function measureGenerator(generate: Generate, items: MeasureInput[]
   let linked = 0;
   for (let li = 0; li < items.length; li++) {
     const { layout, photo } = items[li];
-    const samples = await generate(repeat(layout, k), stack(Array.from({ length: k }, (_, j) => scheme.draw(o.seed, `measure:${li}`, j))), k);
+    const samples = await generate(repeat(layout, k), packVariations(Array.from({ length: k }, (_, j) => scheme.draw(o.seed, `measure:${li}`, j))), k);
     diversity += meanPairwiseL1(samples, k);
     const codes = scheme.codes ? Math.min(k, scheme.codes) : 1;
-    const zero = await generate(repeat(layout, codes), stack(Array.from({ length: codes }, (_, j) => scheme.zero(j))), codes);
+    const zero = await generate(repeat(layout, codes), packVariations(Array.from({ length: codes }, (_, j) => scheme.zero(j))), codes);
     const per = photo.length;
     l1 += Math.min(...Array.from({ length: codes }, (_, j) => meanAbsDiff(zero, photo, j * per, 0, per)));
     if (!scheme.noise) continue;
@@ -104,14 +98,8 @@ export async function measureGenerator(generate: Generate, items: MeasureInput[]
       if (area >= 0.05 * hw && area <= 0.95 * hw) cs.push(c);
     }
     if (!cs.length) continue;
-    const variations = cs.flatMap((c) =>
-      [-1, 1].map((v) => {
-        const z = scheme.zero();
-        z[scheme.noise!.offset + c] = v;
-        return z;
-      }),
-    );
-    const swept = await generate(repeat(layout, 2 * cs.length), stack(variations), 2 * cs.length);
+    const variations = cs.flatMap((c) => [-1, 1].map((v) => noiseAt(scheme, c, v)));
+    const swept = await generate(repeat(layout, 2 * cs.length), packVariations(variations), 2 * cs.length);
     cs.forEach((c, i) => {
       linking += linkingRatio(swept.subarray(2 * i * per, (2 * i + 1) * per), swept.subarray((2 * i + 1) * per, (2 * i + 2) * per), layout.subarray(c * hw, (c + 1) * hw));
       linked++;

@@ -2,7 +2,7 @@
 // accuracy and diversity), sample grids, gradation strips and the accuracy-diversity scatter as images.
 import path from 'node:path';
 import sharp from 'sharp';
-import { writeFileAtomic } from '../runtime/files.js';
+import { writeFileAtomic } from '../common/files.js';
 import { ModelReport } from './evaluate.js';
 import { scatterSvg } from './plot.js';
 import { SegmentationScore } from './segmenter.js';

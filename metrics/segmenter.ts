@@ -1,7 +1,7 @@
 // Runs a segmenter file (docs/formats.md#segmenter-file) over images in batches and scores its labels
 // against the layouts: the confusion matrix and per-image accuracies of metrics/segmentation.ts.
 import { ClassInfo } from '../graph/spec.js';
-import { UserError } from '../runtime/files.js';
+import { UserError } from '../common/errors.js';
 import { readSegmenter } from '../runtime/segmenter-file.js';
 import { SessionOptions, createSession, floatTensor } from '../runtime/session.js';
 import { SegmentationScore, SegmentationTally, argmaxClasses, classesOfOneHot } from './segmentation.js';

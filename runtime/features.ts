@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { Graph, concat, emitModel, flatten, importOnnx } from '../graph/index.js';
 import { FeatureNorm, normaliseImage } from '../graph/perceptual.js';
-import { UserError } from './files.js';
+import { UserError } from '../common/errors.js';
 import { SessionOptions, createSession, floatTensor } from './session.js';
 
 export type { FeatureNorm };

@@ -1,5 +1,7 @@
 // Runs a generator graph (bytes or file) as a batch function, in batches of at most `batch`. Each sample's
-// variation vector (noise, then code: graph/spec.ts variationInputs) is split into the file's inputs.
+// variation vector (noise, then code: graph/spec.ts variationInputs) is unpacked into the file's inputs
+// (common/variation.ts).
+import { unpackVariations } from '../common/variation.js';
 import { SessionOptions, createSession, floatTensor, ort } from './session.js';
 
 export interface GeneratorRunner {
@@ -30,13 +32,7 @@ export async function openGenerator(model: Uint8Array | string, shape: Generator
       for (let start = 0; start < n; start += maxBatch) {
         const k = Math.min(maxBatch, n - start);
         const feeds: Record<string, ort.Tensor> = { layout: floatTensor(layout.subarray(start * c * h * w, (start + k) * c * h * w), [k, c, h, w]) };
-        let offset = 0;
-        for (const p of parts) {
-          const data = new Float32Array(k * p.dim);
-          for (let i = 0; i < k; i++) data.set(variation.subarray((start + i) * vdim + offset, (start + i) * vdim + offset + p.dim), i * p.dim);
-          feeds[p.name] = floatTensor(data, [k, p.dim]);
-          offset += p.dim;
-        }
+        for (const p of unpackVariations(variation.subarray(start * vdim, (start + k) * vdim), k, parts)) feeds[p.name] = floatTensor(p.data, [k, p.dim]);
         const r = await session.run(feeds);
         out.set(r.image.data as Float32Array, start * 3 * h * w);
       }

@@ -5,7 +5,8 @@ import { inferenceProgram, emitProgram } from '../graph/programs/index.js';
 import { ClassInfo, GeneratorSpec, MODEL_KINDS, ModelKind } from '../graph/spec.js';
 import { BaseSpec, familyOf, takesNoise } from '../graph/families/index.js';
 import { NormKind } from '../graph/models/layers.js';
-import { UserError, writeFileAtomic } from './files.js';
+import { writeFileAtomic } from '../common/files.js';
+import { UserError } from '../common/errors.js';
 import { dimsOf, readOnnxFile } from './onnx-file.js';
 
 export const VERSION = '0.1.0';

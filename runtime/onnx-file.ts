@@ -2,7 +2,7 @@
 // name the file.
 import fs from 'node:fs';
 import onnxProto from 'onnx-proto';
-import { UserError } from './files.js';
+import { UserError } from '../common/errors.js';
 
 const { onnx } = onnxProto;
 

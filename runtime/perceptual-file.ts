@@ -3,7 +3,7 @@
 // pixels only. The choice is described so that the run can say which it uses.
 import { FeatureNorm, FeatureTap, PerceptualSpec, activationOutputs, vggContentTaps } from '../graph/perceptual.js';
 import { PIXELS_ONLY } from '../graph/spec.js';
-import { UserError } from './files.js';
+import { UserError, usageError } from '../common/errors.js';
 import { readOnnxFile } from './onnx-file.js';
 import { readSegmenter } from './segmenter-file.js';
 
@@ -27,7 +27,7 @@ export function parseTaps(text: string, option = '--feature-taps'): FeatureTap[]
   return text.split(',').map((part) => {
     const m = /^(.+)=([^=]+)$/.exec(part.trim());
     const weight = m ? Number(m[2]) : NaN;
-    if (!m || !Number.isFinite(weight)) throw new UserError(`option ${option}: '${part}' is not NAME=WEIGHT`, 2);
+    if (!m || !Number.isFinite(weight)) throw usageError(`option ${option}: '${part}' is not NAME=WEIGHT`);
     return { name: m[1], weight };
   });
 }

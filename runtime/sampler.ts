@@ -4,11 +4,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import PQueue from 'p-queue';
-import { VariationScheme } from '../train/sampling.js';
+import { VariationScheme, packVariations, unpackVariations } from '../common/variation.js';
 import { SessionPool } from './pool.js';
-import { UserError } from './files.js';
+import { UserError } from '../common/errors.js';
 import { EpChoice } from './session.js';
-import { RgbImage, chwToRgb, tile, writePng } from './png.js';
+import { RgbImage, chwToRgb, tile, writePng } from '../common/image.js';
 
 export interface LayoutItem {
   stem: string;
@@ -26,7 +26,7 @@ export interface SampleOptions {
   out: string;
   count: number;
   seed: number;
-  /** How samples vary: packed noise and code (train/sampling.ts), and the file's inputs they feed. */
+  /** How samples vary: packed noise and code (common/variation.ts), and the file's inputs they feed. */
   scheme: VariationScheme;
   inputs: { name: string; dim: number }[];
   /** Fixed noise values by class index; the other classes are random. */
@@ -63,12 +63,9 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
   // samples.jsonl: the exact noise by class name, and the code, so any image can be made again
   const recordOf = (z: Float32Array) => {
     const r: { noise?: Record<string, number>; code?: number[] } = {};
-    let offset = 0;
-    for (const input of o.inputs) {
-      const part = z.subarray(offset, offset + input.dim);
-      if (input.name === 'noise') r.noise = Object.fromEntries(o.classes.map((name, ci) => [name, part[ci]]));
-      else r.code = Array.from(part);
-      offset += input.dim;
+    for (const part of unpackVariations(z, 1, o.inputs)) {
+      if (part.name === 'noise') r.noise = Object.fromEntries(o.classes.map((name, ci) => [name, part.data[ci]]));
+      else r.code = Array.from(part.data);
     }
     return r;
   };
@@ -110,13 +107,7 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
     const layout = new Float32Array(jobs.length * c * hw);
     jobs.forEach((j, i) => layout.set(j.item.onehot, i * c * hw));
     const feeds: Parameters<typeof pool.run>[0] = { layout: { data: layout, dims: [jobs.length, c, o.height, o.width] } };
-    let offset = 0;
-    for (const input of o.inputs) {
-      const data = new Float32Array(jobs.length * input.dim);
-      jobs.forEach((j, i) => data.set(j.z.subarray(offset, offset + input.dim), i * input.dim));
-      feeds[input.name] = { data, dims: [jobs.length, input.dim] };
-      offset += input.dim;
-    }
+    for (const part of unpackVariations(packVariations(jobs.map((j) => j.z)), jobs.length, o.inputs)) feeds[part.name] = { data: part.data, dims: [jobs.length, part.dim] };
     const out = await pool.run(feeds);
     const data = out.image.data;
     jobs.forEach((j, i) => {

@@ -3,7 +3,8 @@
 import { emitProgram } from '../graph/programs/index.js';
 import { SegmenterSpec, segmenterInferenceProgram } from '../graph/programs/segmenter.js';
 import { ClassInfo } from '../graph/spec.js';
-import { UserError, writeFileAtomic } from './files.js';
+import { writeFileAtomic } from '../common/files.js';
+import { UserError } from '../common/errors.js';
 import { VERSION } from './model-file.js';
 import { dimsOf, readOnnxFile } from './onnx-file.js';
 

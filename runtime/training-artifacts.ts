@@ -5,7 +5,7 @@ import onnxProto from 'onnx-proto';
 import { IR_VERSION, OPSET, initParams } from '../graph/index.js';
 import { IoSpec, Program, TrainingPrograms, emitProgram, manifestEntry, trainingPrograms } from '../graph/programs/index.js';
 import { GeneratorSpec, TrainingOptions } from '../graph/spec.js';
-import { writeFileAtomic } from './files.js';
+import { writeFileAtomic } from '../common/files.js';
 
 const { onnx } = onnxProto;
 

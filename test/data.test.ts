@@ -5,11 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { Rng } from '../graph/random.js';
-import { UserError } from '../runtime/files.js';
+import { UserError } from '../common/errors.js';
 import { augmentPair, cropFlipBytes, drawCropFlip, loadSize } from '../train/augment.js';
 import { alignedDataset, cityscapesDataset, fixtureDataset, openDataset, pairsDataset, Dataset, Sample } from '../train/datasets.js';
-import { encodePng, readLabelImage, readRgb, resizeBilinear, resizeNearest, rgbToPlanar, planarToRgb, writePng } from '../train/images.js';
-import { colorsToIndices, FAR_DISTANCE2, indicesToColors, oneHot, readLabelMap, writeIndexPng } from '../train/labels.js';
+import { resizeBilinear, resizeNearest } from '../train/resize.js';
+import { encodePng, readLabelImage, readRgb, rgbToPlanar, chwToRgb, writePng, indicesToColors } from '../common/image.js';
+import { colorsToIndices, FAR_DISTANCE2, oneHot, readLabelMap, writeIndexPng } from '../train/labels.js';
 import { BatchLoader, batchOpener, epochOrder, evalItems, positionOfStep } from '../train/loader.js';
 import { cityscapes, cmpFacades, genericPalette } from '../train/palettes.js';
 
@@ -120,7 +121,7 @@ test('images: nearest and bilinear resizing', (t) => {
   t.deepEqual(resizeBilinear(ramp, 100, 4, 3, 100, 4), ramp);
   // planar conversion round trip
   const p = coordPhoto(5, 3);
-  t.deepEqual(planarToRgb(rgbToPlanar(p, 5, 3), 5, 3), p);
+  t.deepEqual(chwToRgb(rgbToPlanar(p, 5, 3), 3, 5).data, p);
 });
 
 // ---------------------------------------------------------------------------------------------------

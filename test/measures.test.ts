@@ -2,7 +2,7 @@
 // fail them.
 import test from 'ava';
 import { Generate, linkingRatio, meanPairwiseL1, measureGenerator } from '../metrics/measures.js';
-import { noiseScheme } from '../train/sampling.js';
+import { noiseScheme } from '../common/variation.js';
 
 test('mean pairwise L1 of three constant images', (t) => {
   const imgs = Float32Array.from([0, 0, 0.5, 0.5, 1, 1]); // three 2-value images: 0, 0.5, 1

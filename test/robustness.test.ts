@@ -1,7 +1,7 @@
 // Failures that must end with an error rather than a hang, a crash or bad state: a PNG that cannot be
 // written during sampling, an inference worker that dies, a train step whose loss diverges, an
 // execution provider that returns outputs of its own instead of filling the given buffers.
-import { noiseScheme } from '../train/sampling.js';
+import { noiseScheme } from '../common/variation.js';
 import test from 'ava';
 import { convStackModel } from './helpers/models.js';
 import fs from 'node:fs';
@@ -11,13 +11,12 @@ import { fixtureLayout } from '../fixtures/facades.js';
 import * as G from '../graph/index.js';
 import { Graph } from '../graph/index.js';
 import type { IoSpec } from '../graph/programs/index.js';
-import { UserError } from '../runtime/files.js';
+import { UserError } from '../common/errors.js';
 import { SessionPool } from '../runtime/pool.js';
 import { sampleLayouts } from '../runtime/sampler.js';
 import { floatTensor, ort } from '../runtime/session.js';
 import { StepRunner } from '../runtime/step-runner.js';
-import { writePng } from '../train/images.js';
-import { indicesToColors } from '../train/labels.js';
+import { writePng, indicesToColors } from '../common/image.js';
 import { cmpFacades } from '../train/palettes.js';
 import { divsyn, tempDir } from './helpers/cli.js';
 

@@ -6,8 +6,8 @@ import path from 'node:path';
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { fixtureLayout } from '../fixtures/facades.js';
-import { writePng } from '../train/images.js';
-import { indicesToColors, writeIndexPng } from '../train/labels.js';
+import { writePng, indicesToColors } from '../common/image.js';
+import { writeIndexPng } from '../train/labels.js';
 import { cmpFacades } from '../train/palettes.js';
 import { divsyn, tempDir } from './helpers/cli.js';
 

@@ -8,7 +8,7 @@ import { crossEntropy } from '../graph/programs/segmenter.js';
 import { ClassInfo } from '../graph/spec.js';
 import { argmaxClasses, classesOfOneHot, classIoU, meanIoU, SegmentationTally } from '../metrics/segmentation.js';
 import { openSegmenter } from '../metrics/segmenter.js';
-import { UserError } from '../runtime/files.js';
+import { UserError } from '../common/errors.js';
 import { readSegmenter } from '../runtime/segmenter-file.js';
 import { floatTensor } from '../runtime/session.js';
 import { parseArgs } from '../cli/args.js';

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { Rng } from '../graph/index.js';
 import { Fft } from '../metrics/fft.js';
 import { bestAndMean, fsimBoth, luma, planesFromInterleaved, planesFromPlanar, rmse, rmseRgb, similarity, similarityOfSamples, ssim } from '../metrics/similarity.js';
-import { readRgb, writePng } from '../train/images.js';
+import { readRgb, writePng } from '../common/image.js';
 import { divsyn, repoRoot, tempDir } from './helpers/cli.js';
 
 /** A test photo: smooth colour gradients, a few flat shapes with hard edges, mild noise. */

@@ -8,7 +8,7 @@ import { DiversityMode } from '../graph/losses.js';
 import { GeneratorSpec } from '../graph/spec.js';
 import { defaultTrainingOptions } from '../graph/families/index.js';
 import { measureGenerator } from '../metrics/measures.js';
-import { noiseScheme } from '../train/sampling.js';
+import { noiseScheme } from '../common/variation.js';
 import { openGenerator } from '../runtime/generator-runner.js';
 import { readGenerator } from '../runtime/model-file.js';
 import { openDataset } from '../train/datasets.js';
@@ -131,8 +131,7 @@ test('bad training runs get one clear error', (t) => {
 });
 
 test('train reads a pix2pix aligned folder (BtoA, as CMP Facades); a corrupt image names its file', async (t) => {
-  const { writePng } = await import('../train/images.js');
-  const { indicesToColors } = await import('../train/labels.js');
+  const { indicesToColors, writePng } = await import('../common/image.js');
   const { fixtureItem } = await import('../fixtures/facades.js');
   const data = tempDir();
   const size = 40; // not the model's size: the loader resizes and crops

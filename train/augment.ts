@@ -2,7 +2,7 @@
 // the layout, bilinear for the photo), a random S×S crop and a random horizontal flip, all drawn from a
 // seeded Rng so that a position in the data stream always gets the same crop. Typed-array code.
 import { Rng } from '../graph/random.js';
-import { resizeBilinear, resizeNearest } from './images.js';
+import { resizeBilinear, resizeNearest } from './resize.js';
 
 /** The enlarged size pix2pix crops from: 286 for 256. */
 export function loadSize(size: number): number {

@@ -3,7 +3,7 @@
 // leaves the last good state.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../runtime/files.js';
+import { UserError } from '../common/errors.js';
 
 export interface Progress {
   step: number;

@@ -1,6 +1,7 @@
 // Latent drop-out codes (He, Schiele, Fritz, ECCV 2018): a code z in [0,1]^D keeps channel c of the
 // features at the split iff z_c > r. Codes are drawn on the host from the seed and enter graphs as inputs,
-// so training codes, new codes and interpolations all run through the same graph.
+// so training codes, new codes (common/variation.ts newCodes) and interpolations all run through the same
+// graph.
 import { Rng } from '../graph/random.js';
 
 export type CodeKind = 'binary' | 'uniform';
@@ -38,16 +39,6 @@ export function trainingCodes(seed: number, n: number, dim: number, kind: CodeKi
     }
   }
   return out;
-}
-
-/**
- * A new code for sample k of a layout, U[0,1]^dim: depends on (seed, stem, k) only, like sampleNoise, so
- * sample k of a layout is the same image however many samples are drawn and in whatever order.
- * No all-dropped check: at the split's channel count its chance (r^dim) is negligible, and new codes
- * should be exactly the paper's U[0,1] draws.
- */
-export function newCodes(seed: number, stem: string, k: number, dim: number): Float32Array {
-  return new Rng(seed, `code:${stem}:${k}`).fillUniform(new Float32Array(dim));
 }
 
 /**

@@ -16,9 +16,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ClassInfo } from '../graph/spec.js';
-import { UserError } from '../runtime/files.js';
+import { UserError, usageError } from '../common/errors.js';
 import { FIXTURE_CLASSES, FIXTURE_SPLITS, FixtureSplit, fixtureItem, fixtureStem } from '../fixtures/facades.js';
-import { readLabelImage, readRgb } from './images.js';
+import { readLabelImage, readRgb } from '../common/image.js';
 import { colorsToIndices, labelsFromImage } from './labels.js';
 
 export type DataFormat = 'pix2pix' | 'pairs' | 'cityscapes';
@@ -80,7 +80,7 @@ export function openDataset(o: DataOptions): Dataset {
     case 'cityscapes':
       return cityscapesDataset(o.data, o.split ?? 'train', o.classes);
     default:
-      throw new UserError(`--format '${format}' is not one of ${DATA_FORMATS.join(', ')}`, 2);
+      throw usageError(`--format '${format}' is not one of ${DATA_FORMATS.join(', ')}`);
   }
 }
 
@@ -127,7 +127,7 @@ function listImages(dir: string, what: string): string[] {
 const stemOf = (file: string) => path.basename(file).replace(IMAGE_EXT, '');
 
 function checkDirection(d: string): Direction {
-  if (!DIRECTIONS.includes(d as Direction)) throw new UserError(`--direction '${d}' is not AtoB or BtoA`, 2);
+  if (!DIRECTIONS.includes(d as Direction)) throw usageError(`--direction '${d}' is not AtoB or BtoA`);
   return d as Direction;
 }
 
@@ -244,8 +244,8 @@ function listCityscapes(dir: string, suffix: string, what: string): string[] {
 }
 
 export function cityscapesDataset(root: string, split: string, classes: ClassInfo[]): Dataset {
-  if (!['train', 'val', 'test'].includes(split)) throw new UserError(`cityscapes split '${split}' is not train, val or test`, 2);
-  if (!classes.some((c) => c.ids && c.ids.length)) throw new UserError(`--format cityscapes reads label ids: the palette must give each class its ids (use --palette cityscapes)`, 2);
+  if (!['train', 'val', 'test'].includes(split)) throw usageError(`cityscapes split '${split}' is not train, val or test`);
+  if (!classes.some((c) => c.ids && c.ids.length)) throw usageError(`--format cityscapes reads label ids: the palette must give each class its ids (use --palette cityscapes)`);
   if (!fs.existsSync(root)) throw new UserError(`cityscapes root '${root}' does not exist`);
   const gd = path.join(root, 'gtFine', split);
   const pd = path.join(root, 'leftImg8bit', split);

@@ -3,8 +3,8 @@
 // shows up as many of those). Single-channel index PNGs are used as they are: their values are class
 // indices, or, when the palette gives label ids (`ids`, e.g. Cityscapes labelIds), ids mapped to classes.
 import { ClassInfo } from '../graph/spec.js';
-import { UserError } from '../runtime/files.js';
-import { DecodedImage, Image8, readLabelImage, writePng } from './images.js';
+import { UserError } from '../common/errors.js';
+import { DecodedImage, Image8, readLabelImage, writePng } from '../common/image.js';
 
 /**
  * A pixel is "far" when its squared RGB distance to every palette colour exceeds this: 3·40², i.e. a
@@ -196,18 +196,6 @@ export function labelsFromImage(img: DecodedImage, classes: ClassInfo[], file: s
 /** Reads a label map file (colour PNG/JPG, or single-channel index PNG) as class indices. */
 export async function readLabelMap(file: string, classes: ClassInfo[]): Promise<LabelMap> {
   return labelsFromImage(await readLabelImage(file), classes, file);
-}
-
-/** Class indices → palette colours (RGB HWC), e.g. to show a layout. */
-export function indicesToColors(indices: Uint8Array, classes: ClassInfo[]): Uint8Array {
-  const out = new Uint8Array(indices.length * 3);
-  for (let i = 0, j = 0; i < indices.length; i++, j += 3) {
-    const c = classes[indices[i]]?.color ?? [0, 0, 0];
-    out[j] = c[0];
-    out[j + 1] = c[1];
-    out[j + 2] = c[2];
-  }
-  return out;
 }
 
 /** Class indices → the values an index PNG holds for this palette: each class's first label id if it has ids, else its index. */

@@ -11,7 +11,8 @@ import PQueue from 'p-queue';
 import { Rng } from '../graph/random.js';
 import { AugmentOptions, augmentPair, loadSize } from './augment.js';
 import { Dataset, Sample } from './datasets.js';
-import { resizeBilinear, resizeNearest, rgbToPlanar } from './images.js';
+import { rgbToPlanar } from '../common/image.js';
+import { resizeBilinear, resizeNearest } from './resize.js';
 import { oneHot } from './labels.js';
 
 export interface Batch {

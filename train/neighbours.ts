@@ -3,7 +3,7 @@
 // Computed once per dataset and cached. Plain arrays in, plain JSON out: no dataset class needed.
 import fs from 'node:fs';
 import { Rng } from '../graph/random.js';
-import { writeFileAtomic } from '../runtime/files.js';
+import { writeFileAtomic } from '../common/files.js';
 
 export interface NeighbourItem {
   /** Class index per pixel, row-major [height * width]. */

@@ -1,7 +1,7 @@
 // Class palettes: the built-in CMP Facades and Cityscapes palettes, generic ones, and JSON files.
 import fs from 'node:fs';
 import { ClassInfo } from '../graph/spec.js';
-import { UserError } from '../runtime/files.js';
+import { UserError, usageError } from '../common/errors.js';
 
 /** MATLAB's jet(m) colormap, row k (0-based), as 0..255 RGB. */
 export function jetRow(m: number, k: number): [number, number, number] {
@@ -108,6 +108,6 @@ export function classIndex(classes: ClassInfo[], arg: string): number {
     if (i < classes.length) return i;
   }
   const i = classes.findIndex((c) => c.name === arg);
-  if (i < 0) throw new UserError(`unknown class '${arg}' (classes: ${classes.map((c, k) => `${k}=${c.name}`).join(', ')})`, 2);
+  if (i < 0) throw usageError(`unknown class '${arg}' (classes: ${classes.map((c, k) => `${k}=${c.name}`).join(', ')})`);
   return i;
 }

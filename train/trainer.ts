@@ -10,10 +10,11 @@ import { assignTargets } from './assignment.js';
 import { StepRunner } from '../runtime/step-runner.js';
 import { initialValues } from '../runtime/training-artifacts.js';
 import { generatorValues, writeGenerator } from '../runtime/model-file.js';
-import { writeFileAtomic } from '../runtime/files.js';
+import { writeFileAtomic } from '../common/files.js';
 import { loadState, Progress, saveState } from './checkpoint.js';
-import { UserError } from '../runtime/files.js';
-import { dropoutMasks, linearDecayLr, trainingNoise } from './sampling.js';
+import { UserError } from '../common/errors.js';
+import { dropoutMasks, linearDecayLr } from './sampling.js';
+import { trainingNoise } from '../common/variation.js';
 
 export interface TrainingBatch {
   /** One-hot layouts [B, C, H, W]. */

@@ -1,7 +1,7 @@
 // divsyn compare: full-reference similarity of two images (RMSE, SSIM, FSIM, FSIMc) as one JSON line.
 import fs from 'node:fs';
-import { UserError } from '../../runtime/files.js';
-import { readRgb } from '../../train/images.js';
+import { readRgb } from '../../common/image.js';
+import { UserError } from '../../common/errors.js';
 import { SSIM_WINDOW, fsimBoth, luma, planesFromInterleaved, rmseRgb, ssim } from '../../metrics/similarity.js';
 import { Command } from '../command.js';
 

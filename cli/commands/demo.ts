@@ -4,18 +4,17 @@
 
 import path from 'node:path';
 import { DIVERSITY_MODES } from '../../graph/losses.js';
-import { writeFileAtomic } from '../../runtime/files.js';
+import { writeFileAtomic } from '../../common/files.js';
 import { openGenerator } from '../../runtime/generator-runner.js';
-import { RgbImage, chwToRgb, tile, writePng } from '../../runtime/png.js';
+import { GridRow, layoutToRgb, sampleGrid, writePng } from '../../common/image.js';
 import { measureGenerator } from '../../metrics/measures.js';
 import { openDataset } from '../../train/datasets.js';
 import { evalItems } from '../../train/loader.js';
-import { noiseScheme, sampleNoise } from '../../train/sampling.js';
+import { noiseAt, noiseScheme, packVariations } from '../../common/variation.js';
 import { classIndex } from '../../train/palettes.js';
 import { Parsed } from '../args.js';
 import { Command } from '../command.js';
 import { seedOption } from '../common.js';
-import { layoutToRgb } from '../preview.js';
 import { InterruptedRun, runTrain } from './train.js';
 
 const SIZE = 64;
@@ -66,28 +65,25 @@ export const demoCommand: Command = {
     if (r.interruptedByUser) throw new InterruptedRun();
     const spec = r.spec;
     const c = spec.classes.length;
+    const scheme = noiseScheme(c);
     const items = await evalItems(openDataset({ data: 'fixture', classes: spec.classes, split: 'test' }), SIZE);
     const g = await openGenerator(path.join(out, 'generator.onnx'), { classes: c, height: SIZE, width: SIZE }, { threads: o.threads as number | undefined, batch: 16 });
     try {
       console.error(`measuring on ${items.length} test layouts (${MEASURE_SAMPLES} samples each)`);
-      const m = await measureGenerator((l, n, k) => g.generate(l, n, k), items, noiseScheme(c), { count: MEASURE_SAMPLES, seed: o.seed as number });
+      const m = await measureGenerator((l, n, k) => g.generate(l, n, k), items, scheme, { count: MEASURE_SAMPLES, seed: o.seed as number });
       const report = { steps: r.steps, seconds: +r.seconds.toFixed(1), diversity: m.diversity, linking: m.linking, l1_truth: m.l1_truth, diversity_loss: o.diversity, size: SIZE, width: WIDTH, test_layouts: m.layouts, samples_per_layout: MEASURE_SAMPLES };
       writeFileAtomic(path.join(out, 'report.json'), JSON.stringify(report, null, 1) + '\n');
 
       // samples.png: rows are test layouts; columns: the layout, 5 random samples, a 5-step sweep of one class
       const sweepC = classIndex(spec.classes, SWEEP_CLASS);
-      const cells: RgbImage[] = [];
+      const rows: GridRow[] = [];
       for (const it of items.slice(0, 6)) {
-        const noise = new Float32Array(10 * c);
-        for (let k = 0; k < 5; k++) noise.set(sampleNoise(o.seed as number, it.stem, k, c), k * c);
-        for (let s = 0; s < 5; s++) noise[(5 + s) * c + sweepC] = -1 + s / 2;
+        const noise = packVariations([...Array.from({ length: 5 }, (_, k) => scheme.draw(o.seed as number, it.stem, k)), ...Array.from({ length: 5 }, (_, s) => noiseAt(scheme, sweepC, -1 + s / 2))]);
         const layouts = new Float32Array(10 * it.layout.length);
         for (let k = 0; k < 10; k++) layouts.set(it.layout, k * it.layout.length);
-        const imgs = await g.generate(layouts, noise, 10);
-        cells.push(layoutToRgb(it.layout, spec));
-        for (let k = 0; k < 10; k++) cells.push(chwToRgb(imgs, SIZE, SIZE, k * 3 * SIZE * SIZE));
+        rows.push({ lead: [layoutToRgb(it.layout, spec)], images: await g.generate(layouts, noise, 10) });
       }
-      await writePng(path.join(out, 'samples.png'), tile(cells, 11));
+      await writePng(path.join(out, 'samples.png'), sampleGrid(rows, SIZE, SIZE));
       console.log(JSON.stringify(report));
       console.error(`wrote ${['generator.onnx', 'samples.png', 'report.json'].map((f) => path.join(out, f)).join(', ')}`);
     } finally {

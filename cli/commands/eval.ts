@@ -3,21 +3,21 @@ import path from 'node:path';
 import { ClassInfo } from '../../graph/spec.js';
 import { EvalLayout, evaluateModel, realImagesScore, samplesOf } from '../../metrics/evaluate.js';
 import { variationInputs } from '../../graph/families/index.js';
-import { CodeChoice, variationScheme } from '../../train/sampling.js';
+import { CodeChoice, noiseAt, packVariations, variationScheme } from '../../common/variation.js';
 import { Report, writeReport, writeScatter } from '../../metrics/report.js';
 import { openSegmenter } from '../../metrics/segmenter.js';
 import { openFeatureNet, FEATURE_NORMS, FeatureNorm } from '../../runtime/features.js';
-import { UserError, prepareOutputDir } from '../../runtime/files.js';
+import { prepareOutputDir } from '../../common/files.js';
+import { UserError, usageError } from '../../common/errors.js';
 import { openGenerator } from '../../runtime/generator-runner.js';
 import { readGenerator } from '../../runtime/model-file.js';
-import { RgbImage, chwToRgb, tile, writePng } from '../../runtime/png.js';
+import { GridRow, chwToRgb, layoutToRgb, sampleGrid, writePng } from '../../common/image.js';
 import { DataFormat, Direction, openDataset } from '../../train/datasets.js';
 import { evalItems } from '../../train/loader.js';
 import { classIndex } from '../../train/palettes.js';
-import { Parsed, required, usageError } from '../args.js';
+import { Parsed, required } from '../args.js';
 import { Command } from '../command.js';
 import { dataOptions } from '../common.js';
-import { layoutToRgb } from '../preview.js';
 import { Progress } from '../progress.js';
 
 const GRID_LAYOUTS = 4;
@@ -109,27 +109,22 @@ export const evalCommand: Command = {
             await evaluateModel(files[mi].path, g, items, { classes: spec.classes, height: spec.height, width: spec.width, count: o.count as number, seed: o.seed as number, scheme, segmenter, features, onProgress: (d) => bar.update(mi * items.length + d) }),
           );
           // sample grid and gradation strip of the first layouts
-          const cells: RgbImage[] = [];
-          const strips: RgbImage[] = [];
+          const gridRows: GridRow[] = [];
+          const stripRows: GridRow[] = [];
           for (const it of items.slice(0, GRID_LAYOUTS)) {
             const k = Math.min(GRID_SAMPLES, o.count as number);
             const samples = await samplesOf(g, it, { scheme, count: k, seed: o.seed as number });
-            cells.push(layoutToRgb(it.layout, spec), chwToRgb(it.photo, spec.height, spec.width));
-            for (let s = 0; s < k; s++) cells.push(chwToRgb(samples, spec.height, spec.width, s * 3 * spec.height * spec.width));
+            gridRows.push({ lead: [layoutToRgb(it.layout, spec), chwToRgb(it.photo, spec.height, spec.width)], images: samples });
             if (!scheme.noise) continue;
-            const noise = new Float32Array(SWEEP_STEPS * scheme.dim);
-            for (let s = 0; s < SWEEP_STEPS; s++) noise.set(scheme.zero(), s * scheme.dim);
-            for (let s = 0; s < SWEEP_STEPS; s++) noise[s * scheme.dim + scheme.noise.offset + sweepC] = -1 + (2 * s) / (SWEEP_STEPS - 1);
+            const noise = packVariations(Array.from({ length: SWEEP_STEPS }, (_, s) => noiseAt(scheme, sweepC, -1 + (2 * s) / (SWEEP_STEPS - 1))));
             const layouts = new Float32Array(SWEEP_STEPS * it.layout.length);
             for (let s = 0; s < SWEEP_STEPS; s++) layouts.set(it.layout, s * it.layout.length);
-            const swept = await g.generate(layouts, noise, SWEEP_STEPS);
-            strips.push(layoutToRgb(it.layout, spec));
-            for (let s = 0; s < SWEEP_STEPS; s++) strips.push(chwToRgb(swept, spec.height, spec.width, s * 3 * spec.height * spec.width));
+            stripRows.push({ lead: [layoutToRgb(it.layout, spec)], images: await g.generate(layouts, noise, SWEEP_STEPS) });
           }
           grids.push(`samples_${mi}.png`);
           sweeps.push(scheme.noise ? `sweep_${mi}_${spec.classes[sweepC].name.replace(/[^\w.-]+/g, '_')}.png` : '');
-          await writePng(path.join(out, grids[mi]), tile(cells, 2 + Math.min(GRID_SAMPLES, o.count as number)));
-          if (sweeps[mi]) await writePng(path.join(out, sweeps[mi]), tile(strips, 1 + SWEEP_STEPS));
+          await writePng(path.join(out, grids[mi]), sampleGrid(gridRows, spec.height, spec.width));
+          if (sweeps[mi]) await writePng(path.join(out, sweeps[mi]), sampleGrid(stripRows, spec.height, spec.width));
         } finally {
           await g.release();
         }

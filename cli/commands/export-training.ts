@@ -3,10 +3,11 @@ import path from 'node:path';
 import { DIVERSITY_MODES, DiversityMode, GAN_MODES, GanMode } from '../../graph/losses.js';
 import { defaultLambda, PassContent } from '../../graph/spec.js';
 import { defaultTrainingOptions } from '../../graph/families/index.js';
-import { prepareOutputDir } from '../../runtime/files.js';
+import { prepareOutputDir } from '../../common/files.js';
 import { generatorMetadata } from '../../runtime/model-file.js';
 import { writeTrainingArtifacts } from '../../runtime/training-artifacts.js';
-import { required, usageError } from '../args.js';
+import { required } from '../args.js';
+import { usageError } from '../../common/errors.js';
 import { Command } from '../command.js';
 import { archOptions, checkModelOptions, classOptions, diversityPoolOption, noiseSearchOption, passContentOption, generatorSpec, modelOption, seedOption } from '../common.js';
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { initParams } from '../../graph/index.js';
 import { generatorParams } from '../../graph/programs/index.js';
-import { UserError } from '../../runtime/files.js';
+import { UserError } from '../../common/errors.js';
 import { writeGenerator } from '../../runtime/model-file.js';
 import { required } from '../args.js';
 import { Command } from '../command.js';

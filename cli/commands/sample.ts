@@ -4,19 +4,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ClassInfo } from '../../graph/spec.js';
 import { variationInputs } from '../../graph/families/index.js';
-import { CodeChoice, variationScheme } from '../../train/sampling.js';
+import { CodeChoice, noiseAt, variationScheme } from '../../common/variation.js';
 import { interpolateCodes } from '../../train/codes.js';
 import { GeneratorSpec } from '../../graph/spec.js';
-import { UserError, prepareOutputDir } from '../../runtime/files.js';
+import { prepareOutputDir } from '../../common/files.js';
+import { UserError, usageError } from '../../common/errors.js';
 import { readGenerator } from '../../runtime/model-file.js';
 import { LayoutItem, SampleOptions, sampleLayouts } from '../../runtime/sampler.js';
 import { EP_CHOICES, EpChoice } from '../../runtime/session.js';
 import { openDataset, splitAligned } from '../../train/datasets.js';
 import { evalItems } from '../../train/loader.js';
-import { readRgb, resizeNearest } from '../../train/images.js';
+import { resizeNearest } from '../../train/resize.js';
+import { readRgb } from '../../common/image.js';
 import { colorsToIndices, oneHot, readLabelMap } from '../../train/labels.js';
 import { classIndex } from '../../train/palettes.js';
-import { Parsed, required, usageError } from '../args.js';
+import { Parsed, required } from '../args.js';
 import { Command } from '../command.js';
 import { checkFamilyOption } from '../common.js';
 import { Progress } from '../progress.js';
@@ -138,11 +140,7 @@ export const sampleCommand: Command = {
       const steps = o['sweep-steps'] as number;
       strip = {
         suffix: `sweep_${spec.classes[sweep].name.replace(/[^\w.-]+/g, '_')}`,
-        variations: Array.from({ length: steps }, (_, s) => {
-          const z = scheme.zero();
-          z[scheme.noise!.offset + sweep] = -1 + (2 * s) / (steps - 1);
-          return z;
-        }),
+        variations: Array.from({ length: steps }, (_, s) => noiseAt(scheme, sweep, -1 + (2 * s) / (steps - 1))),
       };
     } else if (interp) {
       // eq. 3 of He et al.: codes between training codes A and B, zero noise

@@ -3,13 +3,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SegmenterSpec } from '../../graph/programs/segmenter.js';
-import { UserError } from '../../runtime/files.js';
+import { UserError, usageError } from '../../common/errors.js';
 import { EP_CHOICES, EpChoice } from '../../runtime/session.js';
 import { openSegmenter } from '../../metrics/segmenter.js';
 import { DataFormat, Direction, openDataset } from '../../train/datasets.js';
 import { batchOpener, evalItems } from '../../train/loader.js';
 import { trainSegmenter } from '../../train/segmenter-trainer.js';
-import { Parsed, required, usageError } from '../args.js';
+import { Parsed, required } from '../args.js';
 import { Command } from '../command.js';
 import { classOptions, resolveClasses, seedOption, dataOptions } from '../common.js';
 import { Progress } from '../progress.js';

@@ -1,6 +1,8 @@
-// Atomic file writes: write beside the target, then rename, so a crash leaves the last good file.
+// Atomic file writes (write beside the target, then rename, so a crash leaves the last good file) and
+// output folders.
 import fs from 'node:fs';
 import path from 'node:path';
+import { UserError } from './errors.js';
 
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   const dir = path.dirname(file);
@@ -17,12 +19,4 @@ export function prepareOutputDir(dir: string, force: boolean, flag = '--force'):
     if (fs.readdirSync(dir).length && !force) throw new UserError(`output directory '${dir}' is not empty (use ${flag} to write into it)`);
   }
   fs.mkdirSync(dir, { recursive: true });
-}
-
-/** An error the user can fix: printed as one line, exit status 1 (or 2 for a bad command line). */
-export class UserError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
-    super(message);
-    this.name = 'UserError';
-  }
 }

@@ -1,0 +1,171 @@
+// Images in and out: decode PNG/JPG to 8-bit RGB (alpha dropped), read single-channel index PNGs, encode
+// PNG (atomic writes), float CHW planes to and from 8-bit RGB, tiling into strips and grids, and the
+// palette colours of layouts. Pixel data is interleaved HWC: RGB images hold width*height*3 bytes,
+// index maps width*height values.
+import sharp from 'sharp';
+import { ClassInfo } from '../graph/spec.js';
+import { UserError } from './errors.js';
+import { writeFileAtomic } from './files.js';
+
+/** An 8-bit image, interleaved rows (channels 3 = RGB, 1 = index or grey). */
+export interface Image8 {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+}
+
+export type RgbImage = Image8 & { channels: 3 };
+
+/** A decoded file: either colour (RGB) or a single-channel map of integer values (8- or 16-bit). */
+export type DecodedImage =
+  | { kind: 'rgb'; data: Uint8Array; width: number; height: number }
+  | { kind: 'index'; data: Uint8Array | Uint16Array; width: number; height: number };
+
+function describe(e: unknown): string {
+  return ((e as Error).message ?? String(e)).split('\n')[0];
+}
+
+function fileError(file: string, e: unknown): UserError {
+  if (e instanceof UserError) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new UserError(`image '${file}' does not exist`);
+  return new UserError(`image '${file}' cannot be decoded: ${describe(e)}`);
+}
+
+/** Decodes any PNG/JPG to RGB bytes (grey is expanded, alpha dropped). Truncated files are errors. */
+export async function readRgb(file: string | Buffer, name = typeof file === 'string' ? file : '<buffer>'): Promise<RgbImage> {
+  try {
+    const { data, info } = await sharp(file, { failOn: 'truncated' }).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
+  } catch (e) {
+    throw fileError(name, e);
+  }
+}
+
+/**
+ * Decodes a label file. A single-channel image without a colour palette (grey PNG, 8 or 16 bit; an
+ * alpha channel is dropped) is an index map whose values are used as they are; everything else
+ * (colour PNG, palette PNG, JPG of any kind) is decoded to RGB.
+ */
+export async function readLabelImage(file: string): Promise<DecodedImage> {
+  try {
+    const meta = await sharp(file).metadata();
+    const grey = meta.format === 'png' && !meta.isPalette && (meta.channels === 1 || (meta.channels === 2 && meta.hasAlpha));
+    if (!grey) {
+      const img = await readRgb(file);
+      return { kind: 'rgb', data: img.data, width: img.width, height: img.height };
+    }
+    const wide = meta.depth === 'ushort';
+    const { data, info } = await sharp(file, { failOn: 'truncated' })
+      .extractChannel(0)
+      .raw(wide ? { depth: 'ushort' } : {})
+      .toBuffer({ resolveWithObject: true });
+    const n = info.width * info.height;
+    let values: Uint8Array | Uint16Array;
+    if (wide) {
+      values = new Uint16Array(n);
+      const view = new DataView(data.buffer, data.byteOffset, data.length);
+      for (let i = 0; i < n; i++) values[i] = view.getUint16(2 * i, true);
+    } else values = new Uint8Array(data.buffer, data.byteOffset, n);
+    return { kind: 'index', data: values, width: info.width, height: info.height };
+  } catch (e) {
+    throw fileError(file, e);
+  }
+}
+
+/**
+ * PNG bytes of an RGB or single-channel (grey, e.g. class indices) 8-bit image. zlib level 3: `divsyn
+ * sample` encodes every image it makes, so encoding speed counts more than the last bytes of size.
+ */
+export async function encodePng(img: Image8): Promise<Buffer> {
+  if (img.data.length !== img.width * img.height * img.channels) throw new Error(`encodePng: ${img.data.length} bytes for ${img.width}x${img.height}x${img.channels}`);
+  let s = sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), { raw: { width: img.width, height: img.height, channels: img.channels } });
+  if (img.channels === 1) s = s.toColourspace('b-w');
+  return s.png({ compressionLevel: 3 }).toBuffer();
+}
+
+/** Writes a PNG atomically (common/files.ts: write beside, then rename). */
+export async function writePng(file: string, img: Image8): Promise<void> {
+  writeFileAtomic(file, await encodePng(img));
+}
+
+/** RGB Uint8 HWC → Float32 CHW in [0, 1], written at `out[offset…]`. */
+export function rgbToPlanar(rgb: Uint8Array, width: number, height: number, out = new Float32Array(3 * width * height), offset = 0): Float32Array {
+  const n = width * height;
+  for (let i = 0, j = 0; i < n; i++, j += 3) {
+    out[offset + i] = rgb[j] / 255;
+    out[offset + n + i] = rgb[j + 1] / 255;
+    out[offset + 2 * n + i] = rgb[j + 2] / 255;
+  }
+  return out;
+}
+
+/** [3, H, W] floats in [0, 1] (clipped) at `chw[offset…]` to interleaved 8-bit RGB. */
+export function chwToRgb(chw: Float32Array, height: number, width: number, offset = 0): RgbImage {
+  const hw = height * width;
+  const data = new Uint8Array(hw * 3);
+  for (let p = 0; p < hw; p++) {
+    for (let c = 0; c < 3; c++) {
+      const v = chw[offset + c * hw + p];
+      data[p * 3 + c] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
+    }
+  }
+  return { data, width, height, channels: 3 };
+}
+
+/** Images of one size in a grid of `cols` columns, separated by `gap` white pixels. */
+export function tile(images: RgbImage[], cols: number, gap = 2): RgbImage {
+  const { width: w, height: h } = images[0];
+  const rows = Math.ceil(images.length / cols);
+  const width = cols * w + (cols - 1) * gap;
+  const height = rows * h + (rows - 1) * gap;
+  const data = new Uint8Array(width * height * 3).fill(255);
+  images.forEach((img, i) => {
+    const x0 = (i % cols) * (w + gap);
+    const y0 = Math.floor(i / cols) * (h + gap);
+    for (let y = 0; y < h; y++) data.set(img.data.subarray(y * w * 3, (y + 1) * w * 3), ((y0 + y) * width + x0) * 3);
+  });
+  return { data, width, height, channels: 3 };
+}
+
+/** One row of a sample grid: the images shown first (a layout, a photo), then generated images [n, 3, H, W]. */
+export interface GridRow {
+  lead: RgbImage[];
+  images: Float32Array;
+}
+
+/** Rows of equally many images, one row per layout, tiled as `tile` does. */
+export function sampleGrid(rows: GridRow[], height: number, width: number): RgbImage {
+  const per = 3 * height * width;
+  const cells = rows.flatMap((r) => [...r.lead, ...Array.from({ length: r.images.length / per }, (_, k) => chwToRgb(r.images, height, width, k * per))]);
+  return tile(cells, cells.length / rows.length);
+}
+
+/** Class indices → palette colours (RGB HWC); an index that is no class is black. */
+export function indicesToColors(indices: ArrayLike<number>, classes: ClassInfo[]): Uint8Array {
+  const out = new Uint8Array(indices.length * 3);
+  for (let i = 0, j = 0; i < indices.length; i++, j += 3) {
+    const c = classes[indices[i]]?.color ?? [0, 0, 0];
+    out[j] = c[0];
+    out[j + 1] = c[1];
+    out[j + 2] = c[2];
+  }
+  return out;
+}
+
+/** A one-hot layout [C, H, W] in its palette's colours; a pixel of no class (all ≤ 0.5) is black. */
+export function layoutToRgb(onehot: Float32Array, layout: { classes: ClassInfo[]; height: number; width: number }): RgbImage {
+  const hw = layout.height * layout.width;
+  const indices = new Int32Array(hw).fill(-1);
+  for (let p = 0; p < hw; p++) {
+    for (let c = 0; c < layout.classes.length; c++) {
+      if (onehot[c * hw + p] > 0.5) {
+        indices[p] = c;
+        break;
+      }
+    }
+  }
+  return { data: indicesToColors(indices, layout.classes), width: layout.width, height: layout.height, channels: 3 };
+}

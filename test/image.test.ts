@@ -1,0 +1,39 @@
+// Images in memory (common/image.ts): float CHW to 8-bit RGB, the sample grid's layout, palette colours.
+import test from 'ava';
+import { ClassInfo } from '../graph/spec.js';
+import { GridRow, chwToRgb, indicesToColors, layoutToRgb, sampleGrid } from '../common/image.js';
+
+const classes: ClassInfo[] = [
+  { name: 'a', color: [10, 20, 30] },
+  { name: 'b', color: [200, 100, 50] },
+];
+
+test('CHW floats to RGB bytes: clipped to [0, 1], rounded, read at an offset', (t) => {
+  // one 1x2 image after a skipped one: R = (-0.1, 0.5), G = (1.2, 0.2), B = (0, 1)
+  const chw = Float32Array.of(9, 9, 9, 9, 9, 9, -0.1, 0.5, 1.2, 0.2, 0, 1);
+  const img = chwToRgb(chw, 1, 2, 6);
+  t.deepEqual([...img.data], [0, 255, 0, 128, 51, 255]);
+  t.like(img, { width: 2, height: 1, channels: 3 });
+});
+
+test('palette colours: a class index, or black where a pixel has no class', (t) => {
+  t.deepEqual([...indicesToColors(Uint8Array.of(1, 0, 7), classes)], [200, 100, 50, 10, 20, 30, 0, 0, 0]);
+  // pixels: class b, class a, none (both planes at 0)
+  const onehot = Float32Array.of(0, 1, 0, 1, 0, 0);
+  t.deepEqual([...layoutToRgb(onehot, { classes, height: 1, width: 3 }).data], [200, 100, 50, 10, 20, 30, 0, 0, 0]);
+});
+
+test('a sample grid: one row per layout, the lead images then the generated ones, 2 white pixels apart', (t) => {
+  const grey = (v: number) => Float32Array.of(v, v, v);
+  const lead = chwToRgb(Float32Array.of(1, 0, 0), 1, 1);
+  const rows: GridRow[] = [
+    { lead: [lead], images: Float32Array.of(...grey(0), ...grey(0.2)) },
+    { lead: [lead], images: Float32Array.of(...grey(0.4), ...grey(0.6)) },
+  ];
+  const g = sampleGrid(rows, 1, 1);
+  t.like(g, { width: 3 + 2 * 2, height: 2 + 2, channels: 3 });
+  const at = (x: number, y: number) => [...g.data.subarray((y * g.width + x) * 3, (y * g.width + x) * 3 + 3)];
+  t.deepEqual([at(0, 0), at(3, 0), at(6, 0)], [[255, 0, 0], [0, 0, 0], [51, 51, 51]]);
+  t.deepEqual([at(0, 3), at(3, 3), at(6, 3)], [[255, 0, 0], [102, 102, 102], [153, 153, 153]]);
+  t.deepEqual([at(1, 0), at(0, 1), at(4, 2)], [[255, 255, 255], [255, 255, 255], [255, 255, 255]]);
+});
