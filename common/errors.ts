@@ -12,3 +12,10 @@ export class UserError extends Error {
 export function usageError(message: string): UserError {
   return new UserError(message, 2);
 }
+
+/** Ends a command with status 130 after a clean checkpoint (Ctrl-C); already reported, so main prints nothing. */
+export class InterruptedRun extends UserError {
+  constructor() {
+    super('interrupted', 130);
+  }
+}

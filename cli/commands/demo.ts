@@ -15,7 +15,8 @@ import { classIndex } from '../../train/palettes.js';
 import { Parsed } from '../args.js';
 import { Command } from '../command.js';
 import { seedOption } from '../common.js';
-import { InterruptedRun, runTrain } from './train.js';
+import { runTrain } from './train.js';
+import { InterruptedRun } from '../../common/errors.js';
 
 const SIZE = 64;
 const WIDTH = 16;

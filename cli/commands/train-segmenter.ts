@@ -14,7 +14,7 @@ import { Command } from '../command.js';
 import { classOptions, resolveClasses, seedOption, dataOptions } from '../common.js';
 import { Progress } from '../progress.js';
 import { catchInterrupt } from '../interrupt.js';
-import { InterruptedRun } from './train.js';
+import { InterruptedRun } from '../../common/errors.js';
 
 /** Enough to segment the fixture at 64 px (its time and accuracy: docs/design.md#speed). */
 const DEFAULT_STEPS = 2000;

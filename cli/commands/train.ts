@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DIVERSITY_MODES, DiversityMode, GAN_MODES, GanMode } from '../../graph/losses.js';
 import { defaultLambda, GeneratorSpec, PassContent } from '../../graph/spec.js';
 import { assignsTargets, defaultTrainingOptions, familyOf, optionApplies } from '../../graph/families/index.js';
-import { UserError, usageError } from '../../common/errors.js';
+import { InterruptedRun, UserError, usageError } from '../../common/errors.js';
 import { prepareOutputDir } from '../../common/files.js';
 import { generatorValues, readGenerator } from '../../runtime/model-file.js';
 import { EP_CHOICES, EpChoice } from '../../runtime/session.js';
@@ -201,12 +201,3 @@ export const trainCommand: Command = {
     console.log(`trained ${r.steps} steps in ${r.seconds.toFixed(0)} s: ${path.resolve(o.out as string, 'generator.onnx')}`);
   },
 };
-
-/** Ends a command with status 130 after a clean checkpoint (Ctrl-C). */
-export class InterruptedRun extends UserError {
-  constructor() {
-    super('interrupted', 130);
-  }
-}
-
-
