@@ -9,9 +9,8 @@ import { assignTargets } from './assignment.js';
 import { StepRunner } from '../runtime/step-runner.js';
 import { initialValues } from '../runtime/training-artifacts.js';
 import { generatorValues, writeGenerator } from '../runtime/model-file.js';
-import { writeFileAtomic } from '../runtime/files.js';
+import { UserError, writeFileAtomic } from '../runtime/files.js';
 import { loadState, Progress, saveState } from './checkpoint.js';
-import { UserError } from '../runtime/files.js';
 import { dropoutMasks, linearDecayLr, trainingNoise } from './sampling.js';
 
 export interface TrainingBatch {

@@ -1,8 +1,7 @@
 // divsyn eval: models side by side on a dataset's test layouts, written as report.json and report.html.
 import path from 'node:path';
-import { ClassInfo } from '../../graph/spec.js';
+import { ClassInfo, variationInputs } from '../../graph/spec.js';
 import { EvalLayout, evaluateModel, realImagesScore, samplesOf } from '../../metrics/evaluate.js';
-import { variationInputs } from '../../graph/spec.js';
 import { CodeChoice, variationScheme } from '../../train/sampling.js';
 import { Report, writeReport, writeScatter } from '../../metrics/report.js';
 import { openSegmenter } from '../../metrics/segmenter.js';

@@ -2,10 +2,9 @@
 // noise of every image (noise depends only on seed, layout stem and k).
 import fs from 'node:fs';
 import path from 'node:path';
-import { ClassInfo, variationInputs } from '../../graph/spec.js';
+import { ClassInfo, GeneratorSpec, variationInputs } from '../../graph/spec.js';
 import { CodeChoice, variationScheme } from '../../train/sampling.js';
 import { interpolateCodes } from '../../train/codes.js';
-import { GeneratorSpec } from '../../graph/spec.js';
 import { UserError, prepareOutputDir } from '../../runtime/files.js';
 import { readGenerator } from '../../runtime/model-file.js';
 import { LayoutItem, SampleOptions, sampleLayouts } from '../../runtime/sampler.js';
