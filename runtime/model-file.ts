@@ -5,8 +5,7 @@ import { ClassInfo, GeneratorSpec, LatentSpec, MODEL_KINDS, ModelKind, takesNois
 import { NormKind } from '../graph/models/layers.js';
 import { UserError, writeFileAtomic } from './files.js';
 import { dimsOf, readOnnxFile } from './onnx-file.js';
-
-export const VERSION = '0.1.0';
+import { VERSION } from './version.js';
 
 export function generatorMetadata(spec: GeneratorSpec, options: Record<string, unknown> = {}): Record<string, string> {
   return {

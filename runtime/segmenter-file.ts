@@ -4,8 +4,8 @@ import { emitProgram } from '../graph/programs.js';
 import { SegmenterSpec, segmenterInferenceProgram } from '../graph/programs-segmenter.js';
 import { ClassInfo } from '../graph/spec.js';
 import { UserError, writeFileAtomic } from './files.js';
-import { VERSION } from './model-file.js';
 import { dimsOf, readOnnxFile } from './onnx-file.js';
+import { VERSION } from './version.js';
 
 
 export function segmenterMetadata(spec: SegmenterSpec, options: Record<string, unknown> = {}): Record<string, string> {
