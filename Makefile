@@ -6,7 +6,7 @@ NODE_ENV_INSTALL := ONNXRUNTIME_NODE_INSTALL=$(if $(CUDA),cuda12,skip)
 PY := /usr/bin/python3
 DEBIAN_TEST_PACKAGES := python3-torch python3-onnx python3-skimage
 
-.PHONY: all install build test test-deps bench bench-memory demo clean
+.PHONY: all install build check import-rules lint format-check test test-deps bench bench-memory demo clean
 
 all: build
 
@@ -32,7 +32,20 @@ test-deps:
 	fi
 	@$(PY) -c 'import torch, onnx, skimage; print("python test deps: torch", torch.__version__, "onnx", onnx.__version__, "skimage", skimage.__version__)'
 
-test: build test-deps
+# Static checks, run by `make test` before the tests: import rules (.dependency-cruiser.cjs: no cycles, no
+# upward imports between layers), lint (eslint.config.js) and formatting (.prettierrc.json).
+check: import-rules lint format-check
+
+import-rules: install
+	npx depcruise --config .dependency-cruiser.cjs .
+
+lint: install
+	npx eslint .
+
+format-check: install
+	npx prettier --check .
+
+test: build check test-deps
 	npx ava
 
 bench: build test-deps

@@ -4,22 +4,20 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Rng } from '../graph/index.js';
+import { initParams, Rng } from '../graph/index.js';
 import { referenceDir } from '../test/helpers/reference.js';
 import { countFlops } from '../graph/flops.js';
 import { emitProgram, generatorParams, manifestEntry, trainingPrograms } from '../graph/programs/index.js';
 import { GeneratorSpec } from '../graph/spec.js';
 import { defaultTrainingOptions } from '../graph/families/index.js';
 import { DiversityMode } from '../graph/losses.js';
-import { initParams } from '../graph/index.js';
-import { generatorBytes } from '../runtime/model-file.js';
+import { generatorBytes, writeGenerator } from '../runtime/model-file.js';
 import { createSession, floatTensor } from '../runtime/session.js';
 import { StepRunner } from '../runtime/step-runner.js';
 import { initialValues } from '../runtime/training-artifacts.js';
 import { cmpFacades, genericPalette } from '../train/palettes.js';
 import fs from 'node:fs';
 import os from 'node:os';
-import { writeGenerator } from '../runtime/model-file.js';
 import { fixtureLayout } from '../fixtures/facades.js';
 import { indicesToColors, writePng } from '../common/image.js';
 

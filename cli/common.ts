@@ -41,12 +41,6 @@ export function parseSize(model: ModelKind, v: string): [number, number] {
 
 export const modelOption: OptSpec = { name: 'model', type: 'enum', choices: MODEL_KINDS, help: 'generator architecture', meta: 'pix2pix|crn|crn-multi|latent' };
 
-/** The architectures this version builds (as generator files) and trains. */
-export function checkImplemented(model: ModelKind, use: 'build' | 'train'): void {
-  const available: ModelKind[] = ['pix2pix', 'crn', 'crn-multi', 'latent'];
-  if (!available.includes(model)) throw usageError(`--model ${model} cannot be ${use === 'train' ? 'trained' : 'built'} in this version yet (available: ${available.join(', ')})`);
-}
-
 /** --data, --format, --direction: where images come from (`what` says what they are for). */
 export function dataOptions(what: string): OptSpec[] {
   return [
@@ -72,10 +66,9 @@ export const archOptions: OptSpec[] = [
   { name: 'with-noise', type: 'flag', help: 'latent: also take per-class noise (trained with the diversity loss)' },
 ];
 
-export function generatorSpec(o: Parsed, use: 'build' | 'train' = 'train'): GeneratorSpec {
+export function generatorSpec(o: Parsed): GeneratorSpec {
   const model = o.model as ModelKind | undefined;
   if (!model) throw usageError('option --model is required');
-  checkImplemented(model, use);
   if (o.size === undefined) throw usageError('option --size is required');
   const [height, width] = parseSize(model, o.size as string);
   const family = familyOf(model);

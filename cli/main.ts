@@ -1,6 +1,6 @@
 // The divsyn command line: dispatch, --help/--version, and exit statuses (0 ok, 2 usage, 1 later failure).
 import { UserError, usageError } from '../common/errors.js';
-import { VERSION } from '../runtime/model-file.js';
+import { VERSION } from '../runtime/version.js';
 import { formatHelp, parseArgs } from './args.js';
 import { Command } from './command.js';
 import { exportTrainingCommand } from './commands/export-training.js';

@@ -4,7 +4,7 @@
 // to the fed input by the ops' rules), and only the nodes the requested outputs need are mapped, so a
 // VGG-19 cut at conv4_2 never decodes the weights beyond it.
 import onnxProto from 'onnx-proto';
-import { ConstData, Graph, Tensor, fmtShape } from './tensor.js';
+import { Graph, Tensor, fmtShape } from './tensor.js';
 import { add, div, leakyRelu, mul, relu, sigmoid, sub, tanh } from './ops/elementwise.js';
 import { conv2d } from './ops/conv.js';
 import { gemm, matMul } from './ops/matmul.js';
@@ -290,7 +290,7 @@ function neededNames(nodes: onnxProto.onnx.INodeProto[], outputs: string[]): Set
 function checkInput(info: onnxProto.onnx.IValueInfoProto, input: Tensor): void {
   const dims = info.type?.tensorType?.shape?.dim;
   const elem = info.type?.tensorType?.elemType;
-  if (elem !== undefined && elem !== null && elem !== onnx.TensorProto.DataType.FLOAT)
+  if (elem !== undefined && elem !== null && elem !== (onnx.TensorProto.DataType.FLOAT as number))
     throw new Error(`importOnnx: model input '${info.name}' has element type ${elem}; only float is fed`);
   if (input.dtype !== 'float32') throw new Error(`importOnnx: the fed input ${input} is ${input.dtype}, not float32`);
   if (!dims) return;
@@ -330,7 +330,7 @@ export function importOnnx(g: Graph, bytes: Uint8Array, input: Tensor, opts: Imp
     if (t && (t.graph !== g || t.shape.length !== v.dims.length || t.shape.some((d, i) => d !== v.dims[i])))
       throw new Error(`importOnnx: the shared constant for initializer '${name}' is ${t} of another graph or shape; share constants only between imports of one model into one graph`);
     if (!t) {
-      t = g.constant(v.data as ConstData, v.dims);
+      t = g.constant(v.data, v.dims);
       if (name !== undefined) shared?.set(name, t);
     }
     constants.set(v, t);
@@ -378,7 +378,7 @@ export function importOnnx(g: Graph, bytes: Uint8Array, input: Tensor, opts: Imp
   const outputs = new Map<string, Tensor>();
   for (const name of wanted) {
     const v = valueOf(name, 'importOnnx');
-    outputs.set(name, isTensor(v!) ? v! : materialise(v!));
+    outputs.set(name, isTensor(v!) ? v : materialise(v!));
   }
   return { outputs, tensors };
 }

@@ -94,12 +94,14 @@ export interface OpDef<A = unknown> {
   grad?(args: GradArgs<A>): (Tensor | undefined)[];
 }
 
+/* eslint-disable @typescript-eslint/no-explicit-any -- a node pairs an op with attributes of that op's own type, which differs from node to node */
 export interface Node {
   op: OpDef<any>;
   inputs: Tensor[];
   attrs: any;
   outputs: Tensor[];
 }
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 export class Graph {
   private nextId = 0;

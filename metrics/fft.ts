@@ -9,7 +9,12 @@ const MAX_RADIX = 13; // beyond this a radix-p step (O(p²) per group) loses to 
 
 function primeFactors(n: number): number[] {
   const f: number[] = [];
-  for (let p = 2; p * p <= n; p++) while (n % p === 0) (f.push(p), (n /= p));
+  for (let p = 2; p * p <= n; p++) {
+    while (n % p === 0) {
+      f.push(p);
+      n /= p;
+    }
+  }
   if (n > 1) f.push(n);
   return f;
 }
@@ -93,7 +98,7 @@ export class Fft {
     // the inverse DFT is the conjugate of the forward DFT of the conjugate
     if (inverse) for (let i = 0; i < this.n; i++) im[i] = -im[i];
     const n = this.n, m = this.m;
-    const cr = this.chirpRe!, ci = this.chirpIm!, br = this.bufRe!, bi = this.bufIm!, kr = this.kernRe!, ki = this.kernIm!;
+    const cr = this.chirpRe, ci = this.chirpIm!, br = this.bufRe!, bi = this.bufIm!, kr = this.kernRe!, ki = this.kernIm!;
     for (let k = 0; k < n; k++) {
       br[k] = re[k] * cr[k] - im[k] * ci[k];
       bi[k] = re[k] * ci[k] + im[k] * cr[k];

@@ -8,8 +8,7 @@ import { NormKind } from '../graph/models/layers.js';
 import { writeFileAtomic } from '../common/files.js';
 import { UserError } from '../common/errors.js';
 import { dimsOf, readOnnxFile } from './onnx-file.js';
-
-export const VERSION = '0.1.0';
+import { VERSION } from './version.js';
 
 export function generatorMetadata(spec: GeneratorSpec, options: Record<string, unknown> = {}): Record<string, string> {
   return {

@@ -5,7 +5,7 @@ import { SegmenterSpec, segmenterInferenceProgram } from '../graph/programs/segm
 import { ClassInfo } from '../graph/spec.js';
 import { writeFileAtomic } from '../common/files.js';
 import { UserError } from '../common/errors.js';
-import { VERSION } from './model-file.js';
+import { VERSION } from './version.js';
 import { dimsOf, readOnnxFile } from './onnx-file.js';
 
 

@@ -66,7 +66,7 @@ export async function createSession(model: Uint8Array | string, o: SessionOption
 }
 
 export function floatTensor(data: Float32Array, dims: readonly number[]): ort.Tensor {
-  return new ort.Tensor('float32', data, dims as number[]);
+  return new ort.Tensor('float32', data, dims);
 }
 
 export function scalarTensor(v: number): ort.Tensor {

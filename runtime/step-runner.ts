@@ -72,7 +72,7 @@ export class StepRunner {
     const fetches: Record<string, ort.Tensor | null> = {};
     for (const out of this.outputs) fetches[out.name] = out.feeds && this.spare.has(out.feeds) ? this.spare.get(out.feeds)! : null;
     const t0 = performance.now();
-    const result = await this.session.session.run(feeds, fetches as ort.InferenceSession.FetchesType);
+    const result = await this.session.session.run(feeds, fetches);
     const seconds = (performance.now() - t0) / 1000;
     const losses: Record<string, number> = {};
     for (const out of this.outputs) if (out.role === 'loss') losses[out.name.replace(/^loss\./, '')] = (result[out.name].data as Float32Array)[0];

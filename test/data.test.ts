@@ -58,7 +58,7 @@ function sideBySide(a: Uint8Array, b: Uint8Array, w: number, h: number): Uint8Ar
 }
 
 const userError = (t: { true(v: boolean, m?: string): void }, e: unknown, ...parts: string[]) => {
-  t.true(e instanceof UserError, `expected a UserError, got ${e}`);
+  t.true(e instanceof UserError, `expected a UserError, got ${String(e)}`);
   for (const p of parts) t.true(String((e as Error).message).includes(p), `'${(e as Error).message}' should name '${p}'`);
   t.true(!(e as Error).message.includes('\n'), 'one line');
 };

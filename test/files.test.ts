@@ -117,7 +117,7 @@ test('training artifacts run in a plain onnxruntime loop, driven by manifest.jso
   const at = async (delta: number) => {
     const v = Float32Array.from(init[pname].data as Float32Array);
     v[k] += delta;
-    return ((await fwd.run(feedsFor(manifest.forward_loss.inputs, { ...state, [pname]: new ort.Tensor('float32', v, init[pname].dims as number[]) }))).loss.data as Float32Array)[0];
+    return ((await fwd.run(feedsFor(manifest.forward_loss.inputs, { ...state, [pname]: new ort.Tensor('float32', v, init[pname].dims) }))).loss.data as Float32Array)[0];
   };
   const fd = ((await at(eps)) - (await at(-eps))) / (2 * eps);
   t.true(Math.abs(fd - g[k]) < 0.03 * Math.abs(g[k]) + 1e-3, `grad ${g[k]} vs finite difference ${fd}`);

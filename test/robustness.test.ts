@@ -48,7 +48,7 @@ test('a PNG that cannot be written rejects sampling with one error naming the fi
   const run = sampleLayouts(items, items.length, { model, classes: ['x', 'y', 'z'], height: 4, width: 4, out, count: 3, seed: 1, scheme: noiseScheme(3), inputs: [{ name: 'noise', dim: 3 }], fixed: new Map(), grid: true, batch: 1, ep: 'cpu', threads: 1 });
   const e = await t.throwsAsync(within(run));
   t.true(e instanceof UserError, e?.message);
-  t.regex(e!.message, /could not write '.*a_1\.png'/);
+  t.regex(e.message, /could not write '.*a_1\.png'/);
   t.false(fs.existsSync(path.join(out, 'samples.jsonl')));
   t.false(fs.existsSync(path.join(out, 'samples.jsonl.tmp')));
 });
@@ -79,8 +79,8 @@ test('a worker that exits rejects its pending calls; with no worker left, later 
   await pool.providers();
   workersOf(pool)[0].postMessage({ exit: 3 }); // runs posted after this are never answered
   const calls = [pool.run(feed()), pool.run(feed())];
-  for (const call of calls) t.regex((await t.throwsAsync(within(call)))!.message, /inference worker 0 exited \(code 3\)/);
-  t.regex((await t.throwsAsync(within(pool.run(feed()), 1000)))!.message, /inference worker 0 exited/);
+  for (const call of calls) t.regex((await t.throwsAsync(within(call))).message, /inference worker 0 exited \(code 3\)/);
+  t.regex((await t.throwsAsync(within(pool.run(feed()), 1000))).message, /inference worker 0 exited/);
   await pool.close();
 });
 
@@ -89,7 +89,7 @@ test('a worker that crashes rejects its pending calls; the other workers take la
   await pool.providers();
   workersOf(pool)[0].postMessage({ crash: 'out of memory' }); // an uncaught exception in the worker
   const call = pool.run(feed()); // the least busy worker: the first
-  t.regex((await t.throwsAsync(within(call)))!.message, /inference worker 0 crashed: out of memory/);
+  t.regex((await t.throwsAsync(within(call))).message, /inference worker 0 crashed: out of memory/);
   const later = await within(Promise.all([pool.run(feed()), pool.run(feed())]));
   t.is(later.length, 2);
   await pool.close();

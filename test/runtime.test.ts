@@ -11,14 +11,31 @@ test('--ep auto falls back to a provider that loads and says which', async (t) =
   t.true(['cpu', 'cuda', 'webgpu'].includes(s.ep));
 });
 
-test('an explicitly requested provider that cannot load is an error naming it', async (t) => {
-  const s = await createSession(convStackModel(), { ep: 'cuda' }).then(
-    () => undefined,
+test('an explicitly requested provider runs like the CPU where it loads, is an error naming it where not, and auto agrees', async (t) => {
+  const model = convStackModel(4);
+  const cuda = await createSession(model, { ep: 'cuda' }).then(
+    (s) => s,
     (e: Error) => e,
   );
-  // On a machine with CUDA this loads; elsewhere the error must name the provider.
-  if (s) t.regex(s.message, /cuda/);
-  else t.pass();
+  let autoFallbacks: string[] = [];
+  const auto = await createSession(model, { ep: 'auto', onProvider: (_ep, fallbacks) => (autoFallbacks = [...fallbacks]) });
+  if (cuda instanceof Error) {
+    t.regex(cuda.message, /^execution provider 'cuda' is not available: \S/);
+    t.not(auto.ep, 'cuda');
+    t.regex(autoFallbacks[0] ?? '', /^cuda: /);
+  } else {
+    t.is(cuda.ep, 'cuda');
+    t.is(auto.ep, 'cuda');
+    t.deepEqual(autoFallbacks, []);
+    const cpu = await createSession(model, { ep: 'cpu' });
+    const x = floatTensor(Float32Array.from({ length: 2 * 64 }, (_, i) => Math.cos(i)), [1, 2, 8, 8]);
+    const onCuda = (await cuda.session.run({ x })).y.data as Float32Array;
+    const onCpu = (await cpu.session.run({ x })).y.data as Float32Array;
+    t.is(onCuda.length, onCpu.length);
+    const worst = onCpu.reduce((m, v, i) => Math.max(m, Math.abs(v - onCuda[i])), 0);
+    // loose enough for TF32 convolutions (10 mantissa bits), which onnxruntime's CUDA provider may use
+    t.true(worst < 1e-2, `CUDA and CPU outputs differ by up to ${worst}`);
+  }
 });
 
 test('the worker pool gives the same results as a session, concurrently, without blocking the event loop', async (t) => {

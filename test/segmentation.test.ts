@@ -115,7 +115,7 @@ test("a segmenter whose classes or size differ from the data's is a UserError na
   const file = path.join(tempDir(), 'three.onnx');
   handBuiltSegmenter(file, genericPalette(3), 32, 32);
   const e = await t.throwsAsync(openSegmenter(file, cmpFacades(), { height: 32, width: 32 }), { instanceOf: UserError });
-  t.regex(e!.message, /three\.onnx' has 3 classes \(class0, class1, class2\); the data has 12 \(background, facade, window/);
+  t.regex(e.message, /three\.onnx' has 3 classes \(class0, class1, class2\); the data has 12 \(background, facade, window/);
   const renamed = genericPalette(3).map((c, i) => (i === 1 ? { ...c, name: 'sky' } : c));
   await t.throwsAsync(openSegmenter(file, renamed, { height: 32, width: 32 }), { instanceOf: UserError, message: /class1.*sky/ });
   await t.throwsAsync(openSegmenter(file, genericPalette(3), { height: 64, width: 64 }), { instanceOf: UserError, message: /three\.onnx' takes images \[N, 3, 32, 32\]/ });

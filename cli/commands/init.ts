@@ -23,7 +23,7 @@ export const initCommand: Command = {
   ],
   async run(o) {
     const out = required<string>(o, 'out');
-    const spec = generatorSpec(o, 'build');
+    const spec = generatorSpec(o);
     if (fs.existsSync(out) && !o.force) throw new UserError(`'${out}' exists (use --force to overwrite it)`);
     const values = initParams(generatorParams(spec), o.seed as number);
     writeGenerator(out, spec, values, { seed: o.seed, trained: false });

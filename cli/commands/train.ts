@@ -81,11 +81,6 @@ export const trainOptions = [
   { name: 'force', type: 'flag', help: 'start a new run in a non-empty RUN' },
 ] as Command['options'];
 
-export interface TrainArgs {
-  spec: GeneratorSpec;
-  out: string;
-}
-
 export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; quiet?: boolean } = {}) {
   const out = required<string>(o, 'out');
   const dataArg = required<string>(o, 'data');

@@ -1,5 +1,5 @@
 // Elementwise ops with broadcasting: arithmetic, activations, comparisons, Where.
-import { DType, GradArgs, OpDef, Tensor, apply1, ShapeError, fmtShape } from '../tensor.js';
+import { DType, GradArgs, OpDef, Tensor, apply1, ShapeError } from '../tensor.js';
 import { broadcastShapes } from '../shapes.js';
 import { sumToShape } from './reduce.js';
 
@@ -177,7 +177,3 @@ export const clip = (x: Tensor, min?: number, max?: number) => apply1(ClipOp, [x
 export const identity = (x: Tensor) => apply1(IdentityOp, [x], {});
 export const stopGradient = (x: Tensor) => apply1(StopGradientOp, [x], {});
 export const castFloat = (x: Tensor) => apply1(CastFloatOp, [x], {});
-
-export function assertFloat(op: string, t: Tensor): void {
-  if (t.dtype !== 'float32') throw new ShapeError(op, `expects float32, got ${t.dtype} ${fmtShape(t.shape)}`);
-}

@@ -19,7 +19,7 @@ const ReshapeOp: OpDef<{ shape: Shape }> = {
     // One symbolic dim is inferred (-1); several are copied from the input by index (0), which holds
     // where they keep their positions.
     let inferred = 0;
-    const dims = a.shape.map((d, i) => {
+    const dims = a.shape.map((d) => {
       if (typeof d === 'number') return d;
       inferred++;
       return -1;

@@ -10,7 +10,7 @@ import { adam } from '../optim.js';
 import { ModelContext } from '../models/layers.js';
 import { unet } from '../models/pix2pix.js';
 import { ClassInfo } from '../spec.js';
-import { IoSpec, Program, Role, paramInputName } from './program.js';
+import { Program, Role, paramInputName } from './program.js';
 
 export interface SegmenterSpec {
   classes: ClassInfo[];
@@ -40,7 +40,7 @@ export function crossEntropy(scores: Tensor, target: Tensor): Tensor {
   return neg(mean(reduceSum(mul(target, logSoftmax(scores, 1)), [1])));
 }
 
-const io = (tensor: Tensor, name: string, role: Role, feeds?: string) => ({ tensor, spec: { name, shape: tensor.shape, role, ...(feeds ? { feeds } : {}) } as IoSpec });
+const io = (tensor: Tensor, name: string, role: Role, feeds?: string) => ({ tensor, spec: { name, shape: tensor.shape, role, ...(feeds ? { feeds } : {}) } });
 
 /** Input `image` [N, 3, S, S] (N symbolic), output `scores` [N, C, S, S]: the segmenter file's graph. */
 export function segmenterInferenceProgram(spec: SegmenterSpec): Program {

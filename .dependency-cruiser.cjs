@@ -1,0 +1,103 @@
+// Import rules checked by `make check` (part of `make test`): no cycles, and each layer imports only
+// itself and the layers below it. Layers, lowest first: graph < common < runtime < train < metrics < cli.
+// fixtures/ (procedural data) sits beside train/: train/ and above may use it, and it uses only graph/
+// and common/. bench/ and test/ may import anything.
+const LAYERS = ['graph', 'common', 'runtime', 'train', 'metrics', 'cli'];
+
+/** Node built-ins that reach files, processes, threads or the network: graph/ builds graphs in memory only. */
+const IO_BUILTINS = [
+  'fs',
+  'fs/promises',
+  'child_process',
+  'cluster',
+  'worker_threads',
+  'net',
+  'dgram',
+  'dns',
+  'http',
+  'https',
+  'http2',
+  'tls',
+  'readline',
+  'repl',
+  'os',
+  'process',
+  'v8',
+  'vm',
+  'inspector',
+];
+
+const layerRules = LAYERS.slice(0, -1).map((layer, i) => ({
+  name: `${layer}-imports-no-higher-layer`,
+  comment: `${layer}/ may import only ${LAYERS.slice(0, i + 1).join(', ')} (and fixtures/ from train/ up)`,
+  severity: 'error',
+  from: { path: `^${layer}/` },
+  to: { path: `^(${LAYERS.slice(i + 1).join('|')})/` },
+}));
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'an import cycle makes module order matter and the layers meaningless',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    ...layerRules,
+    {
+      name: 'fixtures-below-train',
+      comment: 'procedural data is for training and above; graph/, common/ and runtime/ must not depend on it',
+      severity: 'error',
+      from: { path: '^(graph|common|runtime)/' },
+      to: { path: '^fixtures/' },
+    },
+    {
+      name: 'fixtures-import-graph-and-common-only',
+      comment: 'fixtures/ may import graph/ and common/ (and itself), nothing above',
+      severity: 'error',
+      from: { path: '^fixtures/' },
+      to: { path: '^(runtime|train|metrics|cli|bench|test)/' },
+    },
+    {
+      name: 'no-test-or-bench-in-product',
+      comment: 'the shipped code must not depend on tests or benchmarks',
+      severity: 'error',
+      from: { path: '^(graph|common|runtime|train|metrics|cli|fixtures)/' },
+      to: { path: '^(test|bench)/' },
+    },
+    {
+      name: 'graph-is-pure',
+      comment: 'graph/ is a pure builder: no file, process or network access',
+      severity: 'error',
+      from: { path: '^graph/' },
+      to: { dependencyTypes: ['core'], path: `^(node:)?(${IO_BUILTINS.join('|')})$` },
+    },
+    {
+      name: 'graph-runs-nothing',
+      comment: "graph/ emits ONNX; running it is runtime/'s job",
+      severity: 'error',
+      from: { path: '^graph/' },
+      to: { path: '(^|/)node_modules/onnxruntime-' },
+    },
+    {
+      name: 'not-to-unresolvable',
+      comment: 'an import that does not resolve to a file or package',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(node_modules|dist)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      mainFields: ['module', 'main', 'types', 'typings'],
+    },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};
