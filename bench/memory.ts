@@ -24,7 +24,7 @@ import { DiversityMode } from '../graph/losses.js';
 import { floatTensor, ort } from '../runtime/session.js';
 import { StepRunner } from '../runtime/step-runner.js';
 import { initialValues } from '../runtime/training-artifacts.js';
-import { cityscapes } from '../train/palettes.js';
+import { cityscapes } from '../common/palettes.js';
 import { dropoutMasks } from '../train/sampling.js';
 import { trainingNoise } from '../common/variation.js';
 

@@ -15,7 +15,7 @@ import { generatorBytes, writeGenerator } from '../runtime/model-file.js';
 import { createSession, floatTensor } from '../runtime/session.js';
 import { StepRunner } from '../runtime/step-runner.js';
 import { initialValues } from '../runtime/training-artifacts.js';
-import { cmpFacades, genericPalette } from '../train/palettes.js';
+import { cmpFacades, genericPalette } from '../common/palettes.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import { fixtureLayout } from '../fixtures/facades.js';

@@ -5,7 +5,7 @@ import { DiversityMode } from '../graph/losses.js';
 import { CodeKind, trainingCodes } from '../train/codes.js';
 import { NormKind } from '../graph/models/layers.js';
 import { DATA_FORMATS, DIRECTIONS } from '../train/datasets.js';
-import { genericPalette, loadPalette } from '../train/palettes.js';
+import { genericPalette, loadPalette } from '../common/palettes.js';
 import { OptSpec, Parsed } from './args.js';
 import { usageError } from '../common/errors.js';
 import { PerceptualSpec } from '../graph/perceptual.js';

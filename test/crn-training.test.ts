@@ -14,7 +14,7 @@ import { initialValues } from '../runtime/training-artifacts.js';
 import { inferenceContext } from '../graph/models/layers.js';
 import { GeneratorSpec, PIXELS_ONLY } from '../graph/spec.js';
 import { defaultTrainingOptions } from '../graph/families/index.js';
-import { genericPalette } from '../train/palettes.js';
+import { genericPalette } from '../common/palettes.js';
 import { writeGenerator } from '../runtime/model-file.js';
 import { runModel } from './helpers/gradcheck.js';
 import { floatTensor } from '../runtime/session.js';

@@ -12,7 +12,7 @@ import { resizeBilinear, resizeNearest } from '../train/resize.js';
 import { encodePng, readLabelImage, readRgb, rgbToPlanar, chwToRgb, writePng, indicesToColors } from '../common/image.js';
 import { colorsToIndices, FAR_DISTANCE2, oneHot, readLabelMap, writeIndexPng } from '../train/labels.js';
 import { BatchLoader, batchOpener, epochOrder, evalItems, positionOfStep } from '../train/loader.js';
-import { cityscapes, cmpFacades, genericPalette } from '../train/palettes.js';
+import { cityscapes, cmpFacades, genericPalette } from '../common/palettes.js';
 
 const CMP = cmpFacades();
 

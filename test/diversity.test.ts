@@ -9,7 +9,7 @@ import { runModel } from './helpers/gradcheck.js';
 import { emitProgram, trainingPrograms } from '../graph/programs/index.js';
 import { defaultTrainingOptions } from '../graph/families/index.js';
 import { initialValues } from '../runtime/training-artifacts.js';
-import { genericPalette } from '../train/palettes.js';
+import { genericPalette } from '../common/palettes.js';
 
 // 2 samples, 3 classes, 2x2 pixels. Sample 0: classes 0,0,1,1 (class 2 absent); sample 1: 0,1,2,2.
 const labels = [
@@ -100,7 +100,7 @@ test('global (eq. 4): −mean|n| · mean|Δ|', async (t) => {
 });
 
 test("Cityscapes' void class gets no diversity push by default; --lambda sets per-class bounds", async (t) => {
-  const { cityscapes, cmpFacades } = await import('../train/palettes.js');
+  const { cityscapes, cmpFacades } = await import('../common/palettes.js');
   const { defaultLambda } = await import('../graph/spec.js');
   const { parseLambda } = await import('../cli/commands/train.js');
   const lam = defaultLambda(cityscapes());

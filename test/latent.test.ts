@@ -13,7 +13,7 @@ import { defaultTrainingOptions } from '../graph/families/index.js';
 import { readGenerator, writeGenerator } from '../runtime/model-file.js';
 import { floatTensor } from '../runtime/session.js';
 import { trainingCodes } from '../train/codes.js';
-import { genericPalette } from '../train/palettes.js';
+import { genericPalette } from '../common/palettes.js';
 import { runModel } from './helpers/gradcheck.js';
 import { initialValues } from '../runtime/training-artifacts.js';
 import { divsyn, tempDir } from './helpers/cli.js';

@@ -10,7 +10,7 @@ import { generator } from '../graph/families/index.js';
 import { inferenceContext } from '../graph/models/layers.js';
 import { GeneratorSpec, PIXELS_ONLY } from '../graph/spec.js';
 import { defaultTrainingOptions } from '../graph/families/index.js';
-import { genericPalette } from '../train/palettes.js';
+import { genericPalette } from '../common/palettes.js';
 import { initialValues } from '../runtime/training-artifacts.js';
 import { floatTensor } from '../runtime/session.js';
 import { runModel } from './helpers/gradcheck.js';

@@ -17,7 +17,7 @@ import { sampleLayouts } from '../runtime/sampler.js';
 import { floatTensor, ort } from '../runtime/session.js';
 import { StepRunner } from '../runtime/step-runner.js';
 import { writePng, indicesToColors } from '../common/image.js';
-import { cmpFacades } from '../train/palettes.js';
+import { cmpFacades } from '../common/palettes.js';
 import { divsyn, tempDir } from './helpers/cli.js';
 
 /** Rejects if `p` has not settled after `ms`, so that a regression fails instead of hanging. */

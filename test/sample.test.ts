@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { fixtureLayout } from '../fixtures/facades.js';
 import { writePng, indicesToColors } from '../common/image.js';
 import { writeIndexPng } from '../train/labels.js';
-import { cmpFacades } from '../train/palettes.js';
+import { cmpFacades } from '../common/palettes.js';
 import { divsyn, tempDir } from './helpers/cli.js';
 
 const S = 32;

@@ -15,7 +15,7 @@ import { parseArgs } from '../cli/args.js';
 import { trainSegmenterCommand } from '../cli/commands/train-segmenter.js';
 import { openDataset } from '../train/datasets.js';
 import { evalItems } from '../train/loader.js';
-import { cmpFacades, genericPalette } from '../train/palettes.js';
+import { cmpFacades, genericPalette } from '../common/palettes.js';
 import { tempDir } from './helpers/cli.js';
 import { gradCheck, randomInput, runModel } from './helpers/gradcheck.js';
 

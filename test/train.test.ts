@@ -13,7 +13,7 @@ import { openGenerator } from '../runtime/generator-runner.js';
 import { readGenerator } from '../runtime/model-file.js';
 import { openDataset } from '../train/datasets.js';
 import { batchOpener, evalItems } from '../train/loader.js';
-import { cmpFacades } from '../train/palettes.js';
+import { cmpFacades } from '../common/palettes.js';
 import { train } from '../train/trainer.js';
 import { divsyn, repoRoot, tempDir } from './helpers/cli.js';
 

@@ -11,7 +11,7 @@ import { measureGenerator } from '../../metrics/measures.js';
 import { openDataset } from '../../train/datasets.js';
 import { evalItems } from '../../train/loader.js';
 import { noiseAt, noiseScheme, packVariations } from '../../common/variation.js';
-import { classIndex } from '../../train/palettes.js';
+import { classIndex } from '../../common/palettes.js';
 import { Parsed } from '../args.js';
 import { Command } from '../command.js';
 import { seedOption } from '../common.js';

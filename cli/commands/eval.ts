@@ -14,7 +14,7 @@ import { readGenerator } from '../../runtime/model-file.js';
 import { GridRow, chwToRgb, layoutToRgb, sampleGrid, writePng } from '../../common/image.js';
 import { DataFormat, Direction, openDataset } from '../../train/datasets.js';
 import { evalItems } from '../../train/loader.js';
-import { classIndex } from '../../train/palettes.js';
+import { classIndex } from '../../common/palettes.js';
 import { Parsed, required } from '../args.js';
 import { Command } from '../command.js';
 import { dataOptions } from '../common.js';

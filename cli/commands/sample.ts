@@ -17,7 +17,7 @@ import { evalItems } from '../../train/loader.js';
 import { resizeNearest } from '../../train/resize.js';
 import { readRgb } from '../../common/image.js';
 import { colorsToIndices, oneHot, readLabelMap } from '../../train/labels.js';
-import { classIndex } from '../../train/palettes.js';
+import { classIndex } from '../../common/palettes.js';
 import { Parsed, required } from '../args.js';
 import { Command } from '../command.js';
 import { checkFamilyOption } from '../common.js';

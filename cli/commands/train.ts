@@ -11,7 +11,7 @@ import { EP_CHOICES, EpChoice } from '../../runtime/session.js';
 import { Progress as RunProgress, loadState } from '../../train/checkpoint.js';
 import { DataFormat, Direction, openDataset } from '../../train/datasets.js';
 import { batchOpener, evalItems } from '../../train/loader.js';
-import { classIndex } from '../../train/palettes.js';
+import { classIndex } from '../../common/palettes.js';
 import { LR_POLICIES, LrPolicy, train } from '../../train/trainer.js';
 import { latentTrainOptions, latentTraining } from '../latent-training.js';
 import { Parsed, required } from '../args.js';

@@ -1,7 +1,7 @@
 // Class palettes: the built-in CMP Facades and Cityscapes palettes, generic ones, and JSON files.
 import fs from 'node:fs';
 import { ClassInfo } from '../graph/spec.js';
-import { UserError, usageError } from '../common/errors.js';
+import { UserError, usageError } from './errors.js';
 
 /** MATLAB's jet(m) colormap, row k (0-based), as 0..255 RGB. */
 export function jetRow(m: number, k: number): [number, number, number] {
