@@ -2,9 +2,8 @@
 // own gradient rules (standard ONNX ops only), accumulated where a tensor feeds several consumers, and
 // pruned to the nodes that lie between the chosen tensors and the objective.
 import { Tensor } from './tensor.js';
+import { expand, zerosLike } from './ops/broadcast.js';
 import { add } from './ops/elementwise.js';
-import { zerosLike } from './ops/shape.js';
-import { expand } from './ops/reduce.js';
 
 export interface GradientOptions {
   /** Seed gradient of the objective; defaults to ones (a scalar objective gets 1). */

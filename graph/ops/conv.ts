@@ -4,8 +4,8 @@
 import { OpDef, ShapeError, Tensor, fmtShape } from '../tensor.js';
 import { num } from '../shapes.js';
 import { matMul } from './matmul.js';
-import { reduceSum } from './reduce.js';
-import { concat, pad, reshape, slice, transpose } from './shape.js';
+import { reduceSum, reshape } from './broadcast.js';
+import { concat, pad, slice, transpose } from './shape.js';
 
 export interface ConvAttrs {
   strides: [number, number];
@@ -208,3 +208,5 @@ export function convTranspose2d(
 ): Tensor {
   return convTransposeRaw(x, w, b, { ...resolve(o), outputPadding: pair(o.outputPadding, 0) });
 }
+
+export const convOps: readonly OpDef<any>[] = [ConvOp, ConvTransposeOp];

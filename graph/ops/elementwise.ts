@@ -1,7 +1,7 @@
 // Elementwise ops with broadcasting: arithmetic, activations, comparisons, Where.
-import { DType, GradArgs, OpDef, Tensor, apply1, ShapeError, fmtShape } from '../tensor.js';
+import { DType, GradArgs, OpDef, Tensor, apply1, ShapeError } from '../tensor.js';
 import { broadcastShapes } from '../shapes.js';
-import { sumToShape } from './reduce.js';
+import { sumToShape } from './broadcast.js';
 
 export type Operand = Tensor | number;
 
@@ -178,6 +178,8 @@ export const identity = (x: Tensor) => apply1(IdentityOp, [x], {});
 export const stopGradient = (x: Tensor) => apply1(StopGradientOp, [x], {});
 export const castFloat = (x: Tensor) => apply1(CastFloatOp, [x], {});
 
-export function assertFloat(op: string, t: Tensor): void {
-  if (t.dtype !== 'float32') throw new ShapeError(op, `expects float32, got ${t.dtype} ${fmtShape(t.shape)}`);
-}
+export const elementwiseOps: readonly OpDef<any>[] = [
+  ...[AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp, GreaterOp, LessOp, GreaterOrEqualOp, LessOrEqualOp, EqualOp, WhereOp],
+  ...[NegOp, ReluOp, LeakyReluOp, TanhOp, SigmoidOp, ExpOp, LogOp, AbsOp, SignOp, SqrtOp, SoftplusOp, PowOp, ClipOp],
+  ...[IdentityOp, StopGradientOp, CastFloatOp],
+];

@@ -6,8 +6,7 @@ import { OpDef, ShapeError, Tensor, fmtShape } from '../tensor.js';
 import { num } from '../shapes.js';
 import { convTranspose2d } from './conv.js';
 import { div } from './elementwise.js';
-import { expand } from './reduce.js';
-import { reshape } from './shape.js';
+import { expand, reshape } from './broadcast.js';
 
 export interface PoolAttrs {
   kernel: [number, number];
@@ -124,3 +123,5 @@ export function maxPool(x: Tensor, kernel: number, o: PoolOptions = {}): Tensor 
 export function poolWith(kind: 'average' | 'max', x: Tensor, attrs: PoolAttrs): Tensor {
   return x.graph.apply(kind === 'average' ? AveragePoolOp : MaxPoolOp, [x], attrs)[0];
 }
+
+export const poolOps: readonly OpDef<any>[] = [AveragePoolOp, MaxPoolOp, ScatterAddOp];
