@@ -83,6 +83,10 @@ export interface Emitter {
   fresh(hint: string): string;
 }
 
+/**
+ * An ONNX attribute. Its kind is explicit: a plain number is an INT and a number array INTS (the emitter
+ * rejects a fraction there), a float is marked { float } and a float list { floats }.
+ */
 export type AttrValue = number | string | readonly number[] | { float: number } | { floats: readonly number[] };
 
 /** One op: its shape rule, its ONNX emission and its gradient, side by side. */
