@@ -11,7 +11,7 @@ export * from './ops/resize.js';
 export * from './ops/norm.js';
 export * from './ops/softmax.js';
 export { opRegistry } from './ops/registry.js';
-export { gradients } from './autodiff.js';
+export { gradients, type GradientOptions } from './autodiff.js';
 export { emitModel, OPSET, IR_VERSION } from './emit.js';
 export type { EmitOptions } from './emit.js';
 export { initParams, initialValue } from './init.js';

@@ -11,13 +11,8 @@ function check(title: string, build: Build, opts: { eps?: number; tol?: number; 
     const g = new Graph();
     const rng = new Rng(7, title);
     const { y, inputs } = build(g, rng);
-    // the weight-gradient formulation is chosen while gradients are built (synchronously, in gradCheck's
-    // first step), so the setting is restored before any other test builds
-    const saved = G.convGradientOptions.oneConvBelowMacs;
-    G.convGradientOptions.oneConvBelowMacs = opts.oneConvBelowMacs ?? saved;
-    const pending = gradCheck(g, y, inputs, { eps: opts.eps });
-    G.convGradientOptions.oneConvBelowMacs = saved;
-    const r = await pending;
+    const conv = opts.oneConvBelowMacs === undefined ? {} : { oneConvBelowMacs: opts.oneConvBelowMacs };
+    const r = await gradCheck(g, y, inputs, { eps: opts.eps, gradients: { conv } });
     t.true(r.checked > 0);
     t.true(r.worst < (opts.tol ?? 0.02), `worst normalised error ${r.worst.toFixed(4)}\n${r.report.slice(0, 8).join('\n')}`);
   });
@@ -283,19 +278,13 @@ for (const [op, colBytes] of [
 ] as const) {
   test(`${op} dW by one Conv where the im2col tensor would pass im2colMaxBytes`, (t) => {
     const opsOfGradient = (capBytes: number) => {
-      const saved = { ...G.convGradientOptions };
-      Object.assign(G.convGradientOptions, { oneConvBelowMacs: 0, im2colMaxBytes: capBytes });
-      try {
-        const g = new Graph();
-        const x = g.input('x', [2, 3, 16, 16]);
-        const w = g.input('w', op === 'Conv' ? [4, 3, 3, 3] : [3, 4, 3, 3]);
-        const y = op === 'Conv' ? G.conv2d(x, w, undefined, { pad: 1 }) : G.convTranspose2d(x, w, undefined, { pad: 1 });
-        const before = g.nodes.length;
-        G.gradients(G.reduceSum(y, [0, 1, 2, 3]), [w]);
-        return g.nodes.slice(before).map((n) => n.op.name);
-      } finally {
-        Object.assign(G.convGradientOptions, saved);
-      }
+      const g = new Graph();
+      const x = g.input('x', [2, 3, 16, 16]);
+      const w = g.input('w', op === 'Conv' ? [4, 3, 3, 3] : [3, 4, 3, 3]);
+      const y = op === 'Conv' ? G.conv2d(x, w, undefined, { pad: 1 }) : G.convTranspose2d(x, w, undefined, { pad: 1 });
+      const before = g.nodes.length;
+      G.gradients(G.reduceSum(y, [0, 1, 2, 3]), [w], { conv: { oneConvBelowMacs: 0, im2colMaxBytes: capBytes } });
+      return g.nodes.slice(before).map((n) => n.op.name);
     };
     const under = opsOfGradient(colBytes);
     t.true(under.includes('Concat') && under.includes('MatMul'), under.join(' '));
@@ -306,3 +295,19 @@ for (const [op, colBytes] of [
     t.is(convs(over), convs(under) + 1, over.join(' '));
   });
 }
+
+test('conv gradient settings hold for one gradients() call only; the defaults hold without them', (t) => {
+  const g = new Graph();
+  const x = g.input('x', [1, 2, 6, 6]);
+  const w = g.input('w', [3, 2, 3, 3]);
+  const loss = G.sum(G.conv2d(x, w, undefined, { pad: 1 }));
+  const opsOfGradient = (opts?: G.GradientOptions) => {
+    const before = g.nodes.length;
+    G.gradients(loss, [w], opts);
+    return g.nodes.slice(before).map((n) => n.op.name);
+  };
+  t.true(opsOfGradient({ conv: { oneConvBelowMacs: 0 } }).includes('Concat'), 'im2col asked for');
+  // a layer of 1·6·6·54 multiply-adds is below the default threshold: dW by one Conv, no im2col
+  t.true(G.defaultConvGradientSettings.oneConvBelowMacs > 6 * 6 * 54);
+  t.false(opsOfGradient().includes('Concat'), 'the defaults again');
+});
