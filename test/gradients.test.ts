@@ -2,7 +2,8 @@
 import test from 'ava';
 import * as G from '../graph/index.js';
 import { Graph, Rng, Tensor } from '../graph/index.js';
-import { CheckedInput, gradCheck, randomInput } from './helpers/gradcheck.js';
+import { floatTensor } from '../runtime/session.js';
+import { CheckedInput, gradCheck, randomInput, runModel } from './helpers/gradcheck.js';
 
 type Build = (g: Graph, rng: Rng) => { y: Tensor; inputs: CheckedInput[] };
 
@@ -310,4 +311,47 @@ test('conv gradient settings hold for one gradients() call only; the defaults ho
   // a layer of 1·6·6·54 multiply-adds is below the default threshold: dW by one Conv, no im2col
   t.true(G.defaultConvGradientSettings.oneConvBelowMacs > 6 * 6 * 54);
   t.false(opsOfGradient().includes('Concat'), 'the defaults again');
+});
+
+// ---- ties: finite differences cannot see them (a kink), so the rule is checked by value ----
+/** The gradients of sum(y · seed) w.r.t. the constants xs, computed in onnxruntime. */
+async function gradientsAt(xs: { value: number[]; shape: number[] }[], f: (...t: Tensor[]) => Tensor, seed: number[]): Promise<number[][]> {
+  const g = new Graph();
+  const inputs = xs.map((x, i) => g.input(`x${i}`, x.shape));
+  const y = f(...inputs);
+  const grads = G.gradients(G.sum(G.mul(y, g.constant(Float32Array.from(seed), y.shape))), inputs);
+  const bytes = G.emitModel(g, { outputs: grads.map((d, i) => [`d${i}`, d] as [string, Tensor]), params: 'inputs', inputs });
+  const feeds = Object.fromEntries(xs.map((x, i) => [`x${i}`, floatTensor(Float32Array.from(x.value), x.shape)]));
+  const out = await runModel(bytes, feeds);
+  return grads.map((_, i) => Array.from(out[`d${i}`]));
+}
+
+test('ReduceMax: tied maxima share the gradient equally', async (t) => {
+  const [dx] = await gradientsAt([{ value: [1, 3, 3, 2, 2, 2, 5, 4, 0], shape: [3, 3] }], (x) => G.reduceMax(x, [1]), [2, 3, 4]);
+  t.deepEqual(dx.map((v) => +v.toFixed(6)), [0, 1, 1, 1, 1, 1, 4, 0, 0]);
+});
+
+test('ReduceMax keepdims over two axes: a tie across both axes is split between them', async (t) => {
+  const [dx] = await gradientsAt([{ value: [7, 1, 2, 7], shape: [1, 2, 2] }], (x) => G.reduceMax(x, [1, 2], true), [1]);
+  t.deepEqual(dx, [0.5, 0, 0, 0.5]);
+});
+
+test('Max and Min: an equal pair splits the gradient in half', async (t) => {
+  const a = { value: [1, 2, 3], shape: [3] };
+  const b = { value: [2, 2, 2], shape: [3] };
+  t.deepEqual(await gradientsAt([a, b], G.max, [4, 4, 4]), [
+    [0, 2, 4],
+    [4, 2, 0],
+  ]);
+  t.deepEqual(await gradientsAt([a, b], G.min, [4, 4, 4]), [
+    [4, 2, 0],
+    [0, 2, 4],
+  ]);
+  // a broadcast operand collects its halves: b = 2 ties with two of a's values
+  t.deepEqual(await gradientsAt([{ value: [2, 2, 3], shape: [3] }, { value: [2], shape: [1] }], G.max, [1, 1, 1]), [[0.5, 0.5, 1], [1]]);
+});
+
+test('MaxPool: a window of tied maxima gives its gradient to the first (as PyTorch max_pool2d)', async (t) => {
+  const [dx] = await gradientsAt([{ value: [1, 5, 5, 5], shape: [1, 1, 2, 2] }], (x) => G.maxPool(x, 2), [3]);
+  t.deepEqual(dx, [0, 3, 0, 0]);
 });

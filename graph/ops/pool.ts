@@ -1,7 +1,9 @@
 // AveragePool and MaxPool (2-D, floor mode).
 // AveragePool's gradient is a depthwise ConvTranspose with a ones kernel after dividing by each window's
 // divisor (a host constant, so count_include_pad either way is exact); MaxPool's scatters dY through
-// the argmax indices that MaxPool itself returns.
+// the argmax indices that MaxPool itself returns: a window with tied maxima gives all of its gradient to
+// the first of them, as onnxruntime's index and PyTorch's max_pool2d do (ReduceMax splits ties instead,
+// as PyTorch's amax does).
 import { OpDef, ShapeError, Tensor, fmtShape } from '../tensor.js';
 import { num } from '../shapes.js';
 import { convTranspose2d } from './conv.js';

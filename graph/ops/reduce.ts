@@ -2,8 +2,8 @@
 // gradients need) in broadcast.ts, re-exported so that callers find every reduction in one place.
 import { OpDef, ShapeError, Tensor, apply1, fmtShape } from '../tensor.js';
 import { normAxis, reducedShape } from '../shapes.js';
-import { ReduceAttrs, spreadBack } from './broadcast.js';
-import { div, equal, where } from './elementwise.js';
+import { ReduceAttrs, reduceSum, spreadBack } from './broadcast.js';
+import { castFloat, div, equal, mul } from './elementwise.js';
 
 export { expand, reduceSum, sum, sumToShape } from './broadcast.js';
 
@@ -30,12 +30,14 @@ const ReduceMeanOp = reduceDef(
     return spreadBack(x, div(dy, count), a);
   },
 );
+/** Tied maxima share the gradient equally: each of k gets dy / k (as PyTorch's amax and tinygrad). */
 const ReduceMaxOp = reduceDef(
   'ReduceMax',
   (e, i, o, a) => e.node('ReduceMax', i, o, { axes: a.axes, keepdims: a.keepdims ? 1 : 0 }),
   (x, y, dy, a) => {
-    const yFull = spreadBack(x, y, a);
-    return where(equal(x, yFull), spreadBack(x, dy, a), 0);
+    const isMax = castFloat(equal(x, spreadBack(x, y, a)));
+    const ties = reduceSum(isMax, a.axes, a.keepdims);
+    return mul(isMax, spreadBack(x, div(dy, ties), a));
   },
 );
 
