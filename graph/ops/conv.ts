@@ -102,11 +102,10 @@ function correlateByConv(x: Tensor, dy: Tensor, kernel: [number, number], a: Con
 }
 
 /**
- * How weight gradients are built unless gradients() is told otherwise: by im2col + MatMul (fastest on
- * large layers), except by one Conv below `oneConvBelowMacs` multiply-adds (few nodes: per-node overhead
- * dominates small layers) or where the im2col tensor would exceed `im2colMaxBytes` (at CRN's 256x512 top
- * module it is ~1.4 GB for a batch of two: the largest single tensor of the step, so capping it sets peak
- * memory; DESIGN.md's measured trade).
+ * How weight gradients are built: by im2col + MatMul (fastest on large layers), except by one Conv below
+ * `oneConvBelowMacs` multiply-adds (few nodes: per-node overhead dominates small layers) or where the
+ * im2col tensor would exceed `im2colMaxBytes` (at CRN's 256x512 top module it is ~1.4 GB for a batch of
+ * two: the largest single tensor of the step, so capping it sets peak memory; DESIGN.md's measured trade).
  */
 export const defaultConvGradientSettings: Readonly<ConvGradientSettings> = Object.freeze({ oneConvBelowMacs: 3e7, im2colMaxBytes: 256 * 2 ** 20 });
 
