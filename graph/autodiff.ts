@@ -1,14 +1,16 @@
 // Reverse-mode autodiff over a recorded Graph. Gradients are recorded into the same graph with the ops'
 // own gradient rules (standard ONNX ops only), accumulated where a tensor feeds several consumers, and
 // pruned to the nodes that lie between the chosen tensors and the objective.
-import { Tensor } from './tensor.js';
+import { ConvGradientSettings, GradientSettings, Tensor } from './tensor.js';
+import { expand, zerosLike } from './ops/broadcast.js';
+import { defaultConvGradientSettings } from './ops/conv.js';
 import { add } from './ops/elementwise.js';
-import { zerosLike } from './ops/shape.js';
-import { expand } from './ops/reduce.js';
 
 export interface GradientOptions {
   /** Seed gradient of the objective; defaults to ones (a scalar objective gets 1). */
   seed?: Tensor;
+  /** How convolutions build weight gradients; unset fields keep defaultConvGradientSettings. */
+  conv?: Partial<ConvGradientSettings>;
 }
 
 /** d objective / d t for each t in wrt (zeros where the objective does not depend on t). */
@@ -34,6 +36,7 @@ export function gradients(objective: Tensor, wrt: Tensor[], opts: GradientOption
     for (const t of n.inputs) if (live.has(t.id)) needed.add(t.id);
   }
 
+  const settings: GradientSettings = { conv: { ...defaultConvGradientSettings, ...opts.conv } };
   const grads = new Map<number, Tensor>();
   grads.set(objective.id, opts.seed ?? expand(g.scalar(1), objective.shape));
   const accumulate = (t: Tensor, d: Tensor) => {
@@ -44,7 +47,7 @@ export function gradients(objective: Tensor, wrt: Tensor[], opts: GradientOption
   for (const n of onPath) {
     const dOutputs = n.outputs.map((o) => grads.get(o.id));
     if (dOutputs.every((d) => d === undefined)) continue;
-    const dInputs = n.op.grad!({ inputs: n.inputs, outputs: n.outputs, dOutputs, attrs: n.attrs });
+    const dInputs = n.op.grad!({ inputs: n.inputs, outputs: n.outputs, dOutputs, attrs: n.attrs, settings });
     n.inputs.forEach((t, i) => {
       const d = dInputs[i];
       if (d && live.has(t.id) && needed.has(t.id)) accumulate(t, d);

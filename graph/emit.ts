@@ -40,13 +40,25 @@ function tensorProto(name: string, data: ConstData, dims: readonly number[]) {
   return { name, dims: dims.slice(), dataType, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
-function attribute(name: string, v: AttrValue) {
+/** A plain number or number array is an integer attribute: a fraction there is a bug, never rounded. */
+function checkInteger(opType: string, name: string, v: number): number {
+  if (!Number.isInteger(v))
+    throw new Error(`${opType}: attribute '${name}' is an integer attribute, got ${v} (a float attribute is written { float: ${v} })`);
+  return v;
+}
+
+function attribute(opType: string, name: string, v: AttrValue) {
   const A = onnx.AttributeProto.AttributeType;
-  if (typeof v === 'number') return { name, type: A.INT, i: v };
+  if (typeof v === 'number') return { name, type: A.INT, i: checkInteger(opType, name, v) };
   if (typeof v === 'string') return { name, type: A.STRING, s: new TextEncoder().encode(v) };
-  if (Array.isArray(v)) return { name, type: A.INTS, ints: v.slice() };
-  if ('float' in (v as object)) return { name, type: A.FLOAT, f: (v as { float: number }).float };
-  return { name, type: A.FLOATS, floats: (v as { floats: number[] }).floats.slice() };
+  if (isNumberList(v)) return { name, type: A.INTS, ints: v.map((x) => checkInteger(opType, name, x)) };
+  if ('float' in v) return { name, type: A.FLOAT, f: v.float };
+  return { name, type: A.FLOATS, floats: v.floats.slice() };
+}
+
+// Array.isArray does not narrow a readonly array out of a union.
+function isNumberList(v: AttrValue): v is readonly number[] {
+  return Array.isArray(v);
 }
 
 /** Nodes needed for the outputs, in recording (topological) order. */
@@ -90,7 +102,7 @@ export function emitModel(graph: Graph, opts: EmitOptions): Uint8Array {
         input: inputs,
         output: outputs,
         name: fresh(opType),
-        attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+        attribute: Object.entries(attrs).map(([k, v]) => attribute(opType, k, v)),
       });
     },
     int64: (values) => constant(BigInt64Array.from(values.map((v) => BigInt(v))), [values.length]),

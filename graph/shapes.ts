@@ -1,4 +1,4 @@
-// Shape arithmetic shared by the ops: broadcasting, axis normalisation.
+// Shape arithmetic shared by the ops: broadcasting, reduction, axis normalisation.
 import { Dim, Shape, ShapeError, fmtShape } from './tensor.js';
 
 /** numpy/ONNX multidirectional broadcasting; a symbolic dim matches itself or 1. */
@@ -19,6 +19,17 @@ export function normAxis(op: string, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank) throw new ShapeError(op, `axis ${axis} out of range for rank ${rank}`);
   return a;
+}
+
+/** The shape left after reducing axes: dropped, or kept as 1. */
+export function reducedShape(op: string, shape: Shape, axes: number[], keepdims: boolean): Dim[] {
+  const set = new Set(axes.map((a) => normAxis(op, a, shape.length)));
+  const out: Dim[] = [];
+  shape.forEach((d, i) => {
+    if (!set.has(i)) out.push(d);
+    else if (keepdims) out.push(1);
+  });
+  return out;
 }
 
 export function sameShape(a: Shape, b: Shape): boolean {

@@ -71,6 +71,23 @@ export interface GradArgs<A> {
   /** Gradient of the objective for each output; undefined where no gradient flows. */
   dOutputs: (Tensor | undefined)[];
   attrs: A;
+  /** How the rules build their graphs, fixed per call of gradients(). */
+  settings: GradientSettings;
+}
+
+/** Choices between equivalent gradient graphs (same values, different speed and memory). */
+export interface GradientSettings {
+  conv: ConvGradientSettings;
+}
+
+/**
+ * How Conv and ConvTranspose build weight gradients: by im2col + MatMul, except by one Conv below
+ * `oneConvBelowMacs` multiply-adds or where the im2col tensor would pass `im2colMaxBytes` (defaults and
+ * reasons in ops/conv.ts).
+ */
+export interface ConvGradientSettings {
+  oneConvBelowMacs: number;
+  im2colMaxBytes: number;
 }
 
 /** Where an op writes ONNX: one call per recorded node. */
@@ -83,6 +100,10 @@ export interface Emitter {
   fresh(hint: string): string;
 }
 
+/**
+ * An ONNX attribute. Its kind is explicit: a plain number is an INT and a number array INTS (the emitter
+ * rejects a fraction there), a float is marked { float } and a float list { floats }.
+ */
 export type AttrValue = number | string | readonly number[] | { float: number } | { floats: readonly number[] };
 
 /** One op: its shape rule, its ONNX emission and its gradient, side by side. */

@@ -2,7 +2,8 @@
 import test from 'ava';
 import * as G from '../graph/index.js';
 import { Graph, Rng, Tensor } from '../graph/index.js';
-import { CheckedInput, gradCheck, randomInput } from './helpers/gradcheck.js';
+import { floatTensor } from '../runtime/session.js';
+import { CheckedInput, gradCheck, randomInput, runModel } from './helpers/gradcheck.js';
 
 type Build = (g: Graph, rng: Rng) => { y: Tensor; inputs: CheckedInput[] };
 
@@ -11,13 +12,8 @@ function check(title: string, build: Build, opts: { eps?: number; tol?: number; 
     const g = new Graph();
     const rng = new Rng(7, title);
     const { y, inputs } = build(g, rng);
-    // the weight-gradient formulation is chosen while gradients are built (synchronously, in gradCheck's
-    // first step), so the setting is restored before any other test builds
-    const saved = G.convGradientOptions.oneConvBelowMacs;
-    G.convGradientOptions.oneConvBelowMacs = opts.oneConvBelowMacs ?? saved;
-    const pending = gradCheck(g, y, inputs, { eps: opts.eps });
-    G.convGradientOptions.oneConvBelowMacs = saved;
-    const r = await pending;
+    const conv = opts.oneConvBelowMacs === undefined ? {} : { oneConvBelowMacs: opts.oneConvBelowMacs };
+    const r = await gradCheck(g, y, inputs, { eps: opts.eps, gradients: { conv } });
     t.true(r.checked > 0);
     t.true(r.worst < (opts.tol ?? 0.02), `worst normalised error ${r.worst.toFixed(4)}\n${r.report.slice(0, 8).join('\n')}`);
   });
@@ -283,19 +279,13 @@ for (const [op, colBytes] of [
 ] as const) {
   test(`${op} dW by one Conv where the im2col tensor would pass im2colMaxBytes`, (t) => {
     const opsOfGradient = (capBytes: number) => {
-      const saved = { ...G.convGradientOptions };
-      Object.assign(G.convGradientOptions, { oneConvBelowMacs: 0, im2colMaxBytes: capBytes });
-      try {
-        const g = new Graph();
-        const x = g.input('x', [2, 3, 16, 16]);
-        const w = g.input('w', op === 'Conv' ? [4, 3, 3, 3] : [3, 4, 3, 3]);
-        const y = op === 'Conv' ? G.conv2d(x, w, undefined, { pad: 1 }) : G.convTranspose2d(x, w, undefined, { pad: 1 });
-        const before = g.nodes.length;
-        G.gradients(G.reduceSum(y, [0, 1, 2, 3]), [w]);
-        return g.nodes.slice(before).map((n) => n.op.name);
-      } finally {
-        Object.assign(G.convGradientOptions, saved);
-      }
+      const g = new Graph();
+      const x = g.input('x', [2, 3, 16, 16]);
+      const w = g.input('w', op === 'Conv' ? [4, 3, 3, 3] : [3, 4, 3, 3]);
+      const y = op === 'Conv' ? G.conv2d(x, w, undefined, { pad: 1 }) : G.convTranspose2d(x, w, undefined, { pad: 1 });
+      const before = g.nodes.length;
+      G.gradients(G.reduceSum(y, [0, 1, 2, 3]), [w], { conv: { oneConvBelowMacs: 0, im2colMaxBytes: capBytes } });
+      return g.nodes.slice(before).map((n) => n.op.name);
     };
     const under = opsOfGradient(colBytes);
     t.true(under.includes('Concat') && under.includes('MatMul'), under.join(' '));
@@ -306,3 +296,62 @@ for (const [op, colBytes] of [
     t.is(convs(over), convs(under) + 1, over.join(' '));
   });
 }
+
+test('conv gradient settings hold for one gradients() call only; the defaults hold without them', (t) => {
+  const g = new Graph();
+  const x = g.input('x', [1, 2, 6, 6]);
+  const w = g.input('w', [3, 2, 3, 3]);
+  const loss = G.sum(G.conv2d(x, w, undefined, { pad: 1 }));
+  const opsOfGradient = (opts?: G.GradientOptions) => {
+    const before = g.nodes.length;
+    G.gradients(loss, [w], opts);
+    return g.nodes.slice(before).map((n) => n.op.name);
+  };
+  t.true(opsOfGradient({ conv: { oneConvBelowMacs: 0 } }).includes('Concat'), 'im2col asked for');
+  // a layer of 1·6·6·54 multiply-adds is below the default threshold: dW by one Conv, no im2col
+  t.true(G.defaultConvGradientSettings.oneConvBelowMacs > 6 * 6 * 54);
+  t.false(opsOfGradient().includes('Concat'), 'the defaults again');
+});
+
+// ---- ties: finite differences cannot see them (a kink), so the rule is checked by value ----
+/** The gradients of sum(y · seed) w.r.t. the constants xs, computed in onnxruntime. */
+async function gradientsAt(xs: { value: number[]; shape: number[] }[], f: (...t: Tensor[]) => Tensor, seed: number[]): Promise<number[][]> {
+  const g = new Graph();
+  const inputs = xs.map((x, i) => g.input(`x${i}`, x.shape));
+  const y = f(...inputs);
+  const grads = G.gradients(G.sum(G.mul(y, g.constant(Float32Array.from(seed), y.shape))), inputs);
+  const bytes = G.emitModel(g, { outputs: grads.map((d, i) => [`d${i}`, d] as [string, Tensor]), params: 'inputs', inputs });
+  const feeds = Object.fromEntries(xs.map((x, i) => [`x${i}`, floatTensor(Float32Array.from(x.value), x.shape)]));
+  const out = await runModel(bytes, feeds);
+  return grads.map((_, i) => Array.from(out[`d${i}`]));
+}
+
+test('ReduceMax: tied maxima share the gradient equally', async (t) => {
+  const [dx] = await gradientsAt([{ value: [1, 3, 3, 2, 2, 2, 5, 4, 0], shape: [3, 3] }], (x) => G.reduceMax(x, [1]), [2, 3, 4]);
+  t.deepEqual(dx.map((v) => +v.toFixed(6)), [0, 1, 1, 1, 1, 1, 4, 0, 0]);
+});
+
+test('ReduceMax keepdims over two axes: a tie across both axes is split between them', async (t) => {
+  const [dx] = await gradientsAt([{ value: [7, 1, 2, 7], shape: [1, 2, 2] }], (x) => G.reduceMax(x, [1, 2], true), [1]);
+  t.deepEqual(dx, [0.5, 0, 0, 0.5]);
+});
+
+test('Max and Min: an equal pair splits the gradient in half', async (t) => {
+  const a = { value: [1, 2, 3], shape: [3] };
+  const b = { value: [2, 2, 2], shape: [3] };
+  t.deepEqual(await gradientsAt([a, b], G.max, [4, 4, 4]), [
+    [0, 2, 4],
+    [4, 2, 0],
+  ]);
+  t.deepEqual(await gradientsAt([a, b], G.min, [4, 4, 4]), [
+    [4, 2, 0],
+    [0, 2, 4],
+  ]);
+  // a broadcast operand collects its halves: b = 2 ties with two of a's values
+  t.deepEqual(await gradientsAt([{ value: [2, 2, 3], shape: [3] }, { value: [2], shape: [1] }], G.max, [1, 1, 1]), [[0.5, 0.5, 1], [1]]);
+});
+
+test('MaxPool: a window of tied maxima gives its gradient to the first (as PyTorch max_pool2d)', async (t) => {
+  const [dx] = await gradientsAt([{ value: [1, 5, 5, 5], shape: [1, 1, 2, 2] }], (x) => G.maxPool(x, 2), [3]);
+  t.deepEqual(dx, [0, 3, 0, 0]);
+});

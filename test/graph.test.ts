@@ -1,8 +1,11 @@
 // The builder's contract: shape errors name the op and both shapes; initialisers follow their laws and
-// the seed; emission keeps only what the outputs need.
+// the seed; emission keeps only what the outputs need and writes each attribute as its kind.
 import test from 'ava';
+import onnxProto from 'onnx-proto';
 import * as G from '../graph/index.js';
 import { Graph, Rng } from '../graph/index.js';
+
+const { onnx } = onnxProto;
 
 test('a shape mismatch names the op and both shapes', (t) => {
   const g = new Graph();
@@ -47,4 +50,31 @@ test('asking for a parameter name again shares the weight; another shape is an e
   const p = g.param('w', [2, 2], { kind: 'zeros' });
   t.is(g.param('w', [2, 2], { kind: 'zeros' }), p);
   t.throws(() => g.param('w', [3], { kind: 'zeros' }), { message: /'w' exists with shape \[2,2\]/ });
+});
+
+/** A one-node graph whose op writes the given attributes on a LeakyRelu. */
+function emitWithAttrs(attrs: Record<string, G.AttrValue>): Uint8Array {
+  const g = new Graph();
+  const x = g.input('x', [2]);
+  const op: G.OpDef<{}> = { name: 'Attrs', infer: ([a]) => [{ dtype: 'float32', shape: a.shape }], emit: (e, i, o) => e.node('LeakyRelu', i, o, attrs) };
+  return G.emitModel(g, { outputs: [['y', G.apply1(op, [x], {})]], params: 'inputs' });
+}
+
+test('the emitter rejects a fraction given for an integer attribute, naming the op and the attribute', (t) => {
+  t.throws(() => emitWithAttrs({ alpha: 0.2 }), { message: /^LeakyRelu: attribute 'alpha' is an integer attribute, got 0\.2/ });
+  t.throws(() => emitWithAttrs({ pads: [1, 0.5] }), { message: /^LeakyRelu: attribute 'pads' is an integer attribute, got 0\.5/ });
+});
+
+test('the emitter writes a marked float as FLOAT and plain numbers as INT / INTS', (t) => {
+  const model = onnx.ModelProto.decode(emitWithAttrs({ alpha: { float: 0.2 }, axis: 3, perm: [1, 0], gains: { floats: [0.5, 1.5] } }));
+  const byName = new Map(model.graph!.node![0].attribute!.map((a) => [a.name!, a]));
+  const A = onnx.AttributeProto.AttributeType;
+  t.is(byName.get('alpha')!.type, A.FLOAT);
+  t.true(Math.abs(byName.get('alpha')!.f! - 0.2) < 1e-7);
+  t.is(byName.get('axis')!.type, A.INT);
+  t.is(Number(byName.get('axis')!.i), 3);
+  t.is(byName.get('perm')!.type, A.INTS);
+  t.deepEqual(byName.get('perm')!.ints!.map(Number), [1, 0]);
+  t.is(byName.get('gains')!.type, A.FLOATS);
+  t.deepEqual(byName.get('gains')!.floats, [0.5, 1.5]);
 });

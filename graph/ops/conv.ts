@@ -1,11 +1,11 @@
 // 2-D convolution and transposed convolution (NCHW), with gradients in standard ONNX ops only:
 // dX by the adjoint op (ConvTranspose for Conv, Conv for ConvTranspose), dW by im2col (Pad + k² strided
 // Slices + Concat) and one batched MatMul, which measured fastest (docs/design.md#speed).
-import { OpDef, ShapeError, Tensor, fmtShape } from '../tensor.js';
+import { ConvGradientSettings, OpDef, ShapeError, Tensor, fmtShape } from '../tensor.js';
 import { num } from '../shapes.js';
 import { matMul } from './matmul.js';
-import { reduceSum } from './reduce.js';
-import { concat, pad, reshape, slice, transpose } from './shape.js';
+import { reduceSum, reshape } from './broadcast.js';
+import { concat, pad, slice, transpose } from './shape.js';
 
 export interface ConvAttrs {
   strides: [number, number];
@@ -108,12 +108,12 @@ function correlateByConv(x: Tensor, dy: Tensor, kernel: [number, number], a: Con
  * im2col tensor would exceed `im2colMaxBytes` (at CRN's 256x512 top module it is the largest single tensor
  * of the step, so capping it sets peak memory; the memory and time traded: docs/design.md#memory).
  */
-export const convGradientOptions = { oneConvBelowMacs: 3e7, im2colMaxBytes: 256 * 2 ** 20 };
+export const defaultConvGradientSettings: Readonly<ConvGradientSettings> = Object.freeze({ oneConvBelowMacs: 3e7, im2colMaxBytes: 256 * 2 ** 20 });
 
 /** Whether dW goes by one Conv: small layers, grouped ones excluded, or an im2col tensor over the cap. */
-function weightGradByConv(group: number, macs: number, colElements: number): boolean {
+function weightGradByConv(s: ConvGradientSettings, group: number, macs: number, colElements: number): boolean {
   if (group !== 1) return false;
-  return macs < convGradientOptions.oneConvBelowMacs || colElements * 4 > convGradientOptions.im2colMaxBytes;
+  return macs < s.oneConvBelowMacs || colElements * 4 > s.im2colMaxBytes;
 }
 
 const ConvOp: OpDef<ConvAttrs> = {
@@ -131,7 +131,7 @@ const ConvOp: OpDef<ConvAttrs> = {
   emit(e, i, o, a) {
     e.node('Conv', i, o, emitAttrs(a));
   },
-  grad({ inputs: [x, w, b], outputs: [y], dOutputs: [dy], attrs: a }) {
+  grad({ inputs: [x, w, b], outputs: [y], dOutputs: [dy], attrs: a, settings }) {
     const [cout, , kh, kw] = w.shape as number[];
     const [oh, ow] = [y.shape[2] as number, y.shape[3] as number];
     const H = x.shape[2] as number;
@@ -141,7 +141,7 @@ const ConvOp: OpDef<ConvAttrs> = {
     const outputPadding: [number, number] = [H - natural(oh, kh, 0), W - natural(ow, kw, 1)];
     const dx = convTransposeRaw(dy!, w, undefined, { ...a, outputPadding });
     const macs = (x.shape[0] as number) * oh * ow * (w.shape as number[]).reduce((p, d) => p * d, 1);
-    if (weightGradByConv(a.group, macs, macs / cout)) {
+    if (weightGradByConv(settings.conv, a.group, macs, macs / cout)) {
       return [dx, transpose(correlateByConv(x, dy!, [kh, kw], a), [1, 0, 2, 3]), b && reduceSum(dy!, [0, 2, 3])];
     }
     const cols = im2col(x, [kh, kw], a, oh, ow);
@@ -169,12 +169,12 @@ const ConvTransposeOp: OpDef<ConvTransposeAttrs> = {
   emit(e, i, o, a) {
     e.node('ConvTranspose', i, o, { ...emitAttrs(a), output_padding: a.outputPadding });
   },
-  grad({ inputs: [x, w, b], dOutputs: [dy], attrs: a }) {
+  grad({ inputs: [x, w, b], dOutputs: [dy], attrs: a, settings }) {
     const [cin, , kh, kw] = w.shape as number[];
     const [H, W] = [x.shape[2] as number, x.shape[3] as number];
     const dx = convRaw(dy!, w, undefined, a);
     const macs = (x.shape[0] as number) * H * W * (w.shape as number[]).reduce((p, d) => p * d, 1);
-    if (weightGradByConv(a.group, macs, macs / cin)) {
+    if (weightGradByConv(settings.conv, a.group, macs, macs / cin)) {
       // dW[ci, co] = Σ x[n, ci] ⋆ dYpad[n, co]: the same correlation with the roles of x and dY swapped
       return [dx, transpose(correlateByConv(dy!, x, [kh, kw], a), [1, 0, 2, 3]), b && reduceSum(dy!, [0, 2, 3])];
     }
@@ -209,3 +209,5 @@ export function convTranspose2d(
 ): Tensor {
   return convTransposeRaw(x, w, b, { ...resolve(o), outputPadding: pair(o.outputPadding, 0) });
 }
+
+export const convOps: readonly OpDef<any>[] = [ConvOp, ConvTransposeOp];

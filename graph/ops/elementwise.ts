@@ -1,7 +1,7 @@
 // Elementwise ops with broadcasting: arithmetic, activations, comparisons, Where.
 import { DType, GradArgs, OpDef, Tensor, apply1, ShapeError } from '../tensor.js';
 import { broadcastShapes } from '../shapes.js';
-import { sumToShape } from './reduce.js';
+import { sumToShape } from './broadcast.js';
 
 export type Operand = Tensor | number;
 
@@ -46,14 +46,16 @@ const DivOp = binaryDef('Div', (_a, b, y, dy) => {
   const da = div(dy, b);
   return [da, neg(mul(da, y))];
 });
-const MaxOp = binaryDef('Max', (a, b, _y, dy) => {
-  const aWins = greaterOrEqual(a, b);
-  return [where(aWins, dy, 0), where(aWins, 0, dy)];
-});
-const MinOp = binaryDef('Min', (a, b, _y, dy) => {
-  const aWins = lessOrEqual(a, b);
-  return [where(aWins, dy, 0), where(aWins, 0, dy)];
-});
+/**
+ * The gradient of Max and Min: all of dy to the operand that wins, and where a and b are equal half to
+ * each (PyTorch's maximum/minimum and tinygrad split ties so; giving all to both would double-count).
+ */
+function winnerGrad(aWins: Tensor, bWins: Tensor, tie: Tensor, dy: Tensor): [Tensor, Tensor] {
+  const share = where(tie, mul(dy, 0.5), dy);
+  return [where(aWins, share, 0), where(bWins, share, 0)];
+}
+const MaxOp = binaryDef('Max', (a, b, _y, dy) => winnerGrad(greaterOrEqual(a, b), lessOrEqual(a, b), equal(a, b), dy));
+const MinOp = binaryDef('Min', (a, b, _y, dy) => winnerGrad(lessOrEqual(a, b), greaterOrEqual(a, b), equal(a, b), dy));
 const GreaterOp = binaryDef('Greater', () => [undefined, undefined], 'bool');
 const LessOp = binaryDef('Less', () => [undefined, undefined], 'bool');
 const GreaterOrEqualOp = binaryDef('GreaterOrEqual', () => [undefined, undefined], 'bool');
@@ -177,3 +179,9 @@ export const clip = (x: Tensor, min?: number, max?: number) => apply1(ClipOp, [x
 export const identity = (x: Tensor) => apply1(IdentityOp, [x], {});
 export const stopGradient = (x: Tensor) => apply1(StopGradientOp, [x], {});
 export const castFloat = (x: Tensor) => apply1(CastFloatOp, [x], {});
+
+export const elementwiseOps: readonly OpDef<any>[] = [
+  ...[AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp, GreaterOp, LessOp, GreaterOrEqualOp, LessOrEqualOp, EqualOp, WhereOp],
+  ...[NegOp, ReluOp, LeakyReluOp, TanhOp, SigmoidOp, ExpOp, LogOp, AbsOp, SignOp, SqrtOp, SoftplusOp, PowOp, ClipOp],
+  ...[IdentityOp, StopGradientOp, CastFloatOp],
+];

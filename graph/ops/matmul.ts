@@ -2,7 +2,7 @@
 import { OpDef, ShapeError, Tensor, apply1, fmtShape } from '../tensor.js';
 import { broadcastShapes } from '../shapes.js';
 import { mul } from './elementwise.js';
-import { sumToShape } from './reduce.js';
+import { sumToShape } from './broadcast.js';
 import { transpose } from './shape.js';
 
 function swapLast(t: Tensor): Tensor {
@@ -66,3 +66,5 @@ export function gemm(a: Tensor, b: Tensor, c?: Tensor, o: Partial<GemmAttrs> = {
   const attrs: GemmAttrs = { alpha: o.alpha ?? 1, beta: o.beta ?? 1, transA: o.transA ?? false, transB: o.transB ?? false };
   return apply1(GemmOp, c ? [a, b, c] : [a, b], attrs);
 }
+
+export const matMulOps: readonly OpDef<any>[] = [MatMulOp, GemmOp];

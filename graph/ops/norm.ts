@@ -4,8 +4,8 @@
 // BatchNormalization), whose gradient autodiff derives.
 import { Emitter, OpDef, ShapeError, Tensor, apply1, fmtShape } from '../tensor.js';
 import { add, div, mul, sqrt, sub } from './elementwise.js';
-import { reduceMean, reduceSum, sumToShape } from './reduce.js';
-import { reshape } from './shape.js';
+import { reduceSum, reshape, sumToShape } from './broadcast.js';
+import { reduceMean } from './reduce.js';
 
 const NormalizeOverOp: OpDef<{ axes: number[]; eps: number }> = {
   name: 'NormalizeOver',
@@ -154,3 +154,5 @@ export function batchNormInfer(x: Tensor, scale: Tensor, bias: Tensor, mean: Ten
   const k = div(scale, sqrt(add(variance, eps)));
   return add(mul(x, reshape(k, perChannel)), reshape(sub(bias, mul(mean, k)), perChannel));
 }
+
+export const normOps: readonly OpDef<any>[] = [NormalizeOverOp, InstanceNormOp, LayerNormOp];

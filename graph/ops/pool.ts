@@ -1,13 +1,14 @@
 // AveragePool and MaxPool (2-D, floor mode).
 // AveragePool's gradient is a depthwise ConvTranspose with a ones kernel after dividing by each window's
 // divisor (a host constant, so count_include_pad either way is exact); MaxPool's scatters dY through
-// the argmax indices that MaxPool itself returns.
+// the argmax indices that MaxPool itself returns: a window with tied maxima gives all of its gradient to
+// the first of them, as onnxruntime's index and PyTorch's max_pool2d do (ReduceMax splits ties instead,
+// as PyTorch's amax does).
 import { OpDef, ShapeError, Tensor, fmtShape } from '../tensor.js';
 import { num } from '../shapes.js';
 import { convTranspose2d } from './conv.js';
 import { div } from './elementwise.js';
-import { expand } from './reduce.js';
-import { reshape } from './shape.js';
+import { expand, reshape } from './broadcast.js';
 
 export interface PoolAttrs {
   kernel: [number, number];
@@ -124,3 +125,5 @@ export function maxPool(x: Tensor, kernel: number, o: PoolOptions = {}): Tensor 
 export function poolWith(kind: 'average' | 'max', x: Tensor, attrs: PoolAttrs): Tensor {
   return x.graph.apply(kind === 'average' ? AveragePoolOp : MaxPoolOp, [x], attrs)[0];
 }
+
+export const poolOps: readonly OpDef<any>[] = [AveragePoolOp, MaxPoolOp, ScatterAddOp];

@@ -4,8 +4,7 @@
 import { OpDef, ShapeError, Tensor, fmtShape } from '../tensor.js';
 import { num } from '../shapes.js';
 import { matMul } from './matmul.js';
-import { reduceSum } from './reduce.js';
-import { reshape } from './shape.js';
+import { reduceSum, reshape } from './broadcast.js';
 
 export type ResizeMode = 'nearest' | 'bilinear';
 export type CoordinateMode = 'half_pixel' | 'align_corners';
@@ -69,3 +68,5 @@ export function resize(x: Tensor, factor: number, mode: ResizeMode = 'nearest', 
   if (factor === 1) return x;
   return x.graph.apply(ResizeOp, [x], { factor, mode, coordinates })[0];
 }
+
+export const resizeOps: readonly OpDef<any>[] = [ResizeOp];

@@ -1,45 +1,10 @@
-// Data movement: Reshape, Transpose, Concat, Split, Slice, Pad.
-import { OpDef, Shape, ShapeError, Tensor, apply1, fmtShape, isStatic } from '../tensor.js';
+// Data movement: Transpose, Concat, Split, Slice, Pad; Reshape lives in broadcast.ts (the gradients of
+// broadcasting need it) and is re-exported here with the other data movement.
+import { OpDef, ShapeError, Tensor, apply1, fmtShape } from '../tensor.js';
 import { normAxis } from '../shapes.js';
-import { expand } from './reduce.js';
+import { expand, reshape, zerosLike } from './broadcast.js';
 
-// ---- Reshape ---------------------------------------------------------------------------------
-
-const ReshapeOp: OpDef<{ shape: Shape }> = {
-  name: 'Reshape',
-  infer([x], a) {
-    if (isStatic(x.shape) && isStatic(a.shape)) {
-      const n = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
-      if (n(x.shape) !== n(a.shape))
-        throw new ShapeError('Reshape', `cannot reshape ${fmtShape(x.shape)} to ${fmtShape(a.shape)}`);
-    }
-    return [{ dtype: x.dtype, shape: a.shape }];
-  },
-  emit(e, [x], o, a) {
-    // One symbolic dim is inferred (-1); several are copied from the input by index (0), which holds
-    // where they keep their positions.
-    let inferred = 0;
-    const dims = a.shape.map((d) => {
-      if (typeof d === 'number') return d;
-      inferred++;
-      return -1;
-    });
-    if (inferred > 1) {
-      // fall back to copying by index: valid when symbolic dims keep their positions
-      a.shape.forEach((d, i) => {
-        if (typeof d === 'string') dims[i] = 0;
-      });
-    }
-    e.node('Reshape', [x, e.int64(dims)], o);
-  },
-  grad({ inputs: [x], dOutputs: [dy] }) {
-    return [reshape(dy!, x.shape)];
-  },
-};
-
-export function reshape(x: Tensor, shape: Shape): Tensor {
-  return apply1(ReshapeOp, [x], { shape });
-}
+export { reshape, zerosLike } from './broadcast.js';
 
 export function flatten(x: Tensor): Tensor {
   const rest = x.shape.slice(1).reduce<number>((p, d) => p * (d as number), 1);
@@ -123,10 +88,6 @@ const SplitOp: OpDef<{ axis: number; sizes: number[] }> = {
 
 export function split(x: Tensor, axis: number, sizes: number[]): Tensor[] {
   return x.graph.apply(SplitOp, [x], { axis: normAxis('Split', axis, x.rank), sizes });
-}
-
-export function zerosLike(t: Tensor): Tensor {
-  return expand(t.graph.scalar(0), t.shape);
 }
 
 // ---- Slice -----------------------------------------------------------------------------------
@@ -234,3 +195,5 @@ export function pad(x: Tensor, pads: number[], value = 0): Tensor {
   if (pads.every((p) => p === 0)) return x;
   return apply1(PadOp, [x], { pads, value });
 }
+
+export const shapeOps: readonly OpDef<any>[] = [TransposeOp, ConcatOp, SplitOp, SliceOp, PadOp];

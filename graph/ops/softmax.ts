@@ -2,7 +2,7 @@
 import { OpDef, Tensor, apply1 } from '../tensor.js';
 import { normAxis } from '../shapes.js';
 import { exp, mul, sub } from './elementwise.js';
-import { reduceSum } from './reduce.js';
+import { reduceSum } from './broadcast.js';
 
 function softmaxDef(name: 'Softmax' | 'LogSoftmax'): OpDef<{ axis: number }> {
   return {
@@ -25,3 +25,5 @@ const LogSoftmaxOp = softmaxDef('LogSoftmax');
 
 export const softmax = (x: Tensor, axis = -1) => apply1(SoftmaxOp, [x], { axis: normAxis('Softmax', axis, x.rank) });
 export const logSoftmax = (x: Tensor, axis = -1) => apply1(LogSoftmaxOp, [x], { axis: normAxis('LogSoftmax', axis, x.rank) });
+
+export const softmaxOps: readonly OpDef<any>[] = [SoftmaxOp, LogSoftmaxOp];

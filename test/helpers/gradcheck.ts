@@ -1,5 +1,5 @@
 // Central finite differences against the builder's gradients, run in onnxruntime.
-import { Graph, Rng, Tensor, emitModel, gradients, mul, sum } from '../../graph/index.js';
+import { GradientOptions, Graph, Rng, Tensor, emitModel, gradients, mul, sum } from '../../graph/index.js';
 import { createSession, floatTensor, ort } from '../../runtime/session.js';
 
 export interface CheckedInput {
@@ -31,13 +31,13 @@ export async function gradCheck(
   g: Graph,
   y: Tensor,
   inputs: CheckedInput[],
-  opts: { seed?: number; eps?: number; perInput?: number; extraFeeds?: Record<string, ort.Tensor> } = {},
+  opts: { seed?: number; eps?: number; perInput?: number; extraFeeds?: Record<string, ort.Tensor>; gradients?: GradientOptions } = {},
 ): Promise<GradCheckResult> {
   const rng = new Rng(opts.seed ?? 1, 'gradcheck');
   const eps = opts.eps ?? 1e-2;
   const weights = g.constant(rng.fillUniform(new Float32Array(y.size), 0.5, 1.5), y.shape);
   const objective = sum(mul(y, weights));
-  const grads = gradients(objective, inputs.map((i) => i.tensor));
+  const grads = gradients(objective, inputs.map((i) => i.tensor), opts.gradients);
   const full = emitModel(g, {
     outputs: [['objective', objective], ...grads.map((d, i) => [`grad${i}`, d] as [string, Tensor])],
     params: 'inputs',
