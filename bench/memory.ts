@@ -217,8 +217,7 @@ function parseOptions(argv: string[]): Options {
       const k = Number(v());
       if (!Number.isInteger(k) || k < 0) throw new Error(`--search needs a whole number of candidates (0: leave the row out), got '${argv[i] ?? ''}'`);
       o.search = k;
-    }
-    else if (a === '--mem-pattern') o.memPattern = true;
+    } else if (a === '--mem-pattern') o.memPattern = true;
     else if (a === '--threads') o.threads = Math.round(positive(a, v()));
     else if (a === '--steps') o.steps = Math.min(2, Math.round(positive(a, v())));
     else if (a === '--cap') o.capGiB = positive(a, v());
@@ -290,7 +289,10 @@ async function runChild(cfg: ChildConfig, limitGiB: number, label: string): Prom
     polledGiB = Math.max(polledGiB, rssGiB);
     const avail = memAvailableGiB();
     if (!killed && (rssGiB > limitGiB || avail < FLOOR_GIB)) {
-      killed = rssGiB > limitGiB ? `stopped at ${rssGiB.toFixed(1)} GiB resident, past the ${limitGiB.toFixed(1)} GiB at hand` : `stopped at ${rssGiB.toFixed(1)} GiB resident: the machine had ${avail.toFixed(2)} GiB left`;
+      killed =
+        rssGiB > limitGiB
+          ? `stopped at ${rssGiB.toFixed(1)} GiB resident, past the ${limitGiB.toFixed(1)} GiB at hand`
+          : `stopped at ${rssGiB.toFixed(1)} GiB resident: the machine had ${avail.toFixed(2)} GiB left`;
       process.stderr.write(`[memory] ${label}: ${killed}\n`);
       proc.kill('SIGKILL');
     }
@@ -431,14 +433,22 @@ function printTable(outcomes: Outcome[]) {
   const n32 = outcomes.find((x) => x.label === 'crn-multi n=32');
   if (!n32) return;
   const m = peaksOf(n32);
-  for (const [div, stage, what] of outcomes.filter((x) => x.label.startsWith('crn + ')).flatMap((x) => [[x, 'step1', 'over step 1'], [x, 'steady', 'steady state']] as const)) {
+  for (const [div, stage, what] of outcomes
+    .filter((x) => x.label.startsWith('crn + '))
+    .flatMap(
+      (x) =>
+        [
+          [x, 'step1', 'over step 1'],
+          [x, 'steady', 'steady state'],
+        ] as const,
+    )) {
     const d = peaksOf(div);
     const dv = d[stage];
     const mv = m[stage];
     const bound = mv === undefined ? (n32.atLeastGiB ?? (n32.run?.killed ? n32.run.peakGiB : undefined)) : undefined;
     let text: string;
     if (dv === undefined) text = 'not measured';
-    else if (mv !== undefined) text = `${(dv / mv).toFixed(3)}: ${dv / mv <= 1 / 3 ? 'at most 1/3, as the paper argues' : 'more than 1/3, against the paper\'s argument'}`;
+    else if (mv !== undefined) text = `${(dv / mv).toFixed(3)}: ${dv / mv <= 1 / 3 ? 'at most 1/3, as the paper argues' : "more than 1/3, against the paper's argument"}`;
     else if (bound) text = `< ${(dv / bound).toFixed(3)} (n=32 needs more than ${bound.toFixed(1)} GiB)${dv / bound <= 1 / 3 ? ': at most 1/3, as the paper argues' : ': not conclusive'}`;
     else text = 'crn-multi n=32 not measured';
     console.log(`ratio ${div.label} / crn-multi n=32, peak RSS ${what}: ${text}`);

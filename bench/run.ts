@@ -65,7 +65,11 @@ async function trainStep(size: number, width: number, diversity: DiversityMode, 
       image: floatTensor(rng.fillUniform(new Float32Array(3 * size * size)), [1, 3, size, size]),
       noise: floatTensor(rng.fillUniform(new Float32Array(CLASSES), -1, 1), [1, CLASSES]),
     };
-    for (const m of p.masks) data[m.name] = floatTensor(Float32Array.from({ length: m.shape.reduce((a, b) => a * b, 1) }, () => (rng.uniform() < 0.5 ? 0 : 2)), m.shape);
+    for (const m of p.masks)
+      data[m.name] = floatTensor(
+        Float32Array.from({ length: m.shape.reduce((a, b) => a * b, 1) }, () => (rng.uniform() < 0.5 ? 0 : 2)),
+        m.shape,
+      );
     const r = await runner.step(data, 2e-4);
     if (i >= 0) times.push(r.seconds);
   }
@@ -106,7 +110,11 @@ async function sampleEndToEnd(size: number, width: number, batch: number, layout
     const rgb = indicesToColors(fixtureLayout('test', i, size), s.classes);
     await writePng(path.join(layoutDir, `l${i}.png`), { data: rgb, width: size, height: size, channels: 3 });
   }
-  const r = spawnSync(path.join(root, 'bin', 'divsyn'), ['sample', '--model', model, '--layouts', layoutDir, '--count', String(count), '--batch', String(batch), '--threads', String(THREADS), '--out', path.join(dir, 'out')], { encoding: 'utf8' });
+  const r = spawnSync(
+    path.join(root, 'bin', 'divsyn'),
+    ['sample', '--model', model, '--layouts', layoutDir, '--count', String(count), '--batch', String(batch), '--threads', String(THREADS), '--out', path.join(dir, 'out')],
+    { encoding: 'utf8' },
+  );
   fs.rmSync(dir, { recursive: true, force: true });
   const m = /\(([\d.]+) img\/s/.exec(r.stderr);
   if (r.status !== 0 || !m) {

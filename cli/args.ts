@@ -68,8 +68,7 @@ function convert(s: OptSpec, v: string): string | number {
     case 'int':
     case 'float': {
       const n = Number(v);
-      if (v.trim() === '' || !Number.isFinite(n) || (s.type === 'int' && !Number.isInteger(n)))
-        throw usageError(`option --${s.name}: '${v}' is not ${s.type === 'int' ? 'an integer' : 'a number'}`);
+      if (v.trim() === '' || !Number.isFinite(n) || (s.type === 'int' && !Number.isInteger(n))) throw usageError(`option --${s.name}: '${v}' is not ${s.type === 'int' ? 'an integer' : 'a number'}`);
       if (s.min !== undefined && n < s.min) throw usageError(`option --${s.name}: ${v} is below the minimum ${s.min}`);
       if (s.max !== undefined && n > s.max) throw usageError(`option --${s.name}: ${v} is above the maximum ${s.max}`);
       return n;

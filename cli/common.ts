@@ -50,7 +50,15 @@ export function dataOptions(what: string): OptSpec[] {
   ];
 }
 
-export const seedOption: OptSpec = { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'seed of the initial weights (and of data order, noise and masks when training)', meta: 'N' };
+export const seedOption: OptSpec = {
+  name: 'seed',
+  type: 'int',
+  min: 0,
+  max: 2 ** 32 - 1,
+  default: 0,
+  help: 'seed of the initial weights (and of data order, noise and masks when training)',
+  meta: 'N',
+};
 
 export const archOptions: OptSpec[] = [
   { name: 'size', type: 'string', help: 'S (pix2pix, a power of two >= 32) or HxW', meta: 'S' },
@@ -62,7 +70,7 @@ export const archOptions: OptSpec[] = [
   { name: 'split-depth', type: 'int', min: 0, max: 16, default: 2, help: 'latent, early split: after this CRN module (0: the 4-pixel-high one)', meta: 'K' },
   { name: 'sharing', type: 'enum', choices: ['shared', 'separate'], default: 'shared', help: 'latent: one network for all codes, or the layers after the split per branch' },
   { name: 'drop-rate', type: 'float', min: 0, max: 0.99, default: 0.5, help: 'latent: channel c is kept iff z_c > r', meta: 'R' },
-  { name: 'codes', type: 'enum', choices: ['binary', 'uniform'], default: 'binary', help: 'latent: training codes 0/1 (authors\' release) or uniform (paper)' },
+  { name: 'codes', type: 'enum', choices: ['binary', 'uniform'], default: 'binary', help: "latent: training codes 0/1 (authors' release) or uniform (paper)" },
   { name: 'with-noise', type: 'flag', help: 'latent: also take per-class noise (trained with the diversity loss)' },
 ];
 
@@ -96,10 +104,10 @@ export function generatorSpec(o: Parsed): GeneratorSpec {
 /** The content loss's network (crn, crn-multi): --features, else --segmenter's encoder, else pixels. */
 export const perceptualOptions: OptSpec[] = [
   { name: 'features', type: 'string', help: 'feature network for the content loss (VGG-19 exported from torchvision or the ONNX zoo)', meta: 'FILE.onnx' },
-  { name: 'feature-taps', type: 'string', help: 'its layers and weights, NAME=W,… (default for VGG: conv1_2..conv5_2 with CRN\'s weights)', meta: 'TAPS' },
+  { name: 'feature-taps', type: 'string', help: "its layers and weights, NAME=W,… (default for VGG: conv1_2..conv5_2 with CRN's weights)", meta: 'TAPS' },
   { name: 'feature-norm', type: 'enum', choices: ['imagenet', 'none'], default: 'imagenet', help: 'input normalisation the feature network expects' },
-  { name: 'keep-max-pool', type: 'flag', help: 'keep the feature network\'s max-pools (CRN swaps them for average pools)' },
-  { name: 'segmenter', type: 'string', help: 'without --features: the content loss uses this segmenter\'s encoder (from divsyn train-segmenter)', meta: 'S.onnx' },
+  { name: 'keep-max-pool', type: 'flag', help: "keep the feature network's max-pools (CRN swaps them for average pools)" },
+  { name: 'segmenter', type: 'string', help: "without --features: the content loss uses this segmenter's encoder (from divsyn train-segmenter)", meta: 'S.onnx' },
 ];
 
 export function choosePerceptualFromOptions(o: Parsed, spec: GeneratorSpec): PerceptualSpec {

@@ -33,7 +33,9 @@ export async function latentTraining(o: Parsed, spec: GeneratorSpec, dataset: Da
     ),
   );
   const counts = table.neighbours.map((nb) => nb.length);
-  log(`neighbours: θ ${o.theta}, up to ${k} per input: ${(counts.reduce((a, b) => a + b, 0) / Math.max(1, counts.length)).toFixed(1)} on average, ${counts.filter((x) => x === 0).length} of ${counts.length} inputs have none`);
+  log(
+    `neighbours: θ ${o.theta}, up to ${k} per input: ${(counts.reduce((a, b) => a + b, 0) / Math.max(1, counts.length)).toFixed(1)} on average, ${counts.filter((x) => x === 0).length} of ${counts.length} inputs have none`,
+  );
   const index = new Map(items.map((it, i) => [it.stem, i]));
   return {
     warmupSteps,
@@ -43,7 +45,7 @@ export async function latentTraining(o: Parsed, spec: GeneratorSpec, dataset: Da
         const i = index.get(stem);
         const list = i === undefined ? [] : table.neighbours[i];
         // missing neighbours are padded with the item's own photo and left out of the assignment
-        for (let j = 0; j < k; j++) photos.set(items[j < list.length ? list[j] : i ?? 0].photo, (b * k + j) * 3 * hw);
+        for (let j = 0; j < k; j++) photos.set(items[j < list.length ? list[j] : (i ?? 0)].photo, (b * k + j) * 3 * hw);
         return list.length;
       });
       return { photos, valid };

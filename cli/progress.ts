@@ -4,7 +4,11 @@ export class Progress {
   private lastPrint = 0;
   private readonly tty = Boolean(process.stderr.isTTY);
 
-  constructor(private readonly label: string, private readonly total: number, private readonly startAt = 0) {}
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    private readonly startAt = 0,
+  ) {}
 
   update(done: number, extra = ''): void {
     const now = performance.now();

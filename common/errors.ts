@@ -2,7 +2,10 @@
 
 /** An error the user can fix: printed as one line, exit status 1 (or 2 for a bad command line). */
 export class UserError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
     this.name = 'UserError';
   }

@@ -18,9 +18,7 @@ export interface Image8 {
 export type RgbImage = Image8 & { channels: 3 };
 
 /** A decoded file: either colour (RGB) or a single-channel map of integer values (8- or 16-bit). */
-export type DecodedImage =
-  | { kind: 'rgb'; data: Uint8Array; width: number; height: number }
-  | { kind: 'index'; data: Uint8Array | Uint16Array; width: number; height: number };
+export type DecodedImage = { kind: 'rgb'; data: Uint8Array; width: number; height: number } | { kind: 'index'; data: Uint8Array | Uint16Array; width: number; height: number };
 
 function describe(e: unknown): string {
   return ((e as Error).message ?? String(e)).split('\n')[0];

@@ -76,7 +76,12 @@ export function validateClasses(classes: unknown, where: string): ClassInfo[] {
   if (!Array.isArray(classes) || classes.length < 1) throw new UserError(`${where}: expected a non-empty JSON list of {"name", "color": [r,g,b]}`);
   return classes.map((c, i) => {
     const ok =
-      c && typeof c.name === 'string' && Array.isArray(c.color) && c.color.length === 3 && c.color.every((v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 255) && (c.ids === undefined || (Array.isArray(c.ids) && c.ids.every(Number.isInteger)));
+      c &&
+      typeof c.name === 'string' &&
+      Array.isArray(c.color) &&
+      c.color.length === 3 &&
+      c.color.every((v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 255) &&
+      (c.ids === undefined || (Array.isArray(c.ids) && c.ids.every(Number.isInteger)));
     if (!ok) throw new UserError(`${where}: class ${i} must be {"name": string, "color": [r,g,b] in 0..255, "ids"?: [int]}, got ${JSON.stringify(c)}`);
     return { name: c.name, color: c.color as [number, number, number], ...(c.ids ? { ids: c.ids } : {}) };
   });

@@ -42,8 +42,7 @@ function tensorProto(name: string, data: ConstData, dims: readonly number[]) {
 
 /** A plain number or number array is an integer attribute: a fraction there is a bug, never rounded. */
 function checkInteger(opType: string, name: string, v: number): number {
-  if (!Number.isInteger(v))
-    throw new Error(`${opType}: attribute '${name}' is an integer attribute, got ${v} (a float attribute is written { float: ${v} })`);
+  if (!Number.isInteger(v)) throw new Error(`${opType}: attribute '${name}' is an integer attribute, got ${v} (a float attribute is written { float: ${v} })`);
   return v;
 }
 

@@ -48,8 +48,7 @@ const isTensor = (v: Value): v is Tensor => v instanceof Tensor;
 function decodeTensor(t: onnxProto.onnx.ITensorProto, what: string): HostConst {
   const T = onnx.TensorProto.DataType;
   const dims = (t.dims ?? []).map(Number);
-  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL)
-    throw new Error(`importOnnx: ${what} keeps its data in an external file; save the model with its data inside`);
+  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) throw new Error(`importOnnx: ${what} keeps its data in an external file; save the model with its data inside`);
   // A copy: the decoded bytes may sit at an unaligned offset of a shared buffer.
   const raw = t.rawData?.length ? new Uint8Array(t.rawData).buffer : undefined;
   let data: Float32Array | BigInt64Array;
@@ -58,13 +57,13 @@ function decodeTensor(t: onnxProto.onnx.ITensorProto, what: string): HostConst {
       data = raw ? new Float32Array(raw) : Float32Array.from(t.floatData ?? []);
       break;
     case T.DOUBLE:
-      data = Float32Array.from(raw ? new Float64Array(raw) : t.doubleData ?? []);
+      data = Float32Array.from(raw ? new Float64Array(raw) : (t.doubleData ?? []));
       break;
     case T.INT64:
       data = raw ? new BigInt64Array(raw) : BigInt64Array.from((t.int64Data ?? []).map((v) => BigInt(String(v))));
       break;
     case T.INT32:
-      data = BigInt64Array.from(raw ? new Int32Array(raw) : t.int32Data ?? [], (v) => BigInt(v));
+      data = BigInt64Array.from(raw ? new Int32Array(raw) : (t.int32Data ?? []), (v) => BigInt(v));
       break;
     default:
       throw new Error(`importOnnx: ${what} has data type ${T[t.dataType ?? 0] ?? t.dataType}; only float, double, int32 and int64 are read`);
@@ -182,7 +181,11 @@ function reshapeTarget(c: NodeCtx, x: Tensor, spec: number[]) {
   if (c.num('allowzero', 0) && spec.includes(0)) c.fail('allowzero with a 0 in the shape is not supported');
   const dims = spec.map((d, i) => (d === 0 ? x.shape[i] : d));
   const known = (s: readonly (number | string)[]) => s.reduce<number>((p, d) => (typeof d === 'number' && d !== -1 ? p * d : p), 1);
-  const syms = (s: readonly (number | string)[]) => s.filter((d) => typeof d === 'string').sort().join(',');
+  const syms = (s: readonly (number | string)[]) =>
+    s
+      .filter((d) => typeof d === 'string')
+      .sort()
+      .join(',');
   const free = dims.indexOf(-1);
   if (free >= 0) {
     if (syms(dims) !== syms(x.shape)) c.fail(`cannot infer -1 in [${spec}] for input ${fmtShape(x.shape)}`);
@@ -214,8 +217,12 @@ function constantValue(c: NodeCtx): HostConst {
 }
 
 type Mapper = (c: NodeCtx) => (Value | undefined)[];
-const unary = (f: (x: Tensor) => Tensor): Mapper => (c) => [f(c.tensor(0))];
-const binary = (f: (a: Tensor, b: Tensor) => Tensor): Mapper => (c) => [f(c.tensor(0), c.tensor(1))];
+const unary =
+  (f: (x: Tensor) => Tensor): Mapper =>
+  (c) => [f(c.tensor(0))];
+const binary =
+  (f: (a: Tensor, b: Tensor) => Tensor): Mapper =>
+  (c) => [f(c.tensor(0), c.tensor(1))];
 
 const MAPPERS: Record<string, Mapper> = {
   Conv(c) {
@@ -235,24 +242,36 @@ const MAPPERS: Record<string, Mapper> = {
   AveragePool: (c) => [pool(c, 'average')],
   GlobalAveragePool: (c) => {
     const x = c.tensor(0);
-    return [reduceMean(x, x.shape.slice(2).map((_, i) => i + 2), true)];
+    return [
+      reduceMean(
+        x,
+        x.shape.slice(2).map((_, i) => i + 2),
+        true,
+      ),
+    ];
   },
   Add: binary(add),
   Sub: binary(sub),
   Mul: binary(mul),
   Div: binary(div),
-  Gemm: (c) =>
-    [gemm(c.tensor(0), c.tensor(1), c.optTensor(2), {
+  Gemm: (c) => [
+    gemm(c.tensor(0), c.tensor(1), c.optTensor(2), {
       alpha: c.num('alpha', 1),
       beta: c.num('beta', 1),
       transA: c.num('transA', 0) === 1,
       transB: c.num('transB', 0) === 1,
-    })],
+    }),
+  ],
   MatMul: binary(matMul),
   Flatten: (c) => [reshape(c.tensor(0), flattenShape(c, c.tensor(0)))],
   // Opset 1-4 Reshape carried the shape as an attribute, later ones as an input.
   Reshape: (c) => [reshape(c.tensor(0), reshapeTarget(c, c.tensor(0), c.has(1) ? c.host(1) : c.ints('shape')))],
-  Concat: (c) => [concat(c.ins.map((_, i) => c.tensor(i)), c.num('axis', 0))],
+  Concat: (c) => [
+    concat(
+      c.ins.map((_, i) => c.tensor(i)),
+      c.num('axis', 0),
+    ),
+  ],
   // Identity passes host constants through unchanged, so a constant stays readable as a shape.
   Identity: (c) => [c.ins[0]],
   Dropout: (c) => {
@@ -355,7 +374,12 @@ export function importOnnx(g: Graph, bytes: Uint8Array, input: Tensor, opts: Imp
     const mapper = MAPPERS[node.opType ?? ''];
     if (!mapper || (node.domain && node.domain !== 'ai.onnx'))
       throw new Error(`${where}: unsupported op '${node.opType}'${node.domain ? ` of domain '${node.domain}'` : ''}; supported: ${Object.keys(MAPPERS).join(', ')}`);
-    const c = new NodeCtx(node, (node.input ?? []).map((n) => valueOf(n, where)), opts, materialise);
+    const c = new NodeCtx(
+      node,
+      (node.input ?? []).map((n) => valueOf(n, where)),
+      opts,
+      materialise,
+    );
     let results: (Value | undefined)[];
     try {
       results = mapper(c);

@@ -88,4 +88,3 @@ export function diversityLoss(layout: Tensor, noise: Tensor, a: Tensor, b: Tenso
   const shortfall = relu(sub(lambda, distance));
   return mean(reduceSum(mul(mul(weight, shortfall), present), [1], false));
 }
-

@@ -8,18 +8,9 @@ export type Shape = readonly Dim[];
 export type ConstData = Float32Array | BigInt64Array | Uint8Array;
 
 /** How a parameter gets its first value (drawn on the host from a seeded PRNG, see init.ts). */
-export type Init =
-  | { kind: 'normal'; std: number; mean?: number }
-  | { kind: 'kaiming'; fanIn: number; gain?: number }
-  | { kind: 'uniform'; bound: number }
-  | { kind: 'zeros' }
-  | { kind: 'ones' };
+export type Init = { kind: 'normal'; std: number; mean?: number } | { kind: 'kaiming'; fanIn: number; gain?: number } | { kind: 'uniform'; bound: number } | { kind: 'zeros' } | { kind: 'ones' };
 
-export type Source =
-  | { kind: 'input'; name: string }
-  | { kind: 'param'; name: string; init: Init; group: string }
-  | { kind: 'const'; data: ConstData }
-  | { kind: 'node'; node: Node; index: number };
+export type Source = { kind: 'input'; name: string } | { kind: 'param'; name: string; init: Init; group: string } | { kind: 'const'; data: ConstData } | { kind: 'node'; node: Node; index: number };
 
 export class ShapeError extends Error {
   constructor(op: string, message: string) {
@@ -107,6 +98,10 @@ export interface Emitter {
 export type AttrValue = number | string | readonly number[] | { float: number } | { floats: readonly number[] };
 
 /** One op: its shape rule, its ONNX emission and its gradient, side by side. */
+/** Any op definition, whatever its attributes' type: the registry's and the op modules' lists hold ops of many. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- attribute types differ op by op; each op checks its own
+export type AnyOpDef = OpDef<any>;
+
 export interface OpDef<A = unknown> {
   name: string;
   infer(inputs: Tensor[], attrs: A): { dtype: DType; shape: Shape }[];
@@ -203,8 +198,7 @@ export class Graph {
 
   constant(data: ConstData, shape: Shape): Tensor {
     const dtype: DType = data instanceof Float32Array ? 'float32' : data instanceof BigInt64Array ? 'int64' : 'bool';
-    if (staticSize(shape, 'constant') !== data.length)
-      throw new ShapeError('constant', `${data.length} values for shape ${fmtShape(shape)}`);
+    if (staticSize(shape, 'constant') !== data.length) throw new ShapeError('constant', `${data.length} values for shape ${fmtShape(shape)}`);
     return this.make(dtype, shape, { kind: 'const', data });
   }
 

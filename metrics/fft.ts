@@ -97,8 +97,14 @@ export class Fft {
     if (!this.chirpRe) return this.radix2(re, im, inverse);
     // the inverse DFT is the conjugate of the forward DFT of the conjugate
     if (inverse) for (let i = 0; i < this.n; i++) im[i] = -im[i];
-    const n = this.n, m = this.m;
-    const cr = this.chirpRe, ci = this.chirpIm!, br = this.bufRe!, bi = this.bufIm!, kr = this.kernRe!, ki = this.kernIm!;
+    const n = this.n,
+      m = this.m;
+    const cr = this.chirpRe,
+      ci = this.chirpIm!,
+      br = this.bufRe!,
+      bi = this.bufIm!,
+      kr = this.kernRe!,
+      ki = this.kernIm!;
     for (let k = 0; k < n; k++) {
       br[k] = re[k] * cr[k] - im[k] * ci[k];
       bi[k] = re[k] * ci[k] + im[k] * cr[k];
@@ -113,7 +119,8 @@ export class Fft {
     }
     this.radix2(br, bi, true);
     for (let k = 0; k < n; k++) {
-      const r = br[k] / m, i = bi[k] / m;
+      const r = br[k] / m,
+        i = bi[k] / m;
       re[k] = r * cr[k] - i * ci[k];
       im[k] = r * ci[k] + i * cr[k];
     }
@@ -126,20 +133,29 @@ export class Fft {
    * dst + r·q; then each group k < q combines them: X[k + q·s] = Σ_r W_len^(rk) W_p^(rs) Y_r[k].
    */
   private mixed(len: number, re: Float64Array, im: Float64Array, off: number, stride: number, dst: number, level: number, sign: number): void {
-    const outRe = this.outRe!, outIm = this.outIm!, cos = this.cos, sin = this.sin, n = this.n;
-    const p = this.factors![level], q = len / p;
+    const outRe = this.outRe!,
+      outIm = this.outIm!,
+      cos = this.cos,
+      sin = this.sin,
+      n = this.n;
+    const p = this.factors![level],
+      q = len / p;
     if (q === 1) {
       for (let r = 0; r < p; r++) {
         outRe[dst + r] = re[off + r * stride];
         outIm[dst + r] = im[off + r * stride];
       }
     } else for (let r = 0; r < p; r++) this.mixed(q, re, im, off + r * stride, stride * p, dst + r * q, level + 1, sign);
-    const tRe = this.tRe, tIm = this.tIm;
-    const unit = n / len, rootStep = n / p; // W_len^e = W_n^(e·unit), W_p^j = W_n^(j·n/p): one table serves all
+    const tRe = this.tRe,
+      tIm = this.tIm;
+    const unit = n / len,
+      rootStep = n / p; // W_len^e = W_n^(e·unit), W_p^j = W_n^(j·n/p): one table serves all
     for (let k = 0; k < q; k++) {
       for (let r = 0, e = 0; r < p; r++, e += k * unit) {
-        const wr = cos[e], wi = sign * sin[e];
-        const yr = outRe[dst + r * q + k], yi = outIm[dst + r * q + k];
+        const wr = cos[e],
+          wi = sign * sin[e];
+        const yr = outRe[dst + r * q + k],
+          yi = outIm[dst + r * q + k];
         tRe[r] = yr * wr - yi * wi;
         tIm[r] = yr * wi + yi * wr;
       }
@@ -151,9 +167,11 @@ export class Fft {
         continue;
       }
       for (let s = 0; s < p; s++) {
-        let accRe = 0, accIm = 0;
+        let accRe = 0,
+          accIm = 0;
         for (let r = 0, j = 0; r < p; r++, j = j + s >= p ? j + s - p : j + s) {
-          const wr = cos[j * rootStep], wi = sign * sin[j * rootStep];
+          const wr = cos[j * rootStep],
+            wi = sign * sin[j * rootStep];
           accRe += tRe[r] * wr - tIm[r] * wi;
           accIm += tRe[r] * wi + tIm[r] * wr;
         }
@@ -165,7 +183,10 @@ export class Fft {
 
   /** Iterative in-place radix-2 transform of length m (decimation in time). */
   private radix2(re: Float64Array, im: Float64Array, inverse: boolean): void {
-    const m = this.m, rev = this.rev!, cos = this.cos, sin = this.sin;
+    const m = this.m,
+      rev = this.rev!,
+      cos = this.cos,
+      sin = this.sin;
     for (let i = 0; i < m; i++) {
       const j = rev[i];
       if (j > i) {
@@ -179,11 +200,14 @@ export class Fft {
     }
     const sign = inverse ? 1 : -1;
     for (let size = 2; size <= m; size <<= 1) {
-      const half = size >> 1, step = m / size;
+      const half = size >> 1,
+        step = m / size;
       for (let start = 0; start < m; start += size) {
         for (let j = 0, k = 0; j < half; j++, k += step) {
-          const wr = cos[k], wi = sign * sin[k];
-          const a = start + j, b = a + half;
+          const wr = cos[k],
+            wi = sign * sin[k];
+          const a = start + j,
+            b = a + half;
           const tr = re[b] * wr - im[b] * wi;
           const ti = re[b] * wi + im[b] * wr;
           re[b] = re[a] - tr;
@@ -216,7 +240,8 @@ export function fft2(re: Float64Array, im: Float64Array, rows: number, cols: num
   if (re.length !== rows * cols || im.length !== rows * cols) throw new RangeError(`fft2: ${re.length} values for ${rows}x${cols}`);
   const rowPlan = fftPlan(cols);
   const colPlan = fftPlan(rows);
-  let sr = new Float64Array(cols), si = new Float64Array(cols);
+  let sr = new Float64Array(cols),
+    si = new Float64Array(cols);
   for (let y = 0; y < rows; y++) {
     const o = y * cols;
     sr.set(re.subarray(o, o + cols));

@@ -28,7 +28,10 @@ export interface Segmenter {
 }
 
 const names = (cs: ClassInfo[]) => {
-  const shown = cs.slice(0, 12).map((c) => c.name).join(', ');
+  const shown = cs
+    .slice(0, 12)
+    .map((c) => c.name)
+    .join(', ');
   return cs.length > 12 ? `${shown}, …` : shown;
 };
 

@@ -96,7 +96,9 @@ function gaussianTaps(sigma: number, radius: number): Float64Array {
 
 /** Separable 'valid' filtering of a rows×cols plane with symmetric taps: (rows-k+1)×(cols-k+1). */
 function filterValid(x: Float64Array, rows: number, cols: number, taps: Float64Array): Float64Array {
-  const k = taps.length, oc = cols - k + 1, or = rows - k + 1;
+  const k = taps.length,
+    oc = cols - k + 1,
+    or = rows - k + 1;
   const horiz = new Float64Array(rows * oc);
   for (let y = 0; y < rows; y++)
     for (let j = 0; j < oc; j++) {
@@ -107,7 +109,9 @@ function filterValid(x: Float64Array, rows: number, cols: number, taps: Float64A
   const out = new Float64Array(or * oc);
   for (let i = 0; i < or; i++)
     for (let t = 0; t < k; t++) {
-      const w = taps[t], src = (i + t) * oc, dst = i * oc;
+      const w = taps[t],
+        src = (i + t) * oc,
+        dst = i * oc;
       for (let j = 0; j < oc; j++) out[dst + j] += w * horiz[src + j];
     }
   return out;
@@ -119,14 +123,21 @@ export function ssim(a: ArrayLike<number>, b: ArrayLike<number>, width: number, 
   if (a.length !== n || b.length !== n) throw new RangeError(`ssim: ${a.length} and ${b.length} values for ${width}x${height}`);
   if (width < SSIM_WINDOW || height < SSIM_WINDOW) throw new RangeError(`ssim needs images of at least ${SSIM_WINDOW}x${SSIM_WINDOW} pixels, got ${width}x${height}`);
   const taps = gaussianTaps(1.5, (SSIM_WINDOW - 1) / 2);
-  const x = Float64Array.from(a), y = Float64Array.from(b);
-  const xx = x.map((v) => v * v), yy = y.map((v) => v * v), xy = x.map((v, i) => v * y[i]);
+  const x = Float64Array.from(a),
+    y = Float64Array.from(b);
+  const xx = x.map((v) => v * v),
+    yy = y.map((v) => v * v),
+    xy = x.map((v, i) => v * y[i]);
   const [mx, my, mxx, myy, mxy] = [x, y, xx, yy, xy].map((p) => filterValid(p, height, width, taps));
-  const C1 = (0.01 * 255) ** 2, C2 = (0.03 * 255) ** 2;
+  const C1 = (0.01 * 255) ** 2,
+    C2 = (0.03 * 255) ** 2;
   let sum = 0;
   for (let i = 0; i < mx.length; i++) {
-    const ux = mx[i], uy = my[i];
-    const vx = mxx[i] - ux * ux, vy = myy[i] - uy * uy, vxy = mxy[i] - ux * uy;
+    const ux = mx[i],
+      uy = my[i];
+    const vx = mxx[i] - ux * ux,
+      vy = myy[i] - uy * uy,
+      vxy = mxy[i] - ux * uy;
     sum += ((2 * ux * uy + C1) * (2 * vxy + C2)) / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
   }
   return sum / mx.length;
@@ -135,9 +146,19 @@ export function ssim(a: ArrayLike<number>, b: ArrayLike<number>, width: number, 
 // ---------------------------------------------------------------------------------------------------
 // FSIM (Zhang et al. 2011) as FeatureSIM.m computes it.
 
-const NSCALE = 4, NORIENT = 4, MIN_WAVELENGTH = 6, MULT = 2, SIGMA_ONF = 0.55, D_THETA_ON_SIGMA = 1.2;
-const NOISE_K = 2.0, EPSILON = 0.0001;
-const T1 = 0.85, T2 = 160, T3 = 200, T4 = 200, LAMBDA = 0.03;
+const NSCALE = 4,
+  NORIENT = 4,
+  MIN_WAVELENGTH = 6,
+  MULT = 2,
+  SIGMA_ONF = 0.55,
+  D_THETA_ON_SIGMA = 1.2;
+const NOISE_K = 2.0,
+  EPSILON = 0.0001;
+const T1 = 0.85,
+  T2 = 160,
+  T3 = 200,
+  T4 = 200,
+  LAMBDA = 0.03;
 
 /**
  * A plane of `size` values as an ifftshift'd frequency grid (Kovesi's convention): x runs over
@@ -170,11 +191,17 @@ function pcPlan(rows: number, cols: number): PcPlan {
   const cached = pcPlans.get(key);
   if (cached) return cached;
   const n = rows * cols;
-  const xr = shiftedRange(cols), yr = shiftedRange(rows);
-  const radius = new Float64Array(n), sinT = new Float64Array(n), cosT = new Float64Array(n), lowpass = new Float64Array(n);
+  const xr = shiftedRange(cols),
+    yr = shiftedRange(rows);
+  const radius = new Float64Array(n),
+    sinT = new Float64Array(n),
+    cosT = new Float64Array(n),
+    lowpass = new Float64Array(n);
   for (let i = 0; i < rows; i++)
     for (let j = 0; j < cols; j++) {
-      const x = xr[j], y = yr[i], p = i * cols + j;
+      const x = xr[j],
+        y = yr[i],
+        p = i * cols + j;
       radius[p] = Math.sqrt(x * x + y * y);
       // Butterworth low-pass (cutoff .45, order 15) so the filters vanish at the FFT's corners
       lowpass[p] = 1 / (1 + (radius[p] / 0.45) ** 30);
@@ -195,13 +222,16 @@ function pcPlan(rows: number, cols: number): PcPlan {
   const thetaSigma = Math.PI / NORIENT / D_THETA_ON_SIGMA;
   const filters: Float64Array[] = [];
   const thresholdPerRootPower: number[] = [];
-  const ifftRe = new Float64Array(n), ifftIm = new Float64Array(n);
+  const ifftRe = new Float64Array(n),
+    ifftIm = new Float64Array(n);
   for (let o = 0; o < NORIENT; o++) {
     const angle = (o * Math.PI) / NORIENT;
-    const ca = Math.cos(angle), sa = Math.sin(angle);
+    const ca = Math.cos(angle),
+      sa = Math.sin(angle);
     const spread = new Float64Array(n);
     for (let p = 0; p < n; p++) {
-      const ds = sinT[p] * ca - cosT[p] * sa, dc = cosT[p] * ca + sinT[p] * sa;
+      const ds = sinT[p] * ca - cosT[p] * sa,
+        dc = cosT[p] * ca + sinT[p] * sa;
       const dtheta = Math.abs(Math.atan2(ds, dc));
       spread[p] = Math.exp(-(dtheta * dtheta) / (2 * thetaSigma * thetaSigma));
     }
@@ -219,14 +249,15 @@ function pcPlan(rows: number, cols: number): PcPlan {
       const root = Math.sqrt(n);
       spatial.push(ifftRe.map((v) => v * root));
     }
-    let sumAn2 = 0, sumAiAj = 0;
+    let sumAn2 = 0,
+      sumAiAj = 0;
     for (let p = 0; p < n; p++) {
       for (let s = 0; s < NSCALE; s++) sumAn2 += spatial[s][p] * spatial[s][p];
       for (let si = 0; si < NSCALE - 1; si++) for (let sj = si + 1; sj < NSCALE; sj++) sumAiAj += spatial[si][p] * spatial[sj][p];
     }
     // noisePower = medianE2n / -log(0.5) / EM_n; EstNoiseEnergy² = 2·power·ΣAn² + 4·power·ΣAiAj;
     // tau = sqrt(that/2); T = (tau·sqrt(π/2) + k·sqrt(2 - π/2)·tau) / 1.7. All linear in sqrt(medianE2n).
-    const tauPerRoot = Math.sqrt(((2 * sumAn2 + 4 * sumAiAj) / (-Math.log(0.5) * emN)) / 2);
+    const tauPerRoot = Math.sqrt((2 * sumAn2 + 4 * sumAiAj) / (-Math.log(0.5) * emN) / 2);
     thresholdPerRootPower.push((tauPerRoot * Math.sqrt(Math.PI / 2) + NOISE_K * Math.sqrt(2 - Math.PI / 2) * tauPerRoot) / 1.7);
   }
   const plan = { rows, cols, filters, thresholdPerRootPower };
@@ -245,18 +276,26 @@ function median(values: Float64Array): number {
 export function phaseCongruency(im: Float64Array, rows: number, cols: number): Float64Array {
   const plan = pcPlan(rows, cols);
   const n = rows * cols;
-  const imRe = Float64Array.from(im), imIm = new Float64Array(n);
+  const imRe = Float64Array.from(im),
+    imIm = new Float64Array(n);
   fft2(imRe, imIm, rows, cols);
   const eoRe = Array.from({ length: NSCALE }, () => new Float64Array(n));
   const eoIm = Array.from({ length: NSCALE }, () => new Float64Array(n));
-  const sumE = new Float64Array(n), sumO = new Float64Array(n), sumAn = new Float64Array(n), energy = new Float64Array(n);
-  const energyAll = new Float64Array(n), anAll = new Float64Array(n), e2 = new Float64Array(n);
+  const sumE = new Float64Array(n),
+    sumO = new Float64Array(n),
+    sumAn = new Float64Array(n),
+    energy = new Float64Array(n);
+  const energyAll = new Float64Array(n),
+    anAll = new Float64Array(n),
+    e2 = new Float64Array(n);
   for (let o = 0; o < NORIENT; o++) {
     sumE.fill(0);
     sumO.fill(0);
     sumAn.fill(0);
     for (let s = 0; s < NSCALE; s++) {
-      const f = plan.filters[o * NSCALE + s], re = eoRe[s], imag = eoIm[s];
+      const f = plan.filters[o * NSCALE + s],
+        re = eoRe[s],
+        imag = eoIm[s];
       for (let p = 0; p < n; p++) {
         re[p] = imRe[p] * f[p];
         imag[p] = imIm[p] * f[p];
@@ -271,10 +310,12 @@ export function phaseCongruency(im: Float64Array, rows: number, cols: number): F
     // energy = Σ_s A_s(cos Δφ - |sin Δφ|) against the amplitude-weighted mean phase
     for (let p = 0; p < n; p++) {
       const xe = Math.sqrt(sumE[p] * sumE[p] + sumO[p] * sumO[p]) + EPSILON;
-      const meanE = sumE[p] / xe, meanO = sumO[p] / xe;
+      const meanE = sumE[p] / xe,
+        meanO = sumO[p] / xe;
       let en = 0;
       for (let s = 0; s < NSCALE; s++) {
-        const e = eoRe[s][p], od = eoIm[s][p];
+        const e = eoRe[s][p],
+          od = eoIm[s][p];
         en += e * meanE + od * meanO - Math.abs(e * meanO - od * meanE);
       }
       energy[p] = en;
@@ -294,7 +335,9 @@ export function phaseCongruency(im: Float64Array, rows: number, cols: number): F
 /** conv2(x, ones(F)/F², 'same') sampled at every F-th row and column, as FeatureSIM.m downsamples. */
 function averageDownsample(x: Float64Array, rows: number, cols: number, F: number): { data: Float64Array; rows: number; cols: number } {
   if (F === 1) return { data: x, rows, cols };
-  const or = Math.ceil(rows / F), oc = Math.ceil(cols / F), h = Math.floor(F / 2);
+  const or = Math.ceil(rows / F),
+    oc = Math.ceil(cols / F),
+    h = Math.floor(F / 2);
   const out = new Float64Array(or * oc);
   // MATLAB's 'same' window for an even kernel reaches one further forwards than backwards; zeros outside
   for (let i = 0; i < or; i++)
@@ -340,7 +383,8 @@ export function fsimScale(width: number, height: number): number {
 export function fsimFeatures(p: RgbPlanes): FsimFeatures {
   const F = fsimScale(p.width, p.height);
   const n = p.r.length;
-  const I = new Float64Array(n), Q = new Float64Array(n);
+  const I = new Float64Array(n),
+    Q = new Float64Array(n);
   for (let k = 0; k < n; k++) {
     I[k] = 0.596 * p.r[k] - 0.274 * p.g[k] - 0.322 * p.b[k];
     Q[k] = 0.211 * p.r[k] - 0.523 * p.g[k] + 0.312 * p.b[k];
@@ -359,11 +403,16 @@ export function fsimFeatures(p: RgbPlanes): FsimFeatures {
 /** FSIM and FSIMc from two images' features (the first is the reference; the measure is symmetric). */
 export function fsimFromFeatures(a: FsimFeatures, b: FsimFeatures): { fsim: number; fsimc: number } {
   if (a.rows !== b.rows || a.cols !== b.cols) throw new RangeError(`fsim: feature grids ${a.rows}x${a.cols} and ${b.rows}x${b.cols}`);
-  let num = 0, numC = 0, den = 0;
+  let num = 0,
+    numC = 0,
+    den = 0;
   // (ISim·QSim)^λ of a negative product is complex in MATLAB; the reference keeps its real part
   const negativeBranch = Math.cos(LAMBDA * Math.PI);
   for (let p = 0; p < a.pc.length; p++) {
-    const pc1 = a.pc[p], pc2 = b.pc[p], g1 = a.gradient[p], g2 = b.gradient[p];
+    const pc1 = a.pc[p],
+      pc2 = b.pc[p],
+      g1 = a.gradient[p],
+      g2 = b.gradient[p];
     const pcSim = (2 * pc1 * pc2 + T1) / (pc1 * pc1 + pc2 * pc2 + T1);
     const gSim = (2 * g1 * g2 + T2) / (g1 * g1 + g2 * g2 + T2);
     const pcm = Math.max(pc1, pc2);
@@ -409,7 +458,8 @@ export const HIGHER_IS_BETTER: Readonly<Record<keyof Similarity, boolean>> = { r
 /** Best-of-n (max, or min when lower is better) and mean-of-n of one measure over n samples. */
 export function bestAndMean(values: number[], higherIsBetter: boolean): { best: number; mean: number } {
   if (!values.length) throw new RangeError('bestAndMean of no values');
-  let best = values[0], sum = 0;
+  let best = values[0],
+    sum = 0;
   for (const v of values) {
     best = higherIsBetter ? Math.max(best, v) : Math.min(best, v);
     sum += v;
@@ -422,5 +472,13 @@ export function similarityOfSamples(reference: RgbPlanes, samples: RgbPlanes[]):
   const features = fsimFeatures(reference);
   const scores = samples.map((s) => similarity(reference, s, features));
   const keys = Object.keys(HIGHER_IS_BETTER) as (keyof Similarity)[];
-  return Object.fromEntries(keys.map((k) => [k, bestAndMean(scores.map((s) => s[k]), HIGHER_IS_BETTER[k])])) as Record<keyof Similarity, { best: number; mean: number }>;
+  return Object.fromEntries(
+    keys.map((k) => [
+      k,
+      bestAndMean(
+        scores.map((s) => s[k]),
+        HIGHER_IS_BETTER[k],
+      ),
+    ]),
+  ) as Record<keyof Similarity, { best: number; mean: number }>;
 }

@@ -17,11 +17,7 @@ export interface FeatureNet {
   release(): Promise<void>;
 }
 
-export async function openFeatureNet(
-  file: string,
-  shape: { height: number; width: number; batch: number },
-  o: SessionOptions & { taps?: string[]; norm?: FeatureNorm } = {},
-): Promise<FeatureNet> {
+export async function openFeatureNet(file: string, shape: { height: number; width: number; batch: number }, o: SessionOptions & { taps?: string[]; norm?: FeatureNorm } = {}): Promise<FeatureNet> {
   let bytes: Uint8Array;
   try {
     bytes = fs.readFileSync(file);

@@ -191,4 +191,3 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
   }
   return { images, seconds: (performance.now() - started) / 1000, ep };
 }
-

@@ -8,7 +8,6 @@ import { UserError } from '../common/errors.js';
 import { VERSION } from './version.js';
 import { dimsOf, readOnnxFile } from './onnx-file.js';
 
-
 export function segmenterMetadata(spec: SegmenterSpec, options: Record<string, unknown> = {}): Record<string, string> {
   return {
     'divsyn.model': 'segmenter',

@@ -90,7 +90,8 @@ export class StepRunner {
         // The result is a tensor of its own (onnxruntime-node returns a copy even when it also fills the
         // given buffer, and some execution providers do not fill it at all): it is the new value, and the
         // spare stays the next output buffer.
-        if (spare && (produced.data as Float32Array).length !== (spare.data as Float32Array).length) throw new Error(`train step output '${out.name}' has ${produced.size} values, expected ${spare.size}`);
+        if (spare && (produced.data as Float32Array).length !== (spare.data as Float32Array).length)
+          throw new Error(`train step output '${out.name}' has ${produced.size} values, expected ${spare.size}`);
         this.current.set(out.feeds, produced);
       }
     }

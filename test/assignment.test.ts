@@ -7,25 +7,34 @@ const assign = (loss: number[][]) => [...assignTargets(loss, loss.length, loss[0
 
 test('Y0 first, even when another target has a smaller loss on its best branch', (t) => {
   // a global smallest-first would give target 1 branch 0 (0.1) and leave Y0 branch 1
-  t.deepEqual(assign([
-    [1, 0.1],
-    [2, 5],
-  ]), [0, 1]);
+  t.deepEqual(
+    assign([
+      [1, 0.1],
+      [2, 5],
+    ]),
+    [0, 1],
+  );
 });
 
 test('a conflict goes to the smaller loss; the loser takes its next free branch', (t) => {
   // targets 1 and 2 both want branch 1: target 1 wins (1 < 2), target 2 gets branch 2 next round
-  t.deepEqual(assign([
-    [0, 9, 9],
-    [9, 1, 2],
-    [9, 5, 3],
-  ]), [0, 1, 2]);
+  t.deepEqual(
+    assign([
+      [0, 9, 9],
+      [9, 1, 2],
+      [9, 5, 3],
+    ]),
+    [0, 1, 2],
+  );
   // the same with target 2 the smaller: not first-come-first-served
-  t.deepEqual(assign([
-    [0, 9, 9],
-    [9, 2, 1],
-    [9, 5, 3],
-  ]), [0, 2, 1]);
+  t.deepEqual(
+    assign([
+      [0, 9, 9],
+      [9, 2, 1],
+      [9, 5, 3],
+    ]),
+    [0, 2, 1],
+  );
 });
 
 test('more targets than branches: the losers are dropped when branches run out', (t) => {
@@ -59,15 +68,22 @@ test('fewer targets than branches: unmatched branches get no weight', (t) => {
 });
 
 test('ties: the lower branch for a target, the lower target for a branch', (t) => {
-  t.deepEqual(assign([
-    [0, 9, 9],
-    [9, 2, 2],
-  ]), [0, 1, -1], 'targets 1 and 2 tie on branch 1: target 1 wins, target 2 is dropped');
-  t.deepEqual(assign([
-    [1, 1, 1],
-    [1, 1, 1],
-    [1, 1, 1],
-  ]), [0, 1, 2]);
+  t.deepEqual(
+    assign([
+      [0, 9, 9],
+      [9, 2, 2],
+    ]),
+    [0, 1, -1],
+    'targets 1 and 2 tie on branch 1: target 1 wins, target 2 is dropped',
+  );
+  t.deepEqual(
+    assign([
+      [1, 1, 1],
+      [1, 1, 1],
+      [1, 1, 1],
+    ]),
+    [0, 1, 2],
+  );
 });
 
 test('row-major input equals nested input; shapes are checked', (t) => {
@@ -100,6 +116,9 @@ test('random matrices: one target per branch, min(n, m) assigned, Y0 at its argm
     t.is(new Set(used).size, used.length);
     t.is(got[0], bestOfN(loss.map((row) => row[0])));
     const w = assignmentWeights(got, n);
-    t.is(w.reduce((s, v) => s + v, 0), used.length);
+    t.is(
+      w.reduce((s, v) => s + v, 0),
+      used.length,
+    );
   }
 });

@@ -28,7 +28,10 @@ test('binary codes: 0/1, distinct, never all dropped', (t) => {
   // 4 channels: exactly 15 codes keep a channel, so 15 distinct ones must be all of them
   const all = rows(trainingCodes(3, 15, 4, 'binary'), 4);
   t.true(all.every((c) => c.every((v) => v === 0 || v === 1)));
-  t.true(all.every((c) => c.some((v) => v === 1)), 'no all-zero code');
+  t.true(
+    all.every((c) => c.some((v) => v === 1)),
+    'no all-zero code',
+  );
   const keys = new Set(all.map((c) => c.join('')));
   t.is(keys.size, 15);
   // more codes than exist: duplicates allowed, still none all-zero (and no endless redraw)
@@ -45,7 +48,10 @@ test('uniform codes: in [0, 1), some entry above r', (t) => {
   t.true(rows(codes, 3).every((c) => c.some((v) => v > 0.5)));
   // one channel: every code must keep it, so every entry is above r
   t.true(trainingCodes(2, 50, 1, 'uniform').every((v) => v > 0.5));
-  t.true(trainingCodes(2, 50, 1, 'uniform', 0.9).every((v) => v > 0.9), 'r is honoured');
+  t.true(
+    trainingCodes(2, 50, 1, 'uniform', 0.9).every((v) => v > 0.9),
+    'r is honoured',
+  );
 });
 
 test('new codes: depend on (seed, stem, k) only', (t) => {

@@ -5,15 +5,13 @@ import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Graph, Rng, emitModel, gradients, initParams } from '../graph/index.js';
-import { PerceptualSpec, classwiseContentLoss, contentLoss, vggContentTaps, CRN_LAYER_WEIGHTS } from '../graph/perceptual.js';
+import { PerceptualSpec, bestOfNLoss, classwiseContentLoss, contentLoss, vggContentTaps, CRN_LAYER_WEIGHTS } from '../graph/perceptual.js';
 import { randomVggFile } from '../graph/models/vgg.js';
 import { emitProgram, generatorParams, trainingPrograms } from '../graph/programs/index.js';
-import { generator } from '../graph/families/index.js';
-import { bestOfNLoss } from '../graph/perceptual.js';
+import { defaultTrainingOptions, generator } from '../graph/families/index.js';
 import { initialValues } from '../runtime/training-artifacts.js';
 import { inferenceContext } from '../graph/models/layers.js';
 import { GeneratorSpec, PIXELS_ONLY } from '../graph/spec.js';
-import { defaultTrainingOptions } from '../graph/families/index.js';
 import { genericPalette } from '../common/palettes.js';
 import { writeGenerator } from '../runtime/model-file.js';
 import { runModel } from './helpers/gradcheck.js';
@@ -36,8 +34,14 @@ const meanAbsDiff = (a: Float32Array, b: Float32Array, from: number, len: number
 test('CRN taps of a VGG-19-shaped file; the content loss equals the sums over onnxruntime on the file', async (t) => {
   const bytes = vggFile();
   const taps = vggContentTaps(bytes)!;
-  t.deepEqual(taps.map((x) => x.name), TAPS);
-  t.deepEqual(taps.map((x) => x.weight), CRN_LAYER_WEIGHTS);
+  t.deepEqual(
+    taps.map((x) => x.name),
+    TAPS,
+  );
+  t.deepEqual(
+    taps.map((x) => x.weight),
+    CRN_LAYER_WEIGHTS,
+  );
   const spec: PerceptualSpec = { bytes, taps, pixelWeight: 1, norm: 'none', maxPoolAsAverage: false, description: 'test' };
   const g = new Graph();
   const fake = g.input('fake', [1, 3, S, S]);
@@ -48,11 +52,20 @@ test('CRN taps of a VGG-19-shaped file; the content loss equals the sums over on
   const [a, b] = [random(3 * S * S, 1), random(3 * S * S, 2)];
   const lay = new Float32Array(2 * S * S);
   for (let p = 0; p < S * S; p++) lay[(p % S < 12 ? 0 : 1) * S * S + p] = 1; // class 0: the left 12 columns
-  const ours = await runModel(emitModel(g, { outputs: [['loss', loss], ['perClass', perClass]], params: 'initializers' }), {
-    fake: floatTensor(a, [1, 3, S, S]),
-    real: floatTensor(b, [1, 3, S, S]),
-    layout: floatTensor(lay, [1, 2, S, S]),
-  });
+  const ours = await runModel(
+    emitModel(g, {
+      outputs: [
+        ['loss', loss],
+        ['perClass', perClass],
+      ],
+      params: 'initializers',
+    }),
+    {
+      fake: floatTensor(a, [1, 3, S, S]),
+      real: floatTensor(b, [1, 3, S, S]),
+      layout: floatTensor(lay, [1, 2, S, S]),
+    },
+  );
   const both = new Float32Array(6 * S * S);
   both.set(a);
   both.set(b, 3 * S * S);
@@ -107,11 +120,20 @@ test('best-of-n with the mean term at 0 sends gradient only to the best image of
     const img = random(3 * hw, 6);
     const lay = new Float32Array(c * hw);
     for (let p = 0; p < hw; p++) lay[(p < 6 ? 0 : 1) * hw + p] = 1;
-    const r = await runModel(emitModel(g, { outputs: [['loss', loss], ['grad', grad]], params: 'initializers' }), {
-      fakes: floatTensor(f, [1, 3 * n, h, h]),
-      layout: floatTensor(lay, [1, c, h, h]),
-      image: floatTensor(img, [1, 3, h, h]),
-    });
+    const r = await runModel(
+      emitModel(g, {
+        outputs: [
+          ['loss', loss],
+          ['grad', grad],
+        ],
+        params: 'initializers',
+      }),
+      {
+        fakes: floatTensor(f, [1, 3 * n, h, h]),
+        layout: floatTensor(lay, [1, c, h, h]),
+        image: floatTensor(img, [1, 3, h, h]),
+      },
+    );
     // host: loss[u][c] = mean over pixels of (class-c mask · mean over RGB |(f_u + 1)/2 − image|)
     const per = Array.from({ length: n }, (_, u) =>
       [0, 1].map((cl) => {
@@ -162,10 +184,38 @@ test('train --model crn and crn-multi run on the fixture and say which content l
   const dir = tempDir();
   const feat = path.join(dir, 'vgg.onnx');
   fs.writeFileSync(feat, vggFile());
-  const crn = divsyn('train', '--model', 'crn', '--data', 'fixture', '--size', '32', '--width', '8', '--steps', '3', '--threads', '1', '--features', feat, '--feature-norm', 'none', '--batch', '2', '--out', path.join(dir, 'crn'));
+  const crn = divsyn(
+    'train',
+    '--model',
+    'crn',
+    '--data',
+    'fixture',
+    '--size',
+    '32',
+    '--width',
+    '8',
+    '--steps',
+    '3',
+    '--threads',
+    '1',
+    '--features',
+    feat,
+    '--feature-norm',
+    'none',
+    '--batch',
+    '2',
+    '--out',
+    path.join(dir, 'crn'),
+  );
   t.is(crn.status, 0, crn.stderr);
   t.regex(crn.stderr, /content loss on features of .*vgg\.onnx \(VGG-19 conv1_2\.\.conv5_2/);
-  const last = JSON.parse(fs.readFileSync(path.join(dir, 'crn', 'log.jsonl'), 'utf8').trim().split('\n').pop()!);
+  const last = JSON.parse(
+    fs
+      .readFileSync(path.join(dir, 'crn', 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .pop()!,
+  );
   t.deepEqual(Object.keys(last.losses).sort(), ['G', 'G_content', 'G_content_noise', 'G_div'], 'by default the content loss covers G(l, n) too');
   t.is(last.lr, 1e-4, "CRN's learning rate");
   const multi = divsyn('train', '--model', 'crn-multi', '--images', '4', '--data', 'fixture', '--size', '32', '--width', '8', '--steps', '2', '--threads', '1', '--out', path.join(dir, 'multi'));
@@ -212,7 +262,7 @@ test('--diversity pairwise: β·Σ_c |n1^c − n2^c| max(0, λ − ‖G(l, n1) �
   const spec: GeneratorSpec = { model: 'crn', classes: genericPalette(3), height: 8, width: 8, channels: 4, norm: 'none' };
   const [b, c, px, lambda, beta] = [2, 3, 8 * 8, 1.5, 3];
   const layout = new Float32Array(b * c * px);
-  for (let i = 0; i < b; i++) for (let p = 0; p < px; p++) layout[(i * c + ((p >> 3) + i) % c) * px + p] = 1;
+  for (let i = 0; i < b; i++) for (let p = 0; p < px; p++) layout[(i * c + (((p >> 3) + i) % c)) * px + p] = 1;
   // rows 0..b-1: n1, rows b..2b-1: n2
   const noise = random(2 * b * c, 13, -1, 1);
   const feeds = { layout: floatTensor(layout, [b, c, 8, 8]), image: floatTensor(random(b * 3 * px, 14), [b, 3, 8, 8]), noise: floatTensor(noise, [2 * b, c]) };
@@ -249,7 +299,7 @@ test('--diversity pairwise: β·Σ_c |n1^c − n2^c| max(0, λ − ‖G(l, n1) �
       // class k's share of the image-mean L1 of each pass
       const [e1, e2] = [classSums(i, k, (j) => (y1[j] + 1) / 2 - photo[j]).sum / px, classSums(i, k, (j) => (y2[j] + 1) / 2 - photo[j]).sum / px];
       content += e2;
-      best += 0.999 * Math.min(e1, e2) + 0.001 * (e1 + e2) / 2;
+      best += 0.999 * Math.min(e1, e2) + (0.001 * (e1 + e2)) / 2;
     }
   }
   [div, content, best] = [div / b, content / b, best / b];

@@ -8,8 +8,21 @@ import { inferenceContext } from '../graph/models/layers.js';
 import { divsyn, tempDir } from './helpers/cli.js';
 
 test('module sizes double from 4x4 (square) or 4x8 (2:1) up to the output size', (t) => {
-  t.deepEqual(crnModuleSizes(32, 32), [[4, 4], [8, 8], [16, 16], [32, 32]]);
-  t.deepEqual(crnModuleSizes(256, 512), [[4, 8], [8, 16], [16, 32], [32, 64], [64, 128], [128, 256], [256, 512]]);
+  t.deepEqual(crnModuleSizes(32, 32), [
+    [4, 4],
+    [8, 8],
+    [16, 16],
+    [32, 32],
+  ]);
+  t.deepEqual(crnModuleSizes(256, 512), [
+    [4, 8],
+    [8, 16],
+    [16, 32],
+    [32, 64],
+    [64, 128],
+    [128, 256],
+    [256, 512],
+  ]);
   t.throws(() => crnModuleSizes(48, 48), { message: /4·2\^k/ });
 });
 
@@ -41,7 +54,10 @@ test('init --model crn writes a 2:1 generator; samples are independent of their 
   let worst = 0;
   for (let i = 0; i < second.length; i++) worst = Math.max(worst, Math.abs(second[i] - both[3 * 2048 + i]));
   t.true(worst < 1e-5);
-  t.true(both.every((v) => v >= 0 && v <= 1), 'clipped to [0, 1]');
+  t.true(
+    both.every((v) => v >= 0 && v <= 1),
+    'clipped to [0, 1]',
+  );
   const bad = divsyn('init', '--model', 'crn', '--classes', '3', '--size', '40x40', '--out', path.join(tempDir(), 'x.onnx'));
   t.is(bad.status, 2);
   const deep = divsyn('init', '--model', 'latent', '--classes', '3', '--size', '32x32', '--split-depth', '9', '--out', path.join(tempDir(), 'l.onnx'));

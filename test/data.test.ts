@@ -82,10 +82,15 @@ test('images: PNG round trip of RGB and single-channel images; JPG decodes to RG
   const j = await readRgb(path.join(d, 'b.jpg'));
   t.is(j.data.length, 20 * 10 * 3);
   const rgba = Buffer.from([10, 20, 30, 0, 40, 50, 60, 255]);
-  await sharp(rgba, { raw: { width: 2, height: 1, channels: 4 } }).png().toFile(path.join(d, 'rgba.png'));
+  await sharp(rgba, { raw: { width: 2, height: 1, channels: 4 } })
+    .png()
+    .toFile(path.join(d, 'rgba.png'));
   t.deepEqual([...(await readRgb(path.join(d, 'rgba.png'))).data], [10, 20, 30, 40, 50, 60]);
   t.true((await encodePng({ data: rgb, width: 20, height: 10, channels: 3 })).subarray(1, 4).toString() === 'PNG');
-  t.false(fs.readdirSync(d).some((f) => f.endsWith('.tmp')), 'no temp files left');
+  t.false(
+    fs.readdirSync(d).some((f) => f.endsWith('.tmp')),
+    'no temp files left',
+  );
 });
 
 test('images: truncated, corrupt and missing files are UserErrors naming the file', async (t) => {
@@ -259,7 +264,10 @@ test('datasets: pix2pix aligned folders split A|B in both directions', async (t)
   fs.mkdirSync(path.join(d, 'ba'));
   await writePng(path.join(d, 'ab', 'p1.png'), { data: sideBySide(labels, photo, W, H), width: 2 * W, height: H, channels: 3 });
   await writePng(path.join(d, 'ba', 'p1.png'), { data: sideBySide(photo, labels, W, H), width: 2 * W, height: H, channels: 3 });
-  for (const [dir, direction] of [['ab', 'AtoB'], ['ba', 'BtoA']] as const) {
+  for (const [dir, direction] of [
+    ['ab', 'AtoB'],
+    ['ba', 'BtoA'],
+  ] as const) {
     const ds = openDataset({ data: path.join(d, dir), format: 'pix2pix', direction, classes: CMP });
     t.is(ds.length, 1);
     t.is(ds.stem(0), 'p1');
@@ -278,18 +286,64 @@ test('datasets: pix2pix aligned folders split A|B in both directions', async (t)
 test('datasets: clear UserErrors for missing and empty folders, odd widths, corrupt files', async (t) => {
   const d = tmpdir(t);
   const missing = path.join(d, 'nope');
-  userError(t, (() => { try { openDataset({ data: missing, format: 'pix2pix', classes: CMP }); } catch (e) { return e; } })(), missing, 'does not exist');
+  userError(
+    t,
+    (() => {
+      try {
+        openDataset({ data: missing, format: 'pix2pix', classes: CMP });
+      } catch (e) {
+        return e;
+      }
+    })(),
+    missing,
+    'does not exist',
+  );
   fs.mkdirSync(path.join(d, 'empty'));
   fs.writeFileSync(path.join(d, 'empty', 'readme.txt'), 'x');
-  userError(t, (() => { try { alignedDataset(path.join(d, 'empty'), 'AtoB', CMP); } catch (e) { return e; } })(), path.join(d, 'empty'), 'no .jpg or .png');
+  userError(
+    t,
+    (() => {
+      try {
+        alignedDataset(path.join(d, 'empty'), 'AtoB', CMP);
+      } catch (e) {
+        return e;
+      }
+    })(),
+    path.join(d, 'empty'),
+    'no .jpg or .png',
+  );
   fs.mkdirSync(path.join(d, 'odd'));
   await writePng(path.join(d, 'odd', 'o.png'), { data: coordPhoto(33, 8), width: 33, height: 8, channels: 3 });
   const odd = path.join(d, 'odd', 'o.png');
-  userError(t, await alignedDataset(path.join(d, 'odd'), 'AtoB', CMP).load(0).catch((e) => e), odd, '33x8', 'even');
+  userError(
+    t,
+    await alignedDataset(path.join(d, 'odd'), 'AtoB', CMP)
+      .load(0)
+      .catch((e) => e),
+    odd,
+    '33x8',
+    'even',
+  );
   fs.mkdirSync(path.join(d, 'bad'));
   fs.writeFileSync(path.join(d, 'bad', 'x.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 1, 2, 3]));
-  userError(t, await alignedDataset(path.join(d, 'bad'), 'BtoA', CMP).load(0).catch((e) => e), path.join(d, 'bad', 'x.jpg'));
-  userError(t, (() => { try { openDataset({ data: d, format: 'bogus' as never, classes: CMP }); } catch (e) { return e; } })(), 'bogus');
+  userError(
+    t,
+    await alignedDataset(path.join(d, 'bad'), 'BtoA', CMP)
+      .load(0)
+      .catch((e) => e),
+    path.join(d, 'bad', 'x.jpg'),
+  );
+  userError(
+    t,
+    (() => {
+      try {
+        openDataset({ data: d, format: 'bogus' as never, classes: CMP });
+      } catch (e) {
+        return e;
+      }
+    })(),
+    'bogus',
+  );
 });
 
 test('datasets: pairs folders match by name; unmatched and wrong-size pairs name the files', async (t) => {
@@ -313,15 +367,56 @@ test('datasets: pairs folders match by name; unmatched and wrong-size pairs name
   t.deepEqual((await ds.load(0)).photo, coordPhoto(W, H));
   // a photo of another size
   await writePng(path.join(d, 'photos', 'a.png'), { data: coordPhoto(W, H + 1), width: W, height: H + 1, channels: 3 });
-  userError(t, await pairsDataset(d, CMP).load(0).catch((e) => e), path.join(d, 'layouts', 'a.png'), path.join(d, 'photos', 'a.png'), `${W}x${H + 1}`);
+  userError(
+    t,
+    await pairsDataset(d, CMP)
+      .load(0)
+      .catch((e) => e),
+    path.join(d, 'layouts', 'a.png'),
+    path.join(d, 'photos', 'a.png'),
+    `${W}x${H + 1}`,
+  );
   // a layout without photo, a photo without layout
   await writePng(path.join(d, 'layouts', 'c.png'), { data: indicesToColors(truth, CMP), width: W, height: H, channels: 3 });
-  userError(t, (() => { try { pairsDataset(d, CMP); } catch (e) { return e; } })(), path.join(d, 'layouts', 'c.png'), 'no photo');
+  userError(
+    t,
+    (() => {
+      try {
+        pairsDataset(d, CMP);
+      } catch (e) {
+        return e;
+      }
+    })(),
+    path.join(d, 'layouts', 'c.png'),
+    'no photo',
+  );
   fs.renameSync(path.join(d, 'layouts', 'c.png'), path.join(d, 'c.png'));
   fs.copyFileSync(path.join(d, 'photos', 'b.jpg'), path.join(d, 'photos', 'z.jpg'));
-  userError(t, (() => { try { pairsDataset(d, CMP); } catch (e) { return e; } })(), path.join(d, 'photos', 'z.jpg'), 'no layout');
+  userError(
+    t,
+    (() => {
+      try {
+        pairsDataset(d, CMP);
+      } catch (e) {
+        return e;
+      }
+    })(),
+    path.join(d, 'photos', 'z.jpg'),
+    'no layout',
+  );
   fs.rmSync(path.join(d, 'photos'), { recursive: true });
-  userError(t, (() => { try { pairsDataset(d, CMP); } catch (e) { return e; } })(), path.join(d, 'photos'), 'does not exist');
+  userError(
+    t,
+    (() => {
+      try {
+        pairsDataset(d, CMP);
+      } catch (e) {
+        return e;
+      }
+    })(),
+    path.join(d, 'photos'),
+    'does not exist',
+  );
 });
 
 test('datasets: cityscapes root with gtFine labelIds and leftImg8bit photos', async (t) => {
@@ -330,7 +425,10 @@ test('datasets: cityscapes root with gtFine labelIds and leftImg8bit photos', as
   const W = 16;
   const H = 8;
   const ids = Uint8Array.from({ length: W * H }, (_, i) => [7, 0, 26, 11, 23][i % 5]);
-  for (const [city, stem] of [['aachen', 'aachen_000000_000019'], ['bonn', 'bonn_000001_000002']]) {
+  for (const [city, stem] of [
+    ['aachen', 'aachen_000000_000019'],
+    ['bonn', 'bonn_000001_000002'],
+  ]) {
     fs.mkdirSync(path.join(d, 'gtFine', 'train', city), { recursive: true });
     fs.mkdirSync(path.join(d, 'leftImg8bit', 'train', city), { recursive: true });
     await writePng(path.join(d, 'gtFine', 'train', city, `${stem}_gtFine_labelIds.png`), { data: ids, width: W, height: H, channels: 1 });
@@ -340,12 +438,50 @@ test('datasets: cityscapes root with gtFine labelIds and leftImg8bit photos', as
   const ds = openDataset({ data: d, format: 'cityscapes', classes: cs, split: 'train' });
   t.deepEqual([ds.length, ds.stem(0), ds.stem(1)], [2, 'aachen_000000_000019', 'bonn_000001_000002']);
   const s = await ds.load(1);
-  t.deepEqual([...s.layout.subarray(0, 5)].map((i) => cs[i].name), ['road', 'void', 'car', 'building', 'sky']);
+  t.deepEqual(
+    [...s.layout.subarray(0, 5)].map((i) => cs[i].name),
+    ['road', 'void', 'car', 'building', 'sky'],
+  );
   t.deepEqual(s.photo, coordPhoto(W, H));
-  userError(t, (() => { try { cityscapesDataset(d, 'val', cs); } catch (e) { return e; } })(), path.join(d, 'gtFine', 'val'));
-  userError(t, (() => { try { cityscapesDataset(d, 'train', CMP.map(({ name, color }) => ({ name, color }))); } catch (e) { return e; } })(), '--palette cityscapes');
+  userError(
+    t,
+    (() => {
+      try {
+        cityscapesDataset(d, 'val', cs);
+      } catch (e) {
+        return e;
+      }
+    })(),
+    path.join(d, 'gtFine', 'val'),
+  );
+  userError(
+    t,
+    (() => {
+      try {
+        cityscapesDataset(
+          d,
+          'train',
+          CMP.map(({ name, color }) => ({ name, color })),
+        );
+      } catch (e) {
+        return e;
+      }
+    })(),
+    '--palette cityscapes',
+  );
   fs.rmSync(path.join(d, 'leftImg8bit', 'train', 'bonn', 'bonn_000001_000002_leftImg8bit.png'));
-  userError(t, (() => { try { cityscapesDataset(d, 'train', cs); } catch (e) { return e; } })(), 'bonn_000001_000002_gtFine_labelIds.png', 'no photo');
+  userError(
+    t,
+    (() => {
+      try {
+        cityscapesDataset(d, 'train', cs);
+      } catch (e) {
+        return e;
+      }
+    })(),
+    'bonn_000001_000002_gtFine_labelIds.png',
+    'no photo',
+  );
 });
 
 test('datasets: the fixture as a dataset (12 classes required; appearance per epoch on train)', async (t) => {
@@ -357,7 +493,17 @@ test('datasets: the fixture as a dataset (12 classes required; appearance per ep
   t.notDeepEqual(a.photo, b.photo);
   const test1 = fixtureDataset(CMP, 'test');
   t.deepEqual((await test1.load(0, { width: 40, epoch: 0 })).photo, (await test1.load(0, { width: 40, epoch: 5 })).photo);
-  userError(t, (() => { try { openDataset({ data: 'fixture', classes: genericPalette(5) }); } catch (e) { return e; } })(), 'cmp-facades');
+  userError(
+    t,
+    (() => {
+      try {
+        openDataset({ data: 'fixture', classes: genericPalette(5) });
+      } catch (e) {
+        return e;
+      }
+    })(),
+    'cmp-facades',
+  );
 });
 
 // ---------------------------------------------------------------------------------------------------
@@ -457,17 +603,36 @@ test('loader: batches in a seeded epoch order; reproducible, resumable from a st
   for (let p = 0; p < S * S; p += 13) t.is(full[0].layout[p] + full[0].layout[S * S + p] + full[0].layout[2 * S * S + p] + full[0].layout[3 * S * S + p], 1);
   // each epoch visits every item once, in the order epochOrder gives
   const stream = full.flatMap((b) => b.stems);
-  for (let e = 0; e < 3; e++) t.deepEqual(stream.slice(e * n, e * n + n), epochOrder(n, 5, e).map((i) => `m${i}`));
+  for (let e = 0; e < 3; e++)
+    t.deepEqual(
+      stream.slice(e * n, e * n + n),
+      epochOrder(n, 5, e).map((i) => `m${i}`),
+    );
   t.notDeepEqual(epochOrder(n, 5, 0), epochOrder(n, 5, 1));
-  t.deepEqual(full.map((b) => [b.epoch, b.index]).slice(0, 5), [[0, 0], [0, 3], [0, 6], [0, 9], [1, 2]]);
+  t.deepEqual(full.map((b) => [b.epoch, b.index]).slice(0, 5), [
+    [0, 0],
+    [0, 3],
+    [0, 6],
+    [0, 9],
+    [1, 2],
+  ]);
   // same seed: same batches, whatever the prefetch depth and concurrency
   const again = await collect(new BatchLoader({ dataset: ds, width: S, batch: B, seed: 5, prefetch: 0, concurrency: 1 }), 12);
-  t.deepEqual(again.map((b) => [b.stems, b.layout, b.image]), full.map((b) => [b.stems, b.layout, b.image]));
+  t.deepEqual(
+    again.map((b) => [b.stems, b.layout, b.image]),
+    full.map((b) => [b.stems, b.layout, b.image]),
+  );
   // resumed at step 7 (through the trainer-shaped opener) and at (epoch 1, index 2) = step 4
   const resumed = await collect(batchOpener({ dataset: ds, width: S, batch: B, seed: 5, prefetch: 3 })(7), 5);
-  t.deepEqual(resumed.map((b) => [b.step, b.stems, b.layout, b.image]), full.slice(7).map((b) => [b.step, b.stems, b.layout, b.image]));
+  t.deepEqual(
+    resumed.map((b) => [b.step, b.stems, b.layout, b.image]),
+    full.slice(7).map((b) => [b.step, b.stems, b.layout, b.image]),
+  );
   const fromPos = await collect(new BatchLoader({ dataset: ds, width: S, batch: B, seed: 5 }, { epoch: 1, index: 2 }), 2);
-  t.deepEqual(fromPos.map((b) => b.image), full.slice(4, 6).map((b) => b.image));
+  t.deepEqual(
+    fromPos.map((b) => b.image),
+    full.slice(4, 6).map((b) => b.image),
+  );
   t.deepEqual(positionOfStep(7, B, n), { epoch: 2, index: 1 });
   const l = new BatchLoader({ dataset: ds, width: S, batch: B, seed: 5 }, 7);
   t.deepEqual(l.position(), { step: 7, epoch: 2, index: 1 });
@@ -475,7 +640,10 @@ test('loader: batches in a seeded epoch order; reproducible, resumable from a st
   l.close();
   // another seed: another order
   const other = await collect(new BatchLoader({ dataset: ds, width: S, batch: B, seed: 6 }), 4);
-  t.notDeepEqual(other.flatMap((b) => b.stems), stream.slice(0, 12));
+  t.notDeepEqual(
+    other.flatMap((b) => b.stems),
+    stream.slice(0, 12),
+  );
 });
 
 test('loader: decodes ahead of the step; a bad file rejects its batch with a UserError naming it', async (t) => {
@@ -513,7 +681,10 @@ test('loader: the fixture through the loader; evalItems on files', async (t) => 
   t.is(b.layout.length, 2 * 12 * 32 * 32);
   t.true(b.stems.every((s) => s.startsWith('facade_train_')));
   const items = await evalItems(fixtureDataset(CMP, 'test'), 32, 32, 3);
-  t.deepEqual(items.map((i) => i.stem), ['facade_test_0000', 'facade_test_0001', 'facade_test_0002']);
+  t.deepEqual(
+    items.map((i) => i.stem),
+    ['facade_test_0000', 'facade_test_0001', 'facade_test_0002'],
+  );
   t.is(items[0].layout.length, 12 * 32 * 32);
   t.is(items[0].photo.length, 3 * 32 * 32);
   // a file dataset is resized (nearest layout, bilinear photo) to the size asked for

@@ -29,7 +29,10 @@ test('the noise channel holds n^c at every pixel of class c, different per class
     noise: floatTensor(noise, [2, 3]),
   });
   const expected = labels.flatMap((ls, n) => ls.map((c) => noise[n * 3 + c]));
-  t.deepEqual(Array.from(out.ch).map((v) => +v.toFixed(6)), expected.map((v) => +v.toFixed(6)));
+  t.deepEqual(
+    Array.from(out.ch).map((v) => +v.toFixed(6)),
+    expected.map((v) => +v.toFixed(6)),
+  );
   t.not(out.ch[0], out.ch[2], 'two classes of one sample get different values');
 });
 
@@ -121,7 +124,14 @@ test('GAN objectives: BCE with logits (stable for large logits) and least square
   const x = g.input('x', [4]);
   const logits = Float32Array.of(-2, 0, 3, 100);
   const out = await runModel(
-    G.emitModel(g, { outputs: [['real', ganLoss(x, true, 'vanilla')], ['fake', ganLoss(x, false, 'vanilla')], ['ls', ganLoss(x, true, 'lsgan')]], params: 'inputs' }),
+    G.emitModel(g, {
+      outputs: [
+        ['real', ganLoss(x, true, 'vanilla')],
+        ['fake', ganLoss(x, false, 'vanilla')],
+        ['ls', ganLoss(x, true, 'lsgan')],
+      ],
+      params: 'inputs',
+    }),
     { x: floatTensor(logits, [4]) },
   );
   const softplus = (v: number) => (v > 30 ? v : Math.log1p(Math.exp(v)));
@@ -145,7 +155,12 @@ test('--beta-ramp: train_step weighs the diversity loss by β·min(1, step/N)', 
   };
   for (const [name, { spec: io, value }] of initialValues(step, 1, 2e-4)) feeds[name] = floatTensor(value, io.shape as number[]);
   const bytes = emitProgram(step);
-  for (const [s, ramp] of [[1, 0.1], [5, 0.5], [10, 1], [40, 1]]) {
+  for (const [s, ramp] of [
+    [1, 0.1],
+    [5, 0.5],
+    [10, 1],
+    [40, 1],
+  ]) {
     const out = await runModel(bytes, { ...feeds, step: floatTensor(Float32Array.of(s), []) });
     const weighted = out['loss.G'][0] - out['loss.G_gan'][0] - o.l1Weight * out['loss.G_l1'][0];
     t.true(out['loss.G_div'][0] > 0.01, `step ${s}: the diversity loss is active`);

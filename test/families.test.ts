@@ -6,8 +6,26 @@ import { inferenceProgram } from '../graph/programs/index.js';
 import { GeneratorSpec, MODEL_KINDS } from '../graph/spec.js';
 import { Rng } from '../graph/random.js';
 
-const base = { classes: [{ name: 'a', color: [0, 0, 0] as [number, number, number] }, { name: 'b', color: [9, 9, 9] as [number, number, number] }], height: 32, width: 32, channels: 4, norm: 'instance' as const };
-const arch = { images: 3, branches: 2, split: 'early' as const, splitDepth: 1, sharing: 'shared' as const, dropRate: 0.5, withNoise: true, trainingCodes: (n: number, dim: number) => new Rng(1, 'codes').fillUniform(new Float32Array(n * dim)) };
+const base = {
+  classes: [
+    { name: 'a', color: [0, 0, 0] as [number, number, number] },
+    { name: 'b', color: [9, 9, 9] as [number, number, number] },
+  ],
+  height: 32,
+  width: 32,
+  channels: 4,
+  norm: 'instance' as const,
+};
+const arch = {
+  images: 3,
+  branches: 2,
+  split: 'early' as const,
+  splitDepth: 1,
+  sharing: 'shared' as const,
+  dropRate: 0.5,
+  withNoise: true,
+  trainingCodes: (n: number, dim: number) => new Rng(1, 'codes').fillUniform(new Float32Array(n * dim)),
+};
 const specOf = (kind: (typeof MODEL_KINDS)[number]): GeneratorSpec => familyOf(kind).buildSpec({ ...base, model: kind }, arch);
 
 test('the registry has one family per model kind, under its own kind', (t) => {
@@ -26,12 +44,22 @@ for (const kind of MODEL_KINDS) {
     const spec = specOf(kind);
     const inputs = inferenceProgram(spec).inputs.map((i) => [i.spec.name, i.spec.shape[1]]);
     t.deepEqual(inputs, [['layout', 2], ...variationInputs(spec).map((v) => [v.name, v.dim])]);
-    t.is(takesNoise(spec), inputs.some(([name]) => name === 'noise'));
+    t.is(
+      takesNoise(spec),
+      inputs.some(([name]) => name === 'noise'),
+    );
   });
 }
 
 test('the families differ where the methods do: noise, discriminator, codes, sizes', (t) => {
-  t.deepEqual(MODEL_KINDS.map((k) => variationInputs(specOf(k)).map((v) => v.name).join('+')), ['noise', 'noise', 'code', 'noise+code']);
+  t.deepEqual(
+    MODEL_KINDS.map((k) =>
+      variationInputs(specOf(k))
+        .map((v) => v.name)
+        .join('+'),
+    ),
+    ['noise', 'noise', 'code', 'noise+code'],
+  );
   t.truthy(FAMILIES.pix2pix.discriminatorObjective);
   t.falsy(FAMILIES.crn.discriminatorObjective);
   t.is(familyOf('latent').codeSet?.(specOf('latent')).count, 2);

@@ -47,7 +47,11 @@ test('generator file: weights inside, layout and noise in, image in [0,1] out, s
   }
   t.deepEqual(await run(layout, noise, n), batch, 'same inputs, same images');
   // the noise input matters (an untrained net still reads its noise channel)
-  const other = await run(layout, noise.map((v) => -v), n);
+  const other = await run(
+    layout,
+    noise.map((v) => -v),
+    n,
+  );
   t.true(other.some((v, i) => Math.abs(v - batch[i]) > 1e-4));
   const meta = fs.readFileSync(file);
   for (const key of ['divsyn.model', 'divsyn.classes', 'divsyn.size', 'divsyn.noise', 'divsyn.version']) t.true(meta.includes(key), key);
@@ -66,13 +70,22 @@ test("every file passes Debian's onnx checker (opset 17, standard domain only)",
   const files = [gen, ...['forward_loss', 'gradients', 'train_step', 'init'].map((f) => path.join(dir, `${f}.onnx`))];
   const r = spawnSync('/usr/bin/python3', [path.join(repoRoot, 'test', 'python', 'check_onnx.py'), ...files], { encoding: 'utf8' });
   t.is(r.status, 0, r.stderr);
-  const results = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const results = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   t.is(results.length, files.length);
   for (const res of results) {
     t.true(res.ok, `${res.file}: ${res.error}`);
     t.deepEqual(res.opset, { '': 17 });
-    t.true(res.domains.every((d: string) => d === ''), `${res.file} uses domains ${res.domains}`);
-    t.false(res.ops.some((op: string) => /Random|Bernoulli|Multinomial|Dropout/.test(op)), `${res.file} has a random op: ${res.ops}`);
+    t.true(
+      res.domains.every((d: string) => d === ''),
+      `${res.file} uses domains ${res.domains}`,
+    );
+    t.false(
+      res.ops.some((op: string) => /Random|Bernoulli|Multinomial|Dropout/.test(op)),
+      `${res.file} has a random op: ${res.ops}`,
+    );
   }
 });
 
@@ -92,8 +105,18 @@ test('training artifacts run in a plain onnxruntime loop, driven by manifest.jso
   const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
   const data: Record<string, ort.Tensor> = {};
   for (const io of manifest.train_step.inputs) {
-    if (io.role === 'data') data[io.name] = new ort.Tensor('float32', io.name === 'layout' ? layoutBatch(1, 2) : io.name === 'noise' ? rng.fillUniform(new Float32Array(size(io.shape)), -1, 1) : rng.fillUniform(new Float32Array(size(io.shape))), io.shape);
-    if (io.role === 'mask') data[io.name] = new ort.Tensor('float32', Float32Array.from({ length: size(io.shape) }, () => (rng.uniform() < 0.5 ? 0 : 2)), io.shape);
+    if (io.role === 'data')
+      data[io.name] = new ort.Tensor(
+        'float32',
+        io.name === 'layout' ? layoutBatch(1, 2) : io.name === 'noise' ? rng.fillUniform(new Float32Array(size(io.shape)), -1, 1) : rng.fillUniform(new Float32Array(size(io.shape))),
+        io.shape,
+      );
+    if (io.role === 'mask')
+      data[io.name] = new ort.Tensor(
+        'float32',
+        Float32Array.from({ length: size(io.shape) }, () => (rng.uniform() < 0.5 ? 0 : 2)),
+        io.shape,
+      );
   }
   // every carried input has an initial value in init.onnx
   for (const io of manifest.train_step.inputs) if (!['data', 'mask'].includes(io.role)) t.truthy(init[io.name], `init.onnx lacks ${io.name}`);
@@ -137,7 +160,10 @@ test('training artifacts run in a plain onnxruntime loop, driven by manifest.jso
   t.is((carried.step.data as Float32Array)[0], 4);
   const again = await step.run(feedsFor(manifest.train_step.inputs, { ...init, ...data }));
   t.deepEqual(Array.from(again['new.param.block0.down.weight'].data as Float32Array), Array.from(firstOut!['new.param.block0.down.weight'].data as Float32Array));
-  t.true(manifest.train_step.outputs.some((o) => o.name === 'loss.G_div'), 'the bounded diversity term is reported');
+  t.true(
+    manifest.train_step.outputs.some((o) => o.name === 'loss.G_div'),
+    'the bounded diversity term is reported',
+  );
   const roles = new Set(manifest.train_step.inputs.map((i) => i.role));
   for (const r of ['param', 'dparam', 'state', 'data', 'mask', 'lr', 'step']) t.true(roles.has(r), `role ${r}`);
 });
@@ -148,11 +174,21 @@ test('--norm batch: train_step carries running statistics, and the generator fil
   const buffers = manifest.train_step.inputs.filter((i) => i.name.startsWith('buffer.'));
   t.true(buffers.length > 0);
   t.true(buffers.every((b) => b.role === 'state'));
-  for (const b of buffers) t.truthy(manifest.train_step.outputs.find((o) => o.feeds === b.name), `an output feeds ${b.name}`);
-  t.false(manifest.train_step.inputs.some((i) => /^dparam\..*running/.test(i.name)), 'the discriminator keeps no running statistics');
+  for (const b of buffers)
+    t.truthy(
+      manifest.train_step.outputs.find((o) => o.feeds === b.name),
+      `an output feeds ${b.name}`,
+    );
+  t.false(
+    manifest.train_step.inputs.some((i) => /^dparam\..*running/.test(i.name)),
+    'the discriminator keeps no running statistics',
+  );
   const init = await (await ort.InferenceSession.create(path.join(dir, 'init.onnx'))).run({});
   const runningVar = buffers.find((b) => b.name.endsWith('running_var'))!;
-  t.true((init[runningVar.name].data as Float32Array).every((v) => v === 1), 'running variances start at ones');
+  t.true(
+    (init[runningVar.name].data as Float32Array).every((v) => v === 1),
+    'running variances start at ones',
+  );
   const gen = path.join(tempDir(), 'g.onnx');
   t.is(divsyn('init', '--model', 'pix2pix', '--classes', String(C), '--size', String(S), '--width', '2', '--norm', 'batch', '--out', gen).status, 0);
   const s = await ort.InferenceSession.create(gen);

@@ -44,7 +44,10 @@ test('fixture: 12 CMP classes, fixed splits, deterministic from (split, index)',
 test('fixture: the classes all occur across items, most of them often', (t) => {
   const items = new Array(12).fill(0);
   for (let i = 0; i < 60; i++) for (const c of new Set(fixtureItem('train', i, S).layout)) items[c]++;
-  t.true(items.every((n) => n > 0), `items per class: ${items}`);
+  t.true(
+    items.every((n) => n > 0),
+    `items per class: ${items}`,
+  );
   t.true(items.filter((n) => n >= 20).length >= 10, `items per class: ${items}`);
 });
 

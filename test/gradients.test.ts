@@ -19,8 +19,7 @@ function check(title: string, build: Build, opts: { eps?: number; tol?: number; 
   });
 }
 
-const inp = (g: Graph, rng: Rng, name: string, shape: number[], lo = -1, hi = 1, kinks: number[] = []) =>
-  randomInput(g, name, shape, rng, lo, hi, kinks);
+const inp = (g: Graph, rng: Rng, name: string, shape: number[], lo = -1, hi = 1, kinks: number[] = []) => randomInput(g, name, shape, rng, lo, hi, kinks);
 
 // ---- elementwise with broadcasting ----
 for (const [name, f] of [
@@ -44,7 +43,10 @@ check('Div broadcasts, divisor away from zero', (g, rng) => {
 check('Where picks by a mask', (g, rng) => {
   const a = inp(g, rng, 'a', [3, 5]);
   const b = inp(g, rng, 'b', [5]);
-  const mask = g.constant(Uint8Array.from({ length: 15 }, (_, i) => (i * 7) % 3 === 0 ? 1 : 0), [3, 5]);
+  const mask = g.constant(
+    Uint8Array.from({ length: 15 }, (_, i) => ((i * 7) % 3 === 0 ? 1 : 0)),
+    [3, 5],
+  );
   return { y: G.where(mask, a.tensor, b.tensor), inputs: [a, b] };
 });
 
@@ -131,12 +133,16 @@ const formulations = [
 ] as const;
 for (const c of convCases) {
   for (const [how, threshold] of formulations) {
-    check(`Conv ${c.name}, dW by ${how}`, (g, rng) => {
-      const x = inp(g, rng, 'x', c.x);
-      const w = inp(g, rng, 'w', c.w, -0.5, 0.5);
-      const b = inp(g, rng, 'b', [c.w[0]]);
-      return { y: G.conv2d(x.tensor, w.tensor, b.tensor, c.o), inputs: [x, w, b] };
-    }, { oneConvBelowMacs: threshold });
+    check(
+      `Conv ${c.name}, dW by ${how}`,
+      (g, rng) => {
+        const x = inp(g, rng, 'x', c.x);
+        const w = inp(g, rng, 'w', c.w, -0.5, 0.5);
+        const b = inp(g, rng, 'b', [c.w[0]]);
+        return { y: G.conv2d(x.tensor, w.tensor, b.tensor, c.o), inputs: [x, w, b] };
+      },
+      { oneConvBelowMacs: threshold },
+    );
   }
 }
 const convTCases: { name: string; x: number[]; w: number[]; o: G.ConvOptions & { outputPadding?: number } }[] = [
@@ -148,12 +154,16 @@ const convTCases: { name: string; x: number[]; w: number[]; o: G.ConvOptions & {
 ];
 for (const c of convTCases) {
   for (const [how, threshold] of formulations) {
-    check(`ConvTranspose ${c.name}, dW by ${how}`, (g, rng) => {
-      const x = inp(g, rng, 'x', c.x);
-      const w = inp(g, rng, 'w', c.w, -0.5, 0.5);
-      const b = inp(g, rng, 'b', [c.w[1] * (c.o.group ?? 1)]);
-      return { y: G.convTranspose2d(x.tensor, w.tensor, b.tensor, c.o), inputs: [x, w, b] };
-    }, { oneConvBelowMacs: threshold });
+    check(
+      `ConvTranspose ${c.name}, dW by ${how}`,
+      (g, rng) => {
+        const x = inp(g, rng, 'x', c.x);
+        const w = inp(g, rng, 'w', c.w, -0.5, 0.5);
+        const b = inp(g, rng, 'b', [c.w[1] * (c.o.group ?? 1)]);
+        return { y: G.convTranspose2d(x.tensor, w.tensor, b.tensor, c.o), inputs: [x, w, b] };
+      },
+      { oneConvBelowMacs: threshold },
+    );
   }
 }
 
@@ -196,40 +206,64 @@ check('AveragePool 2x2 counting padding', (g, rng) => {
   const x = inp(g, rng, 'x', [1, 2, 5, 5]);
   return { y: G.averagePool(x.tensor, 2, { stride: 2, pad: 1, countIncludePad: true }), inputs: [x] };
 });
-check('MaxPool 3x3 stride 2 pad 1', (g, rng) => {
-  const x = inp(g, rng, 'x', [2, 2, 7, 6]);
-  return { y: G.maxPool(x.tensor, 3, { stride: 2, pad: 1 }), inputs: [x] };
-}, { eps: 1e-3 });
+check(
+  'MaxPool 3x3 stride 2 pad 1',
+  (g, rng) => {
+    const x = inp(g, rng, 'x', [2, 2, 7, 6]);
+    return { y: G.maxPool(x.tensor, 3, { stride: 2, pad: 1 }), inputs: [x] };
+  },
+  { eps: 1e-3 },
+);
 
 // ---- normalisation ----
-check('InstanceNormalization', (g, rng) => {
-  const x = inp(g, rng, 'x', [2, 3, 4, 5]);
-  const s = inp(g, rng, 's', [3]);
-  const b = inp(g, rng, 'b', [3]);
-  return { y: G.instanceNorm(x.tensor, s.tensor, b.tensor), inputs: [x, s, b] };
-}, { eps: 3e-3 });
-check('LayerNormalization over C,H,W', (g, rng) => {
-  const x = inp(g, rng, 'x', [2, 3, 2, 4]);
-  const s = inp(g, rng, 's', [3, 2, 4]);
-  const b = inp(g, rng, 'b', [3, 2, 4]);
-  return { y: G.layerNorm(x.tensor, s.tensor, b.tensor, 1), inputs: [x, s, b] };
-}, { eps: 3e-3 });
-check('normalisation over C, H, W (CRN layer norm, one op)', (g, rng) => {
-  const x = inp(g, rng, 'x', [2, 3, 2, 3]);
-  return { y: G.normalizeOver(x.tensor, [1, 2, 3]), inputs: [x] };
-}, { eps: 3e-3 });
-check('normalisation over H, W (negative axes), followed by a per-channel affine and LeakyReLU', (g, rng) => {
-  const x = inp(g, rng, 'x', [2, 3, 3, 4], -2, 3);
-  const s = inp(g, rng, 's', [1, 3, 1, 1], 0.5, 1.5);
-  const b = inp(g, rng, 'b', [1, 3, 1, 1]);
-  return { y: G.leakyRelu(G.add(G.mul(G.normalizeOver(x.tensor, [-2, -1]), s.tensor), b.tensor), 0.2), inputs: [x, s, b] };
-}, { eps: 1e-3 });
-check('batch normalisation with batch statistics', (g, rng) => {
-  const x = inp(g, rng, 'x', [3, 2, 3, 3]);
-  const s = inp(g, rng, 's', [2]);
-  const b = inp(g, rng, 'b', [2]);
-  return { y: G.batchNormTrain(x.tensor, s.tensor, b.tensor).y, inputs: [x, s, b] };
-}, { eps: 3e-3 });
+check(
+  'InstanceNormalization',
+  (g, rng) => {
+    const x = inp(g, rng, 'x', [2, 3, 4, 5]);
+    const s = inp(g, rng, 's', [3]);
+    const b = inp(g, rng, 'b', [3]);
+    return { y: G.instanceNorm(x.tensor, s.tensor, b.tensor), inputs: [x, s, b] };
+  },
+  { eps: 3e-3 },
+);
+check(
+  'LayerNormalization over C,H,W',
+  (g, rng) => {
+    const x = inp(g, rng, 'x', [2, 3, 2, 4]);
+    const s = inp(g, rng, 's', [3, 2, 4]);
+    const b = inp(g, rng, 'b', [3, 2, 4]);
+    return { y: G.layerNorm(x.tensor, s.tensor, b.tensor, 1), inputs: [x, s, b] };
+  },
+  { eps: 3e-3 },
+);
+check(
+  'normalisation over C, H, W (CRN layer norm, one op)',
+  (g, rng) => {
+    const x = inp(g, rng, 'x', [2, 3, 2, 3]);
+    return { y: G.normalizeOver(x.tensor, [1, 2, 3]), inputs: [x] };
+  },
+  { eps: 3e-3 },
+);
+check(
+  'normalisation over H, W (negative axes), followed by a per-channel affine and LeakyReLU',
+  (g, rng) => {
+    const x = inp(g, rng, 'x', [2, 3, 3, 4], -2, 3);
+    const s = inp(g, rng, 's', [1, 3, 1, 1], 0.5, 1.5);
+    const b = inp(g, rng, 'b', [1, 3, 1, 1]);
+    return { y: G.leakyRelu(G.add(G.mul(G.normalizeOver(x.tensor, [-2, -1]), s.tensor), b.tensor), 0.2), inputs: [x, s, b] };
+  },
+  { eps: 1e-3 },
+);
+check(
+  'batch normalisation with batch statistics',
+  (g, rng) => {
+    const x = inp(g, rng, 'x', [3, 2, 3, 3]);
+    const s = inp(g, rng, 's', [2]);
+    const b = inp(g, rng, 'b', [2]);
+    return { y: G.batchNormTrain(x.tensor, s.tensor, b.tensor).y, inputs: [x, s, b] };
+  },
+  { eps: 3e-3 },
+);
 check('Softmax', (g, rng) => {
   const x = inp(g, rng, 'x', [3, 5]);
   return { y: G.softmax(x.tensor, 1), inputs: [x] };
@@ -328,7 +362,10 @@ async function gradientsAt(xs: { value: number[]; shape: number[] }[], f: (...t:
 
 test('ReduceMax: tied maxima share the gradient equally', async (t) => {
   const [dx] = await gradientsAt([{ value: [1, 3, 3, 2, 2, 2, 5, 4, 0], shape: [3, 3] }], (x) => G.reduceMax(x, [1]), [2, 3, 4]);
-  t.deepEqual(dx.map((v) => +v.toFixed(6)), [0, 1, 1, 1, 1, 1, 4, 0, 0]);
+  t.deepEqual(
+    dx.map((v) => +v.toFixed(6)),
+    [0, 1, 1, 1, 1, 1, 4, 0, 0],
+  );
 });
 
 test('ReduceMax keepdims over two axes: a tie across both axes is split between them', async (t) => {
@@ -348,7 +385,17 @@ test('Max and Min: an equal pair splits the gradient in half', async (t) => {
     [0, 2, 4],
   ]);
   // a broadcast operand collects its halves: b = 2 ties with two of a's values
-  t.deepEqual(await gradientsAt([{ value: [2, 2, 3], shape: [3] }, { value: [2], shape: [1] }], G.max, [1, 1, 1]), [[0.5, 0.5, 1], [1]]);
+  t.deepEqual(
+    await gradientsAt(
+      [
+        { value: [2, 2, 3], shape: [3] },
+        { value: [2], shape: [1] },
+      ],
+      G.max,
+      [1, 1, 1],
+    ),
+    [[0.5, 0.5, 1], [1]],
+  );
 });
 
 test('MaxPool: a window of tied maxima gives its gradient to the first (as PyTorch max_pool2d)', async (t) => {

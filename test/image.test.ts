@@ -33,7 +33,28 @@ test('a sample grid: one row per layout, the lead images then the generated ones
   const g = sampleGrid(rows, 1, 1);
   t.like(g, { width: 3 + 2 * 2, height: 2 + 2, channels: 3 });
   const at = (x: number, y: number) => [...g.data.subarray((y * g.width + x) * 3, (y * g.width + x) * 3 + 3)];
-  t.deepEqual([at(0, 0), at(3, 0), at(6, 0)], [[255, 0, 0], [0, 0, 0], [51, 51, 51]]);
-  t.deepEqual([at(0, 3), at(3, 3), at(6, 3)], [[255, 0, 0], [102, 102, 102], [153, 153, 153]]);
-  t.deepEqual([at(1, 0), at(0, 1), at(4, 2)], [[255, 255, 255], [255, 255, 255], [255, 255, 255]]);
+  t.deepEqual(
+    [at(0, 0), at(3, 0), at(6, 0)],
+    [
+      [255, 0, 0],
+      [0, 0, 0],
+      [51, 51, 51],
+    ],
+  );
+  t.deepEqual(
+    [at(0, 3), at(3, 3), at(6, 3)],
+    [
+      [255, 0, 0],
+      [102, 102, 102],
+      [153, 153, 153],
+    ],
+  );
+  t.deepEqual(
+    [at(1, 0), at(0, 1), at(4, 2)],
+    [
+      [255, 255, 255],
+      [255, 255, 255],
+      [255, 255, 255],
+    ],
+  );
 });

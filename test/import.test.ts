@@ -81,7 +81,10 @@ test('import stops at the requested tap and checks the fed shape', (t) => {
   const { outputs, tensors } = importOnnx(g, features, g.input('x', [1, 3, 8, 8]), { outputs: ['pool1'] });
   t.deepEqual([...outputs.keys()], ['pool1']);
   t.false(tensors.has('feat'));
-  t.false(g.nodes.some((n) => n.op.name === 'AveragePool'), 'nodes past pool1 are not mapped');
+  t.false(
+    g.nodes.some((n) => n.op.name === 'AveragePool'),
+    'nodes past pool1 are not mapped',
+  );
   const h = new Graph();
   t.throws(() => importOnnx(h, classifier, h.input('x', [2, 3, 9, 9])), { message: /input 'image' has shape \[2,3,8,8\], fed \[2,3,9,9\]/ });
   t.throws(() => importOnnx(h, features, h.input('y', [1, 3, 8, 8]), { outputs: ['nope'] }), { message: /no value named 'nope'/ });
@@ -200,9 +203,17 @@ test('imports given one constants map share a graph constant per initializer', a
   const y2 = importOnnx(g, bytes, relu(x), { constants }).outputs.get('y')!;
   t.deepEqual([...constants.keys()].sort(), ['b', 'w']);
   const [first, second] = convInputs(g);
-  t.deepEqual(second, first, 'the second import reads the first one\'s weight and bias');
+  t.deepEqual(second, first, "the second import reads the first one's weight and bias");
   const image = randomImage(shape, 7).map((v) => v - 0.5);
-  const out = await runGraph(g, [['y1', y1], ['y2', y2]], image, shape);
+  const out = await runGraph(
+    g,
+    [
+      ['y1', y1],
+      ['y2', y2],
+    ],
+    image,
+    shape,
+  );
   const ref = (await run(bytes, { x: [image.map((v) => Math.max(0, v)), shape] })).y;
   t.true(maxRelErr(out.y2, ref) <= 1e-6);
   t.true(maxRelErr(out.y1, (await run(bytes, { x: [image, shape] })).y) <= 1e-6);

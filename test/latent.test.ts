@@ -74,7 +74,10 @@ test('gradients reach only the branches the assignment matched (separate branche
   const assignment = Float32Array.of(0, 0, 1, 0, 0, 1);
   const r = await runModel(emitProgram(p.gradients), { ...feeds, assignment: floatTensor(assignment, [1, 3, 2]) });
   t.true(Math.abs(r.loss[0] - (losses[2] + losses[5])) < 1e-6, `${r.loss[0]} vs ${losses[2] + losses[5]}`);
-  const norm = (prefix: string) => Object.entries(r).filter(([k]) => k.startsWith(`grad.${prefix}`)).reduce((s, [, v]) => s + v.reduce((a, x) => a + x * x, 0), 0);
+  const norm = (prefix: string) =>
+    Object.entries(r)
+      .filter(([k]) => k.startsWith(`grad.${prefix}`))
+      .reduce((s, [, v]) => s + v.reduce((a, x) => a + x * x, 0), 0);
   t.is(norm('branch0.'), 0, 'an unmatched branch gets no gradient');
   t.true(norm('branch1.') > 0 && norm('branch2.') > 0, 'matched branches learn');
   t.true(norm('module0.') > 0, 'the shared layers before the split learn from the matched branches');
@@ -97,14 +100,42 @@ test('separate branches: the file runs the branch of the nearest training code; 
   t.deepEqual(aNear, a, 'a code near training code 0 (no channel flips) picks its branch');
 });
 
-test('train latent with neighbours; sample --code-interp: the strip starts and ends at the training codes\' images', async (t) => {
+test("train latent with neighbours; sample --code-interp: the strip starts and ends at the training codes' images", async (t) => {
   const dir = tempDir();
   const run = path.join(dir, 'run');
-  const r = divsyn('train', '--model', 'latent', '--data', 'fixture', '--size', '32', '--width', '8', '--branches', '3', '--neighbours', '2', '--theta', '0.5', '--steps', '3', '--warmup', '1', '--threads', '1', '--out', run);
+  const r = divsyn(
+    'train',
+    '--model',
+    'latent',
+    '--data',
+    'fixture',
+    '--size',
+    '32',
+    '--width',
+    '8',
+    '--branches',
+    '3',
+    '--neighbours',
+    '2',
+    '--theta',
+    '0.5',
+    '--steps',
+    '3',
+    '--warmup',
+    '1',
+    '--threads',
+    '1',
+    '--out',
+    run,
+  );
   t.is(r.status, 0, r.stderr);
   t.regex(r.stderr, /neighbours: θ 0\.5, up to 2 per input/);
   t.true(fs.existsSync(path.join(run, 'neighbours.json')), 'the neighbour table is cached');
-  const log = fs.readFileSync(path.join(run, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const log = fs
+    .readFileSync(path.join(run, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   t.true(log[2].lr < log[0].lr, 'poly decay');
   const model = path.join(run, 'generator.onnx');
   const train = path.join(dir, 'train');
@@ -113,7 +144,9 @@ test('train latent with neighbours; sample --code-interp: the strip starts and e
   const s = divsyn('sample', '--model', model, '--layouts', 'fixture', '--count', '1', '--code-interp', '0,2', '--out', interp);
   t.is(s.status, 0, s.stderr);
   const stem = 'facade_test_0000';
-  const strip = await sharp(path.join(interp, `${stem}_interp.png`)).raw().toBuffer({ resolveWithObject: true });
+  const strip = await sharp(path.join(interp, `${stem}_interp.png`))
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   t.is(strip.info.width, 8 * S + 7 * 2, 'eight images with the tile gap');
   const tileOf = (k: number) => {
     const out = Buffer.alloc(S * S * 3);
@@ -124,7 +157,9 @@ test('train latent with neighbours; sample --code-interp: the strip starts and e
     [0, 0],
     [7, 2],
   ]) {
-    const own = await sharp(path.join(train, `${stem}_${code}.png`)).raw().toBuffer();
+    const own = await sharp(path.join(train, `${stem}_${code}.png`))
+      .raw()
+      .toBuffer();
     t.true(own.equals(tileOf(k)), `strip end ${k} is training code ${code}'s image`);
   }
   t.not(divsyn('sample', '--model', model, '--layouts', 'fixture', '--code-interp', '0,9', '--out', path.join(dir, 'bad')).status, 0);

@@ -18,7 +18,12 @@ function item(set: [number, number][] = [], photo?: [number, number, number]): N
 // Distances (in 16ths): AB 1, AC 4, AD 16, AE 1, BC 3, BD 15, BE 2, CD 12, CE 5, DE 16.
 const A = item();
 const B = item([[0, 1]]);
-const C = item([[0, 1], [1, 1], [2, 1], [3, 1]]);
+const C = item([
+  [0, 1],
+  [1, 1],
+  [2, 1],
+  [3, 1],
+]);
 const D = item(Array.from({ length: 16 }, (_, p) => [p, 1] as [number, number]));
 const E = item([[15, 2]]);
 const SET = [A, B, C, D, E];
@@ -61,7 +66,9 @@ test('colour histogram: 4x4x4 bins, normalised', (t) => {
 
 test('one neighbour per colour cluster: the closest of each', (t) => {
   // same colours, same cluster: red 0, 1; blue 2, 3; green 4, 5. Distances to item 0: 4, 3, 1, 2, 5 (16ths)
-  const red: [number, number, number] = [250, 0, 0], blue: [number, number, number] = [0, 0, 250], green: [number, number, number] = [0, 250, 0];
+  const red: [number, number, number] = [250, 0, 0],
+    blue: [number, number, number] = [0, 0, 250],
+    green: [number, number, number] = [0, 250, 0];
   const ones = (m: number) => Array.from({ length: m }, (_, p) => [p, 1] as [number, number]);
   const items = [item([], red), item(ones(4), red), item(ones(3), blue), item(ones(1), blue), item(ones(2), green), item(ones(5), green)];
   const plain = neighbourTable(items, { theta: 0.5, k: 10, size: 4 });

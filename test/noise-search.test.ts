@@ -6,10 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Graph, Rng, emitModel, initParams } from '../graph/index.js';
 import { emitProgram, inferenceProgram, trainingPrograms } from '../graph/programs/index.js';
-import { generator } from '../graph/families/index.js';
+import { defaultTrainingOptions, generator } from '../graph/families/index.js';
 import { inferenceContext } from '../graph/models/layers.js';
 import { GeneratorSpec, PIXELS_ONLY } from '../graph/spec.js';
-import { defaultTrainingOptions } from '../graph/families/index.js';
 import { genericPalette } from '../common/palettes.js';
 import { initialValues } from '../runtime/training-artifacts.js';
 import { floatTensor } from '../runtime/session.js';
@@ -29,7 +28,7 @@ test("the search picks each class's closest candidate, and trains as the graph w
   // class of a pixel: its row in bands of 8, shifted by the sample; sample 1 has no class 2 (its candidates
   // tie at loss 0 there, and the first is taken)
   const layout = new Float32Array(B * C * PX);
-  for (let i = 0; i < B; i++) for (let p = 0; p < PX; p++) layout[(i * C + ((Math.floor(p / S) >> 3) + i) % (i === 1 ? 2 : C)) * PX + p] = 1;
+  for (let i = 0; i < B; i++) for (let p = 0; p < PX; p++) layout[(i * C + (((Math.floor(p / S) >> 3) + i) % (i === 1 ? 2 : C))) * PX + p] = 1;
   const photo = random(B * 3 * PX, 'photo');
   const candidates = random(B * K * C, 'candidates', -1, 1);
   const second = random(B * C, 'second', -1, 1);
@@ -45,11 +44,13 @@ test("the search picks each class's closest candidate, and trains as the graph w
     for (let j = 0; j < K; j++) {
       const row = candidates.subarray((i * K + j) * C, (i * K + j + 1) * C);
       const img = (await runModel(raw, { layout: floatTensor(layout.subarray(i * C * PX, (i + 1) * C * PX), [1, C, S, S]), noise: floatTensor(row, [1, C]) })).y;
-      losses.push(Array.from({ length: C }, (_, q) => {
-        let sum = 0;
-        for (let p = 0; p < PX; p++) if (layout[(i * C + q) * PX + p]) for (let ch = 0; ch < 3; ch++) sum += Math.abs((img[ch * PX + p] + 1) / 2 - photo[(i * 3 + ch) * PX + p]) / 3;
-        return sum / PX;
-      }));
+      losses.push(
+        Array.from({ length: C }, (_, q) => {
+          let sum = 0;
+          for (let p = 0; p < PX; p++) if (layout[(i * C + q) * PX + p]) for (let ch = 0; ch < 3; ch++) sum += Math.abs((img[ch * PX + p] + 1) / 2 - photo[(i * 3 + ch) * PX + p]) / 3;
+          return sum / PX;
+        }),
+      );
     }
     for (let q = 0; q < C; q++) {
       const best = [0, 1, 2].reduce((a, j) => (losses[j][q] < losses[a][q] ? j : a), 0);
@@ -74,7 +75,10 @@ test("the search picks each class's closest candidate, and trains as the graph w
     t.true(names.length > 5);
     for (const name of names) {
       const scale = Math.max(...Array.from(b[name], Math.abs));
-      t.true(a[name].every((v, i) => Math.abs(v - b[name][i]) <= 1e-4 * scale + 1e-7), `${what}, ${name}: the search sends no gradient of its own`);
+      t.true(
+        a[name].every((v, i) => Math.abs(v - b[name][i]) <= 1e-4 * scale + 1e-7),
+        `${what}, ${name}: the search sends no gradient of its own`,
+      );
     }
   };
   const searched = await run(K, Float32Array.from([...candidates, ...second]));
@@ -115,12 +119,48 @@ test("the search's passes share the feature network's weights and the photo's fe
 test('train --noise-search: crn with a diversity loss, reproducible; a usage error elsewhere', (t) => {
   const dir = tempDir();
   for (const name of ['a', 'b']) {
-    const r = divsyn('train', '--model', 'crn', '--data', 'fixture', '--size', '32', '--width', '8', '--steps', '3', '--threads', '1', '--diversity', 'pairwise', '--noise-search', '4', '--out', path.join(dir, name));
+    const r = divsyn(
+      'train',
+      '--model',
+      'crn',
+      '--data',
+      'fixture',
+      '--size',
+      '32',
+      '--width',
+      '8',
+      '--steps',
+      '3',
+      '--threads',
+      '1',
+      '--diversity',
+      'pairwise',
+      '--noise-search',
+      '4',
+      '--out',
+      path.join(dir, name),
+    );
     t.is(r.status, 0, r.stderr);
   }
   const file = (name: string) => fs.readFileSync(path.join(dir, name, 'generator.onnx'));
   t.true(file('a').equals(file('b')), 'the same seed gives the same generator');
-  const exported = divsyn('export-training', '--model', 'crn', '--classes', '12', '--size', '32', '--width', '8', '--diversity', 'pairwise', '--noise-search', '4', '--out', path.join(dir, 'artifacts'));
+  const exported = divsyn(
+    'export-training',
+    '--model',
+    'crn',
+    '--classes',
+    '12',
+    '--size',
+    '32',
+    '--width',
+    '8',
+    '--diversity',
+    'pairwise',
+    '--noise-search',
+    '4',
+    '--out',
+    path.join(dir, 'artifacts'),
+  );
   t.is(exported.status, 0, exported.stderr);
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'artifacts', 'manifest.json'), 'utf8'));
   const noise = manifest.train_step.inputs.find((x: { name: string }) => x.name === 'noise');

@@ -30,8 +30,21 @@ test('batch norm in training updates running statistics with momentum 0.1 and un
   t.is(ctx.bufferUpdates.length, 2);
   const [m, v] = ctx.bufferUpdates;
   const out = await runModel(
-    G.emitModel(g, { outputs: [['y', y], ['mean', m.value], ['var', v.value]], params: 'inputs' }),
-    { x: floatTensor(x, [N, C, H, W]), 'bn.weight': floatTensor(Float32Array.of(1, 1, 1), [C]), 'bn.bias': floatTensor(new Float32Array(C), [C]), 'bn.running_mean': floatTensor(new Float32Array(C), [C]), 'bn.running_var': floatTensor(Float32Array.of(1, 1, 1), [C]) },
+    G.emitModel(g, {
+      outputs: [
+        ['y', y],
+        ['mean', m.value],
+        ['var', v.value],
+      ],
+      params: 'inputs',
+    }),
+    {
+      x: floatTensor(x, [N, C, H, W]),
+      'bn.weight': floatTensor(Float32Array.of(1, 1, 1), [C]),
+      'bn.bias': floatTensor(new Float32Array(C), [C]),
+      'bn.running_mean': floatTensor(new Float32Array(C), [C]),
+      'bn.running_var': floatTensor(Float32Array.of(1, 1, 1), [C]),
+    },
   );
   const s = channelStats();
   for (let c = 0; c < C; c++) {

@@ -13,10 +13,7 @@ import { repoRoot, tempDir } from './helpers/cli.js';
 /** Within 1e-4 of the largest reference value (or of 1, for small values): float32 against float64. */
 const TOLERANCE = 1e-4;
 
-type Input =
-  | { dtype: 'float32'; shape: number[]; lo: number; hi: number; step?: number }
-  | { dtype: 'bool'; shape: number[] }
-  | { dtype: 'int64'; shape: number[]; values: number[] };
+type Input = { dtype: 'float32'; shape: number[]; lo: number; hi: number; step?: number } | { dtype: 'bool'; shape: number[] } | { dtype: 'int64'; shape: number[]; values: number[] };
 
 /** Uniform in [lo, hi). */
 const f = (shape: number[], lo = -1, hi = 1): Input => ({ dtype: 'float32', shape, lo, hi });
@@ -103,11 +100,33 @@ const CASES: Case[] = [
   c('Conv', conv({ stride: 2, pad: [1, 1, 1, 1] }), [f([2, 3, 7, 9]), f([4, 3, 3, 3], -0.5, 0.5), f([4])], 'F.conv2d(a, b, c, stride=2, padding=1)', im2col),
   c('Conv', conv({ stride: 2, pad: [1, 1, 1, 1] }), [f([2, 3, 7, 9]), f([4, 3, 3, 3], -0.5, 0.5), f([4])], 'F.conv2d(a, b, c, stride=2, padding=1)', oneConv),
   c('Conv', conv({ stride: 3, pad: [1, 0, 2, 1] }), [f([2, 2, 11, 10]), f([3, 2, 3, 2], -0.5, 0.5), f([3])], 'F.conv2d(F.pad(a, (0, 1, 1, 2)), b, c, stride=3)', { variant: 'asymmetric pads' }),
-  c('Conv', conv({ pad: [2, 2, 2, 2], dilation: 2, group: 2 }), [f([1, 4, 6, 6]), f([6, 2, 3, 3], -0.5, 0.5), f([6])], 'F.conv2d(a, b, c, padding=2, dilation=2, groups=2)', { variant: 'dilation 2, groups 2' }),
-  c('ConvTranspose', { ...conv({ stride: 2, pad: [1, 1, 1, 1] }), outputPadding: [1, 1] }, [f([1, 3, 4, 5]), f([3, 2, 3, 3], -0.5, 0.5), f([2])], 'F.conv_transpose2d(a, b, c, stride=2, padding=1, output_padding=1)', im2col),
-  c('ConvTranspose', { ...conv({ stride: 2, pad: [1, 1, 1, 1] }), outputPadding: [1, 1] }, [f([1, 3, 4, 5]), f([3, 2, 3, 3], -0.5, 0.5), f([2])], 'F.conv_transpose2d(a, b, c, stride=2, padding=1, output_padding=1)', oneConv),
-  c('ConvTranspose', { ...conv({ stride: 2, pad: [1, 1, 1, 1], group: 2 }), outputPadding: [0, 0] }, [f([2, 4, 3, 3]), f([4, 3, 4, 4], -0.5, 0.5), f([6])], 'F.conv_transpose2d(a, b, c, stride=2, padding=1, groups=2)', { variant: 'groups 2' }),
-  c('NormalizeOver', { axes: [1, 2, 3], eps: 1e-5 }, [f([2, 3, 2, 3])], '(F.layer_norm(a, a.shape[1:], eps=1e-5), torch.rsqrt(a.var((1, 2, 3), unbiased=False, keepdim=True) + 1e-5))', { gradOutputs: [0] }),
+  c('Conv', conv({ pad: [2, 2, 2, 2], dilation: 2, group: 2 }), [f([1, 4, 6, 6]), f([6, 2, 3, 3], -0.5, 0.5), f([6])], 'F.conv2d(a, b, c, padding=2, dilation=2, groups=2)', {
+    variant: 'dilation 2, groups 2',
+  }),
+  c(
+    'ConvTranspose',
+    { ...conv({ stride: 2, pad: [1, 1, 1, 1] }), outputPadding: [1, 1] },
+    [f([1, 3, 4, 5]), f([3, 2, 3, 3], -0.5, 0.5), f([2])],
+    'F.conv_transpose2d(a, b, c, stride=2, padding=1, output_padding=1)',
+    im2col,
+  ),
+  c(
+    'ConvTranspose',
+    { ...conv({ stride: 2, pad: [1, 1, 1, 1] }), outputPadding: [1, 1] },
+    [f([1, 3, 4, 5]), f([3, 2, 3, 3], -0.5, 0.5), f([2])],
+    'F.conv_transpose2d(a, b, c, stride=2, padding=1, output_padding=1)',
+    oneConv,
+  ),
+  c(
+    'ConvTranspose',
+    { ...conv({ stride: 2, pad: [1, 1, 1, 1], group: 2 }), outputPadding: [0, 0] },
+    [f([2, 4, 3, 3]), f([4, 3, 4, 4], -0.5, 0.5), f([6])],
+    'F.conv_transpose2d(a, b, c, stride=2, padding=1, groups=2)',
+    { variant: 'groups 2' },
+  ),
+  c('NormalizeOver', { axes: [1, 2, 3], eps: 1e-5 }, [f([2, 3, 2, 3])], '(F.layer_norm(a, a.shape[1:], eps=1e-5), torch.rsqrt(a.var((1, 2, 3), unbiased=False, keepdim=True) + 1e-5))', {
+    gradOutputs: [0],
+  }),
   c('InstanceNormalization', { eps: 1e-5 }, [f([2, 3, 4, 5]), f([3]), f([3])], 'F.instance_norm(a, weight=b, bias=c, eps=1e-5)'),
   c('LayerNormalization', { axis: 1, eps: 1e-5 }, [f([2, 3, 2, 4]), f([3, 2, 4]), f([3, 2, 4])], 'F.layer_norm(a, a.shape[1:], b, c, 1e-5)'),
   c('AveragePool', pool(3, 2, 1), [f([2, 2, 7, 6])], 'F.avg_pool2d(a, 3, 2, 1, count_include_pad=False)'),
@@ -117,7 +136,9 @@ const CASES: Case[] = [
   c('ScatterElements', {}, [f([6]), ints([0, 2, 2, 5]), f([4])], 'a.scatter_add(0, b, c)'),
   c('Resize', { factor: 2, mode: 'nearest', coordinates: 'half_pixel' }, [f([1, 2, 3, 5])], "F.interpolate(a, scale_factor=2, mode='nearest')"),
   c('Resize', { factor: 2, mode: 'bilinear', coordinates: 'half_pixel' }, [f([1, 2, 3, 5])], "F.interpolate(a, scale_factor=2, mode='bilinear', align_corners=False)", { variant: 'bilinear' }),
-  c('Resize', { factor: 3, mode: 'bilinear', coordinates: 'align_corners' }, [f([1, 2, 3, 4])], "F.interpolate(a, scale_factor=3, mode='bilinear', align_corners=True)", { variant: 'bilinear, align_corners' }),
+  c('Resize', { factor: 3, mode: 'bilinear', coordinates: 'align_corners' }, [f([1, 2, 3, 4])], "F.interpolate(a, scale_factor=3, mode='bilinear', align_corners=True)", {
+    variant: 'bilinear, align_corners',
+  }),
   c('Softmax', { axis: 1 }, [f([3, 5])], 'torch.softmax(a, 1)'),
   c('LogSoftmax', { axis: 1 }, [f([2, 4, 3])], 'torch.log_softmax(a, 1)'),
 ];
@@ -191,7 +212,7 @@ async function runOurs(k: Case, d: Drawn): Promise<{ outputs: number[][]; grads:
   const ys = g.apply(op, inputs, k.attrs);
   const named: [string, Tensor][] = ys.map((y, i) => [`out${i}`, y]);
   const floats = inputs.filter((t) => t.dtype === 'float32');
-  const terms = ys.flatMap((y, i) => (d.upstream[i] ? [sum(mul(y, g.constant(Float32Array.from(d.upstream[i]!), y.shape)))] : []));
+  const terms = ys.flatMap((y, i) => (d.upstream[i] ? [sum(mul(y, g.constant(Float32Array.from(d.upstream[i]), y.shape)))] : []));
   if (op.grad && floats.length && terms.length) {
     const objective = terms.reduce((p, q) => add(p, q));
     gradients(objective, floats, k.gradients).forEach((dx, i) => named.push([`grad_${floats[i].id}`, dx]));

@@ -15,7 +15,14 @@ test('Adam with bias correction and weight decay matches the formula over three 
   const step = g.input('step', []);
   const [b1, b2, eps, wd] = [0.5, 0.999, 1e-8, 0.01];
   const r = G.adam({ beta1: b1, beta2: b2, eps, weightDecay: wd }).update(p, grad, [m, v], lr, step);
-  const bytes = G.emitModel(g, { outputs: [['p2', r.param], ['m2', r.state[0]], ['v2', r.state[1]]], params: 'inputs' });
+  const bytes = G.emitModel(g, {
+    outputs: [
+      ['p2', r.param],
+      ['m2', r.state[0]],
+      ['v2', r.state[1]],
+    ],
+    params: 'inputs',
+  });
   let P = [0.5, -1, 2];
   let M = [0, 0, 0];
   let V = [0, 0, 0];
@@ -55,9 +62,26 @@ test('SGD with momentum matches the formula', async (t) => {
   const buf = g.input('buf', [2]);
   const lr = g.input('lr', []);
   const r = G.sgd({ momentum: 0.9 }).update(p, grad, [buf], lr, lr);
-  const bytes = G.emitModel(g, { outputs: [['p2', r.param], ['b2', r.state[0]]], params: 'inputs' });
-  const out = await runModel(bytes, { p: floatTensor(Float32Array.of(1, 2), [2]), g: floatTensor(Float32Array.of(0.5, -1), [2]), buf: floatTensor(Float32Array.of(0.1, 0.2), [2]), lr: scalarTensor(0.1) });
+  const bytes = G.emitModel(g, {
+    outputs: [
+      ['p2', r.param],
+      ['b2', r.state[0]],
+    ],
+    params: 'inputs',
+  });
+  const out = await runModel(bytes, {
+    p: floatTensor(Float32Array.of(1, 2), [2]),
+    g: floatTensor(Float32Array.of(0.5, -1), [2]),
+    buf: floatTensor(Float32Array.of(0.1, 0.2), [2]),
+    lr: scalarTensor(0.1),
+  });
   const b = [0.9 * 0.1 + 0.5, 0.9 * 0.2 - 1];
-  t.deepEqual(Array.from(out.b2).map((x) => +x.toFixed(6)), b.map((x) => +x.toFixed(6)));
-  t.deepEqual(Array.from(out.p2).map((x) => +x.toFixed(6)), [1 - 0.1 * b[0], 2 - 0.1 * b[1]].map((x) => +x.toFixed(6)));
+  t.deepEqual(
+    Array.from(out.b2).map((x) => +x.toFixed(6)),
+    b.map((x) => +x.toFixed(6)),
+  );
+  t.deepEqual(
+    Array.from(out.p2).map((x) => +x.toFixed(6)),
+    [1 - 0.1 * b[0], 2 - 0.1 * b[1]].map((x) => +x.toFixed(6)),
+  );
 });

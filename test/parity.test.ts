@@ -115,12 +115,14 @@ async function compare(p: Program, tc: TorchCase, data: Float32Array, lossName: 
   const feeds: Record<string, ort.Tensor> = {};
   const gInputs = p.inputs.filter((x) => x.spec.role === 'param');
   const dInputs = p.inputs.filter((x) => x.spec.role === 'dparam');
-  for (const [ours, theirs, what] of [[gInputs, tc.G, 'G'], [dInputs, tc.D, 'D']] as const) {
+  for (const [ours, theirs, what] of [
+    [gInputs, tc.G, 'G'],
+    [dInputs, tc.D, 'D'],
+  ] as const) {
     if (ours.length !== theirs.length) throw new Error(`${what}: ${ours.length} parameters here, ${theirs.length} in torch`);
     ours.forEach((x, i) => {
       const shape = x.spec.shape as number[];
-      if (shape.join('x') !== theirs[i].shape.join('x'))
-        throw new Error(`${what} parameter ${i}: ${x.spec.name} is [${shape}], torch's ${theirs[i].name} is [${theirs[i].shape}]`);
+      if (shape.join('x') !== theirs[i].shape.join('x')) throw new Error(`${what} parameter ${i}: ${x.spec.name} is [${shape}], torch's ${theirs[i].name} is [${theirs[i].shape}]`);
       feeds[x.spec.name] = floatTensor(Float32Array.from(view(theirs[i])), shape);
     });
   }
@@ -187,8 +189,7 @@ function check(t: import('ava').ExecutionContext, what: string, side: 'G' | 'D',
 }
 
 for (const c of CASES) {
-  const options = () =>
-    defaultTrainingOptions(spec(), { diversity: c.diversity, beta: c.beta, lambda: Array(C).fill(LAMBDA), l1Weight: c.l1, batch: c.batch, dChannels: NDF });
+  const options = () => defaultTrainingOptions(spec(), { diversity: c.diversity, beta: c.beta, lambda: Array(C).fill(LAMBDA), l1Weight: c.l1, batch: c.batch, dChannels: NDF });
 
   test(`parity with PyTorch, ${c.name}: generator objective (D fixed) and its gradients`, async (t) => {
     const { index, data } = torchSide();

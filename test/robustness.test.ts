@@ -45,7 +45,22 @@ test('a PNG that cannot be written rejects sampling with one error naming the fi
   const out = path.join(dir, 'out');
   fs.mkdirSync(path.join(out, 'a_1.png'), { recursive: true }); // a directory where a sample goes
   const items = ['a', 'b', 'c'].map((stem) => ({ stem, source: stem, onehot: new Float32Array(3 * 16).fill(0.5) }));
-  const run = sampleLayouts(items, items.length, { model, classes: ['x', 'y', 'z'], height: 4, width: 4, out, count: 3, seed: 1, scheme: noiseScheme(3), inputs: [{ name: 'noise', dim: 3 }], fixed: new Map(), grid: true, batch: 1, ep: 'cpu', threads: 1 });
+  const run = sampleLayouts(items, items.length, {
+    model,
+    classes: ['x', 'y', 'z'],
+    height: 4,
+    width: 4,
+    out,
+    count: 3,
+    seed: 1,
+    scheme: noiseScheme(3),
+    inputs: [{ name: 'noise', dim: 3 }],
+    fixed: new Map(),
+    grid: true,
+    batch: 1,
+    ep: 'cpu',
+    threads: 1,
+  });
   const e = await t.throwsAsync(within(run));
   t.true(e instanceof UserError, e?.message);
   t.regex(e.message, /could not write '.*a_1\.png'/);
@@ -64,7 +79,10 @@ test('divsyn sample: a PNG that cannot be written is one line on stderr and exit
   fs.mkdirSync(path.join(out, 'l_0.png'), { recursive: true });
   const r = divsyn('sample', '--model', model, '--layouts', layouts, '--count', '2', '--out', out, '--force');
   t.is(r.status, 1, r.stderr);
-  const errors = r.stderr.trim().split('\n').filter((l) => !/^images \d/.test(l)); // progress lines aside
+  const errors = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !/^images \d/.test(l)); // progress lines aside
   t.is(errors.length, 1, r.stderr);
   t.regex(errors[0], /^divsyn: could not write '.*l_0\.png'/);
 });

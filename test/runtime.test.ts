@@ -28,7 +28,10 @@ test('an explicitly requested provider runs like the CPU where it loads, is an e
     t.is(auto.ep, 'cuda');
     t.deepEqual(autoFallbacks, []);
     const cpu = await createSession(model, { ep: 'cpu' });
-    const x = floatTensor(Float32Array.from({ length: 2 * 64 }, (_, i) => Math.cos(i)), [1, 2, 8, 8]);
+    const x = floatTensor(
+      Float32Array.from({ length: 2 * 64 }, (_, i) => Math.cos(i)),
+      [1, 2, 8, 8],
+    );
     const onCuda = (await cuda.session.run({ x })).y.data as Float32Array;
     const onCpu = (await cpu.session.run({ x })).y.data as Float32Array;
     t.is(onCuda.length, onCpu.length);
@@ -56,10 +59,16 @@ test('the worker pool gives the same results as a session, concurrently, without
 
 test('pre-allocated outputs receive the results', async (t) => {
   const { session } = await createSession(convStackModel(), { threads: 1 });
-  const x = floatTensor(Float32Array.from({ length: 128 }, (_, i) => i / 128), [1, 2, 8, 8]);
+  const x = floatTensor(
+    Float32Array.from({ length: 128 }, (_, i) => i / 128),
+    [1, 2, 8, 8],
+  );
   const target = floatTensor(new Float32Array(128), [1, 2, 8, 8]);
   await session.run({ x }, { y: target });
   const fresh = await session.run({ x });
-  t.true((target.data as Float32Array).some((v) => v !== 0), 'written into the given buffer');
+  t.true(
+    (target.data as Float32Array).some((v) => v !== 0),
+    'written into the given buffer',
+  );
   t.deepEqual(Array.from(target.data as Float32Array), Array.from(fresh.y.data as Float32Array));
 });

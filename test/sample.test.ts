@@ -28,7 +28,7 @@ async function setup() {
 }
 
 async function pixels(file: string): Promise<Buffer> {
-  return (await sharp(file).raw().toBuffer());
+  return await sharp(file).raw().toBuffer();
 }
 
 test('samples do not depend on --batch; samples.jsonl remakes each image; sweeps and grids', async (t) => {
@@ -45,7 +45,11 @@ test('samples do not depend on --batch; samples.jsonl remakes each image; sweeps
     t.is(sweep.width, 5 * S + 4 * 2);
     t.is((await sharp(path.join(a, `${stem}_grid.png`)).metadata()).width, 3 * S + 2 * 2);
   }
-  const lines = fs.readFileSync(path.join(a, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = fs
+    .readFileSync(path.join(a, 'samples.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   t.is(lines.length, 9);
   // remake one image from its recorded noise
   const line = lines.find((l) => l.file === 'colour_2.png')!;
@@ -64,7 +68,11 @@ test('--noise fixes the named classes; bad values and classes are usage errors',
   const { dir, model, layouts } = await setup();
   const out = path.join(dir, 'n');
   t.is(divsyn('sample', '--model', model, '--layouts', path.join(layouts, 'colour.png'), '--count', '2', '--noise', 'window=0.5,door=-1', '--out', out).status, 0);
-  const lines = fs.readFileSync(path.join(out, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = fs
+    .readFileSync(path.join(out, 'samples.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   for (const l of lines) {
     t.is(l.noise.window, 0.5);
     t.is(l.noise.door, -1);

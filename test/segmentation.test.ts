@@ -30,7 +30,12 @@ test('accuracy per image, IoU from the pooled matrix; an absent class is left ou
   t.true(close(tally.addImage([0, 1, 1, -1], [2, 1, 0, 3]), 1 / 3));
   t.deepEqual([...tally.confusion], [2, 1, 1, 0, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
   const s = tally.score();
-  t.deepEqual(s.confusion, [[2, 1, 1, 0], [2, 3, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]);
+  t.deepEqual(s.confusion, [
+    [2, 1, 1, 0],
+    [2, 3, 0, 0],
+    [0, 0, 0, 0],
+    [0, 0, 0, 0],
+  ]);
   // IoU = TP / (row + column − TP): class 0 2/(4+4−2), class 1 3/(5+4−3), class 2 0/(0+1−0), class 3 0/0
   t.deepEqual(s.iou, [1 / 3, 1 / 2, 0, null]);
   t.true(close(s.meanIoU, (1 / 3 + 1 / 2 + 0) / 3));
@@ -100,7 +105,10 @@ test('the segmenter runner gives the exact confusion matrix of a hand-built segm
   t.deepEqual([...(await seg.predict(images, n))], pred);
   const r = await seg.segment(images, layouts, n);
   t.deepEqual([...r.confusion], expected.flat());
-  t.deepEqual(r.accuracies, right.map((k) => k / hw));
+  t.deepEqual(
+    r.accuracies,
+    right.map((k) => k / hw),
+  );
   // the accumulator pools images fed in pieces to the same result
   const acc = seg.accumulator();
   await acc.add(images.subarray(0, 2 * 3 * hw), layouts.subarray(0, 2 * 3 * hw), 2);
@@ -129,7 +137,10 @@ test('train-segmenter on the fixture beats the majority class clearly on the tes
   const f = readSegmenter(out);
   t.is(f.metadata['divsyn.model'], 'segmenter');
   t.is(f.metadata['divsyn.size'], `${S}x${S}`);
-  t.deepEqual(f.classes.map((c) => c.name), cmpFacades().map((c) => c.name));
+  t.deepEqual(
+    f.classes.map((c) => c.name),
+    cmpFacades().map((c) => c.name),
+  );
   t.deepEqual(f.imageShape, ['N', 3, S, S]);
   t.deepEqual(f.scoresShape, ['N', 12, S, S]);
 

@@ -16,8 +16,11 @@ function scene(width: number, height: number, seed: number): Uint8Array {
   const rng = new Rng(seed, 'scene');
   const out = new Uint8Array(width * height * 3);
   const shapes = Array.from({ length: 6 }, () => ({
-    cx: rng.range(0, width), cy: rng.range(0, height), r: rng.range(6, Math.min(width, height) / 3),
-    round: rng.uniform() < 0.5, color: [rng.int(256), rng.int(256), rng.int(256)],
+    cx: rng.range(0, width),
+    cy: rng.range(0, height),
+    r: rng.range(6, Math.min(width, height) / 3),
+    round: rng.uniform() < 0.5,
+    color: [rng.int(256), rng.int(256), rng.int(256)],
   }));
   const phase = [rng.range(0, 6), rng.range(0, 6), rng.range(0, 6)];
   for (let y = 0; y < height; y++)
@@ -25,7 +28,8 @@ function scene(width: number, height: number, seed: number): Uint8Array {
       const o = 3 * (y * width + x);
       for (let c = 0; c < 3; c++) out[o + c] = 128 + 90 * Math.sin(phase[c] + (x * (c + 1)) / 37 + (y * (3 - c)) / 53);
       for (const s of shapes) {
-        const dx = x - s.cx, dy = y - s.cy;
+        const dx = x - s.cx,
+          dy = y - s.cy;
         if (s.round ? dx * dx + dy * dy < s.r * s.r : Math.abs(dx) < s.r && Math.abs(dy) < s.r / 2) for (let c = 0; c < 3; c++) out[o + c] = s.color[c];
       }
       for (let c = 0; c < 3; c++) out[o + c] = Math.max(0, Math.min(255, Math.round(out[o + c] + 4 * rng.normal())));
@@ -61,10 +65,12 @@ async function cases(): Promise<Case[]> {
     ['96x128 R/B swap', 128, 96, swapRB],
     ['400x420 jpeg (FSIM downsamples by 2)', 420, 400, jpeg],
   ];
-  return Promise.all(spec.map(async ([name, width, height, d], i) => {
-    const a = scene(width, height, i + 1);
-    return { name, width, height, a, b: await d(a, width, height) };
-  }));
+  return Promise.all(
+    spec.map(async ([name, width, height, d], i) => {
+      const a = scene(width, height, i + 1);
+      return { name, width, height, a, b: await d(a, width, height) };
+    }),
+  );
 }
 
 function python(script: string, input: unknown): unknown {
@@ -78,12 +84,15 @@ const planes = (c: Case, which: 'a' | 'b') => planesFromInterleaved(c[which], c.
 test('FFT of any length (radix 2, mixed radix, Bluestein) equals the direct DFT', (t) => {
   for (const n of [1, 2, 3, 5, 8, 12, 97, 128, 210, 300, 523, 1001]) {
     const rng = new Rng(n, 'fft');
-    const re = Float64Array.from({ length: n }, () => rng.normal()), im = Float64Array.from({ length: n }, () => rng.normal());
-    const fr = re.slice(), fi = im.slice();
+    const re = Float64Array.from({ length: n }, () => rng.normal()),
+      im = Float64Array.from({ length: n }, () => rng.normal());
+    const fr = re.slice(),
+      fi = im.slice();
     new Fft(n).transform(fr, fi);
     let worst = 0;
     for (let k = 0; k < n; k++) {
-      let sr = 0, si = 0;
+      let sr = 0,
+        si = 0;
       for (let j = 0; j < n; j++) {
         const a = (-2 * Math.PI * ((j * k) % n)) / n;
         sr += re[j] * Math.cos(a) - im[j] * Math.sin(a);
@@ -99,11 +108,13 @@ test('FFT of any length (radix 2, mixed radix, Bluestein) equals the direct DFT'
 
 test('RMSE by hand', (t) => {
   // two pixels: the first differs by (3, 4, 0), the second not at all: sqrt((9 + 16) / 6)
-  const a = Uint8Array.of(0, 0, 0, 10, 20, 30), b = Uint8Array.of(3, 4, 0, 10, 20, 30);
+  const a = Uint8Array.of(0, 0, 0, 10, 20, 30),
+    b = Uint8Array.of(3, 4, 0, 10, 20, 30);
   t.is(rmse(a, b), Math.sqrt(25 / 6));
   t.is(rmseRgb(planesFromInterleaved(a, 2, 1), planesFromInterleaved(b, 2, 1)), Math.sqrt(25 / 6));
   // planar [0, 1] input is put on the 0..255 scale
-  const chw = Float32Array.of(0, 10 / 255, 0, 20 / 255, 0, 30 / 255), chw2 = Float32Array.of(3 / 255, 10 / 255, 4 / 255, 20 / 255, 0, 30 / 255);
+  const chw = Float32Array.of(0, 10 / 255, 0, 20 / 255, 0, 30 / 255),
+    chw2 = Float32Array.of(3 / 255, 10 / 255, 4 / 255, 20 / 255, 0, 30 / 255);
   t.true(Math.abs(rmseRgb(planesFromPlanar(chw, 2, 1), planesFromPlanar(chw2, 2, 1)) - Math.sqrt(25 / 6)) < 1e-5);
   t.throws(() => rmse([1], [1, 2]));
 });
@@ -126,7 +137,10 @@ test("SSIM equals scikit-image's structural_similarity (Wang et al. settings) to
     t.log(`${c.name}: ssim ${ours.toFixed(6)}, skimage ${expected[i].toFixed(6)}, |diff| ${d.toExponential(2)}`);
     t.true(d < 1e-4, c.name);
   }
-  t.true(expected.every((v) => v < 0.99), 'the distortions are visible to SSIM');
+  t.true(
+    expected.every((v) => v < 0.99),
+    'the distortions are visible to SSIM',
+  );
   const c = all[0];
   t.is(ssim(luma(planes(c, 'a')), luma(planes(c, 'a')), c.width, c.height), 1);
 });

@@ -23,7 +23,20 @@ async function trainAndMeasure(diversity: DiversityMode) {
   const out = tempDir();
   const spec: GeneratorSpec = { model: 'pix2pix', classes: cmpFacades(), height: S, width: S, channels: 8, norm: 'instance' };
   await train(
-    { spec, options: defaultTrainingOptions(spec, { diversity }), seed: 0, lr: 1e-3, lrPolicy: 'constant', totalSteps: 400, checkpointEvery: 1e9, out, resume: false, ep: 'cpu', threads: 1, metadata: {} },
+    {
+      spec,
+      options: defaultTrainingOptions(spec, { diversity }),
+      seed: 0,
+      lr: 1e-3,
+      lrPolicy: 'constant',
+      totalSteps: 400,
+      checkpointEvery: 1e9,
+      out,
+      resume: false,
+      ep: 'cpu',
+      threads: 1,
+      metadata: {},
+    },
     batchOpener({ dataset: openDataset({ data: 'fixture', classes: spec.classes }), width: S, batch: 1, seed: 0 }),
   );
   const g = await openGenerator(path.join(out, 'generator.onnx'), { classes: 12, height: S, width: S }, { threads: 1 });
@@ -35,7 +48,9 @@ async function trainAndMeasure(diversity: DiversityMode) {
 
 test('with the bounded diversity loss the noise matters; without it the model learns to ignore it', async (t) => {
   const [withLoss, without] = await Promise.all([trainAndMeasure('bounded'), trainAndMeasure('none')]);
-  t.log(`diversity ${withLoss.diversity.toFixed(3)} vs ${without.diversity.toFixed(3)}; linking ${withLoss.linking!.toFixed(2)}; l1_truth ${withLoss.l1_truth.toFixed(3)} vs ${without.l1_truth.toFixed(3)}`);
+  t.log(
+    `diversity ${withLoss.diversity.toFixed(3)} vs ${without.diversity.toFixed(3)}; linking ${withLoss.linking!.toFixed(2)}; l1_truth ${withLoss.l1_truth.toFixed(3)} vs ${without.l1_truth.toFixed(3)}`,
+  );
   t.true(without.diversity < 0.04, `without the loss: ${without.diversity}`);
   t.true(withLoss.diversity > 0.08, `with the loss: ${withLoss.diversity}`);
   t.true(withLoss.diversity > 4 * without.diversity);
@@ -80,8 +95,15 @@ test('--resume gives the same parameters as an uninterrupted run', (t) => {
   const resumed = divsyn(...base, '--steps', '12', '--out', b, '--resume');
   t.is(resumed.status, 0, resumed.stderr);
   t.true(fs.readFileSync(path.join(a, 'generator.onnx')).equals(fs.readFileSync(path.join(b, 'generator.onnx'))), 'identical generator files');
-  const log = fs.readFileSync(path.join(b, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  t.deepEqual(log.map((l) => l.step), [...Array(12).keys()].map((i) => i + 1));
+  const log = fs
+    .readFileSync(path.join(b, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  t.deepEqual(
+    log.map((l) => l.step),
+    [...Array(12).keys()].map((i) => i + 1),
+  );
   for (const key of ['step', 'epoch', 'seconds', 'step_seconds', 'lr', 'losses']) t.true(key in log[0], key);
   t.true(fs.existsSync(path.join(b, 'preview.png')));
 });
@@ -146,7 +168,27 @@ test('train reads a pix2pix aligned folder (BtoA, as CMP Facades); a corrupt ima
     await writePng(path.join(data, `${i}.png`), { data: ab, width: 2 * size, height: size, channels: 3 });
   }
   const out = tempDir();
-  const args = ['train', '--model', 'pix2pix', '--data', data, '--format', 'pix2pix', '--direction', 'BtoA', '--palette', 'cmp-facades', '--size', String(S), '--width', '4', '--steps', '3', '--threads', '1'];
+  const args = [
+    'train',
+    '--model',
+    'pix2pix',
+    '--data',
+    data,
+    '--format',
+    'pix2pix',
+    '--direction',
+    'BtoA',
+    '--palette',
+    'cmp-facades',
+    '--size',
+    String(S),
+    '--width',
+    '4',
+    '--steps',
+    '3',
+    '--threads',
+    '1',
+  ];
   const r = divsyn(...args, '--out', out);
   t.is(r.status, 0, r.stderr);
   t.is(fs.readFileSync(path.join(out, 'log.jsonl'), 'utf8').trim().split('\n').length, 3);

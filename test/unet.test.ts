@@ -18,7 +18,7 @@ function oneHot(c: number, h: number, w: number, seed: number): Float32Array {
   const rng = new Rng(seed, 'layout');
   const out = new Float32Array(c * h * w);
   // blocky regions, so every class covers several pixels
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[((((y >> 3) * 3 + (x >> 3)) + seed) % c) * h * w + y * w + x] = 1;
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[(((y >> 3) * 3 + (x >> 3) + seed) % c) * h * w + y * w + x] = 1;
   void rng;
   return out;
 }
@@ -50,7 +50,11 @@ test('U-Net 64x64 (one dropout block) + PatchGAN, L1 + BCE: gradients match fini
     layout: floatTensor(oneHot(C, S, S, 1), [1, C, S, S]),
     target: floatTensor(rng.fillUniform(new Float32Array(3 * S * S), -1, 1), [1, 3, S, S]),
   };
-  for (const m of ctx.masks) extraFeeds[m.name] = floatTensor(Float32Array.from({ length: m.shape.reduce((a, b) => a * b, 1) }, () => (rng.uniform() < 0.5 ? 0 : 2)), m.shape);
+  for (const m of ctx.masks)
+    extraFeeds[m.name] = floatTensor(
+      Float32Array.from({ length: m.shape.reduce((a, b) => a * b, 1) }, () => (rng.uniform() < 0.5 ? 0 : 2)),
+      m.shape,
+    );
   for (const p of g.params) {
     if (!pick.includes(G.paramName(p))) extraFeeds[G.paramName(p)] = floatTensor(values.get(G.paramName(p))!, p.shape as number[]);
   }
@@ -61,7 +65,14 @@ test('U-Net 64x64 (one dropout block) + PatchGAN, L1 + BCE: gradients match fini
 test('Adam steps lower the pix2pix loss on a fixed batch', async (t) => {
   const C = 3;
   const S = 32;
-  const spec: GeneratorSpec = { model: 'pix2pix', classes: [0, 1, 2].map((i) => ({ name: `c${i}`, color: [i, i, i] as [number, number, number] })), height: S, width: S, channels: 4, norm: 'instance' };
+  const spec: GeneratorSpec = {
+    model: 'pix2pix',
+    classes: [0, 1, 2].map((i) => ({ name: `c${i}`, color: [i, i, i] as [number, number, number] })),
+    height: S,
+    width: S,
+    channels: 4,
+    norm: 'instance',
+  };
   const o = defaultTrainingOptions(spec, { diversity: 'none' });
   const p = trainingPrograms(spec, o);
   const init = initialValues(p.trainStep, 3, 1e-3);

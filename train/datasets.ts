@@ -173,7 +173,14 @@ interface PairFiles {
 }
 
 /** Matches layout files to photo files by stem; unmatched or duplicate stems are UserErrors naming the file. */
-function matchPairs(layouts: string[], photos: string[], layoutStem: (f: string) => string, photoStem: (f: string) => string, expectPhoto: (stem: string) => string, expectLayout: (stem: string) => string): PairFiles[] {
+function matchPairs(
+  layouts: string[],
+  photos: string[],
+  layoutStem: (f: string) => string,
+  photoStem: (f: string) => string,
+  expectPhoto: (stem: string) => string,
+  expectLayout: (stem: string) => string,
+): PairFiles[] {
   const byStem = new Map<string, string>();
   for (const p of photos) {
     const s = photoStem(p);
@@ -208,7 +215,14 @@ export function pairsDataset(root: string, classes: ClassInfo[]): Dataset {
   if (!fs.existsSync(root)) throw new UserError(`pairs data folder '${root}' does not exist`);
   const ld = path.join(root, 'layouts');
   const pd = path.join(root, 'photos');
-  const pairs = matchPairs(listImages(ld, 'layouts folder'), listImages(pd, 'photos folder'), stemOf, stemOf, (s) => `${path.join(pd, s)}.jpg or .png`, (s) => `${path.join(ld, s)}.png`);
+  const pairs = matchPairs(
+    listImages(ld, 'layouts folder'),
+    listImages(pd, 'photos folder'),
+    stemOf,
+    stemOf,
+    (s) => `${path.join(pd, s)}.jpg or .png`,
+    (s) => `${path.join(ld, s)}.png`,
+  );
   return {
     description: `pairs folder '${root}' (${pairs.length} pairs)`,
     classes,

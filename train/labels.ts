@@ -179,7 +179,7 @@ function describeIds(lut: Int16Array): string {
   const ids: number[] = [];
   for (let i = 0; i < lut.length; i++) if (lut[i] >= 0) ids.push(i);
   const ranges: string[] = [];
-  for (let i = 0; i < ids.length; ) {
+  for (let i = 0; i < ids.length;) {
     let j = i;
     while (j + 1 < ids.length && ids[j + 1] === ids[j] + 1) j++;
     ranges.push(i === j ? `${ids[i]}` : `${ids[i]}..${ids[j]}`);

@@ -95,20 +95,21 @@ export function resizeBilinear(src: Uint8Array, w: number, h: number, channels: 
         mid[m + 2] = a2;
       }
     }
-  else for (let y = 0; y < h; y++) {
-    const srow = y * w * channels;
-    const mrow = y * W * channels;
-    for (let x = 0; x < W; x++) {
-      const s = tx.start[x];
-      const n = tx.count[x];
-      const wo = x * tx.max;
-      for (let c = 0; c < channels; c++) {
-        let acc = 0;
-        for (let k = 0; k < n; k++) acc += tx.weights[wo + k] * src[srow + (s + k) * channels + c];
-        mid[mrow + x * channels + c] = acc;
+  else
+    for (let y = 0; y < h; y++) {
+      const srow = y * w * channels;
+      const mrow = y * W * channels;
+      for (let x = 0; x < W; x++) {
+        const s = tx.start[x];
+        const n = tx.count[x];
+        const wo = x * tx.max;
+        for (let c = 0; c < channels; c++) {
+          let acc = 0;
+          for (let k = 0; k < n; k++) acc += tx.weights[wo + k] * src[srow + (s + k) * channels + c];
+          mid[mrow + x * channels + c] = acc;
+        }
       }
     }
-  }
   const out = new Uint8Array(H * W * channels);
   const rowLen = W * channels;
   const acc = new Float32Array(rowLen);

@@ -46,7 +46,11 @@ export function cosineLr(base: number, step: number, total: number): number {
   return 0.5 * base * (1 + Math.cos((Math.PI * step) / total));
 }
 
-export async function trainSegmenter(cfg: SegmenterTrainConfig, openBatches: OpenBatches, hooks: SegmenterTrainHooks = {}): Promise<{ steps: number; seconds: number; loss: number; interrupted: boolean }> {
+export async function trainSegmenter(
+  cfg: SegmenterTrainConfig,
+  openBatches: OpenBatches,
+  hooks: SegmenterTrainHooks = {},
+): Promise<{ steps: number; seconds: number; loss: number; interrupted: boolean }> {
   const program = segmenterTrainStep(cfg.spec, { batch: cfg.batch });
   const init = initialValues(program, cfg.seed, cfg.lr);
   const values = new Map([...init].map(([k, v]) => [k, v.value]));
@@ -63,7 +67,12 @@ export async function trainSegmenter(cfg: SegmenterTrainConfig, openBatches: Ope
   let interrupted = false;
 
   const save = () => {
-    const carried = new Map(runner.carriedNames().filter((n) => n.startsWith('param.')).map((n) => [n, runner.value(n)]));
+    const carried = new Map(
+      runner
+        .carriedNames()
+        .filter((n) => n.startsWith('param.'))
+        .map((n) => [n, runner.value(n)]),
+    );
     writeSegmenter(cfg.out, cfg.spec, generatorValues(carried), { ...cfg.metadata, steps: step });
   };
 

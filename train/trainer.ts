@@ -92,7 +92,6 @@ export interface TrainResult {
   lastLosses: Record<string, number>;
 }
 
-
 function startingValues(cfg: TrainConfig, programs: TrainingPrograms): { values: Map<string, Float32Array>; progress: Progress } {
   const stateDir = path.join(cfg.out, 'state');
   if (cfg.resume) {
@@ -125,7 +124,26 @@ function modelFingerprint(cfg: TrainConfig): string {
   const noiseSearch = searchesNoise(cfg.spec, cfg.options) ? cfg.options.noiseSearch : undefined;
   const classNames = classes.map((c) => c.name);
   const own = familyOf(cfg.spec).fingerprint(cfg.spec, cfg.options);
-  return JSON.stringify({ model, size: `${height}x${width}`, width: channels, norm, classes: classNames, ...own, diversity, beta, noiseContentWeight, passContent, noiseSearch, diversityPool, lambda, l1Weight, gan, batch, dChannels, features: perceptual.description });
+  return JSON.stringify({
+    model,
+    size: `${height}x${width}`,
+    width: channels,
+    norm,
+    classes: classNames,
+    ...own,
+    diversity,
+    beta,
+    noiseContentWeight,
+    passContent,
+    noiseSearch,
+    diversityPool,
+    lambda,
+    l1Weight,
+    gan,
+    batch,
+    dChannels,
+    features: perceptual.description,
+  });
 }
 
 /** Keep the log lines of steps the resumed state has seen; later ones are trained again. */
@@ -174,7 +192,15 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
     const carried = new Map(runner.carriedNames().map((n) => [n, runner.value(n)]));
     const params = generatorValues(carried);
     writeGenerator(path.join(cfg.out, 'generator.onnx'), cfg.spec, params, { ...cfg.metadata, steps: step });
-    saveState(path.join(cfg.out, 'state'), carried, { step, epoch: batches.epochOf(step), seconds: performance.now() / 1000 - began, seed: cfg.seed, totalSteps: cfg.totalSteps, model: modelFingerprint(cfg), betaRampSteps: cfg.options.betaRampSteps });
+    saveState(path.join(cfg.out, 'state'), carried, {
+      step,
+      epoch: batches.epochOf(step),
+      seconds: performance.now() / 1000 - began,
+      seed: cfg.seed,
+      totalSteps: cfg.totalSteps,
+      model: modelFingerprint(cfg),
+      betaRampSteps: cfg.options.betaRampSteps,
+    });
     await hooks.onCheckpoint?.(params, step);
   };
 
@@ -236,7 +262,7 @@ async function latentFeeder(cfg: TrainConfig, lossMatrix: Program) {
       const feeds: Record<string, ort.Tensor> = { code: floatTensor(codes, [b * n, d]) };
       let valid = new Array(b).fill(0);
       if (k > 0) {
-        if (!cfg.latent?.neighbours || !batch.stems) throw new Error('neighbour targets need the batch items\' names and a neighbour table');
+        if (!cfg.latent?.neighbours || !batch.stems) throw new Error("neighbour targets need the batch items' names and a neighbour table");
         const nb = cfg.latent.neighbours(batch.stems);
         feeds.neighbours = floatTensor(nb.photos, [b * k, 3, h, w]);
         valid = nb.valid;
@@ -247,7 +273,8 @@ async function latentFeeder(cfg: TrainConfig, lossMatrix: Program) {
       } else {
         const lossFeeds: Record<string, ort.Tensor> = { ...feeds, layout: floatTensor(batch.layout, [b, cfg.spec.classes.length, h, w]), image: floatTensor(batch.image, [b, 3, h, w]) };
         for (const p of paramInputs) lossFeeds[p.name] = floatTensor(runner.value(p.name), p.shape as number[]);
-        for (const x of lossMatrix.inputs) if (x.spec.name === 'noise') lossFeeds.noise = floatTensor(trainingNoise(cfg.seed, step, x.spec.shape[0] as number, cfg.spec.classes.length), x.spec.shape as number[]);
+        for (const x of lossMatrix.inputs)
+          if (x.spec.name === 'noise') lossFeeds.noise = floatTensor(trainingNoise(cfg.seed, step, x.spec.shape[0] as number, cfg.spec.classes.length), x.spec.shape as number[]);
         const losses = (await session.run(lossFeeds)).losses.data as Float32Array;
         for (let i = 0; i < b; i++) {
           // only the input's own photo and its real neighbours take part; padding slots stay unassigned

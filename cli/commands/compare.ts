@@ -16,10 +16,8 @@ export const compareCommand: Command = {
     for (const f of [fileA, fileB]) if (!fs.existsSync(f)) throw new UserError(`image '${f}' does not exist`);
     const a = await readRgb(fileA);
     const b = await readRgb(fileB);
-    if (a.width !== b.width || a.height !== b.height)
-      throw new UserError(`images differ in size (HxW): '${fileA}' is ${a.height}x${a.width}, '${fileB}' is ${b.height}x${b.width}`);
-    if (a.width < SSIM_WINDOW || a.height < SSIM_WINDOW)
-      throw new UserError(`images are ${a.height}x${a.width} (HxW): SSIM needs at least ${SSIM_WINDOW}x${SSIM_WINDOW} pixels`);
+    if (a.width !== b.width || a.height !== b.height) throw new UserError(`images differ in size (HxW): '${fileA}' is ${a.height}x${a.width}, '${fileB}' is ${b.height}x${b.width}`);
+    if (a.width < SSIM_WINDOW || a.height < SSIM_WINDOW) throw new UserError(`images are ${a.height}x${a.width} (HxW): SSIM needs at least ${SSIM_WINDOW}x${SSIM_WINDOW} pixels`);
     const pa = planesFromInterleaved(a.data, a.width, a.height);
     const pb = planesFromInterleaved(b.data, b.width, b.height);
     const { fsim, fsimc } = fsimBoth(pa, pb);

@@ -72,7 +72,18 @@ export const demoCommand: Command = {
     try {
       console.error(`measuring on ${items.length} test layouts (${MEASURE_SAMPLES} samples each)`);
       const m = await measureGenerator((l, n, k) => g.generate(l, n, k), items, scheme, { count: MEASURE_SAMPLES, seed: o.seed as number });
-      const report = { steps: r.steps, seconds: +r.seconds.toFixed(1), diversity: m.diversity, linking: m.linking, l1_truth: m.l1_truth, diversity_loss: o.diversity, size: SIZE, width: WIDTH, test_layouts: m.layouts, samples_per_layout: MEASURE_SAMPLES };
+      const report = {
+        steps: r.steps,
+        seconds: +r.seconds.toFixed(1),
+        diversity: m.diversity,
+        linking: m.linking,
+        l1_truth: m.l1_truth,
+        diversity_loss: o.diversity,
+        size: SIZE,
+        width: WIDTH,
+        test_layouts: m.layouts,
+        samples_per_layout: MEASURE_SAMPLES,
+      };
       writeFileAtomic(path.join(out, 'report.json'), JSON.stringify(report, null, 1) + '\n');
 
       // samples.png: rows are test layouts; columns: the layout, 5 random samples, a 5-step sweep of one class
@@ -90,6 +101,5 @@ export const demoCommand: Command = {
     } finally {
       await g.release();
     }
-
   },
 };

@@ -50,7 +50,7 @@ export const evalCommand: Command = {
   options: [
     { name: 'model', type: 'string', repeat: true, help: 'a generator file (repeat for several, side by side)', meta: 'G.onnx' },
     ...dataOptions('test layouts and photos'),
-    { name: 'split', type: 'string', help: "dataset split (fixture: test; cityscapes: val)", meta: 'NAME' },
+    { name: 'split', type: 'string', help: 'dataset split (fixture: test; cityscapes: val)', meta: 'NAME' },
     { name: 'limit', type: 'int', min: 1, help: 'use at most this many layouts', meta: 'N' },
     { name: 'segmenter', type: 'string', help: 'segmenter for realism (divsyn train-segmenter writes one)', meta: 'S.onnx' },
     { name: 'features', type: 'string', help: 'feature network for feature diversity (first input [N,3,H,W])', meta: 'F.onnx' },
@@ -73,14 +73,20 @@ export const evalCommand: Command = {
     const spec = files[0].spec;
     for (const f of files.slice(1)) {
       if (!sameClasses(f.spec.classes, spec.classes) || f.spec.height !== spec.height || f.spec.width !== spec.width)
-        throw new UserError(`'${f.path}' (${f.spec.classes.length} classes, ${f.spec.height}x${f.spec.width}) does not match '${files[0].path}' (${spec.classes.length} classes, ${spec.height}x${spec.width})`);
+        throw new UserError(
+          `'${f.path}' (${f.spec.classes.length} classes, ${f.spec.height}x${f.spec.width}) does not match '${files[0].path}' (${spec.classes.length} classes, ${spec.height}x${spec.width})`,
+        );
     }
     const split = (o.split as string | undefined) ?? (dataArg === 'fixture' ? 'test' : undefined);
     const dataset = openDataset({ data: dataArg, format: o.format as DataFormat, direction: o.direction as Direction, classes: spec.classes, split });
     const threads = o.threads as number | undefined;
     const segmenter = o.segmenter ? await openSegmenter(o.segmenter as string, spec.classes, { height: spec.height, width: spec.width }, { threads }) : undefined;
     const features = o.features
-      ? await openFeatureNet(o.features as string, { height: spec.height, width: spec.width, batch: o.count as number }, { threads, taps: (o['features-taps'] as string | undefined)?.split(','), norm: o['features-norm'] as FeatureNorm })
+      ? await openFeatureNet(
+          o.features as string,
+          { height: spec.height, width: spec.width, batch: o.count as number },
+          { threads, taps: (o['features-taps'] as string | undefined)?.split(','), norm: o['features-norm'] as FeatureNorm },
+        )
       : undefined;
     prepareOutputDir(out, Boolean(o.force));
     const items = await evalItems(dataset, spec.width, spec.height, (o.limit as number | undefined) ?? dataset.length);
@@ -106,7 +112,17 @@ export const evalCommand: Command = {
         const g = await openGenerator(files[mi].path, { classes: c, height: spec.height, width: spec.width, variation: variationInputs(files[mi].spec) }, { threads, batch: 8 });
         try {
           report.models.push(
-            await evaluateModel(files[mi].path, g, items, { classes: spec.classes, height: spec.height, width: spec.width, count: o.count as number, seed: o.seed as number, scheme, segmenter, features, onProgress: (d) => bar.update(mi * items.length + d) }),
+            await evaluateModel(files[mi].path, g, items, {
+              classes: spec.classes,
+              height: spec.height,
+              width: spec.width,
+              count: o.count as number,
+              seed: o.seed as number,
+              scheme,
+              segmenter,
+              features,
+              onProgress: (d) => bar.update(mi * items.length + d),
+            }),
           );
           // sample grid and gradation strip of the first layouts
           const gridRows: GridRow[] = [];
@@ -135,6 +151,11 @@ export const evalCommand: Command = {
     }
     await writeScatter(path.join(out, 'scatter.png'), report);
     writeReport(out, report, { grids, sweeps, scatter: 'scatter.png' });
-    console.log(JSON.stringify({ report: path.resolve(out, 'report.html'), models: report.models.map((m) => ({ model: m.model, diversity: m.diversity.diversity, ssim_best: m.accuracy.ssim.best, pixel_accuracy: m.realism?.pixelAccuracy })) }));
+    console.log(
+      JSON.stringify({
+        report: path.resolve(out, 'report.html'),
+        models: report.models.map((m) => ({ model: m.model, diversity: m.diversity.diversity, ssim_best: m.accuracy.ssim.best, pixel_accuracy: m.realism?.pixelAccuracy })),
+      }),
+    );
   },
 };

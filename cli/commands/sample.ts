@@ -2,11 +2,10 @@
 // noise of every image (noise depends only on seed, layout stem and k).
 import fs from 'node:fs';
 import path from 'node:path';
-import { ClassInfo } from '../../graph/spec.js';
+import { ClassInfo, GeneratorSpec } from '../../graph/spec.js';
 import { variationInputs } from '../../graph/families/index.js';
 import { CodeChoice, noiseAt, variationScheme } from '../../common/variation.js';
 import { interpolateCodes } from '../../train/codes.js';
-import { GeneratorSpec } from '../../graph/spec.js';
 import { prepareOutputDir } from '../../common/files.js';
 import { UserError, usageError } from '../../common/errors.js';
 import { readGenerator } from '../../runtime/model-file.js';

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SegmenterSpec } from '../../graph/programs/segmenter.js';
-import { UserError, usageError } from '../../common/errors.js';
+import { InterruptedRun, UserError, usageError } from '../../common/errors.js';
 import { EP_CHOICES, EpChoice } from '../../runtime/session.js';
 import { openSegmenter } from '../../metrics/segmenter.js';
 import { DataFormat, Direction, openDataset } from '../../train/datasets.js';
@@ -14,7 +14,6 @@ import { Command } from '../command.js';
 import { classOptions, resolveClasses, seedOption, dataOptions } from '../common.js';
 import { Progress } from '../progress.js';
 import { catchInterrupt } from '../interrupt.js';
-import { InterruptedRun } from '../../common/errors.js';
 
 /** Enough to segment the fixture at 64 px (its time and accuracy: docs/design.md#speed). */
 const DEFAULT_STEPS = 2000;

@@ -16,7 +16,20 @@ import { LR_POLICIES, LrPolicy, train } from '../../train/trainer.js';
 import { latentTrainOptions, latentTraining } from '../latent-training.js';
 import { Parsed, required } from '../args.js';
 import { Command } from '../command.js';
-import { archOptions, checkModelOptions, classOptions, diversityPoolOption, noiseSearchOption, passContentOption, generatorSpec, modelOption, seedOption, dataOptions, choosePerceptualFromOptions, perceptualOptions } from '../common.js';
+import {
+  archOptions,
+  checkModelOptions,
+  classOptions,
+  diversityPoolOption,
+  noiseSearchOption,
+  passContentOption,
+  generatorSpec,
+  modelOption,
+  seedOption,
+  dataOptions,
+  choosePerceptualFromOptions,
+  perceptualOptions,
+} from '../common.js';
 import { Progress } from '../progress.js';
 import { catchInterrupt } from '../interrupt.js';
 import { renderPreview } from '../preview.js';
@@ -57,9 +70,14 @@ export const trainOptions = [
   { name: 'epochs', type: 'int', min: 1, help: 'passes over the data (pix2pix: 200, the second half with linear decay)', meta: 'E' },
   { name: 'steps', type: 'int', min: 1, help: 'training steps (instead of --epochs)', meta: 'N' },
   { name: 'batch', type: 'int', min: 1, max: 1024, default: 1, help: 'batch size', meta: 'B' },
-  { name: 'diversity', type: 'enum', choices: DIVERSITY_MODES, help: 'diversity loss (default bounded; pairwise: the bound between two noisy passes G(l, n1), G(l, n2), weighted by |n1 - n2|; none: one pass with random noise, the baseline; crn-multi: none)' },
+  {
+    name: 'diversity',
+    type: 'enum',
+    choices: DIVERSITY_MODES,
+    help: 'diversity loss (default bounded; pairwise: the bound between two noisy passes G(l, n1), G(l, n2), weighted by |n1 - n2|; none: one pass with random noise, the baseline; crn-multi: none)',
+  },
   { name: 'beta', type: 'float', min: 0, help: 'diversity loss weight (pix2pix: 0.1, crn: 10)', meta: 'B' },
-  { name: 'beta-ramp', type: 'int', min: 0, help: 'steps over which β ramps in linearly from 0 (pix2pix default: half of the steps, as the authors\' code; others: 0, off)', meta: 'N' },
+  { name: 'beta-ramp', type: 'int', min: 0, help: "steps over which β ramps in linearly from 0 (pix2pix default: half of the steps, as the authors' code; others: 0, off)", meta: 'N' },
   { name: 'lambda', type: 'string', help: 'bound λ_c: V, or V1,…,VC, or V,CLASS=V,… (default 0.3)', meta: 'L' },
   passContentOption,
   noiseSearchOption,
@@ -68,7 +86,12 @@ export const trainOptions = [
   { name: 'gan-mode', type: 'enum', choices: GAN_MODES, default: 'vanilla', help: 'GAN objective' },
   { name: 'ndf', type: 'int', min: 1, max: 4096, help: 'pix2pix: discriminator base width (default: --width)', meta: 'N' },
   { name: 'lr', type: 'float', min: 0, help: 'Adam learning rate (pix2pix: 2e-4, crn: 1e-4)', meta: 'LR' },
-  { name: 'lr-policy', type: 'enum', choices: LR_POLICIES, help: 'linear: constant, then linear decay over the second half (pix2pix default); constant (crn default); poly: (1 - step/steps)^0.9 (latent default)' },
+  {
+    name: 'lr-policy',
+    type: 'enum',
+    choices: LR_POLICIES,
+    help: 'linear: constant, then linear decay over the second half (pix2pix default); constant (crn default); poly: (1 - step/steps)^0.9 (latent default)',
+  },
   ...perceptualOptions,
   ...latentTrainOptions,
   { name: 'checkpoint-every', type: 'int', min: 1, default: 500, help: 'steps between checkpoints', meta: 'N' },
@@ -166,7 +189,9 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
           bar = hooks.quiet ? undefined : budget !== undefined ? new Progress('seconds', Math.round(budget)) : new Progress('step', totalSteps, startStep);
         },
         onStep: (i) => {
-          const losses = Object.entries(i.losses).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' ');
+          const losses = Object.entries(i.losses)
+            .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+            .join(' ');
           if (hooks.stopAfterSeconds !== undefined) bar?.update(Math.min(Math.round(hooks.stopAfterSeconds), Math.floor((performance.now() - started) / 1000)), `step ${i.step} ${losses}`);
           else bar?.update(i.step, losses);
         },

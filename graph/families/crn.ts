@@ -35,7 +35,13 @@ function crnContent(o: TrainingOptions, f: Forward, batch: Batch): Objective {
   const perPass = reshape(contentLoss(o.perceptual, toUnit(sampleMajor), image), [b, 2]);
   const noisy = mean(slice(perPass, [1], [0], [1]));
   const zero = mean(slice(perPass, [1], [1], [2]));
-  return { total: add(zero, mul(noisy, o.noiseContentWeight)), terms: [['content', zero], ['content_noise', noisy]] };
+  return {
+    total: add(zero, mul(noisy, o.noiseContentWeight)),
+    terms: [
+      ['content', zero],
+      ['content_noise', noisy],
+    ],
+  };
 }
 
 export const crnFamily: ModelFamily = {

@@ -22,7 +22,7 @@ export interface VariationInput {
 /** Fixed codes a model is sampled with (latent: its training codes), and whether new ones may be drawn. */
 export interface CodeSet {
   count: number;
-  fixed(k: number): Float32Array;
+  fixed: (k: number) => Float32Array;
   /** New codes U[0,1]^dim may be drawn for samples (latent); else sample k uses fixed code k mod count. */
   drawsNew: boolean;
 }
@@ -40,7 +40,7 @@ export interface ArchValues {
   dropRate: number;
   withNoise: boolean;
   /** The n training codes of dimension dim, drawn on the host (seeded) by the caller. */
-  trainingCodes(n: number, dim: number): Float32Array;
+  trainingCodes: (n: number, dim: number) => Float32Array;
 }
 
 /** Options that only some families take; the registry says which family takes which, and when. */
@@ -55,7 +55,7 @@ export interface TrainingDefaults {
   /** β's ramp as a fraction of the run's steps, where there is a diversity loss (0: none). */
   betaRampFraction: number;
   /** The training options this family starts from (the rest are common defaults). */
-  options(spec: GeneratorSpec): Partial<TrainingOptions>;
+  options: (spec: GeneratorSpec) => Partial<TrainingOptions>;
 }
 
 export interface ModelFamily {
@@ -64,37 +64,37 @@ export interface ModelFamily {
   /** Default base channel count (--width). */
   defaultChannels: number;
   /** Why H x W does not suit this family (a message naming the rule), or undefined. */
-  sizeProblem(height: number, width: number, text: string): string | undefined;
+  sizeProblem: (height: number, width: number, text: string) => string | undefined;
   /** The spec with the family's own fields (crn-multi: images; latent: its code). Throws Error on bad values. */
-  buildSpec(base: BaseSpec, arch: ArchValues): GeneratorSpec;
+  buildSpec: (base: BaseSpec, arch: ArchValues) => GeneratorSpec;
   /** The family's own metadata keys, and reading them back (throws Error on bad values). */
-  metadata(spec: GeneratorSpec): Record<string, string>;
-  readMetadata(base: BaseSpec, metadata: Record<string, string>): GeneratorSpec;
+  metadata: (spec: GeneratorSpec) => Record<string, string>;
+  readMetadata: (base: BaseSpec, metadata: Record<string, string>) => GeneratorSpec;
 
   /** The per-sample inputs besides the layout: noise, then code. */
-  variationInputs(spec: GeneratorSpec): VariationInput[];
+  variationInputs: (spec: GeneratorSpec) => VariationInput[];
   /** Fixed codes to sample with, where the family has them beyond crn-multi's one-hot choice of image. */
-  codeSet?(spec: GeneratorSpec): CodeSet;
+  codeSet?: (spec: GeneratorSpec) => CodeSet;
   /**
    * The generator, one function for the inference and the training graphs: images in [-1, 1] [N, 3, H, W].
    * A family with several images per pass (crn-multi) gives them all [N, 3n, H, W] unless x.code chooses one.
    */
-  generator(ctx: ModelContext, spec: GeneratorSpec, x: GeneratorInputs): Tensor;
+  generator: (ctx: ModelContext, spec: GeneratorSpec, x: GeneratorInputs) => Tensor;
 
   /** Runs of the generator per sample in training (latent: one per training code), sample-major. */
-  branches(spec: GeneratorSpec): number;
+  branches: (spec: GeneratorSpec) => number;
   /** Training inputs of its own besides layout, image and noise (latent: codes, neighbours, assignment). */
-  declareBatch?(g: Graph, spec: GeneratorSpec, o: TrainingOptions, batch: Batch, withAssignment: boolean): void;
+  declareBatch?: (g: Graph, spec: GeneratorSpec, o: TrainingOptions, batch: Batch, withAssignment: boolean) => void;
   /** Whether the first pass's noise can be searched (--noise-search). */
   searchesNoise: boolean;
   /** The generator's loss terms without the diversity term. dctx: the discriminator's context, where there is one. */
-  objective(spec: GeneratorSpec, o: TrainingOptions, f: Forward, batch: Batch, dctx: ModelContext): Objective;
+  objective: (spec: GeneratorSpec, o: TrainingOptions, f: Forward, batch: Batch, dctx: ModelContext) => Objective;
   /** The discriminator's objective, for families trained against one (pix2pix). */
-  discriminatorObjective?(o: TrainingOptions, f: Forward, batch: Batch, dctx: ModelContext): Tensor;
+  discriminatorObjective?: (o: TrainingOptions, f: Forward, batch: Batch, dctx: ModelContext) => Tensor;
   /** The loss matrix [B, n, 1 + k] the host assigns targets from (latent). */
-  lossMatrix?(o: TrainingOptions, f: Forward, batch: Batch): Tensor;
+  lossMatrix?: (o: TrainingOptions, f: Forward, batch: Batch) => Tensor;
   /** The family's own fields of the resume fingerprint (what must not change across --resume). */
-  fingerprint(spec: GeneratorSpec, o: TrainingOptions): Record<string, unknown>;
+  fingerprint: (spec: GeneratorSpec, o: TrainingOptions) => Record<string, unknown>;
   /** Whether the objective weighs a content loss on G(l, n) (--noise-content), part of the resume fingerprint. */
   noiseContent: boolean;
   defaults: TrainingDefaults;
@@ -103,7 +103,7 @@ export interface ModelFamily {
   /** Whether the objective has a content loss over a feature network (--features, --segmenter). */
   contentNetwork: boolean;
   /** Why spec trains with no diversity loss only (it takes no noise), or undefined. */
-  noDiversityReason?(spec: GeneratorSpec): string | undefined;
+  noDiversityReason?: (spec: GeneratorSpec) => string | undefined;
   /** Why spec cannot train without a diversity loss, or undefined. */
-  needsDiversityReason?(spec: GeneratorSpec): string | undefined;
+  needsDiversityReason?: (spec: GeneratorSpec) => string | undefined;
 }

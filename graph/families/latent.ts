@@ -56,7 +56,8 @@ function readLatent(metadata: Record<string, string>): LatentSpec {
     const l = JSON.parse(metadata['divsyn.latent']);
     const rows: number[][] = JSON.parse(metadata['divsyn.train_codes']);
     const codeDim = Number(metadata['divsyn.code_dim']);
-    if (!Array.isArray(rows) || rows.length !== l.branches || rows.some((r) => r.length !== codeDim)) throw new Error(`${rows.length} training codes for ${l.branches} branches of dimension ${codeDim}`);
+    if (!Array.isArray(rows) || rows.length !== l.branches || rows.some((r) => r.length !== codeDim))
+      throw new Error(`${rows.length} training codes for ${l.branches} branches of dimension ${codeDim}`);
     return { branches: l.branches, depth: l.depth, dropRate: l.dropRate, sharing: l.sharing, noise: Boolean(l.noise), codeDim, codes: rows.flat() };
   } catch (e) {
     throw new Error(`latent model without valid divsyn.latent / divsyn.train_codes / divsyn.code_dim (${(e as Error).message})`);
@@ -109,7 +110,13 @@ export const latent: ModelFamily = {
       const n = (both.shape[1] as number) / 2;
       const zero = assignedLoss(slice(both, [1], [n], [2 * n]), batch.assignment!);
       const noisy = assignedLoss(slice(both, [1], [0], [n]), batch.assignment!);
-      return { total: add(zero, mul(noisy, o.noiseContentWeight)), terms: [['assigned', zero], ['assigned_noise', noisy]] };
+      return {
+        total: add(zero, mul(noisy, o.noiseContentWeight)),
+        terms: [
+          ['assigned', zero],
+          ['assigned_noise', noisy],
+        ],
+      };
     }
     const total = assignedLoss(lossMatrix(o, f.fakeZero, batch), batch.assignment!);
     return { total, terms: [['assigned', total]] };

@@ -32,7 +32,13 @@ export const pix2pix: ModelFamily = {
   objective(_spec, o, f, _batch, dctx) {
     const gan = ganLoss(discriminator(dctx, o, f.layouts, f.fakes), true, o.gan);
     const l1 = l1Loss(f.fakeZero, f.real);
-    return { total: add(gan, mul(l1, o.l1Weight)), terms: [['gan', gan], ['l1', l1]] };
+    return {
+      total: add(gan, mul(l1, o.l1Weight)),
+      terms: [
+        ['gan', gan],
+        ['l1', l1],
+      ],
+    };
   },
   discriminatorObjective(o, f, batch, dctx) {
     const fake = ganLoss(discriminator(dctx, o, f.layouts, stopGradient(f.fakes)), false, o.gan);

@@ -24,8 +24,7 @@ export interface CrnOptions {
 /** The modules' sizes, smallest first; throws where the size does not halve down to the first height. */
 export function crnModuleSizes(height: number, width: number, firstHeight = 4): [number, number][] {
   const levels = Math.log2(height / firstHeight);
-  if (!Number.isInteger(levels) || levels < 0 || width % 2 ** levels)
-    throw new Error(`CRN needs a height of ${firstHeight}·2^k and a width divisible by 2^k; got ${height}x${width}`);
+  if (!Number.isInteger(levels) || levels < 0 || width % 2 ** levels) throw new Error(`CRN needs a height of ${firstHeight}·2^k and a width divisible by 2^k; got ${height}x${width}`);
   return Array.from({ length: levels + 1 }, (_, i) => [firstHeight * 2 ** i, (width / 2 ** levels) * 2 ** i]);
 }
 

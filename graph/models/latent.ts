@@ -67,7 +67,13 @@ export function latentGenerator(ctx: ModelContext, x: Tensor, code: Tensor, o: L
     };
     const outs = Array.from({ length: n }, (_, i) => branch(i, rows(dropped, i), rows(x, i)));
     const [, ...rest] = outs[0].shape as number[];
-    return reshape(concat(outs.map((t) => reshape(t, [b, 1, ...rest])), 1), [m, ...rest]);
+    return reshape(
+      concat(
+        outs.map((t) => reshape(t, [b, 1, ...rest])),
+        1,
+      ),
+      [m, ...rest],
+    );
   }
   const outs = Array.from({ length: n }, (_, i) => branch(i, dropped, x));
   const [nn, out, h, w] = outs[0].shape;
@@ -78,6 +84,9 @@ export function latentGenerator(ctx: ModelContext, x: Tensor, code: Tensor, o: L
   const dist = reduceSum(mul(diff, diff), [2]);
   const nearest = castFloat(equal(dist, neg(reduceMax(neg(dist), [1], true))));
   const weight = div(nearest, reduceSum(nearest, [1], true));
-  const stacked = concat(outs.map((t) => reshape(t, [nn, 1, size])), 1);
+  const stacked = concat(
+    outs.map((t) => reshape(t, [nn, 1, size])),
+    1,
+  );
   return reshape(matMul(reshape(weight, [nn, 1, n]), stacked), [nn, out, h, w]);
 }

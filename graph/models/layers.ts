@@ -116,8 +116,7 @@ export function normLayer(ctx: ModelContext, name: string, x: Tensor): Tensor {
     if (ctx.norm === 'instance') return instanceNorm(x, g.param('weight', [c], { kind: 'ones' }), g.param('bias', [c], { kind: 'zeros' }));
     const weight = g.param('weight', [c], { kind: 'normal', mean: 1, std: 0.02 });
     const bias = g.param('bias', [c], { kind: 'zeros' });
-    const running = () =>
-      g.withGroup('buffer', () => ({ mean: g.param('running_mean', [c], { kind: 'zeros' }), variance: g.param('running_var', [c], { kind: 'ones' }) }));
+    const running = () => g.withGroup('buffer', () => ({ mean: g.param('running_mean', [c], { kind: 'zeros' }), variance: g.param('running_var', [c], { kind: 'ones' }) }));
     if (ctx.mode === 'infer') {
       const r = running();
       return batchNormInfer(x, weight, bias, r.mean, r.variance);

@@ -2,7 +2,7 @@
 // other (Expand's is a ReduceSum, ReduceSum's an Expand), and the helpers every other gradient rule uses
 // to undo a broadcast (sumToShape) or spread a reduced gradient back (spreadBack). It imports no other op
 // module, so the ops above it import it and never each other in a circle.
-import { OpDef, Shape, ShapeError, Tensor, apply1, fmtShape, isStatic, staticSize } from '../tensor.js';
+import { AnyOpDef, OpDef, Shape, ShapeError, Tensor, apply1, fmtShape, isStatic, staticSize } from '../tensor.js';
 import { normAxis, reducedShape, sameShape } from '../shapes.js';
 
 // ---- Reshape ---------------------------------------------------------------------------------
@@ -12,8 +12,7 @@ const ReshapeOp: OpDef<{ shape: Shape }> = {
   infer([x], a) {
     if (isStatic(x.shape) && isStatic(a.shape)) {
       const n = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
-      if (n(x.shape) !== n(a.shape))
-        throw new ShapeError('Reshape', `cannot reshape ${fmtShape(x.shape)} to ${fmtShape(a.shape)}`);
+      if (n(x.shape) !== n(a.shape)) throw new ShapeError('Reshape', `cannot reshape ${fmtShape(x.shape)} to ${fmtShape(a.shape)}`);
     }
     return [{ dtype: x.dtype, shape: a.shape }];
   },
@@ -21,7 +20,7 @@ const ReshapeOp: OpDef<{ shape: Shape }> = {
     // One symbolic dim is inferred (-1); several are copied from the input by index (0), which holds
     // where they keep their positions.
     let inferred = 0;
-    const dims = a.shape.map((d, i) => {
+    const dims = a.shape.map((d) => {
       if (typeof d === 'number') return d;
       inferred++;
       return -1;
@@ -116,11 +115,10 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
   for (let i = 0; i < g.rank; i++) {
     if (i < lead) axes.push(i);
     else if (shape[i - lead] === 1 && g.shape[i] !== 1) axes.push(i);
-    else if (shape[i - lead] !== g.shape[i])
-      throw new ShapeError('sumToShape', `${fmtShape(g.shape)} does not broadcast from ${fmtShape(shape)}`);
+    else if (shape[i - lead] !== g.shape[i]) throw new ShapeError('sumToShape', `${fmtShape(g.shape)} does not broadcast from ${fmtShape(shape)}`);
   }
   const r = axes.length ? reduceSum(g, axes, true) : g;
   return sameShape(r.shape, shape) ? r : reshape(r, shape);
 }
 
-export const broadcastOps: readonly OpDef<any>[] = [ReshapeOp, ExpandOp, ReduceSumOp];
+export const broadcastOps: readonly AnyOpDef[] = [ReshapeOp, ExpandOp, ReduceSumOp];

@@ -1,7 +1,7 @@
 // 2-D convolution and transposed convolution (NCHW), with gradients in standard ONNX ops only:
 // dX by the adjoint op (ConvTranspose for Conv, Conv for ConvTranspose), dW by im2col (Pad + k² strided
 // Slices + Concat) and one batched MatMul, which measured fastest (docs/design.md#speed).
-import { ConvGradientSettings, OpDef, ShapeError, Tensor, fmtShape } from '../tensor.js';
+import { ConvGradientSettings, AnyOpDef, OpDef, ShapeError, Tensor, fmtShape } from '../tensor.js';
 import { num } from '../shapes.js';
 import { matMul } from './matmul.js';
 import { reduceSum, reshape } from './broadcast.js';
@@ -48,8 +48,7 @@ function checkOperands(op: string, x: Tensor, w: Tensor, b: Tensor | undefined, 
   const cin = num(op, x.shape[1]);
   if (cin % group || cin / group !== cinPerGroup)
     throw new ShapeError(op, `input ${fmtShape(x.shape)} has ${cin} channels; weight ${fmtShape(w.shape)} with group ${group} expects ${cinPerGroup * group}`);
-  if (b && (b.rank !== 1 || b.shape[0] !== cout))
-    throw new ShapeError(op, `bias ${fmtShape(b.shape)} does not match ${cout} output channels of weight ${fmtShape(w.shape)}`);
+  if (b && (b.rank !== 1 || b.shape[0] !== cout)) throw new ShapeError(op, `bias ${fmtShape(b.shape)} does not match ${cout} output channels of weight ${fmtShape(w.shape)}`);
 }
 
 function convOut(op: string, size: number, k: number, s: number, p0: number, p1: number, d: number): number {
@@ -136,8 +135,7 @@ const ConvOp: OpDef<ConvAttrs> = {
     const [oh, ow] = [y.shape[2] as number, y.shape[3] as number];
     const H = x.shape[2] as number;
     const W = x.shape[3] as number;
-    const natural = (o: number, k: number, ax: 0 | 1) =>
-      (o - 1) * a.strides[ax] - a.pads[ax] - a.pads[ax + 2] + a.dilations[ax] * (k - 1) + 1;
+    const natural = (o: number, k: number, ax: 0 | 1) => (o - 1) * a.strides[ax] - a.pads[ax] - a.pads[ax + 2] + a.dilations[ax] * (k - 1) + 1;
     const outputPadding: [number, number] = [H - natural(oh, kh, 0), W - natural(ow, kw, 1)];
     const dx = convTransposeRaw(dy!, w, undefined, { ...a, outputPadding });
     const macs = (x.shape[0] as number) * oh * ow * (w.shape as number[]).reduce((p, d) => p * d, 1);
@@ -158,11 +156,9 @@ const ConvTransposeOp: OpDef<ConvTransposeAttrs> = {
     checkOperands('ConvTranspose', x, w, b, cin / a.group, coutG * a.group, a.group);
     const H = num('ConvTranspose', x.shape[2]);
     const W = num('ConvTranspose', x.shape[3]);
-    const out = (n: number, k: number, ax: 0 | 1) =>
-      (n - 1) * a.strides[ax] - a.pads[ax] - a.pads[ax + 2] + a.dilations[ax] * (k - 1) + a.outputPadding[ax] + 1;
+    const out = (n: number, k: number, ax: 0 | 1) => (n - 1) * a.strides[ax] - a.pads[ax] - a.pads[ax + 2] + a.dilations[ax] * (k - 1) + a.outputPadding[ax] + 1;
     a.outputPadding.forEach((p, ax) => {
-      if (p >= Math.max(a.strides[ax], a.dilations[ax]))
-        throw new ShapeError('ConvTranspose', `output_padding ${p} must be below stride or dilation`);
+      if (p >= Math.max(a.strides[ax], a.dilations[ax])) throw new ShapeError('ConvTranspose', `output_padding ${p} must be below stride or dilation`);
     });
     return [{ dtype: 'float32', shape: [x.shape[0], coutG * a.group, out(H, kh, 0), out(W, kw, 1)] }];
   },
@@ -201,13 +197,8 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: ConvOptions = {}): T
 }
 
 /** ConvTranspose with weight [Cin, Cout/group, kh, kw]. */
-export function convTranspose2d(
-  x: Tensor,
-  w: Tensor,
-  b?: Tensor,
-  o: ConvOptions & { outputPadding?: number | [number, number] } = {},
-): Tensor {
+export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor, o: ConvOptions & { outputPadding?: number | [number, number] } = {}): Tensor {
   return convTransposeRaw(x, w, b, { ...resolve(o), outputPadding: pair(o.outputPadding, 0) });
 }
 
-export const convOps: readonly OpDef<any>[] = [ConvOp, ConvTransposeOp];
+export const convOps: readonly AnyOpDef[] = [ConvOp, ConvTransposeOp];

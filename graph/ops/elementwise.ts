@@ -1,5 +1,5 @@
 // Elementwise ops with broadcasting: arithmetic, activations, comparisons, Where.
-import { DType, GradArgs, OpDef, Tensor, apply1, ShapeError } from '../tensor.js';
+import { DType, GradArgs, AnyOpDef, OpDef, Tensor, apply1, ShapeError } from '../tensor.js';
 import { broadcastShapes } from '../shapes.js';
 import { sumToShape } from './broadcast.js';
 
@@ -16,11 +16,7 @@ function pickGraphTensor(a: Operand, b: Operand, op: string): Tensor {
   throw new Error(`${op}: at least one operand must be a tensor`);
 }
 
-function binaryDef(
-  name: string,
-  grad: (a: Tensor, b: Tensor, y: Tensor, dy: Tensor) => [Tensor | undefined, Tensor | undefined],
-  outDtype?: DType,
-): OpDef<{}> {
+function binaryDef(name: string, grad: (a: Tensor, b: Tensor, y: Tensor, dy: Tensor) => [Tensor | undefined, Tensor | undefined], outDtype?: DType): OpDef<{}> {
   return {
     name,
     infer([a, b]) {
@@ -106,12 +102,7 @@ interface UnaryAttrs {
   max?: number;
 }
 
-function unaryDef(
-  name: string,
-  emit: OpDef<UnaryAttrs>['emit'],
-  grad: ((x: Tensor, y: Tensor, dy: Tensor, attrs: UnaryAttrs) => Tensor) | undefined,
-  outDtype?: DType,
-): OpDef<UnaryAttrs> {
+function unaryDef(name: string, emit: OpDef<UnaryAttrs>['emit'], grad: ((x: Tensor, y: Tensor, dy: Tensor, attrs: UnaryAttrs) => Tensor) | undefined, outDtype?: DType): OpDef<UnaryAttrs> {
   return {
     name,
     infer([x]) {
@@ -180,7 +171,7 @@ export const identity = (x: Tensor) => apply1(IdentityOp, [x], {});
 export const stopGradient = (x: Tensor) => apply1(StopGradientOp, [x], {});
 export const castFloat = (x: Tensor) => apply1(CastFloatOp, [x], {});
 
-export const elementwiseOps: readonly OpDef<any>[] = [
+export const elementwiseOps: readonly AnyOpDef[] = [
   ...[AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp, GreaterOp, LessOp, GreaterOrEqualOp, LessOrEqualOp, EqualOp, WhereOp],
   ...[NegOp, ReluOp, LeakyReluOp, TanhOp, SigmoidOp, ExpOp, LogOp, AbsOp, SignOp, SqrtOp, SoftplusOp, PowOp, ClipOp],
   ...[IdentityOp, StopGradientOp, CastFloatOp],

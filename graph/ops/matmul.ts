@@ -1,5 +1,5 @@
 // MatMul (batched, broadcasting batch dims) and Gemm.
-import { OpDef, ShapeError, Tensor, apply1, fmtShape } from '../tensor.js';
+import { AnyOpDef, OpDef, ShapeError, Tensor, apply1, fmtShape } from '../tensor.js';
 import { broadcastShapes } from '../shapes.js';
 import { mul } from './elementwise.js';
 import { sumToShape } from './broadcast.js';
@@ -67,4 +67,4 @@ export function gemm(a: Tensor, b: Tensor, c?: Tensor, o: Partial<GemmAttrs> = {
   return apply1(GemmOp, c ? [a, b, c] : [a, b], attrs);
 }
 
-export const matMulOps: readonly OpDef<any>[] = [MatMulOp, GemmOp];
+export const matMulOps: readonly AnyOpDef[] = [MatMulOp, GemmOp];

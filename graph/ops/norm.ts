@@ -2,7 +2,7 @@
 // normalisation over chosen axes without an affine (CRN's layer norm) as one op with its own gradient, and
 // batch normalisation built from ReduceMean/Sub/Mul (onnxruntime's CUDA EP rejects training-mode
 // BatchNormalization), whose gradient autodiff derives.
-import { Emitter, OpDef, ShapeError, Tensor, apply1, fmtShape } from '../tensor.js';
+import { Emitter, AnyOpDef, OpDef, ShapeError, Tensor, apply1, fmtShape } from '../tensor.js';
 import { add, div, mul, sqrt, sub } from './elementwise.js';
 import { reduceSum, reshape, sumToShape } from './broadcast.js';
 import { reduceMean } from './reduce.js';
@@ -10,8 +10,7 @@ import { reduceMean } from './reduce.js';
 const NormalizeOverOp: OpDef<{ axes: number[]; eps: number }> = {
   name: 'NormalizeOver',
   infer([x], a) {
-    if (a.axes.some((ax, i) => !Number.isInteger(ax) || ax < 0 || ax >= x.rank || a.axes.indexOf(ax) !== i))
-      throw new ShapeError('NormalizeOver', `axes [${a.axes}] for input ${fmtShape(x.shape)}`);
+    if (a.axes.some((ax, i) => !Number.isInteger(ax) || ax < 0 || ax >= x.rank || a.axes.indexOf(ax) !== i)) throw new ShapeError('NormalizeOver', `axes [${a.axes}] for input ${fmtShape(x.shape)}`);
     return [
       { dtype: 'float32', shape: x.shape },
       { dtype: 'float32', shape: x.shape.map((d, i) => (a.axes.includes(i) ? 1 : d)) },
@@ -155,4 +154,4 @@ export function batchNormInfer(x: Tensor, scale: Tensor, bias: Tensor, mean: Ten
   return add(mul(x, reshape(k, perChannel)), reshape(sub(bias, mul(mean, k)), perChannel));
 }
 
-export const normOps: readonly OpDef<any>[] = [NormalizeOverOp, InstanceNormOp, LayerNormOp];
+export const normOps: readonly AnyOpDef[] = [NormalizeOverOp, InstanceNormOp, LayerNormOp];

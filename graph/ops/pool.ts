@@ -4,7 +4,7 @@
 // the argmax indices that MaxPool itself returns: a window with tied maxima gives all of its gradient to
 // the first of them, as onnxruntime's index and PyTorch's max_pool2d do (ReduceMax splits ties instead,
 // as PyTorch's amax does).
-import { OpDef, ShapeError, Tensor, fmtShape } from '../tensor.js';
+import { AnyOpDef, OpDef, ShapeError, Tensor, fmtShape } from '../tensor.js';
 import { num } from '../shapes.js';
 import { convTranspose2d } from './conv.js';
 import { div } from './elementwise.js';
@@ -126,4 +126,4 @@ export function poolWith(kind: 'average' | 'max', x: Tensor, attrs: PoolAttrs): 
   return x.graph.apply(kind === 'average' ? AveragePoolOp : MaxPoolOp, [x], attrs)[0];
 }
 
-export const poolOps: readonly OpDef<any>[] = [AveragePoolOp, MaxPoolOp, ScatterAddOp];
+export const poolOps: readonly AnyOpDef[] = [AveragePoolOp, MaxPoolOp, ScatterAddOp];

@@ -1,17 +1,13 @@
 // Reductions: ReduceMean and ReduceMax here, ReduceSum (with Expand and sumToShape, which broadcasting
 // gradients need) in broadcast.ts, re-exported so that callers find every reduction in one place.
-import { OpDef, ShapeError, Tensor, apply1, fmtShape } from '../tensor.js';
+import { AnyOpDef, OpDef, ShapeError, Tensor, apply1, fmtShape } from '../tensor.js';
 import { normAxis, reducedShape } from '../shapes.js';
 import { ReduceAttrs, reduceSum, spreadBack } from './broadcast.js';
 import { castFloat, div, equal, mul } from './elementwise.js';
 
 export { expand, reduceSum, sum, sumToShape } from './broadcast.js';
 
-function reduceDef(
-  name: string,
-  emit: OpDef<ReduceAttrs>['emit'],
-  grad: (x: Tensor, y: Tensor, dy: Tensor, a: ReduceAttrs) => Tensor,
-): OpDef<ReduceAttrs> {
+function reduceDef(name: string, emit: OpDef<ReduceAttrs>['emit'], grad: (x: Tensor, y: Tensor, dy: Tensor, a: ReduceAttrs) => Tensor): OpDef<ReduceAttrs> {
   return {
     name,
     infer([x], a) {
@@ -54,4 +50,4 @@ export const reduceMean = (x: Tensor, axes?: number[], keepdims = false) => redu
 export const reduceMax = (x: Tensor, axes?: number[], keepdims = false) => reduceStatic(ReduceMaxOp, x, axes, keepdims);
 export const mean = (x: Tensor) => reduceMean(x, undefined, false);
 
-export const reduceOps: readonly OpDef<any>[] = [ReduceMeanOp, ReduceMaxOp];
+export const reduceOps: readonly AnyOpDef[] = [ReduceMeanOp, ReduceMaxOp];

@@ -1,7 +1,7 @@
 // Resize by an integer factor: nearest (pixel replication) and bilinear (half_pixel or align_corners).
 // Bilinear resizing is A_h · X · A_wᵀ with constant interpolation matrices built here exactly as
 // onnxruntime interpolates, so its gradient is A_hᵀ · dY · A_w: two MatMuls.
-import { OpDef, ShapeError, Tensor, fmtShape } from '../tensor.js';
+import { AnyOpDef, OpDef, ShapeError, Tensor, fmtShape } from '../tensor.js';
 import { num } from '../shapes.js';
 import { matMul } from './matmul.js';
 import { reduceSum, reshape } from './broadcast.js';
@@ -39,15 +39,12 @@ function transposed(m: Float32Array, rows: number, cols: number): Float32Array {
 const ResizeOp: OpDef<ResizeAttrs> = {
   name: 'Resize',
   infer([x], a) {
-    if (x.rank !== 4 || !Number.isInteger(a.factor) || a.factor < 1)
-      throw new ShapeError('Resize', `expects NCHW and an integer factor, got ${fmtShape(x.shape)} x${a.factor}`);
+    if (x.rank !== 4 || !Number.isInteger(a.factor) || a.factor < 1) throw new ShapeError('Resize', `expects NCHW and an integer factor, got ${fmtShape(x.shape)} x${a.factor}`);
     return [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], num('Resize', x.shape[2]) * a.factor, num('Resize', x.shape[3]) * a.factor] }];
   },
   emit(e, [x], o, a) {
     const attrs: Record<string, string> =
-      a.mode === 'nearest'
-        ? { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }
-        : { mode: 'linear', coordinate_transformation_mode: a.coordinates };
+      a.mode === 'nearest' ? { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' } : { mode: 'linear', coordinate_transformation_mode: a.coordinates };
     e.node('Resize', [x, '', e.float([1, 1, a.factor, a.factor])], o, attrs);
   },
   grad({ inputs: [x], dOutputs: [dy], attrs: a }) {
@@ -69,4 +66,4 @@ export function resize(x: Tensor, factor: number, mode: ResizeMode = 'nearest', 
   return x.graph.apply(ResizeOp, [x], { factor, mode, coordinates })[0];
 }
 
-export const resizeOps: readonly OpDef<any>[] = [ResizeOp];
+export const resizeOps: readonly AnyOpDef[] = [ResizeOp];

@@ -1,6 +1,6 @@
 // Data movement: Transpose, Concat, Split, Slice, Pad; Reshape lives in broadcast.ts (the gradients of
 // broadcasting need it) and is re-exported here with the other data movement.
-import { OpDef, ShapeError, Tensor, apply1, fmtShape } from '../tensor.js';
+import { AnyOpDef, OpDef, ShapeError, Tensor, apply1, fmtShape } from '../tensor.js';
 import { normAxis } from '../shapes.js';
 import { expand, reshape, zerosLike } from './broadcast.js';
 
@@ -16,8 +16,7 @@ export function flatten(x: Tensor): Tensor {
 const TransposeOp: OpDef<{ perm: number[] }> = {
   name: 'Transpose',
   infer([x], a) {
-    if (a.perm.length !== x.rank || new Set(a.perm).size !== x.rank)
-      throw new ShapeError('Transpose', `perm [${a.perm}] does not fit ${fmtShape(x.shape)}`);
+    if (a.perm.length !== x.rank || new Set(a.perm).size !== x.rank) throw new ShapeError('Transpose', `perm [${a.perm}] does not fit ${fmtShape(x.shape)}`);
     return [{ dtype: x.dtype, shape: a.perm.map((p) => x.shape[p]) }];
   },
   emit(e, i, o, a) {
@@ -56,7 +55,11 @@ const ConcatOp: OpDef<{ axis: number }> = {
     e.node('Concat', i, o, { axis: a.axis });
   },
   grad({ inputs, dOutputs: [dy], attrs }) {
-    return split(dy!, attrs.axis, inputs.map((x) => x.shape[attrs.axis] as number));
+    return split(
+      dy!,
+      attrs.axis,
+      inputs.map((x) => x.shape[attrs.axis] as number),
+    );
   },
 };
 
@@ -69,8 +72,7 @@ const SplitOp: OpDef<{ axis: number; sizes: number[] }> = {
   name: 'Split',
   infer([x], a) {
     const total = a.sizes.reduce((p, d) => p + d, 0);
-    if (x.shape[a.axis] !== total)
-      throw new ShapeError('Split', `sizes [${a.sizes}] do not add up to axis ${a.axis} of ${fmtShape(x.shape)}`);
+    if (x.shape[a.axis] !== total) throw new ShapeError('Split', `sizes [${a.sizes}] do not add up to axis ${a.axis} of ${fmtShape(x.shape)}`);
     return a.sizes.map((s) => {
       const shape = [...x.shape];
       shape[a.axis] = s;
@@ -110,8 +112,7 @@ const SliceOp: OpDef<SliceAttrs> = {
     a.axes.forEach((ax, k) => {
       const d = x.shape[ax];
       if (typeof d !== 'number') throw new ShapeError('Slice', `cannot slice symbolic axis ${ax}`);
-      if (a.starts[k] < 0 || a.ends[k] > d || a.steps[k] < 1)
-        throw new ShapeError('Slice', `range ${a.starts[k]}:${a.ends[k]}:${a.steps[k]} outside axis ${ax} of ${fmtShape(x.shape)}`);
+      if (a.starts[k] < 0 || a.ends[k] > d || a.steps[k] < 1) throw new ShapeError('Slice', `range ${a.starts[k]}:${a.ends[k]}:${a.steps[k]} outside axis ${ax} of ${fmtShape(x.shape)}`);
       shape[ax] = sliceLen(a.starts[k], a.ends[k], a.steps[k]);
     });
     return [{ dtype: x.dtype, shape }];
@@ -163,8 +164,7 @@ export function slice(x: Tensor, axes: number[], starts: number[], ends: number[
 const PadOp: OpDef<{ pads: number[]; value: number }> = {
   name: 'Pad',
   infer([x], a) {
-    if (a.pads.length !== 2 * x.rank || a.pads.some((p) => p < 0))
-      throw new ShapeError('Pad', `pads [${a.pads}] do not fit ${fmtShape(x.shape)} (non-negative, 2 per axis)`);
+    if (a.pads.length !== 2 * x.rank || a.pads.some((p) => p < 0)) throw new ShapeError('Pad', `pads [${a.pads}] do not fit ${fmtShape(x.shape)} (non-negative, 2 per axis)`);
     const shape = x.shape.map((d, i) => {
       if (a.pads[i] === 0 && a.pads[i + x.rank] === 0) return d;
       if (typeof d !== 'number') throw new ShapeError('Pad', `cannot pad symbolic axis ${i}`);
@@ -196,4 +196,4 @@ export function pad(x: Tensor, pads: number[], value = 0): Tensor {
   return apply1(PadOp, [x], { pads, value });
 }
 
-export const shapeOps: readonly OpDef<any>[] = [TransposeOp, ConcatOp, SplitOp, SliceOp, PadOp];
+export const shapeOps: readonly AnyOpDef[] = [TransposeOp, ConcatOp, SplitOp, SliceOp, PadOp];

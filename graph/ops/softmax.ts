@@ -1,5 +1,5 @@
 // Softmax and LogSoftmax along one axis.
-import { OpDef, Tensor, apply1 } from '../tensor.js';
+import { AnyOpDef, OpDef, Tensor, apply1 } from '../tensor.js';
 import { normAxis } from '../shapes.js';
 import { exp, mul, sub } from './elementwise.js';
 import { reduceSum } from './broadcast.js';
@@ -26,4 +26,4 @@ const LogSoftmaxOp = softmaxDef('LogSoftmax');
 export const softmax = (x: Tensor, axis = -1) => apply1(SoftmaxOp, [x], { axis: normAxis('Softmax', axis, x.rank) });
 export const logSoftmax = (x: Tensor, axis = -1) => apply1(LogSoftmaxOp, [x], { axis: normAxis('LogSoftmax', axis, x.rank) });
 
-export const softmaxOps: readonly OpDef<any>[] = [SoftmaxOp, LogSoftmaxOp];
+export const softmaxOps: readonly AnyOpDef[] = [SoftmaxOp, LogSoftmaxOp];

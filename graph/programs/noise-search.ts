@@ -48,7 +48,10 @@ export function searchNoise(g: Graph, spec: GeneratorSpec, o: TrainingOptions, b
   const all = transpose(stopGradient(losses.length > 1 ? concat(losses, 1) : losses[0]), [0, 2, 1]);
   const isLowest = castFloat(lessOrEqual(all, neg(reduceMax(neg(all), [2], true))));
   // the first lowest: those with no lowest before them (a running count by a triangular matrix of ones)
-  const upTo = g.constant(Float32Array.from({ length: k * k }, (_, x) => (Math.floor(x / k) <= x % k ? 1 : 0)), [k, k]);
+  const upTo = g.constant(
+    Float32Array.from({ length: k * k }, (_, x) => (Math.floor(x / k) <= x % k ? 1 : 0)),
+    [k, k],
+  );
   const first = mul(isLowest, castFloat(lessOrEqual(matMul(isLowest, upTo), 1)));
   return stopGradient(reduceSum(mul(first, transpose(perSample, [0, 2, 1])), [2]));
 }

@@ -85,6 +85,13 @@ export function segmenterTrainStep(spec: SegmenterSpec, o: SegmenterStepOptions)
     r.state.forEach((t, k) => outputs.push(io(t, `new.${opt.stateNames[k]}.${pname}`, 'state', `${opt.stateNames[k]}.${pname}`)));
   });
   outputs.push(io(add(step, 1), 'new.step', 'step', 'step'), io(loss, 'loss', 'loss'));
-  const inputs = [...params.map((p) => io(p, paramInputName(paramName(p), 'G'), 'param')), io(image, 'image', 'data'), io(layout, 'layout', 'data'), ...state, io(lr, 'lr', 'lr'), io(step, 'step', 'step')];
+  const inputs = [
+    ...params.map((p) => io(p, paramInputName(paramName(p), 'G'), 'param')),
+    io(image, 'image', 'data'),
+    io(layout, 'layout', 'data'),
+    ...state,
+    io(lr, 'lr', 'lr'),
+    io(step, 'step', 'step'),
+  ];
   return { graph: g, inputs, outputs };
 }

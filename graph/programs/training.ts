@@ -15,7 +15,13 @@ import { Program, ProgramIo, ioOf, paramIo } from './program.js';
 function inputIo(g: Graph, batch: Batch, f: Forward): ProgramIo[] {
   const params = g.params.map(paramIo);
   const data = [ioOf(batch.layout, 'layout', 'data'), ioOf(batch.image, 'image', 'data')];
-  for (const [name, t] of [['noise', batch.noise], ['code', batch.code], ['neighbours', batch.neighbours], ['assignment', batch.assignment]] as const) if (t) data.push(ioOf(t, name, 'data'));
+  for (const [name, t] of [
+    ['noise', batch.noise],
+    ['code', batch.code],
+    ['neighbours', batch.neighbours],
+    ['assignment', batch.assignment],
+  ] as const)
+    if (t) data.push(ioOf(t, name, 'data'));
   const masks = f.maskInputs.map((m, i) => ioOf(m, f.masks[i].name, 'mask'));
   return [...params, ...data, ...masks];
 }

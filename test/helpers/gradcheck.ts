@@ -37,7 +37,11 @@ export async function gradCheck(
   const eps = opts.eps ?? 1e-2;
   const weights = g.constant(rng.fillUniform(new Float32Array(y.size), 0.5, 1.5), y.shape);
   const objective = sum(mul(y, weights));
-  const grads = gradients(objective, inputs.map((i) => i.tensor), opts.gradients);
+  const grads = gradients(
+    objective,
+    inputs.map((i) => i.tensor),
+    opts.gradients,
+  );
   const full = emitModel(g, {
     outputs: [['objective', objective], ...grads.map((d, i) => [`grad${i}`, d] as [string, Tensor])],
     params: 'inputs',

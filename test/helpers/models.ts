@@ -7,7 +7,10 @@ import { Graph } from '../../graph/index.js';
 export function convStackModel(layers = 40): Uint8Array {
   const g = new Graph();
   const x = g.input('x', ['N', 2, 8, 8]);
-  const w = g.constant(Float32Array.from({ length: 2 * 2 * 3 * 3 }, (_, i) => Math.sin(i)), [2, 2, 3, 3]);
+  const w = g.constant(
+    Float32Array.from({ length: 2 * 2 * 3 * 3 }, (_, i) => Math.sin(i)),
+    [2, 2, 3, 3],
+  );
   let y = x;
   for (let i = 0; i < layers; i++) y = G.tanh(G.conv2d(y, w, undefined, { pad: 1 }));
   return G.emitModel(g, { outputs: [['y', y]], params: 'initializers' });
