@@ -1,31 +1,105 @@
-// Options and checks shared by several commands: classes, sizes, model kinds.
+// Options shared by several commands, declared once (one spelling, one default, one help text), and the
+// specs and checks built from them: classes, sizes, model kinds, feature networks, per-class λ.
 import { ClassInfo, GeneratorSpec, ModelKind, MODEL_KINDS, PASS_CONTENTS } from '../graph/spec.js';
 import { FamilyOption, familyOf, optionApplies, takesNoise } from '../graph/families/index.js';
-import { DiversityMode } from '../graph/losses.js';
-import { CodeKind, trainingCodes } from '../train/codes.js';
-import { NormKind } from '../graph/models/layers.js';
-import { DATA_FORMATS, DIRECTIONS } from '../train/datasets.js';
-import { genericPalette, loadPalette } from '../common/palettes.js';
-import { OptSpec, Parsed } from './args.js';
-import { usageError } from '../common/errors.js';
+import { DIVERSITY_MODES, DiversityMode, GAN_MODES } from '../graph/losses.js';
 import { PerceptualSpec } from '../graph/perceptual.js';
+import { CODE_KINDS, trainingCodes } from '../train/codes.js';
+import { NORM_KINDS } from '../graph/models/layers.js';
+import { DATA_FORMATS, DIRECTIONS } from '../train/datasets.js';
+import { classIndex, genericPalette, loadPalette } from '../common/palettes.js';
+import { usageError } from '../common/errors.js';
+import { EP_CHOICES } from '../runtime/session.js';
+import { FEATURE_NORMS } from '../runtime/features.js';
 import { choosePerceptual, parseTaps } from '../runtime/perceptual-file.js';
+import { choice, flag, float, int, str } from './options.js';
 
-export const classOptions: OptSpec[] = [
-  { name: 'classes', type: 'int', min: 1, max: 1024, help: 'number of classes (named class0…, built-in colours)', meta: 'C' },
-  { name: 'palette', type: 'string', help: 'class names and colours: cmp-facades, cityscapes or FILE.json', meta: 'P' },
-];
+export const threadsOption = { threads: int({ min: 1, max: 256, help: 'onnxruntime intra-op threads (default: all cores)', meta: 'T' }) };
+export const epOption = { ep: choice(EP_CHOICES, { default: 'cpu', help: 'execution provider (auto tries cuda, webgpu, cpu)' }) };
+export const forceOption = (what: string) => ({ force: flag({ help: what }) });
 
-export function resolveClasses(o: Parsed): ClassInfo[] {
-  const c = o.classes as number | undefined;
-  const p = o.palette as string | undefined;
-  if (c === undefined && p === undefined) throw usageError('give --classes C or --palette P');
-  if (p !== undefined) {
-    const classes = loadPalette(p);
-    if (c !== undefined && c !== classes.length) throw usageError(`--classes ${c} does not match palette '${p}' with ${classes.length} classes`);
+export const seedOption = (help = 'seed of the initial weights (and of data order, noise and masks when training)') => ({
+  seed: int({ min: 0, max: 2 ** 32 - 1, default: 0, help, meta: 'N' }),
+});
+
+export const directionOption = {
+  direction: choice(DIRECTIONS, { default: 'AtoB', help: 'pix2pix aligned folders: AtoB means A (left) is the layout (CMP Facades: BtoA)' }),
+};
+
+export const classOptions = {
+  classes: int({ min: 1, max: 1024, help: 'number of classes (named class0…, built-in colours)', meta: 'C' }),
+  palette: str({ help: 'class names and colours: cmp-facades, cityscapes or FILE.json', meta: 'P' }),
+};
+
+/** --data, --format, --direction: where images come from (`what` says what they are for). */
+export const dataOptions = (what: string) => ({
+  data: str({ help: `${what}: 'fixture' (bundled procedural facades) or a dataset folder`, meta: 'PATH|fixture' }),
+  format: choice(DATA_FORMATS, { default: 'pix2pix', help: 'dataset format of --data PATH (pairs: PATH/layouts/NAME.png + PATH/photos/NAME.jpg|png)' }),
+  ...directionOption,
+});
+
+export const modelOption = { model: choice(MODEL_KINDS, { help: 'generator architecture' }) };
+
+export const archOptions = {
+  size: str({ help: 'S (pix2pix, a power of two >= 32) or HxW', meta: 'S' }),
+  width: int({ min: 1, max: 4096, help: 'base channel count (default: pix2pix ngf 64; crn and latent: modules below 128 px, 1024)', meta: 'W' }),
+  norm: choice(NORM_KINDS, { default: 'instance', help: 'normalisation: affine instance norm, or batch norm with running statistics at inference' }),
+  images: int({ min: 1, max: 256, default: 9, help: 'crn-multi: images per pass', meta: 'N' }),
+  branches: int({ min: 1, max: 256, default: 8, help: 'latent: training codes (branches)', meta: 'N' }),
+  split: choice(['early', 'late'] as const, { default: 'early', help: 'latent: code dropout early (after --split-depth) or late (before the output conv)' }),
+  splitDepth: int({ min: 0, max: 16, default: 2, help: 'latent, early split: after this CRN module (0: the 4-pixel-high one)', meta: 'K' }),
+  sharing: choice(['shared', 'separate'] as const, { default: 'shared', help: 'latent: one network for all codes, or the layers after the split per branch' }),
+  dropRate: float({ min: 0, max: 0.99, default: 0.5, help: 'latent: channel c is kept iff z_c > r', meta: 'R' }),
+  codes: choice(CODE_KINDS, { default: 'binary', help: "latent: training codes 0/1 (authors' release) or uniform (paper)" }),
+  withNoise: flag({ help: 'latent: also take per-class noise (trained with the diversity loss)' }),
+};
+
+/** The training objective's options, shared by train and export-training. */
+export const objectiveOptions = {
+  diversity: choice(DIVERSITY_MODES, {
+    help: 'diversity loss (default bounded; pairwise: the bound between two noisy passes G(l, n1), G(l, n2), weighted by |n1 - n2|; none: one pass with random noise, the baseline; crn-multi: none)',
+  }),
+  beta: float({ min: 0, help: 'diversity loss weight (default: pix2pix 0.1, crn and latent 10)', meta: 'B' }),
+  betaRamp: int({ min: 0, help: "steps over which β ramps in linearly from 0 (default: pix2pix half of the steps, as the authors' code; others 0, off)", meta: 'N' }),
+  lambda: str({ help: 'bound λ_c: V, or V1,…,VC, or V,CLASS=V,… (default 0.3; a class named void 0)', meta: 'L' }),
+  passContent: choice(PASS_CONTENTS, {
+    help: "crn --diversity pairwise: the content loss on each noisy pass, or per class on the better one (best: crn-multi's loss over the two passes) (default each)",
+  }),
+  noiseSearch: int({
+    min: 1,
+    max: 64,
+    meta: 'K',
+    help: "crn with a diversity loss: the first pass's noise is, per class, the best of K random candidates by the class-wise content loss at the current parameters (default 1: random)",
+  }),
+  diversityPool: int({ min: 1, max: 256, meta: 'F', help: 'the diversity loss compares the images (and layout) average-pooled over F x F blocks (default 1: pixels)' }),
+  noiseContent: float({ min: 0, help: 'crn, latent --with-noise: weight of the content (latent: assigned) loss on G(l, n) besides G(l, 0) (default 1; 0: G(l, 0) alone)', meta: 'W' }),
+  ganMode: choice(GAN_MODES, { default: 'vanilla', help: 'GAN objective' }),
+  ndf: int({ min: 1, max: 4096, help: 'pix2pix: discriminator base width (default: --width)', meta: 'N' }),
+  batch: int({ min: 1, max: 1024, default: 1, help: 'batch size', meta: 'B' }),
+};
+
+/** The feature network of a content loss or a measure: --features, its taps and normalisation. */
+export const featureNetworkOptions = {
+  features: str({ help: 'feature network (VGG-19 exported from torchvision or the ONNX zoo, or any network with input [N,3,H,W])', meta: 'FILE.onnx' }),
+  featureTaps: str({ help: "its layers and weights, NAME=W,… (default for VGG: conv1_2..conv5_2 with CRN's weights; other networks: their outputs)", meta: 'TAPS' }),
+  featureNorm: choice(FEATURE_NORMS, { default: 'imagenet', help: 'input normalisation the feature network expects' }),
+};
+
+/** The content loss's network (crn, crn-multi, latent): --features, else --segmenter's encoder, else pixels. */
+export const perceptualOptions = {
+  ...featureNetworkOptions,
+  keepMaxPool: flag({ help: "keep the feature network's max-pools (CRN swaps them for average pools)" }),
+  segmenter: str({ help: "without --features: the content loss uses this segmenter's encoder (from divsyn train-segmenter)", meta: 'S.onnx' }),
+};
+
+export function resolveClasses(o: { classes?: number; palette?: string }): ClassInfo[] {
+  if (o.classes === undefined && o.palette === undefined) throw usageError('give --classes C or --palette P');
+  if (o.palette !== undefined) {
+    const classes = loadPalette(o.palette);
+    if (o.classes !== undefined && o.classes !== classes.length) throw usageError(`--classes ${o.classes} does not match palette '${o.palette}' with ${classes.length} classes`);
     return classes;
   }
-  return genericPalette(c!);
+  return genericPalette(o.classes!);
 }
 
 /** S or HxW, checked against the family's size rule (pix2pix: a square power of two >= 32; CRN: multiples of 8). */
@@ -39,144 +113,130 @@ export function parseSize(model: ModelKind, v: string): [number, number] {
   return [h, w];
 }
 
-export const modelOption: OptSpec = { name: 'model', type: 'enum', choices: MODEL_KINDS, help: 'generator architecture', meta: 'pix2pix|crn|crn-multi|latent' };
-
-/** --data, --format, --direction: where images come from (`what` says what they are for). */
-export function dataOptions(what: string): OptSpec[] {
-  return [
-    { name: 'data', type: 'string', help: `${what}: 'fixture' (bundled procedural facades) or a dataset folder`, meta: 'PATH|fixture' },
-    { name: 'format', type: 'enum', choices: DATA_FORMATS, default: 'pix2pix', help: 'dataset format of --data PATH (pairs: PATH/layouts/NAME.png + PATH/photos/NAME.jpg|png)' },
-    { name: 'direction', type: 'enum', choices: DIRECTIONS, default: 'AtoB', help: 'pix2pix aligned folders: AtoB means A (left) is the layout (CMP Facades: BtoA)' },
-  ];
-}
-
-export const seedOption: OptSpec = {
-  name: 'seed',
-  type: 'int',
-  min: 0,
-  max: 2 ** 32 - 1,
-  default: 0,
-  help: 'seed of the initial weights (and of data order, noise and masks when training)',
-  meta: 'N',
+type ArchValues = { model?: ModelKind; size?: string; width?: number; seed: number; classes?: number; palette?: string } & {
+  [K in 'norm' | 'images' | 'branches' | 'split' | 'splitDepth' | 'sharing' | 'dropRate' | 'codes' | 'withNoise']: (typeof archOptions)[K] extends { kind: 'flag' }
+    ? boolean
+    : (typeof archOptions)[K] extends { choices: readonly (infer C)[] }
+      ? C
+      : number;
 };
 
-export const archOptions: OptSpec[] = [
-  { name: 'size', type: 'string', help: 'S (pix2pix, a power of two >= 32) or HxW', meta: 'S' },
-  { name: 'width', type: 'int', min: 1, max: 4096, help: 'base channel count (pix2pix ngf: 64; crn: modules below 128 px, 1024)', meta: 'W' },
-  { name: 'norm', type: 'enum', choices: ['instance', 'batch', 'none'], default: 'instance', help: 'normalisation: affine instance norm, or batch norm with running statistics at inference' },
-  { name: 'images', type: 'int', min: 1, max: 256, default: 9, help: 'crn-multi: images per pass', meta: 'N' },
-  { name: 'branches', type: 'int', min: 1, max: 256, default: 8, help: 'latent: training codes (branches)', meta: 'N' },
-  { name: 'split', type: 'enum', choices: ['early', 'late'], default: 'early', help: 'latent: code dropout early (after --split-depth) or late (before the output conv)' },
-  { name: 'split-depth', type: 'int', min: 0, max: 16, default: 2, help: 'latent, early split: after this CRN module (0: the 4-pixel-high one)', meta: 'K' },
-  { name: 'sharing', type: 'enum', choices: ['shared', 'separate'], default: 'shared', help: 'latent: one network for all codes, or the layers after the split per branch' },
-  { name: 'drop-rate', type: 'float', min: 0, max: 0.99, default: 0.5, help: 'latent: channel c is kept iff z_c > r', meta: 'R' },
-  { name: 'codes', type: 'enum', choices: ['binary', 'uniform'], default: 'binary', help: "latent: training codes 0/1 (authors' release) or uniform (paper)" },
-  { name: 'with-noise', type: 'flag', help: 'latent: also take per-class noise (trained with the diversity loss)' },
-];
-
-export function generatorSpec(o: Parsed): GeneratorSpec {
-  const model = o.model as ModelKind | undefined;
-  if (!model) throw usageError('option --model is required');
+/** The generator's spec from --model, --size, the classes and the family's own options. */
+export function generatorSpec(o: ArchValues): GeneratorSpec {
+  if (!o.model) throw usageError('option --model is required');
   if (o.size === undefined) throw usageError('option --size is required');
-  const [height, width] = parseSize(model, o.size as string);
-  const family = familyOf(model);
-  // pix2pix: ngf; crn and latent: the width of modules below 128 px of height
-  const channels = (o.width as number | undefined) ?? family.defaultChannels;
-  const base = { model, classes: resolveClasses(o), height, width, channels, norm: o.norm as NormKind };
-  const seed = o.seed as number;
+  const [height, width] = parseSize(o.model, o.size);
+  const family = familyOf(o.model);
+  const base = { model: o.model, classes: resolveClasses(o), height, width, channels: o.width ?? family.defaultChannels, norm: o.norm };
   try {
     return family.buildSpec(base, {
-      images: o.images as number,
-      branches: o.branches as number,
-      split: o.split as 'early' | 'late',
-      splitDepth: o['split-depth'] as number,
-      sharing: o.sharing as 'shared' | 'separate',
-      dropRate: o['drop-rate'] as number,
-      withNoise: Boolean(o['with-noise']),
+      images: o.images,
+      branches: o.branches,
+      split: o.split,
+      splitDepth: o.splitDepth,
+      sharing: o.sharing,
+      dropRate: o.dropRate,
+      withNoise: o.withNoise,
       // the training codes are drawn from --seed (train/codes.ts)
-      trainingCodes: (n: number, dim: number) => trainingCodes(seed, n, dim, o.codes as CodeKind, o['drop-rate'] as number),
+      trainingCodes: (n: number, dim: number) => trainingCodes(o.seed, n, dim, o.codes, o.dropRate),
     });
   } catch (e) {
     throw usageError((e as Error).message);
   }
 }
 
-/** The content loss's network (crn, crn-multi): --features, else --segmenter's encoder, else pixels. */
-export const perceptualOptions: OptSpec[] = [
-  { name: 'features', type: 'string', help: 'feature network for the content loss (VGG-19 exported from torchvision or the ONNX zoo)', meta: 'FILE.onnx' },
-  { name: 'feature-taps', type: 'string', help: "its layers and weights, NAME=W,… (default for VGG: conv1_2..conv5_2 with CRN's weights)", meta: 'TAPS' },
-  { name: 'feature-norm', type: 'enum', choices: ['imagenet', 'none'], default: 'imagenet', help: 'input normalisation the feature network expects' },
-  { name: 'keep-max-pool', type: 'flag', help: "keep the feature network's max-pools (CRN swaps them for average pools)" },
-  { name: 'segmenter', type: 'string', help: "without --features: the content loss uses this segmenter's encoder (from divsyn train-segmenter)", meta: 'S.onnx' },
-];
-
-export function choosePerceptualFromOptions(o: Parsed, spec: GeneratorSpec): PerceptualSpec {
-  const taps = o['feature-taps'] === undefined ? undefined : parseTaps(o['feature-taps'] as string);
+export function choosePerceptualFromOptions(
+  o: { features?: string; featureTaps?: string; featureNorm: 'imagenet' | 'none'; keepMaxPool: boolean; segmenter?: string },
+  spec: GeneratorSpec,
+): PerceptualSpec {
+  const taps = o.featureTaps === undefined ? undefined : parseTaps(o.featureTaps);
   if (taps && o.features === undefined) throw usageError('--feature-taps needs --features');
-  return choosePerceptual({
-    features: o.features as string | undefined,
-    taps,
-    norm: o['feature-norm'] as 'imagenet' | 'none',
-    keepMaxPool: Boolean(o['keep-max-pool']),
-    segmenter: o.segmenter as string | undefined,
-    height: spec.height,
-    width: spec.width,
-  });
+  return choosePerceptual({ features: o.features, taps, norm: o.featureNorm, keepMaxPool: o.keepMaxPool, segmenter: o.segmenter, height: spec.height, width: spec.width });
 }
 
-export const passContentOption: OptSpec = {
-  name: 'pass-content',
-  type: 'enum',
-  choices: PASS_CONTENTS,
-  help: "crn --diversity pairwise: the content loss on each noisy pass, or per class on the better one (best: crn-multi's loss over the two passes) (default each)",
-};
-
-export const noiseSearchOption: OptSpec = {
-  name: 'noise-search',
-  type: 'int',
-  min: 1,
-  max: 64,
-  meta: 'K',
-  help: "crn with a diversity loss: the first pass's noise is, per class, the best of K random candidates by the class-wise content loss at the current parameters (K forward-only images per sample a step, in the training graph; default 1: random)",
-};
-
-export const diversityPoolOption: OptSpec = {
-  name: 'diversity-pool',
-  type: 'int',
-  min: 1,
-  max: 256,
-  meta: 'F',
-  help: 'the diversity loss compares the images (and layout) average-pooled over F x F blocks, so that fine texture alone cannot meet the bound (default 1: pixels)',
-};
+/** --lambda V, V1,…,VC, or V,CLASS=V,… (a default and per-class values; a 'void' class keeps 0 unless named). */
+export function parseLambda(v: string | undefined, spec: GeneratorSpec): number[] {
+  const c = spec.classes.length;
+  const fallback = spec.classes.map((k) => (k.name === 'void' ? 0 : 0.3));
+  if (v === undefined) return fallback;
+  const parts = v.split(',').map((s) => s.trim());
+  const num = (s: string) => {
+    const x = Number(s);
+    if (s === '' || !Number.isFinite(x) || x < 0) throw usageError(`option --lambda: '${s}' is not a non-negative number`);
+    return x;
+  };
+  if (parts.length === c && parts.every((p) => !p.includes('='))) return parts.map(num);
+  const plain = parts.filter((p) => !p.includes('='));
+  if (plain.length > 1) throw usageError(`option --lambda: give one value, ${c} values, or a value and CLASS=V pairs; got '${v}'`);
+  const out = plain.length ? spec.classes.map((k) => (k.name === 'void' ? 0 : num(plain[0]))) : fallback;
+  for (const p of parts.filter((q) => q.includes('='))) {
+    const [name, val] = p.split('=');
+    out[classIndex(spec.classes, name)] = num(val);
+  }
+  return out;
+}
 
 /** Who takes each option that only some families take, as usage errors name them. */
 const FAMILY_OPTION_TAKERS: Record<FamilyOption, string> = {
   ndf: 'pix2pix (the only model with a discriminator)',
-  'noise-content': 'crn and latent --with-noise, with a diversity loss',
-  'pass-content': 'crn with --diversity pairwise',
-  'noise-search': 'crn with a diversity loss',
+  noiseContent: 'crn and latent --with-noise, with a diversity loss',
+  passContent: 'crn with --diversity pairwise',
+  noiseSearch: 'crn with a diversity loss',
+  images: '--model crn-multi',
+  branches: '--model latent',
+  split: '--model latent',
+  splitDepth: '--model latent',
+  sharing: '--model latent',
+  dropRate: '--model latent',
+  codes: '--model latent',
+  withNoise: '--model latent',
   neighbours: '--model latent',
-  'code-interp': 'a latent model',
+  theta: '--model latent',
+  colourClusters: '--model latent',
+  warmup: '--model latent',
+  codeInterp: 'a latent model',
 };
 
-/** Options that only some models use: naming one for another model is a usage error, not a silent no-op. */
-export function checkModelOptions(o: Parsed, spec: GeneratorSpec): void {
-  const diversity = (o.diversity ?? 'bounded') as DiversityMode;
-  const withDiversity = diversity !== 'none';
+const flagOf = (key: string) => `--${key.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}`;
+
+/**
+ * Options that only some models use, given for another model, are usage errors, not silent no-ops. `given`:
+ * the options the user typed (defaults are not checked).
+ */
+export function checkModelOptions(given: ReadonlySet<string>, spec: GeneratorSpec, diversity: DiversityMode | undefined): void {
+  const mode = diversity ?? 'bounded';
+  const withDiversity = mode !== 'none';
   const model = `--model ${spec.model}${takesNoise(spec) && !withDiversity ? ' with --diversity none' : ''}`;
-  const given = (option: string) => o[option] !== undefined && !(option === 'neighbours' && o[option] === 0);
-  for (const option of ['ndf', 'noise-content', 'pass-content', 'noise-search', 'neighbours'] as const)
-    if (given(option) && !optionApplies(option, spec, diversity)) throw usageError(`--${option} applies to ${FAMILY_OPTION_TAKERS[option]}, not ${model}`);
-  const noisy = (option: string) => {
-    if (o[option] !== undefined && !(takesNoise(spec) && withDiversity)) throw usageError(`--${option} applies to models trained with a diversity loss, not ${model}`);
-  };
-  noisy('beta-ramp');
-  noisy('diversity-pool');
-  const pool = o['diversity-pool'] as number | undefined;
-  if (pool && (spec.height % pool || spec.width % pool)) throw usageError(`--diversity-pool ${pool} does not divide the size ${spec.height}x${spec.width}`);
+  for (const option of Object.keys(FAMILY_OPTION_TAKERS) as FamilyOption[])
+    if (given.has(option) && !optionApplies(option, spec, mode)) throw usageError(`${flagOf(option)} applies to ${FAMILY_OPTION_TAKERS[option]}, not ${model}`);
+  for (const option of ['betaRamp', 'diversityPool'])
+    if (given.has(option) && !(takesNoise(spec) && withDiversity)) throw usageError(`${flagOf(option)} applies to models trained with a diversity loss, not ${model}`);
 }
 
-/** A usage error unless option `option` (given) applies to spec; `what` says what the file is. */
+/** A usage error unless option `option` (given) applies to spec; `what` names the file. */
 export function checkFamilyOption(option: FamilyOption, spec: GeneratorSpec, what: string): void {
-  if (!optionApplies(option, spec, 'none')) throw usageError(`option --${option} needs ${FAMILY_OPTION_TAKERS[option]}; ${what} is ${spec.model}`);
+  if (!optionApplies(option, spec, 'none')) throw usageError(`option ${flagOf(option)} needs ${FAMILY_OPTION_TAKERS[option]}; ${what} is ${spec.model}`);
+}
+
+/** "1 layout", "3 layouts". */
+export const plural = (n: number, noun: string) => `${n.toLocaleString('en')} ${noun}${n === 1 ? '' : /(s|x|ch|sh)$/.test(noun) ? 'es' : 's'}`;
+
+/** The diversity mode spec trains with: none where its family takes no noise; usage errors where the choice does not suit it. */
+export function resolveDiversity(spec: GeneratorSpec, given: DiversityMode | undefined): DiversityMode | undefined {
+  const family = familyOf(spec);
+  const noDiversity = family.noDiversityReason?.(spec);
+  if (noDiversity && given !== undefined && given !== 'none') throw usageError(`--diversity ${given}: ${noDiversity}`);
+  const diversity = noDiversity ? 'none' : given;
+  const needsDiversity = family.needsDiversityReason?.(spec);
+  if (needsDiversity && diversity === 'none') throw usageError(needsDiversity);
+  return diversity;
+}
+
+/** The checks every command that builds training programs makes: the diversity mode, the options given, the pool. */
+export function checkTrainingOptions(spec: GeneratorSpec, o: { diversity?: DiversityMode; diversityPool?: number }, given: ReadonlySet<string>): DiversityMode | undefined {
+  const diversity = resolveDiversity(spec, o.diversity);
+  checkModelOptions(given, spec, diversity);
+  const pool = o.diversityPool;
+  if (pool && (spec.height % pool || spec.width % pool)) throw usageError(`--diversity-pool ${pool} does not divide the size ${spec.height}x${spec.width}`);
+  return diversity;
 }

@@ -7,25 +7,33 @@ import { evalItems } from '../train/loader.js';
 import { chwToRgb } from '../common/image.js';
 import { loadOrComputeNeighbours, neighbourKey, neighbourTable, NeighbourOptions } from '../train/neighbours.js';
 import { LatentTraining } from '../train/trainer.js';
-import { OptSpec, Parsed } from './args.js';
+import { float, int } from './options.js';
 
-export const latentTrainOptions: OptSpec[] = [
-  { name: 'neighbours', type: 'int', min: 0, max: 64, default: 0, help: 'latent: neighbour targets per input (0: best-of-n alone)', meta: 'K' },
-  { name: 'theta', type: 'float', min: 0, max: 1, default: 0.45, help: 'latent: neighbours are layouts differing in under this fraction of cells', meta: 'T' },
-  { name: 'colour-clusters', type: 'int', min: 0, max: 256, default: 0, help: 'latent: at most one neighbour per colour cluster of the photos (k-means; 0: off)', meta: 'N' },
-  { name: 'warmup', type: 'int', min: 0, default: 0, help: 'latent: steps that train branch (step mod n) alone', meta: 'N' },
-];
+export const latentTrainOptions = {
+  neighbours: int({ min: 0, max: 64, default: 0, help: 'latent: neighbour targets per input (0: best-of-n alone)', meta: 'K' }),
+  theta: float({ min: 0, max: 1, default: 0.45, help: 'latent: neighbours are layouts differing in under this fraction of cells', meta: 'T' }),
+  colourClusters: int({ min: 0, max: 256, default: 0, help: 'latent: at most one neighbour per colour cluster of the photos (k-means; 0: off)', meta: 'N' }),
+  warmup: int({ min: 0, default: 0, help: 'latent: steps that train branch (step mod n) alone', meta: 'N' }),
+};
+
+export interface LatentTrainValues {
+  neighbours: number;
+  theta: number;
+  colourClusters: number;
+  warmup: number;
+  seed: number;
+}
 
 /** The table and the neighbours' photos (unaugmented, at the training size), by item name. */
-export async function latentTraining(o: Parsed, spec: GeneratorSpec, dataset: Dataset, out: string, log: (m: string) => void): Promise<LatentTraining> {
-  const k = o.neighbours as number;
-  const warmupSteps = o.warmup as number;
+export async function latentTraining(o: LatentTrainValues, spec: GeneratorSpec, dataset: Dataset, out: string, log: (m: string) => void): Promise<LatentTraining> {
+  const k = o.neighbours;
+  const warmupSteps = o.warmup;
   if (k === 0) return { warmupSteps };
   const { height: h, width: w } = spec;
   const items = await evalItems(dataset, w, h);
   const c = spec.classes.length;
   const hw = h * w;
-  const options: NeighbourOptions = { theta: o.theta as number, k, clusters: o['colour-clusters'] as number, seed: o.seed as number };
+  const options: NeighbourOptions = { theta: o.theta, k, clusters: o.colourClusters, seed: o.seed };
   const table = loadOrComputeNeighbours(path.join(out, 'neighbours.json'), neighbourKey(`${dataset.description} ${w}x${h}`, options), () =>
     neighbourTable(
       items.map((it) => ({ layout: classIndices(it.layout, c, hw), width: w, height: h, photo: chwToRgb(it.photo, h, w).data })),

@@ -1,7 +1,7 @@
 // The divsyn command line: dispatch, --help/--version, and exit statuses (0 ok, 2 usage, 1 later failure).
 import { UserError, usageError } from '../common/errors.js';
 import { VERSION } from '../runtime/version.js';
-import { formatHelp, parseArgs } from './args.js';
+import { formatHelp, parseOptions, usageLine } from './options.js';
 import { Command } from './command.js';
 import { exportTrainingCommand } from './commands/export-training.js';
 import { infoCommand } from './commands/info.js';
@@ -28,10 +28,16 @@ function mainHelp(): string {
   ].join('\n');
 }
 
+export function commandHelp(cmd: Command): string {
+  return formatHelp(usageLine(cmd.name, cmd.options, cmd.required ?? [], cmd.positional), cmd.summary, cmd.options, cmd.notes);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
   const args = argv.filter((a) => a !== '--verbose');
   try {
+    // `divsyn help CMD` is `divsyn CMD --help`
+    if (args[0] === 'help' && args.length > 1) return await main([args[1], '--help']);
     if (args.length === 0 || args[0] === '--help' || args[0] === '-h' || args[0] === 'help') {
       console.log(mainHelp());
       return args.length === 0 ? 2 : 0;
@@ -43,12 +49,12 @@ export async function main(argv: string[]): Promise<number> {
     const cmd = commands.find((c) => c.name === args[0]);
     if (!cmd) throw usageError(`unknown command '${args[0]}' (commands: ${commands.map((c) => c.name).join(', ')})`);
     const rest = args.slice(1);
-    if (rest.includes('--help') || rest.includes('-h')) {
-      console.log(formatHelp(cmd.usage, cmd.summary, cmd.options));
+    const beforeEnd = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+    if (beforeEnd.includes('--help') || beforeEnd.includes('-h')) {
+      console.log(commandHelp(cmd));
       return 0;
     }
-    const parsed = parseArgs(rest, cmd.options, cmd.positional ?? { min: 0, max: 0, names: '' });
-    await cmd.run(parsed);
+    await cmd.run(parseOptions(rest, cmd.options, cmd.positional));
     return 0;
   } catch (e) {
     if (e instanceof UserError) {

@@ -209,3 +209,15 @@ export function formatHelp(usage: string, summary: string, defs: OptionDefs, not
   if (notes.length) lines.push('', ...notes);
   return lines.join('\n');
 }
+
+/** The value of an option the command cannot do without, or a usage error naming it. */
+export function need<V extends object, K extends keyof V & string>(values: V, key: K): NonNullable<V[K]> {
+  const v = values[key];
+  if (v === undefined || v === null) throw usageError(`option --${flagName(key)} is required`);
+  return v as NonNullable<V[K]>;
+}
+
+/** A usage error for each of `keys` the user gave although it does not apply (`why`: to what it applies). */
+export function refuseGiven(given: ReadonlySet<string>, keys: readonly string[], why: string): void {
+  for (const k of keys) if (given.has(k)) throw usageError(`option --${flagName(k)} ${why}`);
+}

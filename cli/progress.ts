@@ -8,7 +8,13 @@ export class Progress {
     private readonly label: string,
     private readonly total: number,
     private readonly startAt = 0,
+    /** 'seconds': done and total are seconds, shown as minutes and seconds (a time-boxed run). */
+    private readonly unit: 'count' | 'seconds' = 'count',
   ) {}
+
+  private amount(n: number): string {
+    return this.unit === 'seconds' ? formatSeconds(n) : String(n);
+  }
 
   update(done: number, extra = ''): void {
     const now = performance.now();
@@ -22,9 +28,9 @@ export class Progress {
       const width = 24;
       const filled = Math.round(frac * width);
       const bar = '='.repeat(filled) + ' '.repeat(width - filled);
-      process.stderr.write(`\r${this.label} ${done}/${this.total} [${bar}] ${(frac * 100).toFixed(0)}% ETA ${formatSeconds(eta)} ${extra}\x1b[K`);
+      process.stderr.write(`\r${this.label} ${this.amount(done)}/${this.amount(this.total)} [${bar}] ${(frac * 100).toFixed(0)}% ETA ${formatSeconds(eta)} ${extra}\x1b[K`);
       if (finished) process.stderr.write('\n');
-    } else process.stderr.write(`${this.label} ${done}/${this.total} (${(frac * 100).toFixed(0)}%, ETA ${formatSeconds(eta)}) ${extra}\n`);
+    } else process.stderr.write(`${this.label} ${this.amount(done)}/${this.amount(this.total)} (${(frac * 100).toFixed(0)}%, ETA ${formatSeconds(eta)}) ${extra}\n`);
   }
 
   done(): void {

@@ -167,3 +167,55 @@ export function layoutToRgb(onehot: Float32Array, layout: { classes: ClassInfo[]
   }
   return { data: indicesToColors(indices, layout.classes), width: layout.width, height: layout.height, channels: 3 };
 }
+
+/** 3x5 pixel digits, one row of three bits each, top to bottom: enough to number a grid's rows and columns. */
+const DIGITS = [
+  '111101101101111',
+  '010110010010111',
+  '111001111100111',
+  '111001111001111',
+  '101101111001001',
+  '111100111001111',
+  '111100111101111',
+  '111001001010010',
+  '111101111101111',
+  '111101111001111',
+];
+const GLYPH_SCALE = 2;
+const GLYPH_W = 3 * GLYPH_SCALE;
+const GLYPH_H = 5 * GLYPH_SCALE;
+
+/** Writes the decimal digits of n in dark grey into img with their top-left corner at (x, y). */
+function drawNumber(img: RgbImage, n: number, x: number, y: number): void {
+  [...String(n)].forEach((d, i) => {
+    const bits = DIGITS[Number(d)];
+    for (let gy = 0; gy < 5 * GLYPH_SCALE; gy++)
+      for (let gx = 0; gx < 3 * GLYPH_SCALE; gx++) {
+        if (bits[Math.floor(gy / GLYPH_SCALE) * 3 + Math.floor(gx / GLYPH_SCALE)] !== '1') continue;
+        const px = x + i * (GLYPH_W + GLYPH_SCALE) + gx;
+        const py = y + gy;
+        if (px < img.width && py < img.height) img.data.fill(64, (py * img.width + px) * 3, (py * img.width + px) * 3 + 3);
+      }
+  });
+}
+
+/** Width in pixels of n written by drawNumber. */
+const numberWidth = (n: number) => String(n).length * (GLYPH_W + GLYPH_SCALE) - GLYPH_SCALE;
+
+/**
+ * Images i = 0… in rows of `columns`, with each column numbered above it and each row numbered on the left
+ * by the index of its first image, so image i sits at row label + column label.
+ */
+export function labelledGrid(images: RgbImage[], columns: number, gap = 2): RgbImage {
+  const cols = Math.max(1, Math.min(columns, images.length));
+  const body = tile(images, cols, gap);
+  const { width: w, height: h } = images[0];
+  const rows = Math.ceil(images.length / cols);
+  const left = numberWidth((rows - 1) * cols) + 2 * gap;
+  const top = GLYPH_H + 2 * gap;
+  const out: RgbImage = { data: new Uint8Array((body.width + left) * (body.height + top) * 3).fill(255), width: body.width + left, height: body.height + top, channels: 3 };
+  for (let y = 0; y < body.height; y++) out.data.set(body.data.subarray(y * body.width * 3, (y + 1) * body.width * 3), ((y + top) * out.width + left) * 3);
+  for (let c = 0; c < cols; c++) drawNumber(out, c, left + c * (w + gap) + Math.max(0, Math.floor((w - numberWidth(c)) / 2)), gap);
+  for (let r = 0; r < rows; r++) drawNumber(out, r * cols, gap, top + r * (h + gap) + Math.max(0, Math.floor((h - GLYPH_H) / 2)));
+  return out;
+}

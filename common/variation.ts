@@ -86,6 +86,7 @@ export interface VariationScheme {
 }
 
 export type CodeChoice = 'new' | 'train';
+export const CODE_CHOICES: readonly CodeChoice[] = ['new', 'train'];
 
 export function variationScheme(spec: GeneratorSpec, o: { codes?: CodeChoice } = {}): VariationScheme {
   const codes = familyOf(spec).codeSet?.(spec);

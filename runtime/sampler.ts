@@ -8,7 +8,7 @@ import { VariationScheme, packVariations, unpackVariations } from '../common/var
 import { SessionPool } from './pool.js';
 import { UserError } from '../common/errors.js';
 import { EpChoice } from './session.js';
-import { RgbImage, chwToRgb, tile, writePng } from '../common/image.js';
+import { RgbImage, chwToRgb, labelledGrid, tile, writePng } from '../common/image.js';
 
 export interface LayoutItem {
   stem: string;
@@ -33,7 +33,8 @@ export interface SampleOptions {
   fixed: Map<number, number>;
   /** A strip per layout (a class's noise sweep, a code interpolation): its packed variations, in order, and the file name's suffix. */
   strip?: { suffix: string; variations: Float32Array[] };
-  grid: boolean;
+  /** Also a grid per layout of its first `max` samples, `columns` to a row, numbered. */
+  grid?: { columns: number; max: number };
   batch: number;
   ep: EpChoice;
   threads?: number;
@@ -113,7 +114,7 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
     jobs.forEach((j, i) => {
       const img = chwToRgb(data, o.height, o.width, i * 3 * hw);
       const key = `${j.kind}:${j.item.stem}`;
-      if (j.kind === 'strip' || o.grid) {
+      if (j.kind === 'strip' || (o.grid && j.k < o.grid.max)) {
         const list = results.get(key) ?? [];
         list[j.k] = img;
         results.set(key, list);
@@ -129,12 +130,12 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
         images++;
       }
       const list = results.get(key);
-      const need = j.kind === 'strip' ? stripSteps : o.count;
+      const need = j.kind === 'strip' ? stripSteps : Math.min(o.count, o.grid?.max ?? 0);
       if (list && list.filter(Boolean).length === need) {
         results.delete(key);
         // the stem stays as <stem>_<k>.png has it; only a class name is made file-safe
         const file = j.kind === 'strip' ? `${j.item.stem}_${o.strip!.suffix}.png` : `${j.item.stem}_grid.png`;
-        write(file, () => tile(list, list.length));
+        write(file, () => (j.kind === 'strip' ? tile(list, list.length) : labelledGrid(list, o.grid!.columns)));
       }
       done++;
     });

@@ -1,7 +1,7 @@
 // Images in memory (common/image.ts): float CHW to 8-bit RGB, the sample grid's layout, palette colours.
 import test from 'ava';
 import { ClassInfo } from '../graph/spec.js';
-import { GridRow, chwToRgb, indicesToColors, layoutToRgb, sampleGrid } from '../common/image.js';
+import { GridRow, RgbImage, chwToRgb, indicesToColors, labelledGrid, layoutToRgb, sampleGrid } from '../common/image.js';
 
 const classes: ClassInfo[] = [
   { name: 'a', color: [10, 20, 30] },
@@ -57,4 +57,24 @@ test('a sample grid: one row per layout, the lead images then the generated ones
       [255, 255, 255],
     ],
   );
+});
+
+test('a labelled grid wraps into rows of N and numbers them: image i at row label + column label', (t) => {
+  const solid = (v: number): RgbImage => ({ data: new Uint8Array(16 * 16 * 3).fill(v), width: 16, height: 16, channels: 3 });
+  const grid = labelledGrid(
+    [0, 1, 2, 3, 4].map((i) => solid(i * 40)),
+    2,
+  );
+  // 3 rows of 2; the row labels (0, 2, 4) take 6 + 4 pixels on the left, the column labels 10 + 4 on top
+  const [left, top] = [10, 14];
+  t.deepEqual([grid.width, grid.height], [left + 2 * 16 + 2, top + 3 * 16 + 2 * 2]);
+  const at = (x: number, y: number) => grid.data[(y * grid.width + x) * 3];
+  for (let i = 0; i < 5; i++) t.is(at(left + (i % 2) * 18 + 8, top + Math.floor(i / 2) * 18 + 8), i * 40, `image ${i}`);
+  t.is(at(left + 1 * 18 + 8, top + 2 * 18 + 8), 255, 'no sixth image');
+  // the digits are drawn in dark grey: some pixels of each label's box, and none in the white corner
+  const dark = (x0: number, y0: number, w: number, h: number) => Array.from({ length: w * h }, (_, p) => at(x0 + (p % w), y0 + Math.floor(p / w))).some((v) => v === 64);
+  t.true(dark(left, 0, 16, top), 'column 0 is numbered');
+  t.true(dark(left + 18, 0, 16, top), 'column 1 is numbered');
+  t.true(dark(0, top + 2 * 18, left, 16), 'row 2 is numbered');
+  t.false(dark(0, 0, left, top), 'the corner stays white');
 });

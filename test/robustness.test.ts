@@ -56,7 +56,7 @@ test('a PNG that cannot be written rejects sampling with one error naming the fi
     scheme: noiseScheme(3),
     inputs: [{ name: 'noise', dim: 3 }],
     fixed: new Map(),
-    grid: true,
+    grid: { columns: 8, max: 256 },
     batch: 1,
     ep: 'cpu',
     threads: 1,

@@ -43,7 +43,9 @@ test('samples do not depend on --batch; samples.jsonl remakes each image; sweeps
     for (let k = 0; k < 3; k++) t.true((await pixels(path.join(a, `${stem}_${k}.png`))).equals(await pixels(path.join(b, `${stem}_${k}.png`))), `${stem}_${k}`);
     const sweep = await sharp(path.join(a, `${stem}_sweep_window.png`)).metadata();
     t.is(sweep.width, 5 * S + 4 * 2);
-    t.is((await sharp(path.join(a, `${stem}_grid.png`)).metadata()).width, 3 * S + 2 * 2);
+    // one numbered row of 3: a 10-pixel column of row numbers, a 14-pixel row of column numbers
+    const grid = await sharp(path.join(a, `${stem}_grid.png`)).metadata();
+    t.deepEqual([grid.width, grid.height], [10 + 3 * S + 2 * 2, 14 + S]);
   }
   const lines = fs
     .readFileSync(path.join(a, 'samples.jsonl'), 'utf8')

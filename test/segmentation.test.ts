@@ -11,7 +11,7 @@ import { openSegmenter } from '../metrics/segmenter.js';
 import { UserError } from '../common/errors.js';
 import { readSegmenter } from '../runtime/segmenter-file.js';
 import { floatTensor } from '../runtime/session.js';
-import { parseArgs } from '../cli/args.js';
+import { parseOptions } from '../cli/options.js';
 import { trainSegmenterCommand } from '../cli/commands/train-segmenter.js';
 import { openDataset } from '../train/datasets.js';
 import { evalItems } from '../train/loader.js';
@@ -133,7 +133,7 @@ test('train-segmenter on the fixture beats the majority class clearly on the tes
   const S = 32;
   const out = path.join(tempDir(), 'seg.onnx');
   const args = ['--data', 'fixture', '--size', String(S), '--width', '8', '--steps', '300', '--lr', '5e-3', '--threads', '1', '--out', out];
-  await trainSegmenterCommand.run(parseArgs(args, trainSegmenterCommand.options, { min: 0, max: 0, names: '' }));
+  await trainSegmenterCommand.run(parseOptions(args, trainSegmenterCommand.options));
   const f = readSegmenter(out);
   t.is(f.metadata['divsyn.model'], 'segmenter');
   t.is(f.metadata['divsyn.size'], `${S}x${S}`);

@@ -5,6 +5,7 @@
 import { Rng } from '../graph/random.js';
 
 export type CodeKind = 'binary' | 'uniform';
+export const CODE_KINDS: readonly CodeKind[] = ['binary', 'uniform'];
 
 /**
  * The n fixed training codes, [n * dim] row-major, drawn once from the seed (stream 'codes').

@@ -3,16 +3,15 @@ import fs from 'node:fs';
 import { readRgb } from '../../common/image.js';
 import { UserError } from '../../common/errors.js';
 import { SSIM_WINDOW, fsimBoth, luma, planesFromInterleaved, rmseRgb, ssim } from '../../metrics/similarity.js';
-import { Command } from '../command.js';
+import { defineCommand } from '../command.js';
 
-export const compareCommand: Command = {
+export const compareCommand = defineCommand({
   name: 'compare',
-  usage: 'divsyn compare A.png B.png',
   summary: 'Print {"rmse", "ssim", "fsim", "fsimc"} of two images of one size (A is the reference).',
-  options: [],
-  positional: { min: 2, max: 2, names: 'two images A.png B.png' },
-  async run(o) {
-    const [fileA, fileB] = o._;
+  options: {},
+  positional: { min: 2, max: 2, names: 'A.png B.png' },
+  async run({ positional }) {
+    const [fileA, fileB] = positional;
     for (const f of [fileA, fileB]) if (!fs.existsSync(f)) throw new UserError(`image '${f}' does not exist`);
     const a = await readRgb(fileA);
     const b = await readRgb(fileB);
@@ -23,4 +22,4 @@ export const compareCommand: Command = {
     const { fsim, fsimc } = fsimBoth(pa, pb);
     console.log(JSON.stringify({ rmse: rmseRgb(pa, pb), ssim: ssim(luma(pa), luma(pb), a.width, a.height), fsim, fsimc }));
   },
-};
+});

@@ -12,66 +12,62 @@ import { openDataset } from '../../train/datasets.js';
 import { evalItems } from '../../train/loader.js';
 import { noiseAt, noiseScheme, packVariations } from '../../common/variation.js';
 import { classIndex } from '../../common/palettes.js';
-import { Parsed } from '../args.js';
-import { Command } from '../command.js';
-import { seedOption } from '../common.js';
-import { runTrain } from './train.js';
+import { defineCommand } from '../command.js';
+import { forceOption, seedOption, threadsOption } from '../common.js';
+import { OptionValues, choice, float, parseOptions, str } from '../options.js';
+import { runTrain, trainOptions } from './train.js';
 import { InterruptedRun } from '../../common/errors.js';
 
 const SIZE = 64;
 const WIDTH = 16;
 const MEASURE_SAMPLES = 8;
 const SWEEP_CLASS = 'facade';
+/** The demo stops on time; this bound on steps is never reached. */
+const STEP_BOUND = 10_000_000;
 
-export const demoCommand: Command = {
+export const demoOptions = {
+  out: str({ default: 'out/demo', help: 'output directory', meta: 'DIR' }),
+  minutes: float({ min: 0.1, max: 10000, default: 5, help: 'training time budget', meta: 'M' }),
+  diversity: choice(DIVERSITY_MODES, { default: 'bounded', help: 'diversity loss' }),
+  ...seedOption(),
+  ...threadsOption,
+  ...forceOption('replace an earlier demo in DIR'),
+};
+
+/**
+ * The train command line the demo runs: a small pix2pix on the fixture, bounded by time rather than steps,
+ * so without β's ramp (half of the step bound would keep β near 0).
+ */
+export function demoTrainArgs(o: OptionValues<typeof demoOptions>): string[] {
+  const args = ['--model', 'pix2pix', '--data', 'fixture', '--size', String(SIZE), '--width', String(WIDTH), '--steps', String(STEP_BOUND), '--lr-policy', 'constant'];
+  args.push('--diversity', o.diversity, ...(o.diversity === 'none' ? [] : ['--beta-ramp', '0']), '--checkpoint-every', '2000', '--seed', String(o.seed), '--out', o.out);
+  if (o.threads !== undefined) args.push('--threads', String(o.threads));
+  if (o.force) args.push('--force');
+  return args;
+}
+
+/** What the demo leaves in its folder. */
+const DEMO_FILES = ['generator.onnx', 'samples.png', 'report.json', 'preview.png', 'log.jsonl', 'state/'];
+
+export const demoCommand = defineCommand({
   name: 'demo',
-  usage: 'divsyn demo [--out DIR] [--minutes M] [--diversity MODE]',
-  summary: 'Train a small pix2pix model on the bundled facades for M minutes; write generator.onnx, samples.png, report.json.',
-  options: [
-    { name: 'out', type: 'string', default: 'out/demo', help: 'output directory', meta: 'DIR' },
-    { name: 'minutes', type: 'float', min: 0.1, max: 10000, default: 5, help: 'training time budget', meta: 'M' },
-    { name: 'diversity', type: 'enum', choices: DIVERSITY_MODES, default: 'bounded', help: 'diversity loss' },
-    seedOption,
-    { name: 'threads', type: 'int', min: 1, max: 256, help: 'onnxruntime intra-op threads (default: all cores)', meta: 'T' },
-    { name: 'force', type: 'flag', help: 'write into a non-empty DIR' },
-  ],
-  async run(o: Parsed) {
-    const out = o.out as string;
-    const budget = (o.minutes as number) * 60;
-    const trainArgs: Parsed = {
-      _: [],
-      model: 'pix2pix',
-      data: 'fixture',
-      palette: 'cmp-facades',
-      size: String(SIZE),
-      width: WIDTH,
-      norm: 'instance',
-      steps: 10_000_000,
-      batch: 1,
-      diversity: o.diversity,
-      'gan-mode': 'vanilla',
-      lr: 2e-4,
-      'lr-policy': 'constant',
-      // the run is bounded by time, not steps: no ramp (half of 10M steps would keep β near 0)
-      ...(o.diversity === 'none' ? {} : { 'beta-ramp': 0 }),
-      'checkpoint-every': 2000,
-      seed: o.seed,
-      ep: 'cpu',
-      threads: o.threads,
-      out,
-      force: o.force,
-    };
+  summary: `Train a small pix2pix model on the bundled facades for M minutes; write ${DEMO_FILES.join(', ')}.`,
+  options: demoOptions,
+  async run({ values: o }) {
+    const out = o.out;
+    const budget = o.minutes * 60;
+    const trainArgs = parseOptions(demoTrainArgs(o), trainOptions);
     // leave time for the measures at the end of the budget
-    const r = await runTrain(trainArgs, { stopAfterSeconds: Math.max(5, budget - 15) });
+    const r = await runTrain(trainArgs.values, trainArgs.given, { stopAfterSeconds: Math.max(5, budget - 15), nonEmptyHint: '--force to replace it' });
     if (r.interruptedByUser) throw new InterruptedRun();
     const spec = r.spec;
     const c = spec.classes.length;
     const scheme = noiseScheme(c);
     const items = await evalItems(openDataset({ data: 'fixture', classes: spec.classes, split: 'test' }), SIZE);
-    const g = await openGenerator(path.join(out, 'generator.onnx'), { classes: c, height: SIZE, width: SIZE }, { threads: o.threads as number | undefined, batch: 16 });
+    const g = await openGenerator(path.join(out, 'generator.onnx'), { classes: c, height: SIZE, width: SIZE }, { threads: o.threads, batch: 16 });
     try {
       console.error(`measuring on ${items.length} test layouts (${MEASURE_SAMPLES} samples each)`);
-      const m = await measureGenerator((l, n, k) => g.generate(l, n, k), items, scheme, { count: MEASURE_SAMPLES, seed: o.seed as number });
+      const m = await measureGenerator((l, n, k) => g.generate(l, n, k), items, scheme, { count: MEASURE_SAMPLES, seed: o.seed });
       const report = {
         steps: r.steps,
         seconds: +r.seconds.toFixed(1),
@@ -90,16 +86,16 @@ export const demoCommand: Command = {
       const sweepC = classIndex(spec.classes, SWEEP_CLASS);
       const rows: GridRow[] = [];
       for (const it of items.slice(0, 6)) {
-        const noise = packVariations([...Array.from({ length: 5 }, (_, k) => scheme.draw(o.seed as number, it.stem, k)), ...Array.from({ length: 5 }, (_, s) => noiseAt(scheme, sweepC, -1 + s / 2))]);
+        const noise = packVariations([...Array.from({ length: 5 }, (_, k) => scheme.draw(o.seed, it.stem, k)), ...Array.from({ length: 5 }, (_, s) => noiseAt(scheme, sweepC, -1 + s / 2))]);
         const layouts = new Float32Array(10 * it.layout.length);
         for (let k = 0; k < 10; k++) layouts.set(it.layout, k * it.layout.length);
         rows.push({ lead: [layoutToRgb(it.layout, spec)], images: await g.generate(layouts, noise, 10) });
       }
       await writePng(path.join(out, 'samples.png'), sampleGrid(rows, SIZE, SIZE));
       console.log(JSON.stringify(report));
-      console.error(`wrote ${['generator.onnx', 'samples.png', 'report.json'].map((f) => path.join(out, f)).join(', ')}`);
+      console.error(`wrote ${DEMO_FILES.map((f) => path.join(out, f)).join(', ')}`);
     } finally {
       await g.release();
     }
   },
-};
+});

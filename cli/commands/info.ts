@@ -1,17 +1,40 @@
-// divsyn info: what a generator file is and how to feed it.
+// divsyn info: what a generator file is, how to feed it, and how it was trained.
 import { readGenerator } from '../../runtime/model-file.js';
-import { Command } from '../command.js';
+import { defineCommand } from '../command.js';
+import { flag } from '../options.js';
 
-export const infoCommand: Command = {
+/** The training record in a file's divsyn.options metadata, as lines (empty where there is none). */
+export function trainingRecord(metadata: Record<string, string>): string[] {
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(metadata['divsyn.options'] ?? '{}') as Record<string, unknown>;
+  } catch {
+    return ['training: (unreadable divsyn.options)'];
+  }
+  if (o.trained === false) return [`training: none (divsyn init, seed ${String(o.seed)})`];
+  if (o.steps === undefined) return [];
+  const lambda = Array.isArray(o.lambda) ? [...new Set(o.lambda as number[])].join('/') : undefined;
+  const diversity =
+    o.diversity === 'none' || o.diversity === undefined
+      ? 'none'
+      : `${String(o.diversity)} (β ${String(o.beta)}${o.betaRampSteps ? `, ramped in over ${String(o.betaRampSteps)} steps` : ''}${lambda !== undefined ? `, λ ${lambda}` : ''})`;
+  return [
+    `training: ${String(o.steps)} steps on ${String(o.data)}, seed ${String(o.seed)}, batch ${String(o.batch)}`,
+    `  diversity loss: ${diversity}`,
+    `  learning rate: ${String(o.lr)} (${String(o.lrPolicy)})`,
+    ...(o.perceptual !== undefined && o.perceptual !== 'pixels only' ? [`  content loss on: ${String(o.perceptual)}`] : []),
+  ];
+}
+
+export const infoCommand = defineCommand({
   name: 'info',
-  usage: 'divsyn info FILE.onnx [--json]',
-  summary: "Print a generator's kind, size, classes (index, name, colour), inputs and outputs.",
-  options: [{ name: 'json', type: 'flag', help: 'print one JSON object instead of text' }],
-  positional: { min: 1, max: 1, names: 'one FILE.onnx' },
-  async run(o) {
-    const f = readGenerator(o._[0]);
+  summary: "Print a generator's kind, size, classes (index, name, colour), inputs, outputs and training record.",
+  options: { json: flag({ help: 'print one JSON object instead of text' }) },
+  positional: { min: 1, max: 1, names: 'FILE.onnx' },
+  async run({ values, positional }) {
+    const f = readGenerator(positional[0]);
     const { spec } = f;
-    if (o.json) {
+    if (values.json) {
       console.log(JSON.stringify({ model: spec.model, size: `${spec.height}x${spec.width}`, classes: spec.classes, inputs: f.inputs, outputs: f.outputs, metadata: f.metadata }));
       return;
     }
@@ -26,7 +49,8 @@ export const infoCommand: Command = {
       ...f.inputs.map((v) => `  ${v.name.padEnd(8)} ${v.dtype} [${v.shape.join(', ')}]`),
       'outputs:',
       ...f.outputs.map((v) => `  ${v.name.padEnd(8)} ${v.dtype} [${v.shape.join(', ')}]`),
+      ...trainingRecord(f.metadata),
     ];
     console.log(lines.join('\n'));
   },
-};
+});

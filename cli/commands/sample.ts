@@ -4,22 +4,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ClassInfo, GeneratorSpec } from '../../graph/spec.js';
 import { variationInputs } from '../../graph/families/index.js';
-import { CodeChoice, noiseAt, variationScheme } from '../../common/variation.js';
+import { CODE_CHOICES, noiseAt, variationScheme } from '../../common/variation.js';
 import { interpolateCodes } from '../../train/codes.js';
 import { prepareOutputDir } from '../../common/files.js';
 import { UserError, usageError } from '../../common/errors.js';
 import { readGenerator } from '../../runtime/model-file.js';
 import { LayoutItem, SampleOptions, sampleLayouts } from '../../runtime/sampler.js';
-import { EP_CHOICES, EpChoice } from '../../runtime/session.js';
-import { openDataset, splitAligned } from '../../train/datasets.js';
+import { DIRECTIONS, Direction, openDataset, splitAligned } from '../../train/datasets.js';
 import { evalItems } from '../../train/loader.js';
 import { resizeNearest } from '../../train/resize.js';
 import { readRgb } from '../../common/image.js';
 import { colorsToIndices, oneHot, readLabelMap } from '../../train/labels.js';
 import { classIndex } from '../../common/palettes.js';
-import { Parsed, required } from '../args.js';
-import { Command } from '../command.js';
-import { checkFamilyOption } from '../common.js';
+import { defineCommand } from '../command.js';
+import { checkFamilyOption, epOption, forceOption, plural, seedOption, threadsOption } from '../common.js';
+import { choice, flag, int, need, refuseGiven, str } from '../options.js';
 import { Progress } from '../progress.js';
 
 const IMAGE = /\.(png|jpe?g)$/i;
@@ -66,7 +65,7 @@ function listLayouts(p: string): string[] {
 }
 
 /** Layout files (colour maps in the model's palette, index PNGs, or pix2pix AB pairs) as one-hot maps. */
-async function* readLayouts(files: string[], classes: ClassInfo[], h: number, w: number, direction: string | undefined): AsyncGenerator<LayoutItem> {
+async function* readLayouts(files: string[], classes: ClassInfo[], h: number, w: number, direction: Direction | undefined): AsyncGenerator<LayoutItem> {
   for (const file of files) {
     let map: { indices: Uint8Array; width: number; height: number; warning?: string };
     if (direction) {
@@ -85,41 +84,51 @@ async function* readLayouts(files: string[], classes: ClassInfo[], h: number, w:
   }
 }
 
-export const sampleCommand: Command = {
+/** A grid shows at most this many samples of a layout (the files hold them all). */
+const GRID_MAX = 256;
+
+export const sampleOptions = {
+  model: str({ help: 'generator file', meta: 'FILE.onnx' }),
+  layouts: str({ help: "a label map, a folder of them, a pix2pix AB folder (with --direction), or 'fixture'", meta: 'PATH' }),
+  direction: choice(DIRECTIONS, { help: 'read PATH as pix2pix A|B pairs; the layout is A for AtoB, B for BtoA' }),
+  out: str({ help: 'output directory', meta: 'DIR' }),
+  count: int({ min: 0, max: 100000, default: 4, help: 'samples per layout', meta: 'K' }),
+  ...seedOption('noise seed'),
+  noise: str({ help: 'fix classes to values in [-1, 1]; the others are random', meta: 'CLASS=V,...' }),
+  sweep: str({ help: 'move one class from -1 to 1 (others 0) into <stem>_sweep_<class>.png', meta: 'CLASS' }),
+  sweepSteps: int({ min: 2, max: 1000, default: 9, help: 'steps of the sweep', meta: 'S' }),
+  codeInterp: str({ help: `latent models: a strip of ${INTERP_STEPS} images between training codes A and B into <stem>_interp.png`, meta: 'A,B' }),
+  codes: choice(CODE_CHOICES, { default: 'new', help: 'latent models: sample k uses a new random code, or training code k mod n' }),
+  grid: flag({ help: `also write <stem>_grid.png: the first ${GRID_MAX} samples in numbered rows` }),
+  gridColumns: int({ min: 1, max: 1024, default: 8, help: 'samples per row of the grid', meta: 'N' }),
+  batch: int({ min: 1, max: 1024, default: 8, help: 'images per inference batch', meta: 'B' }),
+  ...epOption,
+  ...threadsOption,
+  ...forceOption('write into a non-empty DIR'),
+};
+
+export const sampleCommand = defineCommand({
   name: 'sample',
-  usage: 'divsyn sample --model FILE.onnx --layouts PATH --out DIR [--count K] [--seed N] [--noise CLASS=V,...] [--sweep CLASS] [--grid]',
   summary: 'Generate K images per layout (and gradation sweeps, grids); samples.jsonl records every noise.',
-  options: [
-    { name: 'model', type: 'string', help: 'generator file', meta: 'FILE.onnx' },
-    { name: 'layouts', type: 'string', help: "a label map, a folder of them, a pix2pix AB folder (with --direction), or 'fixture'", meta: 'PATH' },
-    { name: 'direction', type: 'enum', choices: ['AtoB', 'BtoA'], help: 'read PATH as pix2pix A|B pairs; the layout is A for AtoB, B for BtoA' },
-    { name: 'out', type: 'string', help: 'output directory', meta: 'DIR' },
-    { name: 'count', type: 'int', min: 0, max: 100000, default: 4, help: 'samples per layout', meta: 'K' },
-    { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'noise seed', meta: 'N' },
-    { name: 'noise', type: 'string', help: 'fix classes to values in [-1, 1]; the others are random', meta: 'CLASS=V,...' },
-    { name: 'sweep', type: 'string', help: 'move one class from -1 to 1 (others 0) into <stem>_sweep_<class>.png', meta: 'CLASS' },
-    { name: 'sweep-steps', type: 'int', min: 2, max: 1000, default: 9, help: 'steps of the sweep', meta: 'S' },
-    { name: 'code-interp', type: 'string', help: 'latent models: a strip of 8 images between training codes A and B into <stem>_interp.png', meta: 'A,B' },
-    { name: 'codes', type: 'enum', choices: ['new', 'train'], default: 'new', help: 'latent models: sample k uses a new random code, or training code k mod n' },
-    { name: 'grid', type: 'flag', help: 'also write <stem>_grid.png with the K samples side by side' },
-    { name: 'batch', type: 'int', min: 1, max: 1024, default: 8, help: 'images per inference batch', meta: 'B' },
-    { name: 'ep', type: 'enum', choices: EP_CHOICES, default: 'cpu', help: 'execution provider' },
-    { name: 'threads', type: 'int', min: 1, max: 256, help: 'onnxruntime intra-op threads (default: all cores)', meta: 'T' },
-    { name: 'force', type: 'flag', help: 'write into a non-empty DIR' },
-  ],
-  async run(o: Parsed) {
-    const modelFile = required<string>(o, 'model');
-    const layoutsArg = required<string>(o, 'layouts');
-    const out = required<string>(o, 'out');
+  options: sampleOptions,
+  required: ['model', 'layouts', 'out'],
+  async run({ values: o, given }) {
+    const modelFile = need(o, 'model');
+    const layoutsArg = need(o, 'layouts');
+    const out = need(o, 'out');
     const gen = readGenerator(modelFile);
     const { spec } = gen;
-    if (o['code-interp'] !== undefined) checkFamilyOption('code-interp', spec, `'${modelFile}'`);
-    const scheme = variationScheme(spec, { codes: o.codes as CodeChoice });
+    if (o.codeInterp !== undefined) checkFamilyOption('codeInterp', spec, `'${modelFile}'`);
+    if (given.has('codes')) checkFamilyOption('codes', spec, `'${modelFile}'`);
+    if (o.sweep === undefined) refuseGiven(given, ['sweepSteps'], 'needs --sweep');
+    if (!o.grid) refuseGiven(given, ['gridColumns'], 'needs --grid');
+    if (layoutsArg === 'fixture') refuseGiven(given, ['direction'], 'does not apply to --layouts fixture');
+    const scheme = variationScheme(spec, { codes: o.codes });
     if ((o.noise !== undefined || o.sweep !== undefined) && !scheme.noise) throw usageError(`options --noise and --sweep need per-class noise; '${modelFile}' (${spec.model}) takes none`);
-    if (o.sweep !== undefined && o['code-interp'] !== undefined) throw usageError('give --sweep or --code-interp, not both');
-    const interp = o['code-interp'] === undefined ? undefined : parseInterp(o['code-interp'] as string, spec);
-    const fixed = parseNoise(o.noise as string | undefined, spec.classes);
-    const sweep = o.sweep === undefined ? undefined : classIndex(spec.classes, o.sweep as string);
+    if (o.sweep !== undefined && o.codeInterp !== undefined) throw usageError('give --sweep or --code-interp, not both');
+    const interp = o.codeInterp === undefined ? undefined : parseInterp(o.codeInterp, spec);
+    const fixed = parseNoise(o.noise, spec.classes);
+    const sweep = o.sweep === undefined ? undefined : classIndex(spec.classes, o.sweep);
     let items: AsyncIterable<LayoutItem> | LayoutItem[];
     let total: number;
     if (layoutsArg === 'fixture') {
@@ -130,13 +139,13 @@ export const sampleCommand: Command = {
       total = items.length;
     } else {
       const files = listLayouts(layoutsArg);
-      items = readLayouts(files, spec.classes, spec.height, spec.width, o.direction as string | undefined);
+      items = readLayouts(files, spec.classes, spec.height, spec.width, o.direction);
       total = files.length;
     }
-    prepareOutputDir(out, Boolean(o.force));
+    prepareOutputDir(out, o.force);
     let strip: SampleOptions['strip'];
     if (sweep !== undefined) {
-      const steps = o['sweep-steps'] as number;
+      const steps = o.sweepSteps;
       strip = {
         suffix: `sweep_${spec.classes[sweep].name.replace(/[^\w.-]+/g, '_')}`,
         variations: Array.from({ length: steps }, (_, s) => noiseAt(scheme, sweep, -1 + (2 * s) / (steps - 1))),
@@ -153,25 +162,25 @@ export const sampleCommand: Command = {
         }),
       };
     }
-    const bar = new Progress('images', total * ((o.count as number) + (strip?.variations.length ?? 0)));
+    const bar = new Progress('images', total * (o.count + (strip?.variations.length ?? 0)));
     const r = await sampleLayouts(items, total, {
       model: modelFile,
       classes: spec.classes.map((c) => c.name),
       height: spec.height,
       width: spec.width,
       out,
-      count: o.count as number,
-      seed: o.seed as number,
+      count: o.count,
+      seed: o.seed,
       scheme,
       inputs: variationInputs(spec),
       fixed,
       strip,
-      grid: Boolean(o.grid),
-      batch: o.batch as number,
-      ep: o.ep as EpChoice,
-      threads: o.threads as number | undefined,
+      grid: o.grid ? { columns: o.gridColumns, max: GRID_MAX } : undefined,
+      batch: o.batch,
+      ep: o.ep,
+      threads: o.threads,
       onProgress: (done) => bar.update(done),
     });
-    console.error(`${r.images} images from ${total} layouts in ${r.seconds.toFixed(1)} s (${(r.images / r.seconds).toFixed(1)} img/s, ${r.ep}) in ${path.resolve(out)}`);
+    console.error(`${plural(r.images, 'image')} from ${plural(total, 'layout')} in ${r.seconds.toFixed(1)} s (${(r.images / r.seconds).toFixed(1)} img/s, ${r.ep}) in ${path.resolve(out)}`);
   },
-};
+});

@@ -4,14 +4,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SegmenterSpec } from '../../graph/programs/segmenter.js';
 import { InterruptedRun, UserError, usageError } from '../../common/errors.js';
-import { EP_CHOICES, EpChoice } from '../../runtime/session.js';
+import { EpChoice } from '../../runtime/session.js';
 import { openSegmenter } from '../../metrics/segmenter.js';
-import { DataFormat, Direction, openDataset } from '../../train/datasets.js';
+import { openDataset } from '../../train/datasets.js';
 import { batchOpener, evalItems } from '../../train/loader.js';
 import { trainSegmenter } from '../../train/segmenter-trainer.js';
-import { Parsed, required } from '../args.js';
-import { Command } from '../command.js';
-import { classOptions, resolveClasses, seedOption, dataOptions } from '../common.js';
+import { defineCommand } from '../command.js';
+import { classOptions, dataOptions, epOption, forceOption, resolveClasses, seedOption, threadsOption } from '../common.js';
+import { float, int, need, str } from '../options.js';
 import { Progress } from '../progress.js';
 import { catchInterrupt } from '../interrupt.js';
 
@@ -25,9 +25,9 @@ function segmenterSize(v: string): number {
 }
 
 /** Pixel accuracy and mean IoU of the saved file on held-out photos (the fixture's test split). */
-async function heldOutScore(file: string, spec: SegmenterSpec, o: Parsed) {
+async function heldOutScore(file: string, spec: SegmenterSpec, o: { threads?: number; ep: EpChoice }) {
   const items = await evalItems(openDataset({ data: 'fixture', classes: spec.classes, split: 'test' }), spec.size);
-  const seg = await openSegmenter(file, spec.classes, { height: spec.size, width: spec.size }, { threads: o.threads as number | undefined, ep: o.ep as EpChoice });
+  const seg = await openSegmenter(file, spec.classes, { height: spec.size, width: spec.size }, { threads: o.threads, ep: o.ep });
   try {
     const acc = seg.accumulator();
     for (const it of items) await acc.add(it.photo, it.layout, 1);
@@ -37,38 +37,40 @@ async function heldOutScore(file: string, spec: SegmenterSpec, o: Parsed) {
   }
 }
 
-export const trainSegmenterCommand: Command = {
+export const trainSegmenterOptions = {
+  ...dataOptions('training photos and labels'),
+  ...classOptions,
+  size: str({ help: 'image size S (a power of two >= 32); the file segments S x S images', meta: 'S' }),
+  width: int({ min: 1, max: 1024, default: 16, help: 'base channel count of the U-Net', meta: 'W' }),
+  steps: int({ min: 1, help: `training steps (default ${DEFAULT_STEPS})`, meta: 'N' }),
+  epochs: int({ min: 1, help: 'passes over the data (instead of --steps)', meta: 'E' }),
+  batch: int({ min: 1, max: 1024, default: 4, help: 'batch size', meta: 'B' }),
+  lr: float({ min: 0, default: 5e-3, help: 'Adam learning rate (cosine decay to 0)', meta: 'LR' }),
+  checkpointEvery: int({ min: 1, default: 500, help: 'steps between writes of the file', meta: 'N' }),
+  ...seedOption(),
+  ...epOption,
+  ...threadsOption,
+  out: str({ help: 'the segmenter file', meta: 'S.onnx' }),
+  ...forceOption('overwrite an existing file'),
+};
+
+export const trainSegmenterCommand = defineCommand({
   name: 'train-segmenter',
-  usage: 'divsyn train-segmenter --data PATH|fixture --size S [--width W] [--steps N | --epochs E] [options] --out S.onnx',
   summary: 'Train a U-Net segmenter (photo to classes) for the realism measures of divsyn eval.',
-  options: [
-    ...dataOptions('training photos and labels'),
-    ...classOptions,
-    { name: 'size', type: 'string', help: 'image size S (a power of two >= 32); the file segments S x S images', meta: 'S' },
-    { name: 'width', type: 'int', min: 1, max: 1024, default: 16, help: 'base channel count of the U-Net', meta: 'W' },
-    { name: 'steps', type: 'int', min: 1, help: `training steps (default ${DEFAULT_STEPS})`, meta: 'N' },
-    { name: 'epochs', type: 'int', min: 1, help: 'passes over the data (instead of --steps)', meta: 'E' },
-    { name: 'batch', type: 'int', min: 1, max: 1024, default: 4, help: 'batch size', meta: 'B' },
-    { name: 'lr', type: 'float', min: 0, default: 5e-3, help: 'Adam learning rate (cosine decay to 0)', meta: 'LR' },
-    { name: 'checkpoint-every', type: 'int', min: 1, default: 500, help: 'steps between writes of the file', meta: 'N' },
-    seedOption,
-    { name: 'ep', type: 'enum', choices: EP_CHOICES, default: 'cpu', help: 'execution provider (auto tries cuda, webgpu, cpu)' },
-    { name: 'threads', type: 'int', min: 1, max: 256, help: 'onnxruntime intra-op threads (default: all cores)', meta: 'T' },
-    { name: 'out', type: 'string', help: 'the segmenter file', meta: 'S.onnx' },
-    { name: 'force', type: 'flag', help: 'overwrite an existing file' },
-  ],
-  async run(o) {
-    const out = required<string>(o, 'out');
-    const dataArg = required<string>(o, 'data');
-    const size = segmenterSize(required<string>(o, 'size'));
+  options: trainSegmenterOptions,
+  required: ['data', 'size', 'out'],
+  async run({ values: o }) {
+    const out = need(o, 'out');
+    const dataArg = need(o, 'data');
+    const size = segmenterSize(need(o, 'size'));
     if (o.steps !== undefined && o.epochs !== undefined) throw usageError('give --epochs or --steps, not both');
     // the fixture's classes are CMP Facades'
-    if (dataArg === 'fixture' && o.palette === undefined && o.classes === undefined) o.palette = 'cmp-facades';
-    const spec: SegmenterSpec = { classes: resolveClasses(o), size, width: o.width as number };
+    const palette = dataArg === 'fixture' && o.palette === undefined && o.classes === undefined ? 'cmp-facades' : o.palette;
+    const spec: SegmenterSpec = { classes: resolveClasses({ classes: o.classes, palette }), size, width: o.width };
     if (fs.existsSync(out) && !o.force) throw new UserError(`'${out}' exists (use --force to overwrite it)`);
-    const dataset = openDataset({ data: dataArg, format: o.format as DataFormat, direction: o.direction as Direction, classes: spec.classes });
-    const batch = o.batch as number;
-    const totalSteps = (o.steps as number | undefined) ?? (o.epochs !== undefined ? (o.epochs as number) * Math.ceil(dataset.length / batch) : DEFAULT_STEPS);
+    const dataset = openDataset({ data: dataArg, format: o.format, direction: o.direction, classes: spec.classes });
+    const batch = o.batch;
+    const totalSteps = o.steps ?? (o.epochs !== undefined ? o.epochs * Math.ceil(dataset.length / batch) : DEFAULT_STEPS);
 
     let bar: Progress | undefined;
     const interrupt = catchInterrupt('writing the segmenter');
@@ -78,16 +80,16 @@ export const trainSegmenterCommand: Command = {
         {
           spec,
           batch,
-          seed: o.seed as number,
-          lr: o.lr as number,
+          seed: o.seed,
+          lr: o.lr,
           totalSteps,
-          checkpointEvery: o['checkpoint-every'] as number,
+          checkpointEvery: o.checkpointEvery,
           out,
-          ep: o.ep as EpChoice,
-          threads: o.threads as number | undefined,
+          ep: o.ep,
+          threads: o.threads,
           metadata: { data: dataArg, seed: o.seed, lr: o.lr, batch, width: spec.width, totalSteps },
         },
-        batchOpener({ dataset, width: size, batch, seed: o.seed as number }),
+        batchOpener({ dataset, width: size, batch, seed: o.seed }),
         {
           onStart: ({ ep, parameters }) => {
             console.error(`training a ${size}x${size} segmenter (${parameters.toLocaleString('en')} parameters) on ${dataset.description} with ${ep}, ${totalSteps} steps`);
@@ -113,4 +115,4 @@ export const trainSegmenterCommand: Command = {
     }
     console.log(summary);
   },
-};
+});

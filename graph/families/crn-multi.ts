@@ -50,6 +50,6 @@ export const crnMulti: ModelFamily = {
   contentNetwork: true,
   noiseContent: false,
   defaults: { lr: 1e-4, lrPolicy: 'constant', betaRampFraction: 0, options: () => ({ ...CASCADE_TRAINING, diversity: 'none' }) },
-  options: {},
+  options: { images: () => true },
   noDiversityReason: (spec) => `crn-multi takes no noise (its diversity comes from its ${spec.images} images); leave --diversity out`,
 };

@@ -62,8 +62,8 @@ export const crnFamily: ModelFamily = {
   noiseContent: true,
   defaults: { lr: 1e-4, lrPolicy: 'constant', betaRampFraction: 0, options: () => ({ ...CASCADE_TRAINING, noiseContentWeight: 1 }) },
   options: {
-    'noise-content': (_spec, diversity) => diversity !== 'none',
-    'pass-content': (_spec, diversity) => diversity === 'pairwise',
-    'noise-search': (_spec, diversity) => diversity !== 'none',
+    noiseContent: (_spec, diversity) => diversity !== 'none',
+    passContent: (_spec, diversity) => diversity === 'pairwise',
+    noiseSearch: (_spec, diversity) => diversity !== 'none',
   },
 };

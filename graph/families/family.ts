@@ -44,7 +44,24 @@ export interface ArchValues {
 }
 
 /** Options that only some families take; the registry says which family takes which, and when. */
-export type FamilyOption = 'ndf' | 'noise-content' | 'pass-content' | 'noise-search' | 'neighbours' | 'code-interp';
+export type FamilyOption =
+  | 'ndf'
+  | 'noiseContent'
+  | 'passContent'
+  | 'noiseSearch'
+  | 'images'
+  | 'branches'
+  | 'split'
+  | 'splitDepth'
+  | 'sharing'
+  | 'dropRate'
+  | 'codes'
+  | 'withNoise'
+  | 'neighbours'
+  | 'theta'
+  | 'colourClusters'
+  | 'warmup'
+  | 'codeInterp';
 
 /** When an option applies: to this spec, trained with this diversity mode. */
 export type OptionRule = (spec: GeneratorSpec, diversity: DiversityMode) => boolean;

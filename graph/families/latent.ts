@@ -128,9 +128,10 @@ export const latent: ModelFamily = {
   // He et al.: the poly schedule (power 0.9)
   defaults: { lr: 1e-4, lrPolicy: 'poly', betaRampFraction: 0, options: () => ({ ...CASCADE_TRAINING, noiseContentWeight: 1 }) },
   options: {
-    'noise-content': (spec, diversity) => Boolean(spec.latent?.noise) && diversity !== 'none',
-    neighbours: () => true,
-    'code-interp': () => true,
+    noiseContent: (spec, diversity) => Boolean(spec.latent?.noise) && diversity !== 'none',
+    ...Object.fromEntries(
+      (['branches', 'split', 'splitDepth', 'sharing', 'dropRate', 'codes', 'withNoise', 'neighbours', 'theta', 'colourClusters', 'warmup', 'codeInterp'] as const).map((o) => [o, () => true]),
+    ),
   },
   noDiversityReason: (spec) => (latentOf(spec).noise ? undefined : 'this latent model takes no noise; add --with-noise'),
   needsDiversityReason: (spec) => (latentOf(spec).noise ? '--with-noise needs a diversity loss (--diversity bounded)' : undefined),

@@ -7,6 +7,7 @@ import { batchNormInfer, batchNormTrain, instanceNorm } from '../ops/norm.js';
 import { add, mul, stopGradient } from '../ops/elementwise.js';
 
 export type NormKind = 'instance' | 'batch' | 'none';
+export const NORM_KINDS: readonly NormKind[] = ['instance', 'batch', 'none'];
 
 export interface ModelContext {
   readonly graph: Graph;
