@@ -55,8 +55,11 @@ bench: build test-deps
 bench-memory: build
 	node dist/bench/memory.js
 
+# make demo DEMO_ARGS='--minutes 2 --threads 1'; DEMO_OUT=DIR writes elsewhere (an earlier demo there is replaced, and make says so)
+DEMO_OUT ?= out/demo
 demo: build
-	bin/divsyn demo --out out/demo --force
+	@if [ -e $(DEMO_OUT)/generator.onnx ]; then echo "make demo: replacing the earlier demo in $(DEMO_OUT) (DEMO_OUT=DIR keeps it)"; fi
+	bin/divsyn demo --out $(DEMO_OUT) --force $(DEMO_ARGS)
 
 clean:
 	rm -rf dist node_modules/.divsyn-installed

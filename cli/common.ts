@@ -215,7 +215,7 @@ export function checkModelOptions(given: ReadonlySet<string>, spec: GeneratorSpe
 
 /** A usage error unless option `option` (given) applies to spec; `what` names the file. */
 export function checkFamilyOption(option: FamilyOption, spec: GeneratorSpec, what: string): void {
-  if (!optionApplies(option, spec, 'none')) throw usageError(`option ${flagOf(option)} needs ${FAMILY_OPTION_TAKERS[option]}; ${what} is ${spec.model}`);
+  if (!optionApplies(option, spec, 'none')) throw usageError(`option ${flagOf(option)} needs ${FAMILY_OPTION_TAKERS[option].replace(/^--model (\S+)$/, 'a $1 model')}; ${what} is ${spec.model}`);
 }
 
 /** "1 layout", "3 layouts". */

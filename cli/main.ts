@@ -13,7 +13,7 @@ import { compareCommand } from './commands/compare.js';
 import { evalCommand } from './commands/eval.js';
 import { trainSegmenterCommand } from './commands/train-segmenter.js';
 
-const commands: Command[] = [demoCommand, trainCommand, sampleCommand, initCommand, infoCommand, exportTrainingCommand, evalCommand, trainSegmenterCommand, compareCommand];
+export const commands: Command[] = [demoCommand, trainCommand, sampleCommand, initCommand, infoCommand, exportTrainingCommand, evalCommand, trainSegmenterCommand, compareCommand];
 
 function mainHelp(): string {
   return [

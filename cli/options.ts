@@ -214,7 +214,7 @@ export function formatHelp(usage: string, summary: string, defs: OptionDefs, not
 export function need<V extends object, K extends keyof V & string>(values: V, key: K): NonNullable<V[K]> {
   const v = values[key];
   if (v === undefined || v === null) throw usageError(`option --${flagName(key)} is required`);
-  return v as NonNullable<V[K]>;
+  return v;
 }
 
 /** A usage error for each of `keys` the user gave although it does not apply (`why`: to what it applies). */

@@ -14,20 +14,21 @@ import { noiseAt, noiseScheme, packVariations } from '../../common/variation.js'
 import { classIndex } from '../../common/palettes.js';
 import { defineCommand } from '../command.js';
 import { forceOption, seedOption, threadsOption } from '../common.js';
-import { OptionValues, choice, float, parseOptions, str } from '../options.js';
+import { OptionValues, choice, float, int, parseOptions, str } from '../options.js';
 import { runTrain, trainOptions } from './train.js';
-import { InterruptedRun } from '../../common/errors.js';
+import { InterruptedRun, usageError } from '../../common/errors.js';
 
 const SIZE = 64;
 const WIDTH = 16;
 const MEASURE_SAMPLES = 8;
 const SWEEP_CLASS = 'facade';
-/** The demo stops on time; this bound on steps is never reached. */
+/** Without --steps the demo stops on time; this bound on steps is never reached. */
 const STEP_BOUND = 10_000_000;
 
 export const demoOptions = {
   out: str({ default: 'out/demo', help: 'output directory', meta: 'DIR' }),
   minutes: float({ min: 0.1, max: 10000, default: 5, help: 'training time budget', meta: 'M' }),
+  steps: int({ min: 1, help: 'train this many steps instead of for --minutes (reproducible: the same as divsyn train with the same options)', meta: 'N' }),
   diversity: choice(DIVERSITY_MODES, { default: 'bounded', help: 'diversity loss' }),
   ...seedOption(),
   ...threadsOption,
@@ -39,7 +40,7 @@ export const demoOptions = {
  * so without β's ramp (half of the step bound would keep β near 0).
  */
 export function demoTrainArgs(o: OptionValues<typeof demoOptions>): string[] {
-  const args = ['--model', 'pix2pix', '--data', 'fixture', '--size', String(SIZE), '--width', String(WIDTH), '--steps', String(STEP_BOUND), '--lr-policy', 'constant'];
+  const args = ['--model', 'pix2pix', '--data', 'fixture', '--size', String(SIZE), '--width', String(WIDTH), '--steps', String(o.steps ?? STEP_BOUND), '--lr-policy', 'constant'];
   args.push('--diversity', o.diversity, ...(o.diversity === 'none' ? [] : ['--beta-ramp', '0']), '--checkpoint-every', '2000', '--seed', String(o.seed), '--out', o.out);
   if (o.threads !== undefined) args.push('--threads', String(o.threads));
   if (o.force) args.push('--force');
@@ -53,12 +54,13 @@ export const demoCommand = defineCommand({
   name: 'demo',
   summary: `Train a small pix2pix model on the bundled facades for M minutes; write ${DEMO_FILES.join(', ')}.`,
   options: demoOptions,
-  async run({ values: o }) {
+  async run({ values: o, given }) {
+    if (given.has('minutes') && given.has('steps')) throw usageError('give --minutes or --steps, not both');
     const out = o.out;
     const budget = o.minutes * 60;
     const trainArgs = parseOptions(demoTrainArgs(o), trainOptions);
     // leave time for the measures at the end of the budget
-    const r = await runTrain(trainArgs.values, trainArgs.given, { stopAfterSeconds: Math.max(5, budget - 15), nonEmptyHint: '--force to replace it' });
+    const r = await runTrain(trainArgs.values, trainArgs.given, { stopAfterSeconds: o.steps === undefined ? Math.max(5, budget - 15) : undefined, nonEmptyHint: '--force' });
     if (r.interruptedByUser) throw new InterruptedRun();
     const spec = r.spec;
     const c = spec.classes.length;

@@ -3,26 +3,40 @@ import { readGenerator } from '../../runtime/model-file.js';
 import { defineCommand } from '../command.js';
 import { flag } from '../options.js';
 
+/** What train and init store in divsyn.options (docs/formats.md, "Generator file"). */
+interface TrainingRecord {
+  trained?: boolean;
+  seed?: number;
+  steps?: number;
+  data?: string;
+  batch?: number;
+  diversity?: string;
+  beta?: number;
+  betaRampSteps?: number;
+  lambda?: number[];
+  lr?: number;
+  lrPolicy?: string;
+  perceptual?: string;
+}
+
 /** The training record in a file's divsyn.options metadata, as lines (empty where there is none). */
 export function trainingRecord(metadata: Record<string, string>): string[] {
-  let o: Record<string, unknown>;
+  let o: TrainingRecord;
   try {
-    o = JSON.parse(metadata['divsyn.options'] ?? '{}') as Record<string, unknown>;
+    o = JSON.parse(metadata['divsyn.options'] ?? '{}') as TrainingRecord;
   } catch {
     return ['training: (unreadable divsyn.options)'];
   }
-  if (o.trained === false) return [`training: none (divsyn init, seed ${String(o.seed)})`];
+  if (o.trained === false) return [`training: none (divsyn init, seed ${o.seed})`];
   if (o.steps === undefined) return [];
-  const lambda = Array.isArray(o.lambda) ? [...new Set(o.lambda as number[])].join('/') : undefined;
-  const diversity =
-    o.diversity === 'none' || o.diversity === undefined
-      ? 'none'
-      : `${String(o.diversity)} (β ${String(o.beta)}${o.betaRampSteps ? `, ramped in over ${String(o.betaRampSteps)} steps` : ''}${lambda !== undefined ? `, λ ${lambda}` : ''})`;
+  const lambda = Array.isArray(o.lambda) ? [...new Set(o.lambda)].join('/') : undefined;
+  const ramp = o.betaRampSteps ? `, ramped in over ${o.betaRampSteps} steps` : '';
+  const diversity = o.diversity === 'none' || o.diversity === undefined ? 'none' : `${o.diversity} (β ${o.beta}${ramp}${lambda !== undefined ? `, λ ${lambda}` : ''})`;
   return [
-    `training: ${String(o.steps)} steps on ${String(o.data)}, seed ${String(o.seed)}, batch ${String(o.batch)}`,
+    `training: ${o.steps} steps on ${o.data}, seed ${o.seed}, batch ${o.batch}`,
     `  diversity loss: ${diversity}`,
-    `  learning rate: ${String(o.lr)} (${String(o.lrPolicy)})`,
-    ...(o.perceptual !== undefined && o.perceptual !== 'pixels only' ? [`  content loss on: ${String(o.perceptual)}`] : []),
+    `  learning rate: ${o.lr} (${o.lrPolicy})`,
+    ...(o.perceptual !== undefined && o.perceptual !== 'pixels only' ? [`  content loss on: ${o.perceptual}`] : []),
   ];
 }
 

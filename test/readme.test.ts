@@ -1,0 +1,54 @@
+// The README's commands run as written, in order, in a fresh folder: every `divsyn` line of its code
+// blocks (and `make demo`, which runs divsyn demo), at tiny sizes so that the whole walk takes about a minute.
+import test from 'ava';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fixtureItem } from '../fixtures/facades.js';
+import { cmpFacades } from '../common/palettes.js';
+import { indicesToColors, writePng } from '../common/image.js';
+import { repoRoot, tempDir } from './helpers/cli.js';
+
+/** The command lines of the README's code blocks (indented or fenced), continuations joined, comments cut. */
+export function readmeCommands(text: string): string[][] {
+  const lines = text.split('\n');
+  const out: string[][] = [];
+  let fenced = false;
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].startsWith('```')) fenced = !fenced;
+    const inBlock = fenced || lines[i].startsWith('    ');
+    let line = lines[i].trim();
+    if (!inBlock || !/^(bin\/divsyn|divsyn|make demo)\b/.test(line)) continue;
+    while (line.endsWith('\\')) line = line.slice(0, -1) + ' ' + lines[++i].trim();
+    out.push(line.replace(/\s#.*$/, '').trim().split(/\s+/));
+  }
+  return out;
+}
+
+/** Values that keep each run tiny; the options themselves stay as the README writes them. */
+const TINY: Record<string, string> = { '--width': '4', '--steps': '2', '--count': '2', '--images': '2', '--neighbours': '1', '--noise-search': '2', '--beta-ramp': '1', '--warmup': '1', '--colour-clusters': '2' };
+const THREADED = new Set(['demo', 'train', 'sample', 'eval', 'train-segmenter']);
+
+function tiny(words: string[]): string[] {
+  const args = words[0] === 'make' ? ['demo', '--out', 'out/demo'] : words.slice(1);
+  const shrunk = args.map((a, i) => (i > 0 && TINY[args[i - 1]] !== undefined ? TINY[args[i - 1]] : a));
+  if ((args[0] === 'demo' || args[0] === 'train-segmenter') && !args.includes('--steps')) shrunk.push('--steps', '2');
+  if (THREADED.has(args[0])) shrunk.push('--threads', '1');
+  return shrunk;
+}
+
+test("the README's commands run as written, in order, from a fresh folder", async (t) => {
+  const commands = readmeCommands(fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8'));
+  t.true(commands.length >= 15, `found ${commands.length} commands`);
+  const dir = tempDir();
+  // the README's label map of one's own
+  const item = fixtureItem('test', 0, 64);
+  await writePng(path.join(dir, 'my_layout.png'), { data: indicesToColors(item.layout, cmpFacades()), width: 64, height: 64, channels: 3 });
+  for (const words of commands) {
+    const args = tiny(words);
+    const r = spawnSync(path.join(repoRoot, 'bin', 'divsyn'), args, { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    t.is(r.status, 0, `${words.join(' ')}\n  ran as: divsyn ${args.join(' ')}\n${r.stderr}`);
+    if (r.status !== 0) return;
+  }
+  for (const f of ['out/demo/generator.onnx', 'out/baseline/generator.onnx', 'report/report.html', 'runs/latent/generator.onnx', 'prog/train_step.onnx', 's2/samples.jsonl']) t.true(fs.existsSync(path.join(dir, f)), f);
+});
