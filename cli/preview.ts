@@ -20,7 +20,7 @@ export async function renderPreview(file: string, spec: GeneratorSpec, params: M
       for (let k = 0; k < 3; k++) layouts.set(it.layout, k * it.layout.length);
       rows.push({ lead: [layoutToRgb(it.layout, spec)], images: await g.generate(layouts, noise, 3) });
     }
-    await writePng(file, sampleGrid(rows, spec.height, spec.width));
+    await writePng(file, sampleGrid(rows, spec.height, spec.width, ['layout', 'zero', 'k=1', 'k=2']));
   } finally {
     await g.release();
   }

@@ -134,11 +134,12 @@ export interface GridRow {
   images: Float32Array;
 }
 
-/** Rows of equally many images, one row per layout, tiled as `tile` does. */
-export function sampleGrid(rows: GridRow[], height: number, width: number): RgbImage {
+/** Rows of equally many images, one row per layout, tiled as `tile` does; with labels, one above each column. */
+export function sampleGrid(rows: GridRow[], height: number, width: number, columnLabels?: string[]): RgbImage {
   const per = 3 * height * width;
   const cells = rows.flatMap((r) => [...r.lead, ...Array.from({ length: r.images.length / per }, (_, k) => chwToRgb(r.images, height, width, k * per))]);
-  return tile(cells, cells.length / rows.length);
+  const body = tile(cells, cells.length / rows.length);
+  return columnLabels ? withLabels(body, { width, height }, 2, columnLabels) : body;
 }
 
 /** Class indices → palette colours (RGB HWC); an index that is no class is black. */
@@ -168,39 +169,82 @@ export function layoutToRgb(onehot: Float32Array, layout: { classes: ClassInfo[]
   return { data: indicesToColors(indices, layout.classes), width: layout.width, height: layout.height, channels: 3 };
 }
 
-/** 3x5 pixel digits, one row of three bits each, top to bottom: enough to number a grid's rows and columns. */
-const DIGITS = [
-  '111101101101111',
-  '010110010010111',
-  '111001111100111',
-  '111001111001111',
-  '101101111001001',
-  '111100111001111',
-  '111100111101111',
-  '111001001010010',
-  '111101111101111',
-  '111101111001111',
-];
+/** A 3x5 pixel font (rows of three bits, top to bottom): digits, letters, and the signs labels use. */
+const GLYPHS: Record<string, string> = {
+  '0': '111101101101111',
+  '1': '010110010010111',
+  '2': '111001111100111',
+  '3': '111001111001111',
+  '4': '101101111001001',
+  '5': '111100111001111',
+  '6': '111100111101111',
+  '7': '111001001010010',
+  '8': '111101111101111',
+  '9': '111101111001111',
+  a: '010101111101101',
+  b: '110101110101110',
+  c: '011100100100011',
+  d: '110101101101110',
+  e: '111100110100111',
+  f: '111100110100100',
+  g: '011100101101011',
+  h: '101101111101101',
+  i: '111010010010111',
+  j: '001001001101010',
+  k: '101101110101101',
+  l: '100100100100111',
+  m: '101111111101101',
+  n: '110101101101101',
+  o: '010101101101010',
+  p: '110101110100100',
+  q: '010101101110011',
+  r: '110101110101101',
+  s: '011100010001110',
+  t: '111010010010010',
+  u: '101101101101111',
+  v: '101101101101010',
+  w: '101101111111101',
+  x: '101101010101101',
+  y: '101101010010010',
+  z: '111001010100111',
+  '-': '000000111000000',
+  '.': '000000000000010',
+  '=': '000111000111000',
+  '+': '000010111010000',
+  _: '000000000000111',
+  ' ': '000000000000000',
+};
 const GLYPH_SCALE = 2;
 const GLYPH_W = 3 * GLYPH_SCALE;
 const GLYPH_H = 5 * GLYPH_SCALE;
 
-/** Writes the decimal digits of n in dark grey into img with their top-left corner at (x, y). */
-function drawNumber(img: RgbImage, n: number, x: number, y: number): void {
-  [...String(n)].forEach((d, i) => {
-    const bits = DIGITS[Number(d)];
-    for (let gy = 0; gy < 5 * GLYPH_SCALE; gy++)
-      for (let gx = 0; gx < 3 * GLYPH_SCALE; gx++) {
+/** Writes text (lower-cased; unknown characters as blanks) in dark grey into img with its top-left corner at (x, y). */
+function drawText(img: RgbImage, text: string, x: number, y: number): void {
+  [...text.toLowerCase()].forEach((ch, i) => {
+    const bits = GLYPHS[ch] ?? GLYPHS[' '];
+    for (let gy = 0; gy < GLYPH_H; gy++)
+      for (let gx = 0; gx < GLYPH_W; gx++) {
         if (bits[Math.floor(gy / GLYPH_SCALE) * 3 + Math.floor(gx / GLYPH_SCALE)] !== '1') continue;
         const px = x + i * (GLYPH_W + GLYPH_SCALE) + gx;
         const py = y + gy;
-        if (px < img.width && py < img.height) img.data.fill(64, (py * img.width + px) * 3, (py * img.width + px) * 3 + 3);
+        if (px >= 0 && px < img.width && py < img.height) img.data.fill(64, (py * img.width + px) * 3, (py * img.width + px) * 3 + 3);
       }
   });
 }
 
-/** Width in pixels of n written by drawNumber. */
-const numberWidth = (n: number) => String(n).length * (GLYPH_W + GLYPH_SCALE) - GLYPH_SCALE;
+/** Width in pixels of text written by drawText. */
+const textWidth = (text: string) => Math.max(0, text.length * (GLYPH_W + GLYPH_SCALE) - GLYPH_SCALE);
+
+/** A tiled body with a label above each column and, optionally, one left of each row. */
+function withLabels(body: RgbImage, cell: { width: number; height: number }, gap: number, columnLabels: string[], rowLabels: string[] = []): RgbImage {
+  const left = rowLabels.length ? Math.max(...rowLabels.map(textWidth)) + 2 * gap : 0;
+  const top = GLYPH_H + 2 * gap;
+  const out: RgbImage = { data: new Uint8Array((body.width + left) * (body.height + top) * 3).fill(255), width: body.width + left, height: body.height + top, channels: 3 };
+  for (let y = 0; y < body.height; y++) out.data.set(body.data.subarray(y * body.width * 3, (y + 1) * body.width * 3), ((y + top) * out.width + left) * 3);
+  columnLabels.forEach((label, c) => drawText(out, label, left + c * (cell.width + gap) + Math.max(0, Math.floor((cell.width - textWidth(label)) / 2)), gap));
+  rowLabels.forEach((label, r) => drawText(out, label, gap, top + r * (cell.height + gap) + Math.max(0, Math.floor((cell.height - GLYPH_H) / 2))));
+  return out;
+}
 
 /**
  * Images i = 0… in rows of `columns`, with each column numbered above it and each row numbered on the left
@@ -208,14 +252,13 @@ const numberWidth = (n: number) => String(n).length * (GLYPH_W + GLYPH_SCALE) - 
  */
 export function labelledGrid(images: RgbImage[], columns: number, gap = 2): RgbImage {
   const cols = Math.max(1, Math.min(columns, images.length));
-  const body = tile(images, cols, gap);
-  const { width: w, height: h } = images[0];
   const rows = Math.ceil(images.length / cols);
-  const left = numberWidth((rows - 1) * cols) + 2 * gap;
-  const top = GLYPH_H + 2 * gap;
-  const out: RgbImage = { data: new Uint8Array((body.width + left) * (body.height + top) * 3).fill(255), width: body.width + left, height: body.height + top, channels: 3 };
-  for (let y = 0; y < body.height; y++) out.data.set(body.data.subarray(y * body.width * 3, (y + 1) * body.width * 3), ((y + top) * out.width + left) * 3);
-  for (let c = 0; c < cols; c++) drawNumber(out, c, left + c * (w + gap) + Math.max(0, Math.floor((w - numberWidth(c)) / 2)), gap);
-  for (let r = 0; r < rows; r++) drawNumber(out, r * cols, gap, top + r * (h + gap) + Math.max(0, Math.floor((h - GLYPH_H) / 2)));
-  return out;
+  const body = tile(images, cols, gap);
+  return withLabels(
+    body,
+    images[0],
+    gap,
+    Array.from({ length: cols }, (_, c) => String(c)),
+    Array.from({ length: rows }, (_, r) => String(r * cols)),
+  );
 }

@@ -93,7 +93,8 @@ export const demoCommand = defineCommand({
         for (let k = 0; k < 10; k++) layouts.set(it.layout, k * it.layout.length);
         rows.push({ lead: [layoutToRgb(it.layout, spec)], images: await g.generate(layouts, noise, 10) });
       }
-      await writePng(path.join(out, 'samples.png'), sampleGrid(rows, SIZE, SIZE));
+      const sweepLabels = [-1, -0.5, 0, 0.5, 1].map((v) => `${SWEEP_CLASS.slice(0, 3)}=${String(v).replace('0.', '.')}`);
+      await writePng(path.join(out, 'samples.png'), sampleGrid(rows, SIZE, SIZE, ['layout', ...Array.from({ length: 5 }, (_, k) => `k=${k}`), ...sweepLabels]));
       console.log(JSON.stringify(report));
       console.error(`wrote ${DEMO_FILES.map((f) => path.join(out, f)).join(', ')}`);
     } finally {

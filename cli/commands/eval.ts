@@ -136,8 +136,11 @@ export const evalCommand = defineCommand({
           }
           grids.push(`samples_${mi}.png`);
           sweeps.push(scheme.noise ? `sweep_${mi}_${spec.classes[sweepC].name.replace(/[^\w.-]+/g, '_')}.png` : '');
-          await writePng(path.join(out, grids[mi]), sampleGrid(gridRows, spec.height, spec.width));
-          if (sweeps[mi]) await writePng(path.join(out, sweeps[mi]), sampleGrid(stripRows, spec.height, spec.width));
+          await writePng(path.join(out, grids[mi]), sampleGrid(gridRows, spec.height, spec.width, ['layout', 'photo', ...Array.from({ length: Math.min(GRID_SAMPLES, o.count) }, (_, k) => `k=${k}`)]));
+          if (sweeps[mi]) {
+            const values = Array.from({ length: SWEEP_STEPS }, (_, s) => (-1 + (2 * s) / (SWEEP_STEPS - 1)).toFixed(1).replace('0.', '.'));
+            await writePng(path.join(out, sweeps[mi]), sampleGrid(stripRows, spec.height, spec.width, ['layout', ...values]));
+          }
         } finally {
           await g.release();
         }
