@@ -20,13 +20,28 @@ export function readmeCommands(text: string): string[][] {
     let line = lines[i].trim();
     if (!inBlock || !/^(bin\/divsyn|divsyn|make demo)\b/.test(line)) continue;
     while (line.endsWith('\\')) line = line.slice(0, -1) + ' ' + lines[++i].trim();
-    out.push(line.replace(/\s#.*$/, '').trim().split(/\s+/));
+    out.push(
+      line
+        .replace(/\s#.*$/, '')
+        .trim()
+        .split(/\s+/),
+    );
   }
   return out;
 }
 
 /** Values that keep each run tiny; the options themselves stay as the README writes them. */
-const TINY: Record<string, string> = { '--width': '4', '--steps': '2', '--count': '2', '--images': '2', '--neighbours': '1', '--noise-search': '2', '--beta-ramp': '1', '--warmup': '1', '--colour-clusters': '2' };
+const TINY: Record<string, string> = {
+  '--width': '4',
+  '--steps': '2',
+  '--count': '2',
+  '--images': '2',
+  '--neighbours': '1',
+  '--noise-search': '2',
+  '--beta-ramp': '1',
+  '--warmup': '1',
+  '--colour-clusters': '2',
+};
 const THREADED = new Set(['demo', 'train', 'sample', 'eval', 'train-segmenter']);
 
 function tiny(words: string[]): string[] {
@@ -50,5 +65,6 @@ test("the README's commands run as written, in order, from a fresh folder", asyn
     t.is(r.status, 0, `${words.join(' ')}\n  ran as: divsyn ${args.join(' ')}\n${r.stderr}`);
     if (r.status !== 0) return;
   }
-  for (const f of ['out/demo/generator.onnx', 'out/baseline/generator.onnx', 'report/report.html', 'runs/latent/generator.onnx', 'prog/train_step.onnx', 's2/samples.jsonl']) t.true(fs.existsSync(path.join(dir, f)), f);
+  for (const f of ['out/demo/generator.onnx', 'out/baseline/generator.onnx', 'report/report.html', 'runs/latent/generator.onnx', 'prog/train_step.onnx', 's2/samples.jsonl'])
+    t.true(fs.existsSync(path.join(dir, f)), f);
 });
