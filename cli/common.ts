@@ -1,7 +1,7 @@
 // Options shared by several commands, declared once (one spelling, one default, one help text), and the
 // specs and checks built from them: classes, sizes, model kinds, feature networks, per-class λ.
 import { ClassInfo, GeneratorSpec, ModelKind, MODEL_KINDS, PASS_CONTENTS } from '../graph/spec.js';
-import { FamilyOption, familyOf, optionApplies, takesNoise } from '../graph/families/index.js';
+import { FAMILIES, FamilyOption, ModelFamily, familyOf, optionApplies, takesNoise } from '../graph/families/index.js';
 import { DIVERSITY_MODES, DiversityMode, GAN_MODES } from '../graph/losses.js';
 import { PerceptualSpec } from '../graph/perceptual.js';
 import { CODE_KINDS, trainingCodes } from '../train/codes.js';
@@ -42,7 +42,7 @@ export const modelOption = { model: choice(MODEL_KINDS, { help: 'generator archi
 
 export const archOptions = {
   size: str({ help: 'S (pix2pix, a power of two >= 32) or HxW', meta: 'S' }),
-  width: int({ min: 1, max: 4096, help: 'base channel count (default: pix2pix ngf 64; crn and latent: modules below 128 px, 1024)', meta: 'W' }),
+  width: int({ min: 1, max: 4096, help: `base channel count (pix2pix: ngf; CRN: of the modules below 128 px) (default: ${familyDefaults((f) => f.defaultChannels)})`, meta: 'W' }),
   norm: choice(NORM_KINDS, { default: 'instance', help: 'normalisation: affine instance norm, or batch norm with running statistics at inference' }),
   images: int({ min: 1, max: 256, default: 9, help: 'crn-multi: images per pass', meta: 'N' }),
   branches: int({ min: 1, max: 256, default: 8, help: 'latent: training codes (branches)', meta: 'N' }),
@@ -54,12 +54,17 @@ export const archOptions = {
   withNoise: flag({ help: 'latent: also take per-class noise (trained with the diversity loss)' }),
 };
 
+/** The families' defaults of one setting, as help texts give them: "pix2pix 0.1, crn 10, ...". */
+export function familyDefaults(pick: (f: ModelFamily) => unknown): string {
+  return MODEL_KINDS.map((k) => `${k} ${String(pick(FAMILIES[k]))}`).join(', ');
+}
+
 /** The training objective's options, shared by train and export-training. */
 export const objectiveOptions = {
   diversity: choice(DIVERSITY_MODES, {
     help: 'diversity loss (default bounded; pairwise: the bound between two noisy passes G(l, n1), G(l, n2), weighted by |n1 - n2|; none: one pass with random noise, the baseline; crn-multi: none)',
   }),
-  beta: float({ min: 0, help: 'diversity loss weight (default: pix2pix 0.1, crn and latent 10)', meta: 'B' }),
+  beta: float({ min: 0, help: `diversity loss weight (default: ${familyDefaults((f) => f.defaults.options.beta ?? 0.1)})`, meta: 'B' }),
   betaRamp: int({ min: 0, help: "steps over which β ramps in linearly from 0 (default: pix2pix half of the steps, as the authors' code; others 0, off)", meta: 'N' }),
   lambda: str({ help: 'bound λ_c: V, or V1,…,VC, or V,CLASS=V,… (default 0.3; a class named void 0)', meta: 'L' }),
   passContent: choice(PASS_CONTENTS, {

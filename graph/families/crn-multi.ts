@@ -49,7 +49,7 @@ export const crnMulti: ModelFamily = {
   fingerprint: (spec) => ({ images: spec.images }),
   contentNetwork: true,
   noiseContent: false,
-  defaults: { lr: 1e-4, lrPolicy: 'constant', betaRampFraction: 0, options: () => ({ ...CASCADE_TRAINING, diversity: 'none' }) },
+  defaults: { lr: 1e-4, lrPolicy: 'constant', betaRampFraction: 0, options: { ...CASCADE_TRAINING, diversity: 'none' } },
   options: { images: () => true },
   noDiversityReason: (spec) => `crn-multi takes no noise (its diversity comes from its ${spec.images} images); leave --diversity out`,
 };

@@ -60,7 +60,7 @@ export const crnFamily: ModelFamily = {
   fingerprint: () => ({}),
   contentNetwork: true,
   noiseContent: true,
-  defaults: { lr: 1e-4, lrPolicy: 'constant', betaRampFraction: 0, options: () => ({ ...CASCADE_TRAINING, noiseContentWeight: 1 }) },
+  defaults: { lr: 1e-4, lrPolicy: 'constant', betaRampFraction: 0, options: { ...CASCADE_TRAINING, noiseContentWeight: 1 } },
   options: {
     noiseContent: (_spec, diversity) => diversity !== 'none',
     passContent: (_spec, diversity) => diversity === 'pairwise',

@@ -72,7 +72,7 @@ export interface TrainingDefaults {
   /** β's ramp as a fraction of the run's steps, where there is a diversity loss (0: none). */
   betaRampFraction: number;
   /** The training options this family starts from (the rest are common defaults). */
-  options: (spec: GeneratorSpec) => Partial<TrainingOptions>;
+  options: Partial<TrainingOptions>;
 }
 
 export interface ModelFamily {

@@ -37,7 +37,7 @@ export const optionApplies = (option: FamilyOption, spec: GeneratorSpec, diversi
 
 /** The training options: the family's defaults under the common ones, under what is given. */
 export function defaultTrainingOptions(spec: GeneratorSpec, o: Partial<TrainingOptions> = {}): TrainingOptions {
-  const own = familyOf(spec).defaults.options(spec);
+  const own = familyOf(spec).defaults.options;
   const pick = <K extends keyof TrainingOptions>(key: K, fallback: TrainingOptions[K]): TrainingOptions[K] => o[key] ?? own[key] ?? fallback;
   return {
     diversity: pick('diversity', 'bounded'),

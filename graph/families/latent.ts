@@ -126,7 +126,7 @@ export const latent: ModelFamily = {
   contentNetwork: true,
   noiseContent: true,
   // He et al.: the poly schedule (power 0.9)
-  defaults: { lr: 1e-4, lrPolicy: 'poly', betaRampFraction: 0, options: () => ({ ...CASCADE_TRAINING, noiseContentWeight: 1 }) },
+  defaults: { lr: 1e-4, lrPolicy: 'poly', betaRampFraction: 0, options: { ...CASCADE_TRAINING, noiseContentWeight: 1 } },
   options: {
     noiseContent: (spec, diversity) => Boolean(spec.latent?.noise) && diversity !== 'none',
     ...Object.fromEntries(

@@ -49,6 +49,6 @@ export const pix2pix: ModelFamily = {
   contentNetwork: false,
   noiseContent: false,
   // Isola et al.: Adam 2e-4, β1 0.5, constant then linear decay; the authors' code ramps β in over half the run
-  defaults: { lr: 2e-4, lrPolicy: 'linear', betaRampFraction: 0.5, options: () => ({ beta: 0.1, adamBeta1: 0.5 }) },
+  defaults: { lr: 2e-4, lrPolicy: 'linear', betaRampFraction: 0.5, options: { beta: 0.1, adamBeta1: 0.5 } },
   options: { ndf: () => true },
 };
