@@ -1,5 +1,4 @@
 // divsyn train: trains a generator, writing RUN/generator.onnx, RUN/state/, RUN/preview.png, RUN/log.jsonl.
-import fs from 'node:fs';
 import path from 'node:path';
 import { DIVERSITY_MODES, DiversityMode, GAN_MODES, GanMode } from '../../graph/losses.js';
 import { defaultLambda, GeneratorSpec, PassContent } from '../../graph/spec.js';
@@ -8,7 +7,8 @@ import { InterruptedRun, UserError, usageError } from '../../common/errors.js';
 import { prepareOutputDir } from '../../common/files.js';
 import { generatorValues, readGenerator } from '../../runtime/model-file.js';
 import { EP_CHOICES, EpChoice } from '../../runtime/session.js';
-import { Progress as RunProgress, loadState } from '../../train/checkpoint.js';
+import { Progress as RunProgress, latestProgress } from '../../train/checkpoint.js';
+import { readRunRecord } from '../../train/run-record.js';
 import { DataFormat, Direction, openDataset } from '../../train/datasets.js';
 import { batchOpener, evalItems } from '../../train/loader.js';
 import { classIndex } from '../../common/palettes.js';
@@ -54,11 +54,11 @@ export function parseLambda(v: string, spec: GeneratorSpec): number[] {
   return out;
 }
 
-/** The progress of the run to resume in `out`; errors name the folder and a seed it was not trained with. */
-function savedProgress(out: string, seed: number): RunProgress {
-  if (!fs.existsSync(path.join(out, 'state')) && !fs.existsSync(path.join(out, 'state.old'))) throw new UserError(`--resume: '${out}' holds no training state`);
-  const { progress } = loadState(path.join(out, 'state'));
-  if (progress.seed !== seed) throw new UserError(`--resume: the run in '${out}' used --seed ${progress.seed}, not ${seed}`);
+/** The progress of the run to resume in `out` (none when it was killed before its first checkpoint); errors name the folder and a seed it was not trained with. */
+function savedProgress(out: string, seed: number): RunProgress | undefined {
+  const progress = latestProgress(path.join(out, 'state'));
+  if (!progress && !readRunRecord(out)) throw new UserError(`--resume: '${out}' holds no training state`);
+  if (progress && progress.seed !== seed) throw new UserError(`--resume: the run in '${out}' used --seed ${progress.seed}, not ${seed}`);
   return progress;
 }
 
@@ -179,8 +179,9 @@ export async function runTrain(o: Parsed, hooks: { stopAfterSeconds?: number; qu
       },
       open,
       {
-        onStart: ({ ep, startStep }) => {
+        onStart: ({ ep, startStep, notes }) => {
           if (!hooks.quiet) {
+            for (const note of notes) console.error(note);
             console.error(`training ${spec.model} ${spec.height}x${spec.width} on ${dataset.description} with ${ep}, steps ${startStep}..${totalSteps}`);
             if (perceptual) console.error(`content loss on ${perceptual.description}`);
           }
