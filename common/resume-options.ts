@@ -40,7 +40,7 @@ export function compareResumeOptions(
   return { allowed, refused };
 }
 
-const shown = (v: unknown) => (v === undefined ? 'not given' : typeof v === 'string' ? v : JSON.stringify(v));
+const shown = (v: unknown) => (v === undefined ? 'none' : typeof v === 'string' ? v : JSON.stringify(v));
 
 /** "--lr 0.001 (the run has 0.0002)", one per change, joined by '; ' (prefix: what comes before each name). */
 export function describeOptionChanges(changes: readonly OptionChange[], prefix = '--'): string {

@@ -108,14 +108,19 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
     }
     return r;
   };
-  removeStaleTemporaries(o.out);
-  const ledger = SampleLedger.open(o.out, runIdentity(total, o), o.runOptions ?? {}, Boolean(o.resume));
+  const run = runIdentity(total, o);
   const pool = new SessionPool(o.model, { workers: 1, ep: o.ep, threads: o.threads ?? os.availableParallelism() });
-  const [ep] = await pool.providers().catch(async (e: unknown) => {
-    ledger.close();
+  let ep: string;
+  let ledger: SampleLedger;
+  try {
+    [ep] = await pool.providers();
+    // a model that does not load leaves no ledger behind
+    removeStaleTemporaries(o.out);
+    ledger = SampleLedger.open(o.out, run, o.runOptions ?? {}, Boolean(o.resume));
+  } catch (e) {
     await pool.close();
     throw e;
-  });
+  }
   // timed from here: session creation is a one-time cost, reading, inference and writing are the rate
   const started = performance.now();
   const writes = new PQueue({ concurrency: 2 });

@@ -364,3 +364,9 @@ test('sample, eval, export-training and init on a full disk name the file and le
     await run(['init', '--model', 'pix2pix', '--palette', 'cmp-facades', '--size', '32', '--width', '4', '--out', path.join(disk, 'g.onnx')], disk, /g\.onnx/);
   });
 });
+
+test('--resume of a finished run says it is finished', async (t) => {
+  const r = await divsyn([...trainArgs(await uninterruptedRun()), '--resume']);
+  t.is(r.status, 1);
+  t.regex(r.stderr, /^divsyn: the run in '.*' is finished: 6 of 6 steps \(more --steps continue it\)$/m);
+});
