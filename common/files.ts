@@ -50,7 +50,8 @@ function writeAll(fd: number, data: Uint8Array): void {
   for (let at = 0; at < data.byteLength;) at += fs.writeSync(fd, data, at, data.byteLength - at);
 }
 
-export function writeFileAtomic(file: string, data: Uint8Array | string): void {
+/** syncDir false: the caller fsyncs the folder itself, once for many files, before anything relies on them. */
+export function writeFileAtomic(file: string, data: Uint8Array | string, opts: { syncDir?: boolean } = {}): void {
   const dir = path.dirname(file);
   makeDir(dir);
   const tmp = temporaryName(file);
@@ -65,7 +66,7 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
     }
     killPoint('file.before-rename');
     fs.renameSync(tmp, file);
-    syncDir(dir);
+    if (opts.syncDir ?? true) syncDir(dir);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
     throw writeError(file, e);

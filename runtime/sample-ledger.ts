@@ -1,5 +1,6 @@
 // The ledger of a sampling run, OUT/samples.ledger.jsonl: a header line (what the run makes), then one
-// fsynced line per finished job, appended once the job's image is durably in place. A job is one image
+// line per finished job, appended (and fsynced, a group of them at a time) once the job's image is
+// durably in place. A job is one image
 // of one layout, identified by (layout, k): k is the sample's index, or 'grid' / 'strip' for a layout's
 // composite image. Jobs are idempotent (the same inputs give the same bytes, written atomically), so a
 // job run twice, by a resumed run or by a second worker, is harmless: the ledger keeps the first line.
@@ -119,11 +120,11 @@ export class SampleLedger {
       throw new UserError(`--resume: layout ${layout + 1} of the sampling in '${this.out}' was '${was}' and is now '${stem}': the layouts changed since it started`);
   }
 
-  /** Records a finished job, durably: call once its image is in place. */
-  record(entry: LedgerEntry): void {
-    this.log.append(JSON.stringify(entry) + '\n');
+  /** Records finished jobs, durably (one fsync for all): call once their images are durably in place. */
+  record(entries: LedgerEntry[]): void {
+    this.log.append(entries.map((e) => JSON.stringify(e) + '\n').join(''));
     this.log.sync();
-    this.remember(entry);
+    for (const e of entries) this.remember(e);
   }
 
   /** Writes samples.jsonl from the ledger, in (layout, k) order, and removes the ledger. */

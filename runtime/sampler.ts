@@ -11,7 +11,7 @@ import { SessionPool } from './pool.js';
 import { UserError } from '../common/errors.js';
 import { EpChoice } from './session.js';
 import { RgbImage, chwToRgb, tile, writePng } from '../common/image.js';
-import { atomicWriteKillPoints, removeStaleTemporaries, writeError } from '../common/files.js';
+import { atomicWriteKillPoints, removeStaleTemporaries, syncDir, writeError } from '../common/files.js';
 import { killPoint } from '../common/kill-points.js';
 import { LedgerEntry, SampleLedger } from './sample-ledger.js';
 
@@ -127,15 +127,25 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
   // The first failed write ends the run with an error naming the file: queued writes are dropped, the
   // running ones finish, and sampleLayouts rejects (no unhandled rejection from the queue).
   let failure: Error | undefined;
+  // Written images are recorded a group at a time: one fsync of the folder makes their renames durable,
+  // then one of the ledger its lines. A line lost to a power cut only makes a resumed run write its
+  // image again; a line that outlived its image would lose the image, hence the order.
+  const written: LedgerEntry[] = [];
+  const commit = () => {
+    if (!written.length) return;
+    syncDir(o.out);
+    ledger.record(written.splice(0));
+    killPoint('sample.recorded');
+  };
   const write = (entry: LedgerEntry, img: () => RgbImage) => {
     if (failure) return;
     const target = path.join(o.out, entry.file);
     writes
       .add(async () => {
-        await writePng(target, img());
+        await writePng(target, img(), { syncDir: false });
         killPoint('sample.image-written');
-        ledger.record(entry);
-        killPoint('sample.recorded');
+        written.push(entry);
+        if (written.length >= o.batch) commit();
       })
       .catch((e: unknown) => {
         failure ??= writeError(target, e);
@@ -213,15 +223,23 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
     if (pending.length) await flush(pending.splice(0));
     await writes.onIdle();
     if (failure) throw failure;
+    commit();
     ledger.finish();
     finished = true;
   } finally {
     // nothing left running on the way out: the batch in flight finishes, queued writes are dropped and
-    // the running ones finish; the ledger stays for --resume
+    // the running ones finish; the ledger stays for --resume, with the images written so far
     await inFlight.catch(() => undefined);
     writes.clear();
     await writes.onIdle();
-    if (!finished) ledger.close();
+    if (!finished) {
+      try {
+        commit();
+      } catch {
+        // the error on its way out says more; the images not recorded are written again on resume
+      }
+      ledger.close();
+    }
     await pool.close();
   }
   return { images, seconds: (performance.now() - started) / 1000, ep };
