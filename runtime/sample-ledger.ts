@@ -11,7 +11,7 @@ import path from 'node:path';
 import { UserError } from '../common/errors.js';
 import { AppendFile, syncDir, writeFileAtomic } from '../common/files.js';
 import { killPoint } from '../common/kill-points.js';
-import { compareResumeOptions, describeOptionChanges } from '../common/resume-options.js';
+import { compareResumeOptions, describeOptionChanges, ResumeRule } from '../common/resume-options.js';
 
 export type JobIndex = number | 'grid' | 'strip';
 
@@ -33,6 +33,13 @@ interface Header {
   /** The command's options, for the command line to compare on resume. */
   options: Record<string, unknown>;
 }
+
+/** Options that sample --resume lets change: how it runs, not what it makes (the images stay the same bytes only with both unchanged). */
+export const sampleResumeRules: Readonly<Record<string, ResumeRule>> = { threads: 'any', ep: 'any' };
+
+/** The line for sample --help. */
+export const sampleResumeHelp =
+  "--resume continues the sampling in DIR from its ledger, with the options it was started with; given again they must match, except --threads and --ep (the images equal an uninterrupted run's only with them unchanged)";
 
 export const ledgerFile = (out: string) => path.join(out, 'samples.ledger.jsonl');
 export const samplesFile = (out: string) => path.join(out, 'samples.jsonl');

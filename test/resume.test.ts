@@ -6,6 +6,7 @@ import path from 'node:path';
 import { compareResumeOptions, describeOptionChanges } from '../common/resume-options.js';
 import { latestProgress, loadLatestState, saveState } from '../train/checkpoint.js';
 import { trainResumeRules } from '../train/run-record.js';
+import { sampleResumeRules } from '../runtime/sample-ledger.js';
 import { tempDir } from './helpers/cli.js';
 
 test('train --resume: more steps, other threads, ep and checkpoint interval are allowed; anything else given again must match', (t) => {
@@ -35,6 +36,16 @@ const values = (x: number) =>
     ['state.step', new Float32Array([x])],
   ]);
 const progress = (step: number) => ({ step, epoch: 0, seconds: 0, seed: 0, totalSteps: 10 });
+
+test('sample --resume: other threads and ep are allowed; anything else, --batch included, must match', (t) => {
+  const saved = { model: 'g.onnx', count: 4, batch: 8, threads: 1, ep: 'cpu' };
+  const { allowed, refused } = compareResumeOptions(saved, { count: 8, batch: 4, threads: 2, ep: 'auto' }, sampleResumeRules);
+  t.deepEqual(
+    allowed.map((c) => c.option),
+    ['threads', 'ep'],
+  );
+  t.is(describeOptionChanges(refused), '--count 8 (the run has 4); --batch 4 (the run has 8)');
+});
 
 test('resume takes the newest complete state of those a crash leaves, and puts it back as state', (t) => {
   const run = tempDir();
