@@ -84,9 +84,9 @@ export async function encodePng(img: Image8): Promise<Buffer> {
   return s.png({ compressionLevel: 3 }).toBuffer();
 }
 
-/** Writes a PNG atomically (common/files.ts: write beside, then rename). */
-export async function writePng(file: string, img: Image8): Promise<void> {
-  writeFileAtomic(file, await encodePng(img));
+/** Writes a PNG atomically (common/files.ts: write beside, fsync, rename; opts as writeFileAtomic's). */
+export async function writePng(file: string, img: Image8, opts: { syncDir?: boolean } = {}): Promise<void> {
+  writeFileAtomic(file, await encodePng(img), opts);
 }
 
 /** RGB Uint8 HWC → Float32 CHW in [0, 1], written at `out[offset…]`. */

@@ -1,5 +1,7 @@
 // divsyn sample's engine: many images from layouts, with inference in a worker thread while PNG
 // encoding and layout decoding go on in the main thread. Noise and codes depend only on (seed, stem, k).
+// Every finished image is recorded in the run's ledger (sample-ledger.ts), so a killed run can resume.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +11,9 @@ import { SessionPool } from './pool.js';
 import { UserError } from '../common/errors.js';
 import { EpChoice } from './session.js';
 import { RgbImage, chwToRgb, labelledGrid, tile, writePng } from '../common/image.js';
+import { atomicWriteKillPoints, removeStaleTemporaries, syncDir, writeError } from '../common/files.js';
+import { killPoint } from '../common/kill-points.js';
+import { LedgerEntry, SampleLedger } from './sample-ledger.js';
 
 export interface LayoutItem {
   stem: string;
@@ -38,16 +43,24 @@ export interface SampleOptions {
   batch: number;
   ep: EpChoice;
   threads?: number;
+  /** Continue the run in out from its ledger. */
+  resume?: boolean;
+  /** The command's options, kept in the ledger for sample --resume to compare (sample-ledger.ts). */
+  runOptions?: Record<string, unknown>;
   onProgress?: (done: number, total: number) => void;
 }
 
 interface Job {
   item: LayoutItem;
+  /** The layout's position in the input order. */
+  layout: number;
   /** Packed variation vector (noise, then code). */
   z: Float32Array;
   file: string;
   k: number;
   kind: 'sample' | 'strip';
+  /** Its output is still to be written (or to be collected for a composite still to be written); false: in the ledger, and nothing waits for it. */
+  needed: boolean;
 }
 
 export interface SampleSummary {
@@ -56,6 +69,32 @@ export interface SampleSummary {
   ep: string;
 }
 
+/** Kill points of a sampling run (common/kill-points.ts). */
+export const sampleKillPoints: readonly string[] = [...atomicWriteKillPoints, 'sample.image-written', 'sample.recorded', 'sample.merged'];
+
+/** What the images of a run depend on, for the ledger: a resumed run must make the same ones. */
+function runIdentity(total: number, o: SampleOptions): Record<string, unknown> {
+  let model: string;
+  try {
+    model = sha256(fs.readFileSync(o.model));
+  } catch (e) {
+    throw new UserError(`cannot read model file '${o.model}': ${(e as Error).message}`);
+  }
+  // the seeded draws stand for the variation scheme (its kind, latent code choice) without naming it
+  const draws = sha256(bytesOf(packVariations([0, 1].map((k) => o.scheme.draw(o.seed, 'ledger', k)))));
+  const strip = o.strip ? { suffix: o.strip.suffix, variations: sha256(bytesOf(packVariations(o.strip.variations))) } : null;
+  return { model, layouts: total, count: o.count, seed: o.seed, draws, fixed: [...o.fixed].sort((a, b) => a[0] - b[0]), grid: o.grid, strip };
+}
+
+const sha256 = (bytes: Uint8Array) => crypto.createHash('sha256').update(bytes).digest('hex');
+const bytesOf = (f: Float32Array) => new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+
+/**
+ * Samples every layout: `count` images each (and a grid, a strip), written atomically, each recorded in the
+ * ledger once written; samples.jsonl is made from the ledger at the end. With resume, continues the run in
+ * o.out: jobs in its ledger are not written again, and batches are formed as in a run that never stopped
+ * (so every image is computed in the same batch, at the same position: the same bytes).
+ */
 export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<LayoutItem>, total: number, o: SampleOptions): Promise<SampleSummary> {
   const c = o.classes.length;
   const hw = o.height * o.width;
@@ -70,88 +109,110 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
     }
     return r;
   };
+  const run = runIdentity(total, o);
   const pool = new SessionPool(o.model, { workers: 1, ep: o.ep, threads: o.threads ?? os.availableParallelism() });
-  const [ep] = await pool.providers().catch(async (e: unknown) => {
+  let ep: string;
+  let ledger: SampleLedger;
+  try {
+    [ep] = await pool.providers();
+    // a model that does not load leaves no ledger behind
+    removeStaleTemporaries(o.out);
+    ledger = SampleLedger.open(o.out, run, o.runOptions ?? {}, Boolean(o.resume));
+  } catch (e) {
     await pool.close();
     throw e;
-  });
+  }
   // timed from here: session creation is a one-time cost, reading, inference and writing are the rate
   const started = performance.now();
   const writes = new PQueue({ concurrency: 2 });
   // The first failed write ends the run with an error naming the file: queued writes are dropped, the
   // running ones finish, and sampleLayouts rejects (no unhandled rejection from the queue).
   let failure: Error | undefined;
-  const fail = (file: string, e: unknown) => new UserError(`could not write '${file}': ${(e as Error).message}`);
-  const write = (file: string, img: () => RgbImage) => {
+  // Written images are recorded a group at a time: one fsync of the folder makes their renames durable,
+  // then one of the ledger its lines. A line lost to a power cut only makes a resumed run write its
+  // image again; a line that outlived its image would lose the image, hence the order.
+  const written: LedgerEntry[] = [];
+  const commit = () => {
+    if (!written.length) return;
+    syncDir(o.out);
+    ledger.record(written.splice(0));
+    killPoint('sample.recorded');
+  };
+  const write = (entry: LedgerEntry, img: () => RgbImage) => {
     if (failure) return;
-    const target = path.join(o.out, file);
+    const target = path.join(o.out, entry.file);
     writes
-      .add(() => writePng(target, img()))
+      .add(async () => {
+        await writePng(target, img(), { syncDir: false });
+        killPoint('sample.image-written');
+        written.push(entry);
+        if (written.length >= o.batch) commit();
+      })
       .catch((e: unknown) => {
-        failure ??= fail(target, e);
+        failure ??= writeError(target, e);
         writes.clear();
       });
   };
-  // samples.jsonl appears (by rename) once every line of it is written
-  const logFile = path.join(o.out, 'samples.jsonl');
-  const log = fs.openSync(`${logFile}.tmp`, 'w');
-  let renamed = false;
   const stripSteps = o.strip?.variations.length ?? 0;
   const perLayout = o.count + stripSteps;
   let done = 0;
   let images = 0;
   const pending: Job[] = [];
-  const results = new Map<string, RgbImage[]>(); // grids and strips collect their images by stem
+  const results = new Map<string, RgbImage[]>(); // grids and strips collect their images by layout
 
   const flush = async (jobs: Job[]) => {
     if (failure) throw failure;
-    const layout = new Float32Array(jobs.length * c * hw);
-    jobs.forEach((j, i) => layout.set(j.item.onehot, i * c * hw));
-    const feeds: Parameters<typeof pool.run>[0] = { layout: { data: layout, dims: [jobs.length, c, o.height, o.width] } };
-    for (const part of unpackVariations(packVariations(jobs.map((j) => j.z)), jobs.length, o.inputs)) feeds[part.name] = { data: part.data, dims: [jobs.length, part.dim] };
-    const out = await pool.run(feeds);
-    const data = out.image.data;
-    jobs.forEach((j, i) => {
-      const img = chwToRgb(data, o.height, o.width, i * 3 * hw);
-      const key = `${j.kind}:${j.item.stem}`;
-      if (j.kind === 'strip' || (o.grid && j.k < o.grid.max)) {
-        const list = results.get(key) ?? [];
-        list[j.k] = img;
-        results.set(key, list);
-      }
-      if (j.kind === 'sample') {
-        write(j.file, () => img);
-        const line = JSON.stringify({ file: j.file, layout: j.item.source, seed: o.seed, k: j.k, ...recordOf(j.z) }) + '\n';
-        try {
-          fs.writeSync(log, line);
-        } catch (e) {
-          throw fail(`${logFile}.tmp`, e);
-        }
-        images++;
-      }
-      const list = results.get(key);
-      const need = j.kind === 'strip' ? stripSteps : Math.min(o.count, o.grid?.max ?? 0);
-      if (list && list.filter(Boolean).length === need) {
-        results.delete(key);
-        // the stem stays as <stem>_<k>.png has it; only a class name is made file-safe
-        const file = j.kind === 'strip' ? `${j.item.stem}_${o.strip!.suffix}.png` : `${j.item.stem}_grid.png`;
-        write(file, () => (j.kind === 'strip' ? tile(list, list.length) : labelledGrid(list, o.grid!.columns)));
-      }
-      done++;
-    });
+    if (jobs.some((j) => j.needed)) {
+      const layout = new Float32Array(jobs.length * c * hw);
+      jobs.forEach((j, i) => layout.set(j.item.onehot, i * c * hw));
+      const feeds: Parameters<typeof pool.run>[0] = { layout: { data: layout, dims: [jobs.length, c, o.height, o.width] } };
+      for (const part of unpackVariations(packVariations(jobs.map((j) => j.z)), jobs.length, o.inputs)) feeds[part.name] = { data: part.data, dims: [jobs.length, part.dim] };
+      const data = (await pool.run(feeds)).image.data;
+      jobs.forEach((j, i) => {
+        if (j.needed) take(j, chwToRgb(data, o.height, o.width, i * 3 * hw));
+      });
+    }
+    done += jobs.length;
     o.onProgress?.(done, total * perLayout);
+  };
+
+  const take = (j: Job, img: RgbImage) => {
+    const composite = j.kind === 'strip' ? 'strip' : 'grid';
+    const collects = j.kind === 'strip' || (o.grid && j.k < o.grid.max && !ledger.has(j.layout, 'grid'));
+    if (j.kind === 'sample' && !ledger.has(j.layout, j.k)) {
+      write({ layout: j.layout, stem: j.item.stem, k: j.k, file: j.file, sample: { file: j.file, layout: j.item.source, seed: o.seed, k: j.k, ...recordOf(j.z) } }, () => img);
+      images++;
+    }
+    if (!collects) return;
+    const key = `${composite}:${j.layout}`;
+    const list = results.get(key) ?? [];
+    list[j.k] = img;
+    results.set(key, list);
+    if (list.filter(Boolean).length === (j.kind === 'strip' ? stripSteps : Math.min(o.count, o.grid?.max ?? 0))) {
+      results.delete(key);
+      // the stem stays as <stem>_<k>.png has it; only a class name is made file-safe
+      const file = j.kind === 'strip' ? `${j.item.stem}_${o.strip!.suffix}.png` : `${j.item.stem}_grid.png`;
+      write({ layout: j.layout, stem: j.item.stem, k: composite, file }, () => (j.kind === 'strip' ? tile(list, list.length) : labelledGrid(list, o.grid!.columns)));
+    }
   };
 
   // inference of batch i overlaps PNG encoding of batch i-1: at most one batch waits in the worker
   let inFlight: Promise<void> = Promise.resolve();
+  let finished = false;
   try {
+    let layout = 0;
     for await (const item of items) {
+      ledger.checkLayout(layout, item.stem);
+      // a composite still to be written needs every image of it, recorded or not
+      const gridDone = !o.grid || ledger.has(layout, 'grid');
+      const stripDone = !o.strip || ledger.has(layout, 'strip');
       for (let k = 0; k < o.count; k++) {
         const z = o.scheme.draw(o.seed, item.stem, k);
         for (const [ci, v] of o.fixed) z[noiseAt + ci] = v;
-        pending.push({ item, z, file: `${item.stem}_${k}.png`, k, kind: 'sample' });
+        pending.push({ item, layout, z, file: `${item.stem}_${k}.png`, k, kind: 'sample', needed: (!gridDone && k < (o.grid?.max ?? 0)) || !ledger.has(layout, k) });
       }
-      o.strip?.variations.forEach((z, s) => pending.push({ item, z, file: '', k: s, kind: 'strip' }));
+      o.strip?.variations.forEach((z, s) => pending.push({ item, layout, z, file: '', k: s, kind: 'strip', needed: !stripDone }));
+      layout++;
       while (pending.length >= o.batch) {
         const jobs = pending.splice(0, o.batch);
         await inFlight;
@@ -163,30 +224,22 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
     if (pending.length) await flush(pending.splice(0));
     await writes.onIdle();
     if (failure) throw failure;
-    fs.closeSync(log);
-    try {
-      fs.renameSync(`${logFile}.tmp`, logFile);
-    } catch (e) {
-      throw fail(logFile, e);
-    }
-    renamed = true;
+    commit();
+    ledger.finish();
+    finished = true;
   } finally {
     // nothing left running on the way out: the batch in flight finishes, queued writes are dropped and
-    // the running ones finish
+    // the running ones finish; the ledger stays for --resume, with the images written so far
     await inFlight.catch(() => undefined);
     writes.clear();
     await writes.onIdle();
-    try {
-      fs.closeSync(log);
-    } catch {
-      // already closed
-    }
-    if (!renamed) {
+    if (!finished) {
       try {
-        fs.rmSync(`${logFile}.tmp`, { force: true });
+        commit();
       } catch {
-        // the error on its way out says more
+        // the error on its way out says more; the images not recorded are written again on resume
       }
+      ledger.close();
     }
     await pool.close();
   }

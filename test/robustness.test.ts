@@ -64,8 +64,20 @@ test('a PNG that cannot be written rejects sampling with one error naming the fi
   const e = await t.throwsAsync(within(run));
   t.true(e instanceof UserError, e?.message);
   t.regex(e.message, /could not write '.*a_1\.png'/);
-  t.false(fs.existsSync(path.join(out, 'samples.jsonl')));
-  t.false(fs.existsSync(path.join(out, 'samples.jsonl.tmp')));
+  t.false(fs.existsSync(path.join(out, 'samples.jsonl')), 'samples.jsonl is made from the ledger once every image is written');
+  // the ledger stays for --resume: its header and only whole lines, none for the image that failed
+  const ledger = fs.readFileSync(path.join(out, 'samples.ledger.jsonl'), 'utf8');
+  t.true(ledger.endsWith('\n'));
+  const entries = ledger
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => JSON.parse(l) as { file: string });
+  t.false(entries.some((e) => e.file === 'a_1.png'));
+  t.deepEqual(
+    fs.readdirSync(out).filter((f) => f.endsWith('.tmp')),
+    [],
+  );
 });
 
 test('divsyn sample: a PNG that cannot be written is one line on stderr and exit status 1', async (t) => {

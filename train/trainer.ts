@@ -1,17 +1,20 @@
 // The training loop: feeds train_step with batches, noise and dropout masks drawn on the host, writes
-// log.jsonl, and checkpoints (generator.onnx, state/, preview) atomically; resumes exactly where it stopped.
+// log.jsonl, and checkpoints (state/, generator.onnx, preview) crash-safely; resumes exactly where it
+// stopped, from the newest complete checkpoint, or from step 0 when a run was killed before its first.
 import fs from 'node:fs';
 import path from 'node:path';
 import { emitProgram, manifestEntry, Program, trainingPrograms, TrainingPrograms } from '../graph/programs/index.js';
 import { familyOf, searchesNoise } from '../graph/families/index.js';
-import { GeneratorSpec, TrainingOptions } from '../graph/spec.js';
+import { GeneratorSpec, LrPolicy, TrainingOptions } from '../graph/spec.js';
 import { EpChoice, createSession, floatTensor, ort } from '../runtime/session.js';
 import { assignTargets } from './assignment.js';
 import { StepRunner } from '../runtime/step-runner.js';
 import { initialValues } from '../runtime/training-artifacts.js';
-import { generatorValues, writeGenerator } from '../runtime/model-file.js';
-import { writeFileAtomic } from '../common/files.js';
-import { loadState, Progress, saveState } from './checkpoint.js';
+import { generatorBytes, generatorValues } from '../runtime/model-file.js';
+import { AppendFile, atomicWriteKillPoints, removeStaleTemporaries, writeFileAtomic } from '../common/files.js';
+import { killPoint } from '../common/kill-points.js';
+import { loadLatestState, Progress, saveState, SavedState, sha256, stateKillPoints } from './checkpoint.js';
+import { readRunRecord, RunRecord, writeRunRecord } from './run-record.js';
 import { UserError } from '../common/errors.js';
 import { dropoutMasks, linearDecayLr } from './sampling.js';
 import { trainingNoise } from '../common/variation.js';
@@ -53,11 +56,10 @@ export interface TrainConfig {
   initGenerator?: Map<string, Float32Array>;
   /** Extra metadata for generator.onnx (the training options used). */
   metadata: Record<string, unknown>;
+  /** The command's options, kept in RUN/run.json so that --resume can take them from the run (train/run-record.ts). */
+  runOptions?: Record<string, unknown>;
   latent?: LatentTraining;
 }
-
-export type LrPolicy = 'linear' | 'constant' | 'poly';
-export const LR_POLICIES: readonly LrPolicy[] = ['linear', 'constant', 'poly'];
 
 /** The learning rate at a step: pix2pix's linear decay, constant, or He et al.'s poly (power 0.9). */
 export function learningRate(policy: LrPolicy, base: number, step: number, total: number): number {
@@ -76,8 +78,12 @@ export interface StepInfo {
   losses: Record<string, number>;
 }
 
+/** Kill points of a training run, in the order a checkpoint passes them (common/kill-points.ts). */
+export const trainKillPoints: readonly string[] = [...atomicWriteKillPoints, ...stateKillPoints, 'checkpoint.generator-written'];
+
 export interface TrainHooks {
-  onStart?(info: { ep: string; startStep: number; totalSteps: number }): void;
+  /** notes: what resuming repaired or had to redo (a generator file rewritten from the state, a run restarted from step 0). */
+  onStart?(info: { ep: string; startStep: number; totalSteps: number; notes: string[] }): void;
   onStep?(info: StepInfo): void;
   /** Called at each checkpoint with the current generator parameters (to render a preview). */
   onCheckpoint?(params: Map<string, Float32Array>, step: number): Promise<void> | void;
@@ -92,14 +98,7 @@ export interface TrainResult {
   lastLosses: Record<string, number>;
 }
 
-function startingValues(cfg: TrainConfig, programs: TrainingPrograms): { values: Map<string, Float32Array>; progress: Progress } {
-  const stateDir = path.join(cfg.out, 'state');
-  if (cfg.resume) {
-    const state = loadState(stateDir);
-    const was = state.progress.model as string | undefined;
-    if (was !== undefined && was !== modelFingerprint(cfg)) throw new UserError(`--resume: the run in '${cfg.out}' trained another model or loss (${was}); give the options it was started with`);
-    return state;
-  }
+function initialState(cfg: TrainConfig, programs: TrainingPrograms): { values: Map<string, Float32Array>; progress: Progress } {
   const values = new Map([...initialValues(programs.trainStep, cfg.seed, cfg.lr)].map(([k, v]) => [k, v.value]));
   if (cfg.initGenerator) {
     for (const [name, v] of cfg.initGenerator) {
@@ -111,6 +110,24 @@ function startingValues(cfg: TrainConfig, programs: TrainingPrograms): { values:
     }
   }
   return { values, progress: { step: 0, epoch: 0, seconds: 0, seed: cfg.seed, totalSteps: cfg.totalSteps } };
+}
+
+/** Where a resumed run starts: the newest complete checkpoint, or step 0 when the run recorded its start but none (a kill during the first). */
+function resumedState(cfg: TrainConfig, programs: TrainingPrograms, record: RunRecord | undefined, notes: string[]): { values: Map<string, Float32Array>; progress: Progress } {
+  const saved = loadLatestState(path.join(cfg.out, 'state'));
+  const was = (saved?.progress.model as string | undefined) ?? record?.model;
+  if (!saved && !record) throw new UserError(`--resume: '${cfg.out}' holds no training state`);
+  const seed = saved?.progress.seed ?? record?.seed;
+  if (seed !== cfg.seed) throw new UserError(`--resume: the run in '${cfg.out}' used --seed ${seed}, not ${cfg.seed}`);
+  if (was !== undefined && was !== modelFingerprint(cfg)) throw new UserError(`--resume: the run in '${cfg.out}' trained another model or loss (${was}); give the options it was started with`);
+  if (!saved) {
+    notes.push(`no checkpoint was complete in '${cfg.out}': training again from step 0`);
+    return initialState(cfg, programs);
+  }
+  repairGenerator(cfg, saved, notes);
+  if (saved.progress.step >= cfg.totalSteps)
+    throw new UserError([`the run in '${cfg.out}' is finished: ${saved.progress.step} of ${cfg.totalSteps} steps (more --steps continue it)`, ...notes].join('; '));
+  return saved;
 }
 
 /** What must not change across --resume: the architecture and the objective (schedules, lr and β's ramp, may). */
@@ -164,15 +181,40 @@ function trimLog(file: string, lastStep: number): void {
   writeFileAtomic(file, kept.map((l) => l + '\n').join(''));
 }
 
+/** The generator file of a checkpoint, as bytes (its checksum goes into the state). */
+function checkpointGenerator(cfg: TrainConfig, carried: Map<string, Float32Array>, step: number): { params: Map<string, Float32Array>; bytes: Uint8Array } {
+  const params = generatorValues(carried);
+  return { params, bytes: generatorBytes(cfg.spec, params, { ...cfg.metadata, steps: step }) };
+}
+
+/** A checkpoint's generator file that a crash left older than its state (or that was damaged since) is written again from the state. */
+function repairGenerator(cfg: TrainConfig, saved: SavedState, notes: string[]): void {
+  if (saved.generatorChecksum === undefined) return; // a state from before checksums
+  const file = path.join(cfg.out, 'generator.onnx');
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch {
+    bytes = undefined;
+  }
+  if (bytes && sha256(bytes) === saved.generatorChecksum) return;
+  writeFileAtomic(file, checkpointGenerator(cfg, saved.values, saved.progress.step).bytes);
+  notes.push(`'${file}' ${bytes ? 'did not match' : 'was missing from'} the checkpoint of step ${saved.progress.step}: written again from its state`);
+}
+
 export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: TrainHooks = {}): Promise<TrainResult> {
   const programs = trainingPrograms(cfg.spec, cfg.options);
-  const { values, progress } = startingValues(cfg, programs);
+  removeStaleTemporaries(cfg.out);
+  const notes: string[] = [];
+  const record = cfg.resume ? readRunRecord(cfg.out) : undefined;
+  const { values, progress } = cfg.resume ? resumedState(cfg, programs, record, notes) : initialState(cfg, programs);
+  writeRunRecord(cfg.out, { options: cfg.runOptions ?? record?.options ?? {}, seed: cfg.seed, totalSteps: cfg.totalSteps, model: modelFingerprint(cfg) });
   const stepModel = emitProgram(programs.trainStep);
   let ep = 'cpu';
   const runner = await StepRunner.create(stepModel, manifestEntry(programs.trainStep), values, { ep: cfg.ep, threads: cfg.threads, onProvider: (e) => (ep = e) });
   const logFile = path.join(cfg.out, 'log.jsonl');
   if (cfg.resume) trimLog(logFile, progress.step);
-  const log = fs.openSync(logFile, cfg.resume ? 'a' : 'w');
+  const log = AppendFile.open(logFile, !cfg.resume);
   const c = cfg.spec.classes.length;
   const { height: h, width: w } = cfg.spec;
   const b = cfg.options.batch;
@@ -181,27 +223,35 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
   // sample for the first pass ([B·K, C] then the second pass's B rows): all uniform random
   const noiseShape = programs.trainStep.inputs.find((i) => i.spec.name === 'noise')?.spec.shape as number[] | undefined;
   const latent = programs.lossMatrix ? await latentFeeder(cfg, programs.lossMatrix) : undefined;
-  hooks.onStart?.({ ep, startStep: progress.step, totalSteps: cfg.totalSteps });
+  hooks.onStart?.({ ep, startStep: progress.step, totalSteps: cfg.totalSteps, notes });
 
   const began = performance.now() / 1000 - progress.seconds;
   let step = progress.step;
   let lastLosses: Record<string, number> = {};
   let interrupted = false;
 
+  // the log first, then the state (the checkpoint counts from its swap), then the files made from it
   const checkpoint = async () => {
+    log.sync();
     const carried = new Map(runner.carriedNames().map((n) => [n, runner.value(n)]));
-    const params = generatorValues(carried);
-    writeGenerator(path.join(cfg.out, 'generator.onnx'), cfg.spec, params, { ...cfg.metadata, steps: step });
-    saveState(path.join(cfg.out, 'state'), carried, {
-      step,
-      epoch: batches.epochOf(step),
-      seconds: performance.now() / 1000 - began,
-      seed: cfg.seed,
-      totalSteps: cfg.totalSteps,
-      model: modelFingerprint(cfg),
-      betaRampSteps: cfg.options.betaRampSteps,
-    });
-    await hooks.onCheckpoint?.(params, step);
+    const generator = checkpointGenerator(cfg, carried, step);
+    saveState(
+      path.join(cfg.out, 'state'),
+      carried,
+      {
+        step,
+        epoch: batches.epochOf(step),
+        seconds: performance.now() / 1000 - began,
+        seed: cfg.seed,
+        totalSteps: cfg.totalSteps,
+        model: modelFingerprint(cfg),
+        betaRampSteps: cfg.options.betaRampSteps,
+      },
+      sha256(generator.bytes),
+    );
+    writeFileAtomic(path.join(cfg.out, 'generator.onnx'), generator.bytes);
+    killPoint('checkpoint.generator-written');
+    await hooks.onCheckpoint?.(generator.params, step);
   };
 
   try {
@@ -224,7 +274,7 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
       step++;
       lastLosses = r.losses;
       const info: StepInfo = { step, totalSteps: cfg.totalSteps, epoch: batches.epochOf(step - 1), seconds: performance.now() / 1000 - began, stepSeconds: r.seconds, lr, losses: r.losses };
-      fs.writeSync(log, JSON.stringify({ step, epoch: info.epoch, seconds: +info.seconds.toFixed(3), step_seconds: +r.seconds.toFixed(4), lr, losses: r.losses }) + '\n');
+      log.append(JSON.stringify({ step, epoch: info.epoch, seconds: +info.seconds.toFixed(3), step_seconds: +r.seconds.toFixed(4), lr, losses: r.losses }) + '\n');
       hooks.onStep?.(info);
       if (hooks.shouldStop?.()) {
         interrupted = step < cfg.totalSteps;
@@ -234,7 +284,7 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
     }
     await checkpoint();
   } finally {
-    fs.closeSync(log);
+    log.close();
     batches.close?.();
     await runner.session.session.release();
     await latent?.release();

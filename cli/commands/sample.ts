@@ -18,7 +18,9 @@ import { colorsToIndices, oneHot, readLabelMap } from '../../train/labels.js';
 import { classIndex } from '../../common/palettes.js';
 import { defineCommand } from '../command.js';
 import { checkFamilyOption, epOption, forceOption, plural, seedOption, threadsOption } from '../common.js';
-import { choice, flag, int, need, refuseGiven, str } from '../options.js';
+import { ParsedOptions, choice, flag, int, need, refuseGiven, str } from '../options.js';
+import { resumeOptions, typedOptions } from '../resume.js';
+import { ledgerFile, sampleResumeHelp, sampleResumeRules, samplesFile, savedSampleOptions } from '../../runtime/sample-ledger.js';
 import { Progress } from '../progress.js';
 
 const IMAGE = /\.(png|jpe?g)$/i;
@@ -104,15 +106,31 @@ export const sampleOptions = {
   batch: int({ min: 1, max: 1024, default: 8, help: 'images per inference batch', meta: 'B' }),
   ...epOption,
   ...threadsOption,
+  resume: flag({ help: 'continue the sampling in DIR from its ledger (samples.ledger.jsonl)' }),
   ...forceOption('write into a non-empty DIR'),
 };
+
+/** The options of a resumed sampling: its own, from its ledger, with those typed again checked. */
+function resumed(parsed: ParsedOptions<typeof sampleOptions>): ParsedOptions<typeof sampleOptions> {
+  if (!parsed.values.resume) return parsed;
+  if (parsed.values.force) throw usageError('give --resume or --force, not both');
+  const out = need(parsed.values, 'out');
+  const saved = savedSampleOptions(out);
+  if (!saved && fs.existsSync(samplesFile(out))) throw new UserError(`the sampling in '${out}' is finished (its ${path.basename(samplesFile(out))} is written)`);
+  if (!saved) throw new UserError(`--resume: '${out}' holds no sampling to continue (no ${path.basename(ledgerFile(out))})`);
+  const r = resumeOptions(saved, parsed, sampleOptions, sampleResumeRules);
+  for (const note of r.notes) console.error(note);
+  return r.parsed;
+}
 
 export const sampleCommand = defineCommand({
   name: 'sample',
   summary: 'Generate K images per layout (and gradation sweeps, grids); samples.jsonl records every noise.',
   options: sampleOptions,
   required: ['model', 'layouts', 'out'],
-  async run({ values: o, given }) {
+  notes: [sampleResumeHelp],
+  async run(parsed) {
+    const { values: o, given } = resumed(parsed);
     const modelFile = need(o, 'model');
     const layoutsArg = need(o, 'layouts');
     const out = need(o, 'out');
@@ -142,7 +160,7 @@ export const sampleCommand = defineCommand({
       items = readLayouts(files, spec.classes, spec.height, spec.width, o.direction);
       total = files.length;
     }
-    prepareOutputDir(out, o.force);
+    if (!o.resume) prepareOutputDir(out, o.force);
     let strip: SampleOptions['strip'];
     if (sweep !== undefined) {
       const steps = o.sweepSteps;
@@ -179,6 +197,8 @@ export const sampleCommand = defineCommand({
       batch: o.batch,
       ep: o.ep,
       threads: o.threads,
+      resume: o.resume,
+      runOptions: typedOptions({ values: o, given, positional: [] }),
       onProgress: (done) => bar.update(done),
     });
     console.error(`${plural(r.images, 'image')} from ${plural(total, 'layout')} in ${r.seconds.toFixed(1)} s (${(r.images / r.seconds).toFixed(1)} img/s, ${r.ep}) in ${path.resolve(out)}`);

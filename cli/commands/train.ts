@@ -1,12 +1,13 @@
 // divsyn train: trains a generator, writing RUN/generator.onnx, RUN/state/, RUN/preview.png, RUN/log.jsonl.
-import fs from 'node:fs';
 import path from 'node:path';
 import { assignsTargets, defaultTrainingOptions, familyOf, optionApplies } from '../../graph/families/index.js';
 import { LR_POLICIES } from '../../graph/spec.js';
 import { InterruptedRun, UserError, usageError } from '../../common/errors.js';
 import { prepareOutputDir } from '../../common/files.js';
 import { generatorValues, readGenerator } from '../../runtime/model-file.js';
-import { Progress as RunProgress, loadState } from '../../train/checkpoint.js';
+import { Progress as RunProgress, latestProgress } from '../../train/checkpoint.js';
+import { readRunRecord, trainResumeHelp, trainResumeRules } from '../../train/run-record.js';
+import { resumeOptions, typedOptions } from '../resume.js';
 import { openDataset } from '../../train/datasets.js';
 import { batchOpener, evalItems } from '../../train/loader.js';
 import { train } from '../../train/trainer.js';
@@ -34,11 +35,11 @@ import { Progress, formatSeconds } from '../progress.js';
 import { catchInterrupt } from '../interrupt.js';
 import { renderPreview } from '../preview.js';
 
-/** The progress of the run to resume in `out`; errors name the folder and a seed it was not trained with. */
-function savedProgress(out: string, seed: number): RunProgress {
-  if (!fs.existsSync(path.join(out, 'state')) && !fs.existsSync(path.join(out, 'state.old'))) throw new UserError(`--resume: '${out}' holds no training state`);
-  const { progress } = loadState(path.join(out, 'state'));
-  if (progress.seed !== seed) throw new UserError(`--resume: the run in '${out}' used --seed ${progress.seed}, not ${seed}`);
+/** The progress of the run to resume in `out` (none when it was killed before its first checkpoint); errors name the folder and a seed it was not trained with. */
+function savedProgress(out: string, seed: number): RunProgress | undefined {
+  const progress = latestProgress(path.join(out, 'state'));
+  if (!progress && !readRunRecord(out)) throw new UserError(`--resume: '${out}' holds no training state`);
+  if (progress && progress.seed !== seed) throw new UserError(`--resume: the run in '${out}' used --seed ${progress.seed}, not ${seed}`);
   return progress;
 }
 
@@ -75,16 +76,23 @@ export interface TrainHooks {
 }
 
 /** The run's options as the trainer takes them, from the command line's values (which it does not change). */
-export async function runTrain(o: TrainValues, given: ReadonlySet<string>, hooks: TrainHooks = {}) {
+export async function runTrain(values: TrainValues, given: ReadonlySet<keyof typeof trainOptions & string>, hooks: TrainHooks = {}) {
+  if (values.resume && values.force) throw usageError('give --resume or --force, not both');
+  const record = values.resume ? readRunRecord(need(values, 'out')) : undefined;
+  // a run from before run.json resumes with the options given again, as then
+  const { parsed, notes } = record
+    ? resumeOptions(record.options, { values, given, positional: [] }, trainOptions, trainResumeRules, { alternatives: [['steps', 'epochs']] })
+    : { parsed: { values, given, positional: [] }, notes: [] };
+  const o = parsed.values;
+  if (!hooks.quiet) for (const note of notes) console.error(note);
   const out = need(o, 'out');
   const data = need(o, 'data');
   if (o.steps !== undefined && o.epochs !== undefined) throw usageError('give --epochs or --steps, not both');
-  if (o.resume && o.force) throw usageError('give --resume or --force, not both');
   // the fixture's classes are CMP Facades'
   const palette = data === 'fixture' && o.palette === undefined && o.classes === undefined ? 'cmp-facades' : o.palette;
   const spec = generatorSpec({ ...o, palette });
   const family = familyOf(spec);
-  const diversity = checkTrainingOptions(spec, o, given);
+  const diversity = checkTrainingOptions(spec, o, parsed.given);
   const lambda = parseLambda(o.lambda, spec);
   const lr = o.lr ?? family.defaults.lr;
   const lrPolicy = o.lrPolicy ?? family.defaults.lrPolicy;
@@ -141,11 +149,13 @@ export async function runTrain(o: TrainValues, given: ReadonlySet<string>, hooks
         threads: o.threads,
         initGenerator,
         metadata: { data, seed: o.seed, lr, lrPolicy, ...options, perceptual: options.perceptual.description },
+        runOptions: typedOptions(parsed),
       },
       open,
       {
-        onStart: ({ ep, startStep }) => {
+        onStart: ({ ep, startStep, notes }) => {
           if (!hooks.quiet) {
+            for (const note of notes) console.error(note);
             const extent = budget !== undefined ? `for ${formatSeconds(budget)}` : `steps ${startStep}..${totalSteps}`;
             console.error(`training ${spec.model} ${spec.height}x${spec.width} on ${dataset.description} with ${ep}, ${extent}`);
             if (perceptual) console.error(`content loss on ${perceptual.description}`);
@@ -176,7 +186,7 @@ export const trainCommand = defineCommand({
   summary: 'Train a generator with the diversity loss; RUN/generator.onnx is usable at any time.',
   options: trainOptions,
   required: ['model', 'data', 'size', 'out'],
-  notes: ['With --resume, --steps may grow and --checkpoint-every, --threads and --ep may change (results stay exact only with the same --threads and --ep).'],
+  notes: [trainResumeHelp],
   async run({ values, given }) {
     const r = await runTrain(values, given);
     if (r.interruptedByUser) {
