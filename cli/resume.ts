@@ -11,6 +11,12 @@ export function typedOptions<S extends OptionDefs>(p: ParsedOptions<S>, omit: re
   return Object.fromEntries([...p.given].filter((k) => !omit.includes(k)).map((k) => [k, values[k]]));
 }
 
+/** A saved option value as typed: options hold strings and numbers only. */
+function scalarText(v: unknown): string {
+  if (typeof v === 'string' || typeof v === 'number') return String(v);
+  throw new Error(`a saved option value ${JSON.stringify(v)} is neither a string nor a number`);
+}
+
 /** Options by key back to a command line (flags when true, lists repeated); keys the command lacks are left out. */
 export function toArgv(options: Readonly<Record<string, unknown>>, defs: OptionDefs): string[] {
   const argv: string[] = [];
@@ -19,8 +25,7 @@ export function toArgv(options: Readonly<Record<string, unknown>>, defs: OptionD
     if (!d || value === undefined) continue;
     if (d.kind === 'flag') {
       if (value === true) argv.push(`--${flagName(key)}`);
-    } else if (Array.isArray(value)) for (const v of value) argv.push(`--${flagName(key)}`, String(v));
-    else argv.push(`--${flagName(key)}`, String(value));
+    } else for (const v of Array.isArray(value) ? value : [value]) argv.push(`--${flagName(key)}`, scalarText(v));
   }
   return argv;
 }

@@ -76,7 +76,7 @@ export interface TrainHooks {
 }
 
 /** The run's options as the trainer takes them, from the command line's values (which it does not change). */
-export async function runTrain(values: TrainValues, given: ReadonlySet<keyof typeof trainOptions & string>, hooks: TrainHooks = {}) {
+export async function runTrain(values: TrainValues, given: ReadonlySet<keyof typeof trainOptions>, hooks: TrainHooks = {}) {
   if (values.resume && values.force) throw usageError('give --resume or --force, not both');
   const record = values.resume ? readRunRecord(need(values, 'out')) : undefined;
   // a run from before run.json resumes with the options given again, as then
