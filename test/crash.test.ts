@@ -11,24 +11,14 @@ import PQueue from 'p-queue';
 import { atomicWriteKillPoints } from '../common/files.js';
 import { sampleKillPoints } from '../runtime/sampler.js';
 import { trainKillPoints } from '../train/trainer.js';
-import { divsynAsync, repoRoot, tempDir } from './helpers/cli.js';
+import { divsynAsync, repoRoot, tempDir, tinyTrainArgs } from './helpers/cli.js';
 
 // two commands at a time: the machine's cores are shared
 const cpu = new PQueue({ concurrency: 2 });
 const divsyn = (args: string[], env: Record<string, string> = {}) => cpu.add(() => divsynAsync(args, env), { throwOnTimeout: true });
 
 const trainArgs = (out: string, steps = 6, every = 2) => [
-  'train',
-  '--model',
-  'pix2pix',
-  '--data',
-  'fixture',
-  '--size',
-  '32',
-  '--width',
-  '4',
-  '--threads',
-  '1',
+  ...tinyTrainArgs(),
   '--lr-policy',
   'constant',
   '--beta-ramp',

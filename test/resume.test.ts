@@ -8,7 +8,7 @@ import { compareResumeOptions, describeOptionChanges } from '../common/resume-op
 import { latestProgress, loadLatestState, saveState } from '../train/checkpoint.js';
 import { trainResumeRules } from '../train/run-record.js';
 import { sampleResumeRules } from '../runtime/sample-ledger.js';
-import { divsyn, tempDir } from './helpers/cli.js';
+import { divsyn, tempDir, tinyTrainArgs } from './helpers/cli.js';
 
 test('train --resume: more steps, other threads, ep and checkpoint interval are allowed; anything else given again must match', (t) => {
   const saved = { model: 'pix2pix', lr: 2e-4, steps: 60, threads: 1, ep: 'cpu', checkpointEvery: 500, batch: 4, grid: false };
@@ -78,27 +78,7 @@ test('a damaged index.json is a damaged state, not a missing one', (t) => {
   t.throws(() => loadLatestState(dir), { message: /^training state '.*state' is damaged: index\.json is not readable \(.*\); there is no earlier complete checkpoint to resume from$/ });
 });
 
-const base = [
-  'train',
-  '--model',
-  'pix2pix',
-  '--data',
-  'fixture',
-  '--size',
-  '32',
-  '--width',
-  '4',
-  '--threads',
-  '1',
-  '--lr',
-  '1e-3',
-  '--lr-policy',
-  'constant',
-  '--beta-ramp',
-  '2',
-  '--checkpoint-every',
-  '2',
-];
+const base = [...tinyTrainArgs(), '--lr', '1e-3', '--lr-policy', 'constant', '--beta-ramp', '2', '--checkpoint-every', '2'];
 const hash = (f: string) => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
 
 test('train --resume takes the run options from the run: only the folder and more steps are typed again', (t) => {

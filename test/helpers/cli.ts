@@ -28,3 +28,6 @@ export function divsynAsync(args: string[], env: Record<string, string> = {}): P
     child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
   });
 }
+
+/** The start of a tiny training's command line: pix2pix on the fixture at 32 px, one thread. */
+export const tinyTrainArgs = (width = 4) => ['train', '--model', 'pix2pix', '--data', 'fixture', '--size', '32', '--width', String(width), '--threads', '1'];
