@@ -1,69 +1,32 @@
 // Every ONNX file given as --model, --segmenter, --features or --init is checked for what it must be before
 // any work (runtime/model-file.ts, segmenter-file.ts, feature-file.ts): each refusal is one line naming
-// the file and what it is instead. The files are made here: a generator, the training artifacts, a
-// segmenter, a small feature network, and damaged copies of each.
+// the file and what it is instead. The files are made here (test/helpers/input-files.ts), with damaged
+// copies of each.
 import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
-import * as G from '../graph/index.js';
-import { initParams } from '../graph/index.js';
-import { defaultTrainingOptions } from '../graph/families/index.js';
-import { generatorParams, segmenterInferenceProgram, SegmenterSpec } from '../graph/programs/index.js';
-import { GeneratorSpec } from '../graph/spec.js';
+import { generatorParams } from '../graph/programs/index.js';
 import { UserError } from '../common/errors.js';
 import { genericPalette } from '../common/palettes.js';
-import { generatorMetadata, readGenerator, readInitGenerator, writeGenerator } from '../runtime/model-file.js';
-import { readSegmenter, writeSegmenter } from '../runtime/segmenter-file.js';
+import { readGenerator, readInitGenerator } from '../runtime/model-file.js';
+import { readSegmenter } from '../runtime/segmenter-file.js';
 import { readFeatureNetwork } from '../runtime/feature-file.js';
 import { choosePerceptual } from '../runtime/perceptual-file.js';
-import { writeTrainingArtifacts } from '../runtime/training-artifacts.js';
+import { GeneratorSpec } from '../graph/spec.js';
+import { editedModel, makeModelFiles, pix2pix32, setMetadata } from './helpers/input-files.js';
 
 const { onnx } = onnxProto;
-const classes = genericPalette(3);
-const pix2pix32: GeneratorSpec = { model: 'pix2pix', classes, height: 32, width: 32, channels: 4, norm: 'instance' };
 
 let dir = '';
 test.before(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'divsyn-input-files-'));
-  writeGenerator(path.join(dir, 'g.onnx'), pix2pix32, initParams(generatorParams(pix2pix32), 1));
-  const crn: GeneratorSpec = { model: 'crn', classes, height: 32, width: 32, channels: 8, norm: 'instance' };
-  writeGenerator(path.join(dir, 'crn.onnx'), crn, initParams(generatorParams(crn), 1));
-  writeTrainingArtifacts(path.join(dir, 'export'), pix2pix32, defaultTrainingOptions(pix2pix32), 0, 2e-4, generatorMetadata(pix2pix32));
-  const seg: SegmenterSpec = { classes, size: 32, width: 4 };
-  writeSegmenter(path.join(dir, 'seg.onnx'), seg, initParams(segmenterInferenceProgram(seg).graph.params, 1));
-  fs.writeFileSync(path.join(dir, 'features.onnx'), featureNet(3));
-  fs.writeFileSync(path.join(dir, 'two-channel.onnx'), featureNet(2));
-  fs.writeFileSync(path.join(dir, 'notes.txt'), 'not a model');
+  makeModelFiles(dir);
 });
 test.after.always(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-/** x [N, channels, 8, 8] → one 3x3 convolution: a feature network when channels is 3. */
-function featureNet(channels: number): Uint8Array {
-  const g = new G.Graph();
-  const x = g.input('x', ['N', channels, 8, 8]);
-  const w = g.constant(
-    Float32Array.from({ length: 4 * channels * 9 }, (_, i) => Math.sin(i)),
-    [4, channels, 3, 3],
-  );
-  return G.emitModel(g, { outputs: [['y', G.relu(G.conv2d(x, w, undefined, { pad: 1 }))]], params: 'initializers' });
-}
-
-/** A copy of an ONNX file changed by `edit`, written beside it. */
-function edited(name: string, out: string, edit: (m: onnxProto.onnx.ModelProto) => void): string {
-  const m = onnx.ModelProto.decode(fs.readFileSync(path.join(dir, name)));
-  edit(m);
-  const file = path.join(dir, out);
-  fs.writeFileSync(file, onnx.ModelProto.encode(m).finish());
-  return file;
-}
-
-function setMetadata(m: onnxProto.onnx.ModelProto, key: string, value: string): void {
-  const p = m.metadataProps.find((q) => q.key === key);
-  if (p) p.value = value;
-  else m.metadataProps.push(onnx.StringStringEntryProto.create({ key, value }));
-}
+const edited = (name: string, out: string, edit: (m: onnxProto.onnx.ModelProto) => void) => editedModel(dir, name, out, edit);
 
 function refusal(t: { fail(m: string): void; true(v: boolean, m?: string): void }, f: () => unknown, file: string): string {
   try {
