@@ -157,6 +157,9 @@ test('swapped sides: a pix2pix folder read the wrong way round names --direction
     /^pix2pix folder '.*facades' \(4 pairs, AtoB\): in 4 of 4 items the layout looks like a photo and the photo like a label map; the layouts are the right \(B\) halves: use --direction BtoA$/,
   );
   t.deepEqual((await checkDataset(alignedDataset(path.join(d, 'facades'), 'BtoA', CMP))).bad, []);
+  // without the check, the loader's warning for such an item names --direction too
+  const read = await alignedDataset(path.join(d, 'facades'), 'AtoB', CMP).load(0);
+  t.regex(read.warning ?? '', /looks like a photo or noise, not a label map .*; if the layouts are the right \(B\) halves, use --direction BtoA$/);
   // pairs: the two folders' contents swapped
   const p = path.join(d, 'pairs');
   await pairsFolder(p, 3);

@@ -19,7 +19,7 @@ import { ClassInfo } from '../graph/spec.js';
 import { UserError, usageError } from '../common/errors.js';
 import { FIXTURE_CLASSES, FIXTURE_SPLITS, FixtureSplit, fixtureItem, fixtureStem } from '../fixtures/facades.js';
 import { readLabelImage, readRgb } from '../common/image.js';
-import { colorsToIndices, labelsFromImage, onPaletteShare } from './labels.js';
+import { ON_PALETTE_MIN, colorsToIndices, labelsFromImage, onPaletteShare } from './labels.js';
 
 export type DataFormat = 'pix2pix' | 'pairs' | 'cityscapes';
 export const DATA_FORMATS: readonly DataFormat[] = ['pix2pix', 'pairs', 'cityscapes'];
@@ -191,6 +191,11 @@ export function alignedDataset(dir: string, direction: Direction, classes: Class
       const { a, b, width } = splitAligned(img.data, img.width, img.height, file);
       const [labels, photo] = direction === 'AtoB' ? [a, b] : [b, a];
       const map = colorsToIndices(labels, width, img.height, classes, `${file} (${direction === 'AtoB' ? 'A, left' : 'B, right'} half)`);
+      // a photo read as the layout: the other half may be the label map
+      const warning =
+        map.onPalette < ON_PALETTE_MIN
+          ? `${map.warning}; if the layouts are the ${direction === 'AtoB' ? 'right (B)' : 'left (A)'} halves, use --direction ${direction === 'AtoB' ? 'BtoA' : 'AtoB'}`
+          : map.warning;
       return {
         stem: stemOf(file),
         layout: map.indices,
@@ -199,7 +204,7 @@ export function alignedDataset(dir: string, direction: Direction, classes: Class
         height: img.height,
         onPalette: map.onPalette,
         ...(hint.measurePhoto ? { photoOnPalette: onPaletteShare(photo, width, img.height, classes) } : {}),
-        ...(map.warning ? { warning: map.warning } : {}),
+        ...(warning ? { warning } : {}),
       };
     },
   };
