@@ -11,8 +11,9 @@
 //               leftImg8bit/<split>/<city>/<stem>_leftImg8bit.png; split 'train', 'val' or 'test'; the
 //               label ids are mapped through the palette's `ids` (--palette cityscapes: 19 classes + void).
 //
-// Listing happens when a dataset is opened (missing or empty folders and unmatched pairs fail at once);
-// decoding happens in load(), which a loader calls ahead of the training step.
+// Listing happens when a dataset is opened (missing or empty folders, a dataset root given for one of its
+// splits, and unmatched pairs fail at once); decoding happens in load(), which the dataset check
+// (dataset-check.ts) calls for every item before training, and a loader ahead of each training step.
 import fs from 'node:fs';
 import path from 'node:path';
 import { ClassInfo } from '../graph/spec.js';
