@@ -43,8 +43,8 @@ export async function readRgb(file: string | Buffer, name = typeof file === 'str
 }
 
 /**
- * Decodes a label file. A single-channel image without a colour palette (grey PNG, 8 or 16 bit; an
- * alpha channel is dropped) is an index map whose values are used as they are; everything else
+ * Decodes a label file. A single-channel image without a colour palette (grey PNG of 1, 2, 4, 8 or 16
+ * bits; an alpha channel is dropped) is an index map whose values are used as they are; everything else
  * (colour PNG, palette PNG, JPG of any kind) is decoded to RGB.
  */
 export async function readLabelImage(file: string): Promise<DecodedImage> {
@@ -55,22 +55,32 @@ export async function readLabelImage(file: string): Promise<DecodedImage> {
       const img = await readRgb(file);
       return { kind: 'rgb', data: img.data, width: img.width, height: img.height };
     }
-    const wide = meta.depth === 'ushort';
-    const { data, info } = await sharp(file, { failOn: 'truncated' })
-      .extractChannel(0)
-      .raw(wide ? { depth: 'ushort' } : {})
-      .toBuffer({ resolveWithObject: true });
-    const n = info.width * info.height;
-    let values: Uint8Array | Uint16Array;
-    if (wide) {
-      values = new Uint16Array(n);
-      const view = new DataView(data.buffer, data.byteOffset, data.length);
-      for (let i = 0; i < n; i++) values[i] = view.getUint16(2 * i, true);
-    } else values = new Uint8Array(data.buffer, data.byteOffset, n);
-    return { kind: 'index', data: values, width: info.width, height: info.height };
+    return { kind: 'index', ...(await readGreyValues(file, meta.bitsPerSample ?? 8)) };
   } catch (e) {
     throw fileError(file, e);
   }
+}
+
+/**
+ * The stored values of a grey PNG. libvips decodes every grey PNG to 16 bits without loss when asked for
+ * grey16 (plain 8-bit output keeps the high byte of a 16-bit file), and scales 1-, 2- and 4-bit values up
+ * to the full range: the scale is undone exactly, so a 4-bit map holding 11 reads 11, not 187.
+ */
+async function readGreyValues(file: string, bits: number): Promise<{ data: Uint8Array | Uint16Array; width: number; height: number }> {
+  const { data, info } = await sharp(file, { failOn: 'truncated' }).toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+  const n = info.width * info.height;
+  // (a view needs an even offset; sharp's buffers have one, a copy covers any other)
+  const wide = data.byteOffset % 2 ? new Uint16Array(Uint8Array.from(data).buffer) : new Uint16Array(data.buffer, data.byteOffset, data.length / 2);
+  const stride = info.channels;
+  if (bits === 16) {
+    const values = new Uint16Array(n);
+    for (let i = 0; i < n; i++) values[i] = wide[i * stride];
+    return { data: values, width: info.width, height: info.height };
+  }
+  const scale = 65535 / (2 ** bits - 1);
+  const values = new Uint8Array(n);
+  for (let i = 0; i < n; i++) values[i] = Math.round(wide[i * stride] / scale);
+  return { data: values, width: info.width, height: info.height };
 }
 
 /**

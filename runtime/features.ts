@@ -1,11 +1,11 @@
 // A feature network (any ONNX file whose first input takes float32 [N, 3, H, W]) as a batch function from
 // images in [0, 1] to one feature vector per image: the chosen taps (node output names), flattened and
 // concatenated. The file is imported through the builder, so internal taps need no re-export.
-import fs from 'node:fs';
 import { Graph, concat, emitModel, flatten, importOnnx } from '../graph/index.js';
 import { FeatureNorm, normaliseImage } from '../graph/perceptual.js';
 import { UserError } from '../common/errors.js';
 import { SessionOptions, createSession, floatTensor } from './session.js';
+import { readFeatureNetwork } from './feature-file.js';
 
 export type { FeatureNorm };
 export const FEATURE_NORMS: readonly FeatureNorm[] = ['imagenet', 'none'];
@@ -18,12 +18,7 @@ export interface FeatureNet {
 }
 
 export async function openFeatureNet(file: string, shape: { height: number; width: number; batch: number }, o: SessionOptions & { taps?: string[]; norm?: FeatureNorm } = {}): Promise<FeatureNet> {
-  let bytes: Uint8Array;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    throw new UserError(`feature network '${file}' cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const { bytes } = readFeatureNetwork(file);
   const { height: h, width: w, batch } = shape;
   const g = new Graph();
   const image = g.input('image', [batch, 3, h, w]);

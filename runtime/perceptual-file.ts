@@ -4,7 +4,7 @@
 import { FeatureNorm, FeatureTap, PerceptualSpec, activationOutputs, vggContentTaps } from '../graph/perceptual.js';
 import { PIXELS_ONLY } from '../graph/spec.js';
 import { UserError, usageError } from '../common/errors.js';
-import { readOnnxFile } from './onnx-file.js';
+import { readFeatureNetwork } from './feature-file.js';
 import { readSegmenter } from './segmenter-file.js';
 
 export interface PerceptualChoice {
@@ -34,7 +34,7 @@ export function parseTaps(text: string, option = '--feature-taps'): FeatureTap[]
 
 export function choosePerceptual(c: PerceptualChoice): PerceptualSpec {
   if (c.features) {
-    const { bytes } = readOnnxFile(c.features, 'feature network');
+    const { bytes } = readFeatureNetwork(c.features);
     const taps = c.taps ?? vggContentTaps(bytes);
     if (!taps)
       throw new UserError(`feature network '${c.features}' is not a VGG-16/19 feature stack (it has ${activationOutputs(bytes).length} ReLUs): name its layers with --feature-taps NAME=WEIGHT,…`);

@@ -6,7 +6,9 @@ import { ClassInfo } from '../graph/spec.js';
 import { writeFileAtomic } from '../common/files.js';
 import { UserError } from '../common/errors.js';
 import { VERSION } from './version.js';
-import { dimsOf, readOnnxFile } from './onnx-file.js';
+import { describeInterface, dimsOf, externalDataProblem, graphInterface, readOnnxFile, trainingFileKind } from './onnx-file.js';
+import { validateClasses } from '../common/palettes.js';
+import { MAX_SIDE } from '../graph/families/index.js';
 
 export function segmenterMetadata(spec: SegmenterSpec, options: Record<string, unknown> = {}): Record<string, string> {
   return {
@@ -34,24 +36,38 @@ export interface SegmenterFile {
   scoresShape: (number | string)[];
 }
 
-/** Reads a segmenter file and checks its interface; every error names the file. */
+/**
+ * Reads a segmenter file and checks it before any work: its kind, classes, and interface (`image` [N, 3,
+ * H, W] with sides of at most MAX_SIDE, `scores` [N, C, H, W] with one channel per class). Every error is
+ * one line naming the file and what it is instead.
+ */
 export function readSegmenter(file: string): SegmenterFile {
   const { bytes, model, metadata } = readOnnxFile(file, 'segmenter file');
+  const training = trainingFileKind(model);
+  if (training) throw new UserError(`'${file}' is ${training}, not a segmenter: give a file from divsyn train-segmenter`);
   // a file from elsewhere may lack divsyn.model, but a generator given by mistake is caught here
   const kind = metadata['divsyn.model'];
   if (kind !== undefined && kind !== 'segmenter') throw new UserError(`'${file}' is a divsyn ${kind} generator, not a segmenter`);
+  const external = externalDataProblem(model);
+  if (external) throw new UserError(`segmenter '${file}' ${external}`);
   let classes: ClassInfo[];
   try {
-    classes = JSON.parse(metadata['divsyn.classes']);
-    if (!Array.isArray(classes) || !classes.every((c) => typeof c?.name === 'string')) throw new Error('not a list of {name, color}');
+    classes = validateClasses(JSON.parse(metadata['divsyn.classes']), 'divsyn.classes');
   } catch (e) {
     throw new UserError(`segmenter '${file}': no valid divsyn.classes in its metadata (${(e as Error).message})`);
   }
-  const graph = model.graph!;
-  const initNames = new Set((graph.initializer ?? []).map((t) => t.name));
-  const image = (graph.input ?? []).find((i) => i.name === 'image' && !initNames.has(i.name));
-  const scores = (graph.output ?? []).find((o) => o.name === 'scores');
-  if (!image) throw new UserError(`segmenter '${file}' has no input 'image' [N, 3, H, W]`);
-  if (!scores) throw new UserError(`segmenter '${file}' has no output 'scores' [N, C, H, W]`);
-  return { path: file, bytes, classes, metadata, imageShape: dimsOf(image), scoresShape: dimsOf(scores) };
+  const { inputs, outputs } = graphInterface(model);
+  const image = inputs.find((i) => i.name === 'image');
+  const scores = outputs.find((o) => o.name === 'scores');
+  if (!image) throw new UserError(`segmenter '${file}' has no input 'image' [N, 3, H, W] (it has ${describeInterface(model)})`);
+  if (!scores) throw new UserError(`segmenter '${file}' has no output 'scores' [N, C, H, W] (it has ${describeInterface(model)})`);
+  const imageShape = dimsOf(image);
+  const scoresShape = dimsOf(scores);
+  const numeric = (d: number | string | undefined, want: number) => typeof d !== 'number' || d === want;
+  const side = (d: number | string | undefined) => typeof d !== 'number' || (d >= 1 && d <= MAX_SIDE);
+  if (imageShape.length !== 4 || !numeric(imageShape[1], 3) || !side(imageShape[2]) || !side(imageShape[3]))
+    throw new UserError(`segmenter '${file}': its input image is [${imageShape.join(', ')}], not [N, 3, H, W] with sides of 1..${MAX_SIDE}`);
+  if (scoresShape.length !== 4 || !numeric(scoresShape[1], classes.length))
+    throw new UserError(`segmenter '${file}': its output scores is [${scoresShape.join(', ')}], not [N, ${classes.length}, H, W] for its ${classes.length} classes`);
+  return { path: file, bytes, classes, metadata, imageShape, scoresShape };
 }

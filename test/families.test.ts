@@ -1,7 +1,7 @@
 // The model-family registry: every kind has a family, and each family's pieces agree with each other (its
 // metadata reads back to its spec, its inference graph takes exactly its variation inputs).
 import test from 'ava';
-import { FAMILIES, familyOf, takesNoise, variationInputs } from '../graph/families/index.js';
+import { FAMILIES, MAX_SIDE, familyOf, takesNoise, variationInputs } from '../graph/families/index.js';
 import { inferenceProgram } from '../graph/programs/index.js';
 import { GeneratorSpec, MODEL_KINDS } from '../graph/spec.js';
 import { Rng } from '../graph/random.js';
@@ -67,4 +67,14 @@ test('the families differ where the methods do: noise, discriminator, codes, siz
   t.regex(FAMILIES.pix2pix.sizeProblem(48, 48, '48') ?? '', /power of two/);
   t.is(FAMILIES.crn.sizeProblem(64, 128, '64x128'), undefined);
   t.regex(FAMILIES.crn.sizeProblem(60, 60, '60') ?? '', /multiple of 8/);
+});
+
+test('every family refuses a side above MAX_SIDE up front, and takes MAX_SIDE itself where its rule does', (t) => {
+  t.is(MAX_SIDE, 4096);
+  for (const kind of MODEL_KINDS) {
+    t.regex(FAMILIES[kind].sizeProblem(1048576, 1048576, '1048576') ?? '', /at most 4096, got '1048576'/, kind);
+    t.regex(FAMILIES[kind].sizeProblem(64, 8192, '64x8192') ?? '', /at most 4096/, kind);
+  }
+  t.is(FAMILIES.pix2pix.sizeProblem(4096, 4096, '4096'), undefined);
+  t.is(FAMILIES.latent.sizeProblem(4096, 2048, '4096x2048'), undefined);
 });

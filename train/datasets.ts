@@ -11,15 +11,16 @@
 //               leftImg8bit/<split>/<city>/<stem>_leftImg8bit.png; split 'train', 'val' or 'test'; the
 //               label ids are mapped through the palette's `ids` (--palette cityscapes: 19 classes + void).
 //
-// Listing happens when a dataset is opened (missing or empty folders and unmatched pairs fail at once);
-// decoding happens in load(), which a loader calls ahead of the training step.
+// Listing happens when a dataset is opened (missing or empty folders, a dataset root given for one of its
+// splits, and unmatched pairs fail at once); decoding happens in load(), which the dataset check
+// (dataset-check.ts) calls for every item before training, and a loader ahead of each training step.
 import fs from 'node:fs';
 import path from 'node:path';
 import { ClassInfo } from '../graph/spec.js';
 import { UserError, usageError } from '../common/errors.js';
 import { FIXTURE_CLASSES, FIXTURE_SPLITS, FixtureSplit, fixtureItem, fixtureStem } from '../fixtures/facades.js';
 import { readLabelImage, readRgb } from '../common/image.js';
-import { colorsToIndices, labelsFromImage } from './labels.js';
+import { ON_PALETTE_MIN, colorsToIndices, labelsFromImage, onPaletteShare } from './labels.js';
 
 export type DataFormat = 'pix2pix' | 'pairs' | 'cityscapes';
 export const DATA_FORMATS: readonly DataFormat[] = ['pix2pix', 'pairs', 'cityscapes'];
@@ -34,8 +35,12 @@ export interface Sample {
   photo: Uint8Array;
   width: number;
   height: number;
-  /** A warning about this item's label map (far colours), one line naming the file. */
+  /** A warning about this item's label map (far colours, or no label map at all), one line naming the file. */
   warning?: string;
+  /** The share of the layout's pixels on the palette (train/labels.ts, onPaletteShare); absent for generated items. */
+  onPalette?: number;
+  /** With LoadHint.measurePhoto: the same share for the photo, as if it were the layout. */
+  photoOnPalette?: number;
 }
 
 export interface LoadHint {
@@ -44,6 +49,8 @@ export interface LoadHint {
   height?: number;
   /** The epoch the item is read for (the fixture's train split draws a new look per epoch). */
   epoch?: number;
+  /** Also measure the photo as if it were the layout (the dataset check's test for swapped sides). */
+  measurePhoto?: boolean;
 }
 
 export interface Dataset {
@@ -53,6 +60,10 @@ export interface Dataset {
   readonly length: number;
   stem(i: number): string;
   load(i: number, hint?: LoadHint): Promise<Sample>;
+  /** The files item i is read from (datasets of files; the fixture has none). */
+  files?(i: number): string[];
+  /** What to do when the layouts look like photos and the photos like label maps (where sides can be swapped). */
+  swappedAdvice?: string;
 }
 
 export interface DataOptions {
@@ -107,6 +118,23 @@ export function fixtureDataset(classes: ClassInfo[] = FIXTURE_CLASSES, split: Fi
 // ---------------------------------------------------------------------------------------------------
 
 const IMAGE_EXT = /\.(jpe?g|png)$/i;
+const SPLIT_NAMES = ['train', 'val', 'validation', 'test'];
+
+/** The split folders (train/, val/, test/) of a folder given where one split belongs. */
+function splitFolders(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => SPLIT_NAMES.includes(n.toLowerCase()) && fs.statSync(path.join(dir, n)).isDirectory()).sort();
+}
+
+/** The message for a dataset root given instead of one of its split folders. */
+function splitRootMessage(what: string, dir: string, splits: string[]): string {
+  return `${what} '${dir}' is a dataset root with the split folders ${splits.map((s) => `${s}/`).join(', ')}: give one of them as --data, e.g. --data ${path.join(dir, splits[0])}`;
+}
 
 /** The image files of a folder (sorted), or a UserError for a missing, unreadable or empty folder. */
 function listImages(dir: string, what: string): string[] {
@@ -120,7 +148,10 @@ function listImages(dir: string, what: string): string[] {
     throw new UserError(code === 'ENOENT' ? `${what} '${dir}' does not exist` : `${what} '${dir}' cannot be read (${code ?? (e as Error).message})`);
   }
   const files = names.filter((f) => IMAGE_EXT.test(f) && !f.startsWith('.')).sort();
-  if (!files.length) throw new UserError(`${what} '${dir}' holds no .jpg or .png images`);
+  if (!files.length) {
+    const splits = splitFolders(dir);
+    throw new UserError(splits.length ? splitRootMessage(what, dir, splits) : `${what} '${dir}' holds no .jpg or .png images`);
+  }
   return files.map((f) => path.join(dir, f));
 }
 
@@ -153,13 +184,29 @@ export function alignedDataset(dir: string, direction: Direction, classes: Class
     classes,
     length: files.length,
     stem: (i) => stemOf(files[i]),
-    async load(i) {
+    files: (i) => [files[i]],
+    swappedAdvice: `the layouts are the ${direction === 'AtoB' ? 'right (B)' : 'left (A)'} halves: use --direction ${direction === 'AtoB' ? 'BtoA' : 'AtoB'}`,
+    async load(i, hint = {}) {
       const file = files[i];
       const img = await readRgb(file);
       const { a, b, width } = splitAligned(img.data, img.width, img.height, file);
       const [labels, photo] = direction === 'AtoB' ? [a, b] : [b, a];
       const map = colorsToIndices(labels, width, img.height, classes, `${file} (${direction === 'AtoB' ? 'A, left' : 'B, right'} half)`);
-      return { stem: stemOf(file), layout: map.indices, photo, width, height: img.height, ...(map.warning ? { warning: map.warning } : {}) };
+      // a photo read as the layout: the other half may be the label map
+      const warning =
+        map.onPalette < ON_PALETTE_MIN
+          ? `${map.warning}; if the layouts are the ${direction === 'AtoB' ? 'right (B)' : 'left (A)'} halves, use --direction ${direction === 'AtoB' ? 'BtoA' : 'AtoB'}`
+          : map.warning;
+      return {
+        stem: stemOf(file),
+        layout: map.indices,
+        photo,
+        width,
+        height: img.height,
+        onPalette: map.onPalette,
+        ...(hint.measurePhoto ? { photoOnPalette: onPaletteShare(photo, width, img.height, classes) } : {}),
+        ...(warning ? { warning } : {}),
+      };
     },
   };
 }
@@ -203,18 +250,29 @@ function matchPairs(
   return pairs;
 }
 
-async function loadPair(pair: PairFiles, classes: ClassInfo[]): Promise<Sample> {
+async function loadPair(pair: PairFiles, classes: ClassInfo[], hint: LoadHint = {}): Promise<Sample> {
   const [labelImg, photo] = await Promise.all([readLabelImage(pair.layout), readRgb(pair.photo)]);
   if (labelImg.width !== photo.width || labelImg.height !== photo.height)
     throw new UserError(`layout '${pair.layout}' is ${labelImg.width}x${labelImg.height} but its photo '${pair.photo}' is ${photo.width}x${photo.height}`);
   const map = labelsFromImage(labelImg, classes, pair.layout);
-  return { stem: pair.stem, layout: map.indices, photo: photo.data, width: photo.width, height: photo.height, ...(map.warning ? { warning: map.warning } : {}) };
+  return {
+    stem: pair.stem,
+    layout: map.indices,
+    photo: photo.data,
+    width: photo.width,
+    height: photo.height,
+    onPalette: map.onPalette,
+    ...(hint.measurePhoto ? { photoOnPalette: onPaletteShare(photo.data, photo.width, photo.height, classes) } : {}),
+    ...(map.warning ? { warning: map.warning } : {}),
+  };
 }
 
 export function pairsDataset(root: string, classes: ClassInfo[]): Dataset {
   if (!fs.existsSync(root)) throw new UserError(`pairs data folder '${root}' does not exist`);
   const ld = path.join(root, 'layouts');
   const pd = path.join(root, 'photos');
+  const splits = fs.existsSync(ld) ? [] : splitFolders(root);
+  if (splits.length) throw new UserError(splitRootMessage('pairs data folder', root, splits));
   const pairs = matchPairs(
     listImages(ld, 'layouts folder'),
     listImages(pd, 'photos folder'),
@@ -228,7 +286,9 @@ export function pairsDataset(root: string, classes: ClassInfo[]): Dataset {
     classes,
     length: pairs.length,
     stem: (i) => pairs[i].stem,
-    load: (i) => loadPair(pairs[i], classes),
+    files: (i) => [pairs[i].layout, pairs[i].photo],
+    swappedAdvice: `the files in '${ld}' look like photos and those in '${pd}' like label maps: are the two folders swapped?`,
+    load: (i, hint) => loadPair(pairs[i], classes, hint),
   };
 }
 
@@ -279,6 +339,33 @@ export function cityscapesDataset(root: string, split: string, classes: ClassInf
     classes,
     length: pairs.length,
     stem: (i) => pairs[i].stem,
-    load: (i) => loadPair(pairs[i], classes),
+    files: (i) => [pairs[i].layout, pairs[i].photo],
+    load: (i, hint) => loadPair(pairs[i], classes, hint),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * The dataset without the items read from any of `files` (the bad files a dataset check found, or those a
+ * run recorded as skipped, so that a resumed run reads the same items in the same order). Files it does
+ * not hold are ignored; the item order is otherwise kept.
+ */
+export function withoutFiles(dataset: Dataset, files: readonly string[]): Dataset {
+  if (!files.length) return dataset;
+  if (!dataset.files) throw new Error(`withoutFiles: ${dataset.description} is not read from files`);
+  const files0 = (i: number) => dataset.files!(i);
+  const skip = new Set(files);
+  const kept = Array.from({ length: dataset.length }, (_, i) => i).filter((i) => !files0(i).some((f) => skip.has(f)));
+  if (!kept.length) throw new UserError(`${dataset.description}: no item is left once the ${dataset.length - kept.length} bad ones are skipped`);
+  const skipped = dataset.length - kept.length;
+  return {
+    description: `${dataset.description}, ${skipped} skipped`,
+    classes: dataset.classes,
+    length: kept.length,
+    stem: (i) => dataset.stem(kept[i]),
+    load: (i, hint) => dataset.load(kept[i], hint),
+    files: (i) => files0(kept[i]),
+    ...(dataset.swappedAdvice ? { swappedAdvice: dataset.swappedAdvice } : {}),
   };
 }

@@ -22,6 +22,14 @@ export const FAR_DISTANCE2 = 3 * 40 * 40;
 export const EDGE_DISTANCE2 = 3 * 24 * 24;
 /** Warn when more than this share of a map's pixels is far from every palette colour (in flat areas). */
 export const FAR_WARN_SHARE = 0.01;
+/**
+ * A colour label map has most of its pixels "on the palette": near a palette colour (FAR_DISTANCE2) and
+ * beside a 4-neighbour of like colour (EDGE_DISTANCE2). Below this share it is not a label map but a photo
+ * or noise (or the palette is wrong). Label maps, JPEG'd ones included, have far more; photos read with a
+ * palette unlike their colours far fewer, and noise almost none, since a noise pixel near some palette
+ * colour seldom has a like neighbour (figures: docs/design.md#numerics).
+ */
+export const ON_PALETTE_MIN = 0.4;
 
 export interface LabelMap {
   /** Class index per pixel, row-major, length width*height. */
@@ -30,8 +38,61 @@ export interface LabelMap {
   height: number;
   /** Pixels far from every palette colour, away from colour edges (colour maps only; 0 for index maps). */
   far: number;
-  /** Set when more than FAR_WARN_SHARE of the pixels are far: one line naming the file. */
+  /** The share of pixels on the palette (onPaletteShare; 1 for index maps). */
+  onPalette: number;
+  /** Set when more than FAR_WARN_SHARE of the pixels are far, or fewer than ON_PALETTE_MIN on the palette: one line naming the file. */
   warning?: string;
+}
+
+/**
+ * The share of an RGB image's pixels that are near a palette colour and have a 4-neighbour of like colour:
+ * high for label maps, low for photos (whose colours are not the palette's) and for noise (whose pixels
+ * may sit near a palette colour, but not beside a like one).
+ */
+export function onPaletteShare(rgb: Uint8Array, width: number, height: number, classes: ClassInfo[]): number {
+  const n = width * height;
+  if (!n) return 1;
+  const near = new Uint8Array(n);
+  let lastKey = -1;
+  let lastNear = 0;
+  for (let i = 0, j = 0; i < n; i++, j += 3) {
+    const key = (rgb[j] << 16) | (rgb[j + 1] << 8) | rgb[j + 2];
+    if (key !== lastKey) {
+      lastKey = key;
+      lastNear = 0;
+      for (const { color } of classes) {
+        const dr = rgb[j] - color[0];
+        const dg = rgb[j + 1] - color[1];
+        const db = rgb[j + 2] - color[2];
+        if (dr * dr + dg * dg + db * db <= FAR_DISTANCE2) {
+          lastNear = 1;
+          break;
+        }
+      }
+    }
+    near[i] = lastNear;
+  }
+  const like = new Uint8Array(n);
+  const similar = (p: number, q: number) => {
+    const dr = rgb[3 * p] - rgb[3 * q];
+    const dg = rgb[3 * p + 1] - rgb[3 * q + 1];
+    const db = rgb[3 * p + 2] - rgb[3 * q + 2];
+    return dr * dr + dg * dg + db * db <= EDGE_DISTANCE2;
+  };
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      if (x + 1 < width && similar(i, i + 1)) like[i] = like[i + 1] = 1;
+      if (y + 1 < height && similar(i, i + width)) like[i] = like[i + width] = 1;
+    }
+  let on = 0;
+  for (let i = 0; i < n; i++) on += near[i] & like[i];
+  return on / n;
+}
+
+/** The warning for a colour map with fewer than ON_PALETTE_MIN of its pixels on the palette, naming the file. */
+export function notALabelMap(file: string, onPalette: number): string {
+  return `label map '${file}': only ${(100 * onPalette).toFixed(1)}% of its pixels are on the palette (near a palette colour, beside a like neighbour; a label map has most): it looks like a photo or noise, not a label map (or --palette is wrong)`;
 }
 
 function checkClasses(classes: ClassInfo[]): void {
@@ -135,8 +196,10 @@ export function colorsToIndices(rgb: Uint8Array, width: number, height: number, 
           farColours.set(key, (farColours.get(key) ?? 0) + 1);
         }
       }
-  const out: LabelMap = { indices, width, height, far };
-  if (far > FAR_WARN_SHARE * n) {
+  const onPalette = onPaletteShare(rgb, width, height, classes);
+  const out: LabelMap = { indices, width, height, far, onPalette };
+  if (onPalette < ON_PALETTE_MIN) out.warning = notALabelMap(file, onPalette);
+  else if (far > FAR_WARN_SHARE * n) {
     let top = 0;
     let topCount = 0;
     for (const [k, v] of farColours) if (v > topCount) [top, topCount] = [k, v];
@@ -172,7 +235,7 @@ export function idsToIndices(values: Uint8Array | Uint16Array, width: number, he
     }
     indices[i] = k;
   }
-  return { indices, width, height, far: 0 };
+  return { indices, width, height, far: 0, onPalette: 1 };
 }
 
 function describeIds(lut: Int16Array): string {

@@ -4,9 +4,12 @@ import { Tensor } from '../tensor.js';
 import { ModelContext } from '../models/layers.js';
 import { crn, crnModuleSizes } from '../models/crn.js';
 import { GeneratorSpec } from '../spec.js';
+import { sideBoundProblem } from './family.js';
 
 /** Each side a multiple of 8 and at least 8; with `cascade`, also sizes the cascade can reach by doubling. */
 export function cascadeSizeProblem(height: number, width: number, text: string, cascade: boolean): string | undefined {
+  const bound = sideBoundProblem(height, width, text);
+  if (bound) return bound;
   if (height % 8 || width % 8 || height < 8 || width < 8) return `each side must be a multiple of 8, got '${text}'`;
   if (!cascade) return undefined;
   try {

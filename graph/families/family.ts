@@ -43,6 +43,19 @@ export interface ArchValues {
   trainingCodes: (n: number, dim: number) => Float32Array;
 }
 
+/**
+ * The largest side of any model, whatever its family's rule: far beyond the sizes these networks are
+ * trained at, and small enough that one image and one layout fit the typed arrays and tensors the host
+ * allocates (a side of 2^20 asks for more floats than a typed array can hold).
+ */
+export const MAX_SIDE = 4096;
+
+/** Why H x W is too small or too large for any family (undefined when it is not). */
+export function sideBoundProblem(height: number, width: number, text: string): string | undefined {
+  if (height > MAX_SIDE || width > MAX_SIDE) return `each side must be at most ${MAX_SIDE}, got '${text}'`;
+  return undefined;
+}
+
 /** Options that only some families take; the registry says which family takes which, and when. */
 export type FamilyOption =
   | 'ndf'

@@ -62,6 +62,7 @@ export function defaultTrainingOptions(spec: GeneratorSpec, o: Partial<TrainingO
 }
 
 export type { ArchValues, BaseSpec, CodeSet, ConditionKind, FamilyOption, ModelFamily, VariationInput } from './family.js';
+export { MAX_SIDE, sideBoundProblem } from './family.js';
 
 /** The generator of spec's family (one function for the inference and the training graphs). */
 export const generator = (ctx: ModelContext, spec: GeneratorSpec, x: GeneratorInputs): Tensor => familyOf(spec).generator(ctx, spec, x);

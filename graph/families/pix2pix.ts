@@ -8,7 +8,7 @@ import { ModelContext } from '../models/layers.js';
 import { patchGan, pix2pixGenerator } from '../models/pix2pix.js';
 import { TrainingOptions } from '../spec.js';
 import { needNoise, noiseOnly } from './noise.js';
-import { ModelFamily } from './family.js';
+import { ModelFamily, sideBoundProblem } from './family.js';
 
 function discriminator(ctx: ModelContext, o: TrainingOptions, layout: Tensor, image: Tensor): Tensor {
   return ctx.graph.withGroup('D', () => ctx.graph.scope('D', () => patchGan(ctx, concat([layout, image], 1), { width: o.dChannels })));
@@ -18,7 +18,7 @@ export const pix2pix: ModelFamily = {
   kind: 'pix2pix',
   conditions: ['labels'],
   defaultChannels: 64,
-  sizeProblem: (h, w, text) => (h !== w || !Number.isInteger(Math.log2(h)) || h < 32 ? `pix2pix needs a square power of two of at least 32, got '${text}'` : undefined),
+  sizeProblem: (h, w, text) => sideBoundProblem(h, w, text) ?? (h !== w || !Number.isInteger(Math.log2(h)) || h < 32 ? `pix2pix needs a square power of two of at least 32, got '${text}'` : undefined),
   buildSpec: (base) => ({ ...base }),
   metadata: () => ({}),
   readMetadata: (base) => ({ ...base }),
