@@ -10,15 +10,18 @@ import path from 'node:path';
 import { indicesToColors, writePng } from '../common/image.js';
 import { cmpFacades } from '../common/palettes.js';
 import { fixtureItem } from '../fixtures/facades.js';
-import { repoRoot, tempDir } from './helpers/cli.js';
+import { divsyn, repoRoot, tempDir } from './helpers/cli.js';
+import { pngBytes } from './helpers/png.js';
 import { classes3, editedModel, makeModelFiles, setMetadata } from './helpers/input-files.js';
 
 interface Case {
   name: string;
   args: string[];
   status: number;
-  /** What the line must name (a file, an option), and say. */
+  /** What the (first) line must name (a file, an option), and say. */
   says: RegExp;
+  /** Lines on stderr: 1, or a first line and one per bad item for a dataset's refusal. */
+  lines?: number;
 }
 
 function run(args: string[]): Promise<{ status: number; stderr: string }> {
@@ -65,6 +68,28 @@ async function makeData(d: string): Promise<void> {
     three.set(photo.data.subarray(y * 96, (y + 1) * 96), y * 192 + 96);
   }
   await writePng(path.join(d, 'three', 'a.png'), { data: three, width: 64, height: 32, channels: 3 });
+  // pairs folders with one bad item beside a good one: a truncated photo; a 16-bit index map holding 514
+  for (const folder of ['truncated', 'deep']) {
+    await writePng(path.join(d, folder, 'layouts', 'a.png'), layout);
+    await writePng(path.join(d, folder, 'photos', 'a.png'), photo);
+    await writePng(path.join(d, folder, 'photos', 'b.png'), photo);
+  }
+  await writePng(path.join(d, 'truncated', 'layouts', 'b.png'), layout);
+  const whole = fs.readFileSync(path.join(d, 'truncated', 'photos', 'b.png'));
+  fs.writeFileSync(path.join(d, 'truncated', 'photos', 'b.png'), whole.subarray(0, whole.length >> 1));
+  fs.writeFileSync(path.join(d, 'deep', 'layouts', 'b.png'), pngBytes({ width: 32, height: 32, depth: 16, colourType: 0, samples: Array.from({ length: 1024 }, (_, i) => (i < 512 ? 514 : 1)) }));
+  // a pix2pix folder written the other way round (photo | layout, as CMP Facades is), and one with a noise layout
+  const swapped = new Uint8Array(64 * 32 * 3);
+  const noise = new Uint8Array(64 * 32 * 3);
+  for (let y = 0; y < 32; y++) {
+    swapped.set(photo.data.subarray(y * 96, (y + 1) * 96), y * 192);
+    swapped.set(layout.data.subarray(y * 96, (y + 1) * 96), y * 192 + 96);
+    for (let x = 0; x < 96; x++) noise[y * 192 + x] = (x * 7919 + y * 104729) % 251;
+    noise.set(photo.data.subarray(y * 96, (y + 1) * 96), y * 192 + 96);
+  }
+  await writePng(path.join(d, 'swapped', 'a.png'), { data: swapped, width: 64, height: 32, channels: 3 });
+  await writePng(path.join(d, 'noisy', 'a.png'), { data: noise, width: 64, height: 32, channels: 3 });
+  fs.writeFileSync(path.join(d, 'afile'), '');
   fs.mkdirSync(path.join(d, 'empty'));
   fs.writeFileSync(path.join(d, 'bad-palette.json'), '[{"name": "a", "color": [1, 2]}]');
   fs.writeFileSync(path.join(d, 'broken.json'), '{');
@@ -190,8 +215,29 @@ test('every bad input: its status, one line naming the file or option, no stack 
     { name: 'train --direction sideways', args: [...trainData(at('facades/train')), '--direction', 'sideways'], status: 2, says: /--direction/ },
     { name: 'train --format zip', args: [...trainData(at('facades/train')), '--format', 'zip'], status: 2, says: /--format/ },
     { name: 'train without --out', args: ['train', '--model', 'pix2pix', '--data', 'fixture', '--size', '32'], status: 2, says: /--out/ },
-    { name: 'train --steps 0', args: [...trainData('fixture'), '--steps', '0'], status: 2, says: /--steps/ },
+    { name: 'train --steps 0', args: ['train', '--model', 'pix2pix', '--data', 'fixture', '--size', '32', '--steps', '0', '--out', out], status: 2, says: /--steps: 0 is below the minimum 1/ },
     { name: 'an unknown option', args: ['info', at('g.onnx'), '--colour'], status: 2, says: /--colour/ },
+    // the dataset check before step 1
+    {
+      name: 'train --data pairs with a truncated photo',
+      args: [...trainData(at('truncated')), '--format', 'pairs'],
+      status: 1,
+      lines: 2,
+      says: /1 of 2 items of .*truncated.* cannot be used \(--skip-bad trains without them\)/,
+    },
+    { name: 'train --data pairs with a 16-bit layout holding 514', args: [...trainData(at('deep')), '--format', 'pairs'], status: 1, lines: 2, says: /1 of 2 items of .*deep.* cannot be used/ },
+    { name: 'train --data photos given as layouts (AtoB on BtoA data)', args: trainData(at('swapped')), status: 1, says: /--direction BtoA/ },
+    { name: 'train --data a noise layout', args: trainData(at('noisy')), status: 1, lines: 2, says: /1 of 1 items of .*noisy.* cannot be used/ },
+    { name: 'train --init a crn file for pix2pix', args: [...trainData('fixture'), '--init', at('crn.onnx')], status: 1, says: /--init.*crn\.onnx.*(another kind of model|crn)/ },
+    // output paths
+    {
+      name: 'train-segmenter --out under a file',
+      args: ['train-segmenter', '--data', 'fixture', '--size', '32', '--steps', '1', '--out', at('afile/seg.onnx')],
+      status: 1,
+      says: /afile' is a file, not a folder/,
+    },
+    { name: 'init --out under a file', args: ['init', '--model', 'pix2pix', '--classes', '3', '--size', '32', '--out', at('afile/g.onnx')], status: 1, says: /afile' is a file, not a folder/ },
+    { name: 'train --out under /proc', args: [...trainData('fixture').slice(0, -2), '--out', '/proc/divsyn-run'], status: 1, says: /under \/proc/ },
     { name: 'an unknown command', args: ['trian'], status: 2, says: /unknown command 'trian'/ },
   ];
   const before = listing(d);
@@ -201,7 +247,7 @@ test('every bad input: its status, one line naming the file or option, no stack 
   for (const { c, status, stderr } of results) {
     const lines = stderr.trim().split('\n');
     t.is(status, c.status, `${c.name}: status (${stderr.trim()})`);
-    t.is(lines.length, 1, `${c.name}: one line, got ${JSON.stringify(stderr)}`);
+    t.is(lines.length, c.lines ?? 1, `${c.name}: lines, got ${JSON.stringify(stderr)}`);
     t.regex(lines[0], /^divsyn: /, c.name);
     t.regex(lines[0], c.says, c.name);
     t.notRegex(stderr, /^\s+at |--verbose for details/m, `${c.name}: no stack trace`);
@@ -209,5 +255,29 @@ test('every bad input: its status, one line naming the file or option, no stack 
   t.deepEqual(listing(d), before, 'no case wrote a file');
   t.false(fs.existsSync(out));
   const width = Math.max(...results.map((r) => r.c.name.length));
-  t.log(['case'.padEnd(width) + '  exit  message', ...results.map((r) => `${r.c.name.padEnd(width)}  ${String(r.status).padEnd(4)}  ${r.stderr.trim().replaceAll(d, 'TMP')}`)].join('\n'));
+  t.log(
+    ['case'.padEnd(width) + '  exit  message', ...results.map((r) => `${r.c.name.padEnd(width)}  ${String(r.status).padEnd(4)}  ${r.stderr.trim().replaceAll(d, 'TMP').replaceAll('\n', ' / ')}`)].join(
+      '\n',
+    ),
+  );
+});
+
+test('--skip-bad trains without the bad items, says how many, records them, and a resume leaves out the same ones', async (t) => {
+  const d = tempDir('divsyn-skip-');
+  t.teardown(() => fs.rmSync(d, { recursive: true, force: true }));
+  await makeData(d);
+  const run = path.join(d, 'run');
+  const args = ['train', '--model', 'pix2pix', '--palette', 'cmp-facades', '--size', '32', '--width', '4', '--steps', '2', '--threads', '1', '--data', path.join(d, 'truncated'), '--format', 'pairs'];
+  const r = divsyn(...args, '--skip-bad', '--out', run);
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stderr, /skipping 1 bad item of 2: b/);
+  const record = JSON.parse(fs.readFileSync(path.join(run, 'run.json'), 'utf8')) as { skippedFiles: string[] };
+  t.true(
+    record.skippedFiles.some((f) => f.endsWith(path.join('truncated', 'photos', 'b.png'))),
+    JSON.stringify(record.skippedFiles),
+  );
+  const more = divsyn('train', '--out', run, '--resume', '--steps', '3');
+  t.is(more.status, 0, more.stderr);
+  t.notRegex(more.stderr, /cannot be used/);
+  t.is(fs.readFileSync(path.join(run, 'log.jsonl'), 'utf8').trim().split('\n').length, 3);
 });

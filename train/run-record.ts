@@ -14,6 +14,8 @@ export interface RunRecord {
   totalSteps: number;
   /** What must not change across --resume (trainer.ts, modelFingerprint). */
   model: string;
+  /** The data's files the dataset check found bad and the run skips (--skip-bad), so a resume skips the same. */
+  skippedFiles?: string[];
 }
 
 export const runRecordFile = (out: string) => path.join(out, 'run.json');

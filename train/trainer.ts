@@ -58,6 +58,8 @@ export interface TrainConfig {
   metadata: Record<string, unknown>;
   /** The command's options, kept in RUN/run.json so that --resume can take them from the run (train/run-record.ts). */
   runOptions?: Record<string, unknown>;
+  /** The data's files left out as bad (--skip-bad), for run.json. */
+  skippedFiles?: string[];
   latent?: LatentTraining;
 }
 
@@ -208,7 +210,13 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
   const notes: string[] = [];
   const record = cfg.resume ? readRunRecord(cfg.out) : undefined;
   const { values, progress } = cfg.resume ? resumedState(cfg, programs, record, notes) : initialState(cfg, programs);
-  writeRunRecord(cfg.out, { options: cfg.runOptions ?? record?.options ?? {}, seed: cfg.seed, totalSteps: cfg.totalSteps, model: modelFingerprint(cfg) });
+  writeRunRecord(cfg.out, {
+    options: cfg.runOptions ?? record?.options ?? {},
+    seed: cfg.seed,
+    totalSteps: cfg.totalSteps,
+    model: modelFingerprint(cfg),
+    ...(cfg.skippedFiles?.length ? { skippedFiles: cfg.skippedFiles } : {}),
+  });
   const stepModel = emitProgram(programs.trainStep);
   let ep = 'cpu';
   const runner = await StepRunner.create(stepModel, manifestEntry(programs.trainStep), values, { ep: cfg.ep, threads: cfg.threads, onProvider: (e) => (ep = e) });

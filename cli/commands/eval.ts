@@ -18,6 +18,8 @@ import { classIndex } from '../../common/palettes.js';
 import { defineCommand } from '../command.js';
 import { dataOptions, featureNetworkOptions, forceOption, seedOption, threadsOption } from '../common.js';
 import { choice, int, list, need, refuseGiven, str } from '../options.js';
+import { checkedDataset, skipBadOption } from '../data-check.js';
+import { checkOutputDir } from '../../common/output-paths.js';
 import { Progress } from '../progress.js';
 
 const GRID_LAYOUTS = 4;
@@ -55,6 +57,7 @@ export const evalOptions = {
   ...seedOption('noise seed'),
   codes: choice(CODE_CHOICES, { default: 'new', help: 'latent models: samples from new random codes, or the training codes (k mod n)' }),
   ...threadsOption,
+  ...skipBadOption,
   out: str({ help: 'report directory', meta: 'DIR' }),
   ...forceOption('write into a non-empty DIR'),
 };
@@ -69,6 +72,7 @@ export const evalCommand = defineCommand({
     if (!models.length) throw usageError('option --model is required (repeat it to compare several)');
     const dataArg = need(o, 'data');
     const out = need(o, 'out');
+    checkOutputDir(out);
     if (o.features === undefined) refuseGiven(given, ['featureTaps', 'featureNorm'], 'needs --features');
     const files = models.map((m) => readGenerator(m));
     const spec = files[0].spec;
@@ -79,7 +83,7 @@ export const evalCommand = defineCommand({
         );
     }
     const split = o.split ?? (dataArg === 'fixture' ? 'test' : undefined);
-    const dataset = openDataset({ data: dataArg, format: o.format, direction: o.direction, classes: spec.classes, split });
+    const { dataset } = await checkedDataset(openDataset({ data: dataArg, format: o.format, direction: o.direction, classes: spec.classes, split }), { skipBad: o.skipBad });
     const threads = o.threads;
     const segmenter = o.segmenter ? await openSegmenter(o.segmenter, spec.classes, { height: spec.height, width: spec.width }, { threads }) : undefined;
     const features = o.features

@@ -7,6 +7,7 @@ import { writeTrainingArtifacts } from '../../runtime/training-artifacts.js';
 import { defineCommand } from '../command.js';
 import { archOptions, checkTrainingOptions, classOptions, forceOption, generatorSpec, modelOption, objectiveOptions, parseLambda, seedOption } from '../common.js';
 import { float, need, str } from '../options.js';
+import { checkOutputDir } from '../../common/output-paths.js';
 
 export const exportTrainingOptions = {
   ...modelOption,
@@ -27,6 +28,7 @@ export const exportTrainingCommand = defineCommand({
   notes: ['train_step ramps β in over --beta-ramp steps of its step input (default 0: off).'],
   async run({ values: o, given }) {
     const dir = need(o, 'out');
+    checkOutputDir(dir);
     const spec = generatorSpec(o);
     const diversity = checkTrainingOptions(spec, o, given);
     const topts = defaultTrainingOptions(spec, {

@@ -8,6 +8,7 @@ import { writeGenerator } from '../../runtime/model-file.js';
 import { defineCommand } from '../command.js';
 import { archOptions, classOptions, forceOption, generatorSpec, modelOption, plural, seedOption } from '../common.js';
 import { need, str } from '../options.js';
+import { checkOutputFile } from '../../common/output-paths.js';
 
 export const initCommand = defineCommand({
   name: 'init',
@@ -16,6 +17,7 @@ export const initCommand = defineCommand({
   required: ['model', 'size', 'out'],
   async run({ values: o }) {
     const out = need(o, 'out');
+    checkOutputFile(out);
     const spec = generatorSpec(o);
     if (fs.existsSync(out) && !o.force) throw new UserError(`'${out}' exists (use --force to overwrite it)`);
     const values = initParams(generatorParams(spec), o.seed);

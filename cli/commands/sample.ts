@@ -20,6 +20,7 @@ import { defineCommand } from '../command.js';
 import { checkFamilyOption, epOption, forceOption, plural, seedOption, threadsOption } from '../common.js';
 import { ParsedOptions, choice, flag, int, need, refuseGiven, str } from '../options.js';
 import { resumeOptions, typedOptions } from '../resume.js';
+import { checkOutputDir } from '../../common/output-paths.js';
 import { ledgerFile, sampleResumeHelp, sampleResumeRules, samplesFile, savedSampleOptions } from '../../runtime/sample-ledger.js';
 import { Progress } from '../progress.js';
 
@@ -134,6 +135,7 @@ export const sampleCommand = defineCommand({
     const modelFile = need(o, 'model');
     const layoutsArg = need(o, 'layouts');
     const out = need(o, 'out');
+    checkOutputDir(out);
     const gen = readGenerator(modelFile);
     const { spec } = gen;
     if (o.codeInterp !== undefined) checkFamilyOption('codeInterp', spec, `'${modelFile}'`);

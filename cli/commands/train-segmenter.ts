@@ -12,6 +12,9 @@ import { trainSegmenter } from '../../train/segmenter-trainer.js';
 import { defineCommand } from '../command.js';
 import { classOptions, dataOptions, epOption, forceOption, resolveClasses, seedOption, threadsOption } from '../common.js';
 import { float, int, need, str } from '../options.js';
+import { checkedDataset, skipBadOption } from '../data-check.js';
+import { checkOutputFile } from '../../common/output-paths.js';
+import { MAX_SIDE } from '../../graph/families/index.js';
 import { Progress } from '../progress.js';
 import { catchInterrupt } from '../interrupt.js';
 
@@ -20,7 +23,7 @@ const DEFAULT_STEPS = 2000;
 
 function segmenterSize(v: string): number {
   const s = Number(v);
-  if (!/^\d+$/.test(v) || !Number.isInteger(Math.log2(s)) || s < 32) throw usageError(`option --size: the segmenter's U-Net needs a power of two of at least 32, got '${v}'`);
+  if (!/^\d+$/.test(v) || !Number.isInteger(Math.log2(s)) || s < 32 || s > MAX_SIDE) throw usageError(`option --size: the segmenter's U-Net needs a power of two from 32 to ${MAX_SIDE}, got '${v}'`);
   return s;
 }
 
@@ -47,6 +50,7 @@ export const trainSegmenterOptions = {
   batch: int({ min: 1, max: 1024, default: 4, help: 'batch size', meta: 'B' }),
   lr: float({ min: 0, default: 5e-3, help: 'Adam learning rate (cosine decay to 0)', meta: 'LR' }),
   checkpointEvery: int({ min: 1, default: 500, help: 'steps between writes of the file', meta: 'N' }),
+  ...skipBadOption,
   ...seedOption(),
   ...epOption,
   ...threadsOption,
@@ -61,6 +65,7 @@ export const trainSegmenterCommand = defineCommand({
   required: ['data', 'size', 'out'],
   async run({ values: o }) {
     const out = need(o, 'out');
+    checkOutputFile(out);
     const dataArg = need(o, 'data');
     const size = segmenterSize(need(o, 'size'));
     if (o.steps !== undefined && o.epochs !== undefined) throw usageError('give --epochs or --steps, not both');
@@ -68,7 +73,7 @@ export const trainSegmenterCommand = defineCommand({
     const palette = dataArg === 'fixture' && o.palette === undefined && o.classes === undefined ? 'cmp-facades' : o.palette;
     const spec: SegmenterSpec = { classes: resolveClasses({ classes: o.classes, palette }), size, width: o.width };
     if (fs.existsSync(out) && !o.force) throw new UserError(`'${out}' exists (use --force to overwrite it)`);
-    const dataset = openDataset({ data: dataArg, format: o.format, direction: o.direction, classes: spec.classes });
+    const { dataset } = await checkedDataset(openDataset({ data: dataArg, format: o.format, direction: o.direction, classes: spec.classes }), { skipBad: o.skipBad });
     const batch = o.batch;
     const totalSteps = o.steps ?? (o.epochs !== undefined ? o.epochs * Math.ceil(dataset.length / batch) : DEFAULT_STEPS);
 

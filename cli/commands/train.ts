@@ -4,7 +4,9 @@ import { assignsTargets, defaultTrainingOptions, familyOf, optionApplies } from 
 import { LR_POLICIES } from '../../graph/spec.js';
 import { InterruptedRun, UserError, usageError } from '../../common/errors.js';
 import { prepareOutputDir } from '../../common/files.js';
-import { generatorValues, readGenerator } from '../../runtime/model-file.js';
+import { readInitGenerator } from '../../runtime/model-file.js';
+import { checkOutputDir } from '../../common/output-paths.js';
+import { checkedDataset, skipBadOption } from '../data-check.js';
 import { Progress as RunProgress, latestProgress } from '../../train/checkpoint.js';
 import { readRunRecord, trainResumeHelp, trainResumeRules } from '../../train/run-record.js';
 import { resumeOptions, typedOptions } from '../resume.js';
@@ -55,6 +57,7 @@ export const trainOptions = {
   lrPolicy: choice(LR_POLICIES, { help: `linear: constant, then linear decay over the second half; constant; poly: (1 - step/steps)^0.9 (default: ${familyDefaults((f) => f.defaults.lrPolicy)})` }),
   ...perceptualOptions,
   ...latentTrainOptions,
+  ...skipBadOption,
   checkpointEvery: int({ min: 1, default: 500, help: 'steps between checkpoints', meta: 'N' }),
   ...seedOption(),
   ...epOption,
@@ -87,6 +90,7 @@ export async function runTrain(values: TrainValues, given: ReadonlySet<keyof typ
   if (!hooks.quiet) for (const note of notes) console.error(note);
   const out = need(o, 'out');
   const data = need(o, 'data');
+  checkOutputDir(out);
   if (o.steps !== undefined && o.epochs !== undefined) throw usageError('give --epochs or --steps, not both');
   // the fixture's classes are CMP Facades'
   const palette = data === 'fixture' && o.palette === undefined && o.classes === undefined ? 'cmp-facades' : o.palette;
@@ -98,7 +102,8 @@ export async function runTrain(values: TrainValues, given: ReadonlySet<keyof typ
   const lrPolicy = o.lrPolicy ?? family.defaults.lrPolicy;
   const perceptual = family.contentNetwork ? choosePerceptualFromOptions(o, spec) : undefined;
   const source = { data, format: o.format, direction: o.direction, classes: spec.classes };
-  const dataset = openDataset(source);
+  const initGenerator = o.init ? readInitGenerator(o.init, spec) : undefined;
+  const { dataset, skipped, checked } = await checkedDataset(openDataset(source), { skipBad: o.skipBad, recorded: o.resume ? (record?.skippedFiles ?? []) : undefined, quiet: hooks.quiet });
   const stepsPerEpoch = Math.ceil(dataset.length / o.batch);
   const totalSteps = o.steps ?? (o.epochs ?? 200) * stepsPerEpoch;
   const saved = o.resume ? savedProgress(out, o.seed) : undefined;
@@ -119,11 +124,10 @@ export async function runTrain(values: TrainValues, given: ReadonlySet<keyof typ
     neighbours: optionApplies('neighbours', spec, 'none') ? o.neighbours : 0,
   });
   // latent targets (the photo and its neighbours' photos) are compared unaugmented
-  const open = batchOpener({ dataset, width: spec.width, height: spec.height, batch: options.batch, seed: o.seed, augment: !assignsTargets(spec) });
+  const open = batchOpener({ dataset, width: spec.width, height: spec.height, batch: options.batch, seed: o.seed, augment: !assignsTargets(spec), ...(checked ? { onWarning: () => undefined } : {}) });
 
   if (!o.resume) prepareOutputDir(out, o.force, hooks.nonEmptyHint ?? '--resume to continue it, or --force');
   const latent = assignsTargets(spec) ? await latentTraining(o, spec, dataset, out, (m) => hooks.quiet || console.error(m)) : undefined;
-  const initGenerator = o.init ? generatorValues(readGenerator(o.init, { weights: true }).initializers) : undefined;
 
   // the preview shows held-out layouts where the data has them (the fixture's test split)
   const previewSet = data === 'fixture' ? openDataset({ ...source, split: 'test' }) : dataset;
@@ -150,6 +154,7 @@ export async function runTrain(values: TrainValues, given: ReadonlySet<keyof typ
         initGenerator,
         metadata: { data, seed: o.seed, lr, lrPolicy, ...options, perceptual: options.perceptual.description },
         runOptions: typedOptions(parsed),
+        skippedFiles: skipped,
       },
       open,
       {
