@@ -17,6 +17,7 @@ import { writeGenerator } from '../runtime/model-file.js';
 import { runModel } from './helpers/gradcheck.js';
 import { floatTensor } from '../runtime/session.js';
 import { divsyn, tempDir } from './helpers/cli.js';
+import { featureNet } from './helpers/input-files.js';
 
 const S = 32;
 const TAPS = ['conv1_2', 'conv2_2', 'conv3_2', 'conv4_2', 'conv5_2'];
@@ -225,11 +226,14 @@ test('train --model crn and crn-multi run on the fixture and say which content l
   const bad = divsyn('train', '--model', 'crn-multi', '--diversity', 'bounded', '--data', 'fixture', '--size', '32', '--out', path.join(dir, 'bad'));
   t.is(bad.status, 2);
   t.regex(bad.stderr, /crn-multi takes no noise/);
-  // a feature file that is not a VGG needs explicit taps, and the error names the file
-  const notVgg = path.join(dir, 'multi', 'generator.onnx');
+  // a feature network that is not a VGG needs explicit taps, and a generator is no feature network; the errors name the file
+  const notVgg = path.join(dir, 'plain.onnx');
+  fs.writeFileSync(notVgg, featureNet(3));
   const noTaps = divsyn('train', '--model', 'crn', '--data', 'fixture', '--size', '32', '--features', notVgg, '--out', path.join(dir, 'x'));
   t.is(noTaps.status, 1);
-  t.regex(noTaps.stderr, /multi\/generator\.onnx' is not a VGG-16\/19 .*--feature-taps/);
+  t.regex(noTaps.stderr, /plain\.onnx' is not a VGG-16\/19 .*--feature-taps/);
+  const generator = divsyn('train', '--model', 'crn', '--data', 'fixture', '--size', '32', '--features', path.join(dir, 'multi', 'generator.onnx'), '--out', path.join(dir, 'x'));
+  t.regex(generator.stderr, /multi\/generator\.onnx' is a divsyn crn-multi generator \(it takes layouts\), not a feature network/);
 });
 
 test('crn with --noise-content adds W times the content loss of G(l, n), sample by sample', async (t) => {
