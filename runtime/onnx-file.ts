@@ -3,8 +3,9 @@
 import fs from 'node:fs';
 import onnxProto from 'onnx-proto';
 import { UserError } from '../common/errors.js';
+import { decodeOnnx } from '../common/onnx-model.js';
 
-const { onnx } = onnxProto;
+export { dimsOf } from '../common/onnx-model.js';
 
 export interface OnnxFile {
   bytes: Uint8Array;
@@ -20,18 +21,5 @@ export function readOnnxFile(file: string, what: string): OnnxFile {
   } catch (e) {
     throw new UserError(`${what} '${file}' cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  let model: onnxProto.onnx.ModelProto;
-  try {
-    model = onnx.ModelProto.decode(bytes);
-  } catch (e) {
-    throw new UserError(`'${file}' is not an ONNX model: ${(e as Error).message}`);
-  }
-  const metadata: Record<string, string> = {};
-  for (const p of model.metadataProps ?? []) metadata[p.key ?? ''] = p.value ?? '';
-  return { bytes, model, metadata };
-}
-
-/** A value's dims: numbers, or names where symbolic. */
-export function dimsOf(v: onnxProto.onnx.IValueInfoProto): (number | string)[] {
-  return (v.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue ?? 0)));
+  return { bytes, ...decodeOnnx(bytes, file) };
 }
