@@ -12,7 +12,9 @@ export interface DecodedOnnx {
 export function decodeOnnx(bytes: Uint8Array, name: string): DecodedOnnx {
   let model: onnxProto.onnx.ModelProto;
   try {
-    model = onnxProto.onnx.ModelProto.decode(bytes);
+    // as a plain Uint8Array: protobufjs bundled for the browser finds no Buffer class, and would make
+    // empty fields of a Node Buffer given here with the deprecated Buffer constructor
+    model = onnxProto.onnx.ModelProto.decode(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (e) {
     throw new UserError(`'${name}' is not an ONNX model: ${(e as Error).message}`);
   }
