@@ -1,8 +1,14 @@
 // Import rules checked by `make check` (part of `make test`): no cycles, and each layer imports only
-// itself and the layers below it. Layers, lowest first: graph < common < runtime < train < metrics < cli.
+// itself and the layers below it. Layers, lowest first: graph < common < web < runtime < train < metrics < cli.
 // fixtures/ (procedural data) sits beside train/: train/ and above may use it, and it uses only graph/
-// and common/. bench/ and test/ may import anything.
-const LAYERS = ['graph', 'common', 'runtime', 'train', 'metrics', 'cli'];
+// and common/. web/ (divsyn/web) runs in browsers: it, the common/ modules it uses and graph/ import no
+// node: module, no Node-only package and nothing else. index.ts (the package's Node entry) may use every
+// layer but cli/. bench/, test/ and examples/ may import anything.
+const LAYERS = ['graph', 'common', 'web', 'runtime', 'train', 'metrics', 'cli'];
+
+/** The common/ modules that run in browsers: web/ may import these and graph/, nothing else. */
+const BROWSER_SAFE_COMMON = ['errors', 'generator-info', 'label-maps', 'onnx-model', 'variation'];
+const BROWSER_SAFE = `^(graph/|web/|common/(${BROWSER_SAFE_COMMON.join('|')})\\.ts$)`;
 
 /** Node built-ins that reach files, processes, threads or the network: graph/ builds graphs in memory only. */
 const IO_BUILTINS = [
@@ -49,7 +55,7 @@ module.exports = {
       name: 'fixtures-below-train',
       comment: 'procedural data is for training and above; graph/, common/ and runtime/ must not depend on it',
       severity: 'error',
-      from: { path: '^(graph|common|runtime)/' },
+      from: { path: '^(graph|common|web|runtime)/' },
       to: { path: '^fixtures/' },
     },
     {
@@ -57,14 +63,14 @@ module.exports = {
       comment: 'fixtures/ may import graph/ and common/ (and itself), nothing above',
       severity: 'error',
       from: { path: '^fixtures/' },
-      to: { path: '^(runtime|train|metrics|cli|bench|test)/' },
+      to: { path: '^(web|runtime|train|metrics|cli|bench|test)/' },
     },
     {
       name: 'no-test-or-bench-in-product',
       comment: 'the shipped code must not depend on tests or benchmarks',
       severity: 'error',
-      from: { path: '^(graph|common|runtime|train|metrics|cli|fixtures)/' },
-      to: { path: '^(test|bench)/' },
+      from: { path: '^(graph|common|web|runtime|train|metrics|cli|fixtures|index\\.ts$)' },
+      to: { path: '^(test|bench|examples)/' },
     },
     {
       name: 'graph-is-pure',
@@ -81,11 +87,40 @@ module.exports = {
       to: { path: '(^|/)node_modules/onnxruntime-' },
     },
     {
+      name: 'browser-safe-has-no-node',
+      comment: 'web/ and the browser-safe common/ modules run in browsers: no node: module, nothing of Node-only packages',
+      severity: 'error',
+      from: { path: BROWSER_SAFE },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'browser-safe-has-no-node-packages',
+      comment: "onnxruntime-node, sharp and p-queue are for Node (the web entry takes the caller's onnxruntime)",
+      severity: 'error',
+      from: { path: BROWSER_SAFE },
+      to: { path: '(^|/)node_modules/(onnxruntime-node|onnxruntime-web|sharp|p-queue)/' },
+    },
+    {
+      name: 'browser-safe-imports-browser-safe',
+      comment: 'a browser-safe module imports only graph/ and other browser-safe modules',
+      severity: 'error',
+      from: { path: BROWSER_SAFE },
+      to: { path: '^(common|web|runtime|train|metrics|cli|fixtures)/', pathNot: BROWSER_SAFE },
+    },
+    {
+      name: 'entry-is-below-cli',
+      comment: 'the CLI is a shell over the library, not part of it: index.ts exports no command',
+      severity: 'error',
+      from: { path: '^index\\.ts$' },
+      to: { path: '^(cli|test|bench|examples)/' },
+    },
+    {
       name: 'not-to-unresolvable',
-      comment: 'an import that does not resolve to a file or package',
+      comment:
+        "an import that does not resolve to a file or package (examples/ import the package by its own name, Node's self-reference through package.json exports, which the resolver does not follow)",
       severity: 'error',
       from: {},
-      to: { couldNotResolve: true },
+      to: { couldNotResolve: true, pathNot: '^divsyn(/web)?$' },
     },
   ],
   options: {

@@ -3,6 +3,7 @@
 import onnxProto from 'onnx-proto';
 import { inferenceProgram, emitProgram, paramIo } from '../graph/programs/index.js';
 import { ClassInfo, GeneratorSpec, MODEL_KINDS, ModelKind } from '../graph/spec.js';
+import { generatorInterface, interfaceMetadata } from '../graph/interface.js';
 import { BaseSpec, familyOf, takesNoise, variationInputs } from '../graph/families/index.js';
 import { NormKind } from '../graph/models/layers.js';
 import { writeFileAtomic } from '../common/files.js';
@@ -21,6 +22,7 @@ export function generatorMetadata(spec: GeneratorSpec, options: Record<string, u
     'divsyn.size': `${spec.height}x${spec.width}`,
     'divsyn.noise': takesNoise(spec) ? 'per-class' : 'none',
     ...familyOf(spec).metadata(spec),
+    ...interfaceMetadata(generatorInterface(spec)),
     'divsyn.version': VERSION,
     'divsyn.channels': String(spec.channels),
     'divsyn.norm': spec.norm,

@@ -3,8 +3,9 @@
 import fs from 'node:fs';
 import onnxProto from 'onnx-proto';
 import { UserError } from '../common/errors.js';
+import { decodeOnnx, dimsOf } from '../common/onnx-model.js';
 
-const { onnx } = onnxProto;
+export { dimsOf };
 
 export interface OnnxFile {
   bytes: Uint8Array;
@@ -20,20 +21,7 @@ export function readOnnxFile(file: string, what: string): OnnxFile {
   } catch (e) {
     throw new UserError(`${what} '${file}' cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  let model: onnxProto.onnx.ModelProto;
-  try {
-    model = onnx.ModelProto.decode(bytes);
-  } catch (e) {
-    throw new UserError(`'${file}' is not an ONNX model: ${(e as Error).message}`);
-  }
-  const metadata: Record<string, string> = {};
-  for (const p of model.metadataProps ?? []) metadata[p.key ?? ''] = p.value ?? '';
-  return { bytes, model, metadata };
-}
-
-/** A value's dims: numbers, or names where symbolic. */
-export function dimsOf(v: onnxProto.onnx.IValueInfoProto): (number | string)[] {
-  return (v.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue ?? 0)));
+  return { bytes, ...decodeOnnx(bytes, file) };
 }
 
 /** The graph's inputs that are fed (not initializers), and its outputs. */
@@ -70,7 +58,7 @@ export function trainingFileKind(model: onnxProto.onnx.ModelProto): string | und
 
 /** A model whose weights live in files beside it (ONNX external data) cannot be read from its one file. */
 export function externalDataProblem(model: onnxProto.onnx.ModelProto): string | undefined {
-  const external = (model.graph?.initializer ?? []).filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
+  const external = (model.graph?.initializer ?? []).filter((t) => t.dataLocation === onnxProto.onnx.TensorProto.DataLocation.EXTERNAL);
   if (!external.length) return undefined;
   return `keeps ${external.length} of its weights in external data files: save it as one file (onnx.save(model, path, save_as_external_data=False))`;
 }

@@ -3,6 +3,7 @@
 import { emitProgram } from '../graph/programs/index.js';
 import { SegmenterSpec, segmenterInferenceProgram } from '../graph/programs/segmenter.js';
 import { ClassInfo } from '../graph/spec.js';
+import { interfaceMetadata, segmenterInterface } from '../graph/interface.js';
 import { writeFileAtomic } from '../common/files.js';
 import { UserError } from '../common/errors.js';
 import { VERSION } from './version.js';
@@ -16,6 +17,7 @@ export function segmenterMetadata(spec: SegmenterSpec, options: Record<string, u
     'divsyn.classes': JSON.stringify(spec.classes),
     'divsyn.size': `${spec.size}x${spec.size}`,
     'divsyn.channels': String(spec.width),
+    ...interfaceMetadata(segmenterInterface(spec)),
     'divsyn.version': VERSION,
     'divsyn.options': JSON.stringify(options),
   };

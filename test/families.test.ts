@@ -3,6 +3,8 @@
 import test from 'ava';
 import { FAMILIES, MAX_SIDE, familyOf, takesNoise, variationInputs } from '../graph/families/index.js';
 import { inferenceProgram } from '../graph/programs/index.js';
+import { segmenterInferenceProgram } from '../graph/programs/segmenter.js';
+import { generatorInterface, segmenterInterface } from '../graph/interface.js';
 import { GeneratorSpec, MODEL_KINDS } from '../graph/spec.js';
 import { Rng } from '../graph/random.js';
 
@@ -50,6 +52,38 @@ for (const kind of MODEL_KINDS) {
     );
   });
 }
+
+for (const kind of MODEL_KINDS) {
+  test(`${kind}: its interface (divsyn.inputs, divsyn.outputs) names and shapes the inference graph's inputs and output`, (t) => {
+    // non-square where the family allows it, so that H and W cannot be swapped unnoticed
+    const width = familyOf(kind).sizeProblem(32, 64, '32x64') ? 32 : 64;
+    const spec = { ...specOf(kind), height: 32, width };
+    const program = inferenceProgram(spec);
+    const io = generatorInterface(spec);
+    t.deepEqual(
+      io.inputs.map((d) => [d.name, d.shape]),
+      program.inputs.map((i) => [i.spec.name, i.spec.shape]),
+    );
+    t.deepEqual(
+      io.outputs.map((d) => [d.name, d.shape]),
+      program.outputs.map((o) => [o.spec.name, o.spec.shape]),
+    );
+    t.deepEqual(io.inputs[0], { name: 'layout', kind: 'labels', shape: ['N', 2, 32, width], axes: ['sample', 'class', 'y', 'x'], values: 'one-hot', range: [0, 1] });
+    t.deepEqual(io.outputs, [{ name: 'image', kind: 'image', shape: ['N', 3, 32, width], axes: ['sample', 'rgb', 'y', 'x'], values: 'rgb', range: [0, 1] }]);
+  });
+}
+
+test("a segmenter's interface names and shapes its inference graph's input and output", (t) => {
+  const spec = { classes: base.classes, size: 32, width: 4 };
+  const program = segmenterInferenceProgram(spec);
+  const io = segmenterInterface(spec);
+  t.deepEqual(
+    [...io.inputs, ...io.outputs].map((d) => [d.name, d.shape]),
+    [...program.inputs, ...program.outputs].map((i) => [i.spec.name, i.spec.shape]),
+  );
+  t.deepEqual(io.outputs[0].axes, ['sample', 'class', 'y', 'x']);
+  t.is(io.outputs[0].range, undefined, 'logits are unbounded');
+});
 
 test('the families differ where the methods do: noise, discriminator, codes, sizes', (t) => {
   t.deepEqual(

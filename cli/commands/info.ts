@@ -1,32 +1,14 @@
 // divsyn info: what a generator file is, how to feed it, and how it was trained.
+import { GeneratorInfo, TrainingRecord, generatorInfo } from '../../common/generator-info.js';
+import { TensorDescription } from '../../graph/interface.js';
+import { readOnnxFile } from '../../runtime/onnx-file.js';
 import { readGenerator } from '../../runtime/model-file.js';
 import { defineCommand } from '../command.js';
 import { flag } from '../options.js';
 
-/** What train and init store in divsyn.options (docs/formats.md, "Generator file"). */
-interface TrainingRecord {
-  trained?: boolean;
-  seed?: number;
-  steps?: number;
-  data?: string;
-  batch?: number;
-  diversity?: string;
-  beta?: number;
-  betaRampSteps?: number;
-  lambda?: number[];
-  lr?: number;
-  lrPolicy?: string;
-  perceptual?: string;
-}
-
-/** The training record in a file's divsyn.options metadata, as lines (empty where there is none). */
-export function trainingRecord(metadata: Record<string, string>): string[] {
-  let o: TrainingRecord;
-  try {
-    o = JSON.parse(metadata['divsyn.options'] ?? '{}') as TrainingRecord;
-  } catch {
-    return ['training: (unreadable divsyn.options)'];
-  }
+/** The training record (divsyn.options) as lines (empty where there is none). */
+export function trainingLines(o: TrainingRecord | null): string[] {
+  if (o === null) return [];
   if (o.trained === false) return [`training: none (divsyn init, seed ${o.seed})`];
   if (o.steps === undefined) return [];
   const lambda = Array.isArray(o.lambda) ? [...new Set(o.lambda)].join('/') : undefined;
@@ -40,31 +22,35 @@ export function trainingRecord(metadata: Record<string, string>): string[] {
   ];
 }
 
+/** `  noise    float32 [N, 12]  (sample, class)  uniform in [-1, 1]` */
+const tensorLine = (v: TensorDescription) => `  ${v.name.padEnd(8)} float32 [${v.shape.join(', ')}]  (${v.axes.join(', ')})  ${v.values}${v.range ? ` in [${v.range.join(', ')}]` : ''}`;
+
+function infoLines(info: GeneratorInfo): string[] {
+  return [
+    `model:   ${info.kind}`,
+    `size:    ${info.height}x${info.width}`,
+    `noise:   ${info.inputs.some((v) => v.kind === 'noise') ? 'per-class' : 'none'}`,
+    `version: ${info.version ?? '?'} (file format ${info.format})`,
+    `classes: ${info.classes.length}`,
+    ...info.classes.map((c, i) => `  ${String(i).padStart(3)}  ${c.name.padEnd(16)} rgb(${c.color.join(', ')})`),
+    'inputs:',
+    ...info.inputs.map(tensorLine),
+    'outputs:',
+    ...info.outputs.map(tensorLine),
+    ...trainingLines(info.training),
+  ];
+}
+
 export const infoCommand = defineCommand({
   name: 'info',
-  summary: "Print a generator's kind, size, classes (index, name, colour), inputs, outputs and training record.",
+  summary: "Print a generator's kind, size, classes (index, name, colour), inputs and outputs (shape, values, range), file format and training record.",
   options: { json: flag({ help: 'print one JSON object instead of text' }) },
   positional: { min: 1, max: 1, names: 'FILE.onnx' },
   async run({ values, positional }) {
-    const f = readGenerator(positional[0]);
-    const { spec } = f;
-    if (values.json) {
-      console.log(JSON.stringify({ model: spec.model, size: `${spec.height}x${spec.width}`, classes: spec.classes, inputs: f.inputs, outputs: f.outputs, metadata: f.metadata }));
-      return;
-    }
-    const lines = [
-      `model:   ${spec.model}`,
-      `size:    ${spec.height}x${spec.width}`,
-      `noise:   ${f.metadata['divsyn.noise'] ?? 'none'}`,
-      `version: ${f.metadata['divsyn.version'] ?? '?'}`,
-      `classes: ${spec.classes.length}`,
-      ...spec.classes.map((c, i) => `  ${String(i).padStart(3)}  ${c.name.padEnd(16)} rgb(${c.color.join(', ')})`),
-      'inputs:',
-      ...f.inputs.map((v) => `  ${v.name.padEnd(8)} ${v.dtype} [${v.shape.join(', ')}]`),
-      'outputs:',
-      ...f.outputs.map((v) => `  ${v.name.padEnd(8)} ${v.dtype} [${v.shape.join(', ')}]`),
-      ...trainingRecord(f.metadata),
-    ];
-    console.log(lines.join('\n'));
+    const file = positional[0];
+    // readGenerator checks the file for what a generator must be (kind, interface, parameters) first
+    readGenerator(file);
+    const info = generatorInfo(readOnnxFile(file, 'model file'), file);
+    console.log(values.json ? JSON.stringify(info) : infoLines(info).join('\n'));
   },
 });

@@ -35,7 +35,7 @@ export const crnMulti: ModelFamily = {
     if (!(Number.isInteger(images) && images > 0)) throw new Error('crn-multi file without a valid divsyn.images');
     return { ...base, images };
   },
-  variationInputs: (spec) => [{ name: 'code', dim: spec.images ?? 0 }],
+  variationInputs: (spec) => [{ name: 'code', dim: imagesOf(spec), values: 'one-hot', range: [0, 1], axis: 'image' }],
   generator(ctx, spec, x) {
     const all = cascade(ctx, spec, x.layout, 3 * imagesOf(spec));
     return x.code ? chooseImage(all, x.code) : all;

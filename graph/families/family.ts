@@ -17,6 +17,11 @@ export type ConditionKind = 'labels';
 export interface VariationInput {
   name: 'noise' | 'code';
   dim: number;
+  /** How its values are drawn (uniform in `range`) or chosen (one-hot: a single 1 per row). */
+  values: 'uniform' | 'one-hot';
+  range: [number, number];
+  /** What entry c of a row is for: class c (noise), channel c at the split (latent code), image c (crn-multi). */
+  axis: 'class' | 'channel' | 'image';
 }
 
 /** Fixed codes a model is sampled with (latent: its training codes), and whether new ones may be drawn. */

@@ -12,7 +12,7 @@ import { assignedLoss, pairwiseContentLoss } from '../latent-loss.js';
 import { GeneratorSpec, LatentSpec, TrainingOptions } from '../spec.js';
 import { Batch, passesTogether } from '../programs/batch.js';
 import { CASCADE_TRAINING, cascadeSizeProblem } from './cascade.js';
-import { needNoise } from './noise.js';
+import { needNoise, perClassNoise } from './noise.js';
 import { ModelFamily, VariationInput } from './family.js';
 
 /** The latent generator's options from its spec. */
@@ -81,8 +81,8 @@ export const latent: ModelFamily = {
   readMetadata: (base, metadata) => ({ ...base, latent: readLatent(metadata) }),
   variationInputs(spec) {
     const l = latentOf(spec);
-    const inputs: VariationInput[] = l.noise ? [{ name: 'noise', dim: spec.classes.length }] : [];
-    return [...inputs, { name: 'code', dim: l.codeDim }];
+    const inputs: VariationInput[] = l.noise ? [perClassNoise(spec)] : [];
+    return [...inputs, { name: 'code', dim: l.codeDim, values: 'uniform', range: [0, 1], axis: 'channel' }];
   },
   codeSet(spec) {
     const l = latentOf(spec);

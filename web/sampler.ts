@@ -1,0 +1,103 @@
+// Sampling a generator through the onnxruntime the caller passes: onnxruntime-web in a page (its WASM
+// or WebGPU build, its .wasm files served where the page says), or onnxruntime-node. Nothing here imports
+// onnxruntime, so a bundle holds only the build the caller chose, and this module stays free of node:.
+import { UserError } from '../common/errors.js';
+import { GeneratorInfo, readGeneratorInfo, specOf } from '../common/generator-info.js';
+import { CodeChoice, VariationScheme, packVariations, unpackVariations, variationScheme } from '../common/variation.js';
+import { variationInputs } from '../graph/families/index.js';
+
+/** What divsyn uses of an onnxruntime tensor. */
+export interface OrtTensor {
+  readonly data: unknown;
+  readonly dims: readonly number[];
+}
+
+/** What divsyn uses of an onnxruntime InferenceSession. */
+export interface OrtSession {
+  readonly inputNames: readonly string[];
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+}
+
+/** What divsyn uses of an onnxruntime module (`import * as ort from 'onnxruntime-web'`, or onnxruntime-node's default export). */
+export interface Ort {
+  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
+  InferenceSession: { create(model: Uint8Array, options?: object): Promise<OrtSession> };
+}
+
+export interface SamplerOptions {
+  /** A session already made from these bytes (its owner releases it); else one is made with sessionOptions. */
+  session?: OrtSession;
+  /** onnxruntime's session options (e.g. `{ executionProviders: ['wasm'] }`), when no session is given. */
+  sessionOptions?: object;
+  /** Samples per run (default 8). */
+  batch?: number;
+  /** Latent models: new codes U[0,1]^D (default) or the training codes (common/variation.ts). */
+  codes?: CodeChoice;
+  /** What errors name (default 'generator'). */
+  name?: string;
+}
+
+export interface Sampler {
+  info: GeneratorInfo;
+  /** How samples vary (common/variation.ts): draw(seed, stem, k) is sample k of a layout as `divsyn sample` draws it; zero(k) the deterministic one. */
+  scheme: VariationScheme;
+  /** Images [n, 3, H, W], RGB in [0, 1], of n layouts (one-hot [C, H, W] each) with their packed variation vectors. */
+  generate(layouts: Float32Array[], variations: Float32Array[]): Promise<Float32Array>;
+  /** Samples k = 0 … count − 1 of one layout, drawn as `divsyn sample` draws them: the images and the variation each was fed. */
+  sample(layout: Float32Array, o: { seed: number; stem: string; count: number }): Promise<{ images: Float32Array; variations: Float32Array[] }>;
+  /** Releases the session, if the sampler made it. */
+  release(): Promise<void>;
+}
+
+/** A sampler of the generator in `bytes`, run by `ort`. */
+export async function createSampler(bytes: Uint8Array, ort: Ort, o: SamplerOptions = {}): Promise<Sampler> {
+  const name = o.name ?? 'generator';
+  const info = readGeneratorInfo(bytes, name);
+  const spec = specOf(info);
+  const session = o.session ?? (await ort.InferenceSession.create(bytes, o.sessionOptions));
+  const missing = info.inputs.filter((v) => !session.inputNames.includes(v.name));
+  if (missing.length) throw new UserError(`the session given for '${name}' takes no ${missing.map((v) => `'${v.name}'`).join(', ')}: was it made from other bytes?`);
+  const { height: h, width: w } = info;
+  const c = info.classes.length;
+  const parts = variationInputs(spec);
+  const scheme = variationScheme(spec, { codes: o.codes });
+  const maxBatch = o.batch ?? 8;
+  const layoutInput = info.inputs.find((v) => v.kind === 'labels')?.name ?? 'layout';
+  const output = info.outputs[0].name;
+
+  const generate = async (layouts: Float32Array[], variations: Float32Array[]): Promise<Float32Array> => {
+    if (layouts.length !== variations.length) throw new Error(`generate: ${layouts.length} layouts with ${variations.length} variation vectors`);
+    for (const l of layouts) if (l.length !== c * h * w) throw new UserError(`${name}: a layout of ${l.length} values, not one-hot [${c}, ${h}, ${w}]`);
+    for (const v of variations) if (v.length !== scheme.dim) throw new UserError(`${name}: a variation vector of ${v.length} values; this model packs ${scheme.dim}`);
+    const n = layouts.length;
+    const out = new Float32Array(n * 3 * h * w);
+    for (let start = 0; start < n; start += maxBatch) {
+      const k = Math.min(maxBatch, n - start);
+      const feeds: Record<string, OrtTensor> = { [layoutInput]: new ort.Tensor('float32', packVariations(layouts.slice(start, start + k)), [k, c, h, w]) };
+      for (const p of unpackVariations(packVariations(variations.slice(start, start + k)), k, parts)) feeds[p.name] = new ort.Tensor('float32', p.data, [k, p.dim]);
+      const r = await session.run(feeds);
+      out.set(r[output].data as Float32Array, start * 3 * h * w);
+    }
+    return out;
+  };
+
+  return {
+    info,
+    scheme,
+    generate,
+    async sample(layout, { seed, stem, count }) {
+      const variations = Array.from({ length: count }, (_, k) => scheme.draw(seed, stem, k));
+      return {
+        images: await generate(
+          variations.map(() => layout),
+          variations,
+        ),
+        variations,
+      };
+    },
+    release: async () => {
+      if (!o.session) await session.release();
+    },
+  };
+}
