@@ -16,7 +16,7 @@ import { genericPalette } from '../common/palettes.js';
 import { writeGenerator } from '../runtime/model-file.js';
 import { runModel } from './helpers/gradcheck.js';
 import { floatTensor } from '../runtime/session.js';
-import { divsyn, tempDir } from './helpers/cli.js';
+import { divsyn, tempDir, tinyTrainArgs } from './helpers/cli.js';
 import { featureNet } from './helpers/input-files.js';
 
 const S = 32;
@@ -185,29 +185,7 @@ test('train --model crn and crn-multi run on the fixture and say which content l
   const dir = tempDir();
   const feat = path.join(dir, 'vgg.onnx');
   fs.writeFileSync(feat, vggFile());
-  const crn = divsyn(
-    'train',
-    '--model',
-    'crn',
-    '--data',
-    'fixture',
-    '--size',
-    '32',
-    '--width',
-    '8',
-    '--steps',
-    '3',
-    '--threads',
-    '1',
-    '--features',
-    feat,
-    '--feature-norm',
-    'none',
-    '--batch',
-    '2',
-    '--out',
-    path.join(dir, 'crn'),
-  );
+  const crn = divsyn(...tinyTrainArgs(8, 'crn'), '--steps', '3', '--features', feat, '--feature-norm', 'none', '--batch', '2', '--out', path.join(dir, 'crn'));
   t.is(crn.status, 0, crn.stderr);
   t.regex(crn.stderr, /content loss on features of .*vgg\.onnx \(VGG-19 conv1_2\.\.conv5_2/);
   const last = JSON.parse(

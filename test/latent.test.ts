@@ -16,7 +16,7 @@ import { trainingCodes } from '../train/codes.js';
 import { genericPalette } from '../common/palettes.js';
 import { runModel } from './helpers/gradcheck.js';
 import { initialValues } from '../runtime/training-artifacts.js';
-import { divsyn, tempDir } from './helpers/cli.js';
+import { divsyn, tempDir, tinyTrainArgs } from './helpers/cli.js';
 
 test('the code keeps channel c iff z_c > r, scaled by 1/(1-r), the same at every pixel', async (t) => {
   const g = new Graph();
@@ -103,31 +103,7 @@ test('separate branches: the file runs the branch of the nearest training code; 
 test("train latent with neighbours; sample --code-interp: the strip starts and ends at the training codes' images", async (t) => {
   const dir = tempDir();
   const run = path.join(dir, 'run');
-  const r = divsyn(
-    'train',
-    '--model',
-    'latent',
-    '--data',
-    'fixture',
-    '--size',
-    '32',
-    '--width',
-    '8',
-    '--branches',
-    '3',
-    '--neighbours',
-    '2',
-    '--theta',
-    '0.5',
-    '--steps',
-    '3',
-    '--warmup',
-    '1',
-    '--threads',
-    '1',
-    '--out',
-    run,
-  );
+  const r = divsyn(...tinyTrainArgs(8, 'latent'), '--branches', '3', '--neighbours', '2', '--theta', '0.5', '--steps', '3', '--warmup', '1', '--out', run);
   t.is(r.status, 0, r.stderr);
   t.regex(r.stderr, /neighbours: θ 0\.5, up to 2 per input/);
   t.true(fs.existsSync(path.join(run, 'neighbours.json')), 'the neighbour table is cached');

@@ -13,7 +13,7 @@ import { genericPalette } from '../common/palettes.js';
 import { initialValues } from '../runtime/training-artifacts.js';
 import { floatTensor } from '../runtime/session.js';
 import { runModel } from './helpers/gradcheck.js';
-import { divsyn, tempDir } from './helpers/cli.js';
+import { divsyn, tempDir, tinyTrainArgs } from './helpers/cli.js';
 import { randomVggFile } from '../graph/models/vgg.js';
 import { vggContentTaps } from '../graph/perceptual.js';
 import onnxProto from 'onnx-proto';
@@ -119,27 +119,7 @@ test("the search's passes share the feature network's weights and the photo's fe
 test('train --noise-search: crn with a diversity loss, reproducible; a usage error elsewhere', (t) => {
   const dir = tempDir();
   for (const name of ['a', 'b']) {
-    const r = divsyn(
-      'train',
-      '--model',
-      'crn',
-      '--data',
-      'fixture',
-      '--size',
-      '32',
-      '--width',
-      '8',
-      '--steps',
-      '3',
-      '--threads',
-      '1',
-      '--diversity',
-      'pairwise',
-      '--noise-search',
-      '4',
-      '--out',
-      path.join(dir, name),
-    );
+    const r = divsyn(...tinyTrainArgs(8, 'crn'), '--steps', '3', '--diversity', 'pairwise', '--noise-search', '4', '--out', path.join(dir, name));
     t.is(r.status, 0, r.stderr);
   }
   const file = (name: string) => fs.readFileSync(path.join(dir, name, 'generator.onnx'));

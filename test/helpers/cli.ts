@@ -29,5 +29,5 @@ export function divsynAsync(args: string[], env: Record<string, string> = {}): P
   });
 }
 
-/** The start of a tiny training's command line: pix2pix on the fixture at 32 px, one thread. */
-export const tinyTrainArgs = (width = 4) => ['train', '--model', 'pix2pix', '--data', 'fixture', '--size', '32', '--width', String(width), '--threads', '1'];
+/** The start of a tiny training's command line: a model (pix2pix) on the fixture at 32 px, one thread. */
+export const tinyTrainArgs = (width = 4, model = 'pix2pix') => ['train', '--model', model, '--data', 'fixture', '--size', '32', '--width', String(width), '--threads', '1'];
