@@ -1,6 +1,6 @@
 // Options shared by several commands, declared once (one spelling, one default, one help text), and the
 // specs and checks built from them: classes, sizes, model kinds, feature networks, per-class λ.
-import { ClassInfo, GeneratorSpec, ModelKind, MODEL_KINDS, PASS_CONTENTS } from '../graph/spec.js';
+import { ClassInfo, GeneratorSpec, ModelKind, MODEL_KINDS, PASS_CONTENTS, defaultLambda } from '../graph/spec.js';
 import { FAMILIES, FamilyOption, ModelFamily, familyOf, optionApplies, takesNoise } from '../graph/families/index.js';
 import { DIVERSITY_MODES, DiversityMode, GAN_MODES } from '../graph/losses.js';
 import { PerceptualSpec } from '../graph/perceptual.js';
@@ -12,7 +12,7 @@ import { usageError } from '../common/errors.js';
 import { EP_CHOICES } from '../runtime/session.js';
 import { FEATURE_NORMS } from '../runtime/features.js';
 import { choosePerceptual, parseTaps } from '../runtime/perceptual-file.js';
-import { choice, flag, float, int, str } from './options.js';
+import { choice, flag, flagName, float, int, str } from './options.js';
 
 export const threadsOption = { threads: int({ min: 1, max: 256, help: 'onnxruntime intra-op threads (default: all cores)', meta: 'T' }) };
 export const epOption = { ep: choice(EP_CHOICES, { default: 'cpu', help: 'execution provider (auto tries cuda, webgpu, cpu)' }) };
@@ -162,8 +162,7 @@ export function choosePerceptualFromOptions(
 /** --lambda V, V1,…,VC, or V,CLASS=V,… (a default and per-class values; a 'void' class keeps 0 unless named). */
 export function parseLambda(v: string | undefined, spec: GeneratorSpec): number[] {
   const c = spec.classes.length;
-  const fallback = spec.classes.map((k) => (k.name === 'void' ? 0 : 0.3));
-  if (v === undefined) return fallback;
+  if (v === undefined) return defaultLambda(spec.classes);
   const parts = v.split(',').map((s) => s.trim());
   const num = (s: string) => {
     const x = Number(s);
@@ -173,7 +172,7 @@ export function parseLambda(v: string | undefined, spec: GeneratorSpec): number[
   if (parts.length === c && parts.every((p) => !p.includes('='))) return parts.map(num);
   const plain = parts.filter((p) => !p.includes('='));
   if (plain.length > 1) throw usageError(`option --lambda: give one value, ${c} values, or a value and CLASS=V pairs; got '${v}'`);
-  const out = plain.length ? spec.classes.map((k) => (k.name === 'void' ? 0 : num(plain[0]))) : fallback;
+  const out = defaultLambda(spec.classes, plain.length ? num(plain[0]) : undefined);
   for (const p of parts.filter((q) => q.includes('='))) {
     const [name, val] = p.split('=');
     out[classIndex(spec.classes, name)] = num(val);
@@ -202,7 +201,7 @@ const FAMILY_OPTION_TAKERS: Record<FamilyOption, string> = {
   codeInterp: 'a latent model',
 };
 
-const flagOf = (key: string) => `--${key.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}`;
+const flagOf = (key: string) => `--${flagName(key)}`;
 
 /**
  * Options that only some models use, given for another model, are usage errors, not silent no-ops. `given`:

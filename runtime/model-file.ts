@@ -53,6 +53,8 @@ export interface GeneratorFile {
   outputs: ValueInfo[];
   /** Initializers by name (parameters are param.<name>). */
   initializers: Map<string, Float32Array>;
+  /** The decoded file, for readers that describe it further (common/generator-info.ts). */
+  model: onnxProto.onnx.ModelProto;
 }
 
 const ELEM: Record<number, string> = { 1: 'float32', 7: 'int64', 9: 'bool' };
@@ -128,6 +130,7 @@ export function readGenerator(file: string, opts: { weights?: boolean } = {}): G
     inputs: infos(inputs),
     outputs: infos(outputs),
     initializers,
+    model,
   };
 }
 

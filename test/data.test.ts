@@ -63,6 +63,16 @@ const userError = (t: { true(v: boolean, m?: string): void }, e: unknown, ...par
   t.true(!(e as Error).message.includes('\n'), 'one line');
 };
 
+/** What f throws (undefined if it returns). */
+const thrown = (f: () => unknown): unknown => {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+};
+
 // ---------------------------------------------------------------------------------------------------
 // images
 
@@ -380,13 +390,7 @@ test('datasets: pairs folders match by name; unmatched and wrong-size pairs name
   await writePng(path.join(d, 'layouts', 'c.png'), { data: indicesToColors(truth, CMP), width: W, height: H, channels: 3 });
   userError(
     t,
-    (() => {
-      try {
-        pairsDataset(d, CMP);
-      } catch (e) {
-        return e;
-      }
-    })(),
+    thrown(() => pairsDataset(d, CMP)),
     path.join(d, 'layouts', 'c.png'),
     'no photo',
   );
@@ -394,26 +398,14 @@ test('datasets: pairs folders match by name; unmatched and wrong-size pairs name
   fs.copyFileSync(path.join(d, 'photos', 'b.jpg'), path.join(d, 'photos', 'z.jpg'));
   userError(
     t,
-    (() => {
-      try {
-        pairsDataset(d, CMP);
-      } catch (e) {
-        return e;
-      }
-    })(),
+    thrown(() => pairsDataset(d, CMP)),
     path.join(d, 'photos', 'z.jpg'),
     'no layout',
   );
   fs.rmSync(path.join(d, 'photos'), { recursive: true });
   userError(
     t,
-    (() => {
-      try {
-        pairsDataset(d, CMP);
-      } catch (e) {
-        return e;
-      }
-    })(),
+    thrown(() => pairsDataset(d, CMP)),
     path.join(d, 'photos'),
     'does not exist',
   );

@@ -1,7 +1,6 @@
 // divsyn info: what a generator file is, how to feed it, and how it was trained.
 import { GeneratorInfo, TrainingRecord, generatorInfo } from '../../common/generator-info.js';
 import { TensorDescription } from '../../graph/interface.js';
-import { readOnnxFile } from '../../runtime/onnx-file.js';
 import { readGenerator } from '../../runtime/model-file.js';
 import { defineCommand } from '../command.js';
 import { flag } from '../options.js';
@@ -49,8 +48,8 @@ export const infoCommand = defineCommand({
   async run({ values, positional }) {
     const file = positional[0];
     // readGenerator checks the file for what a generator must be (kind, interface, parameters) first
-    readGenerator(file);
-    const info = generatorInfo(readOnnxFile(file, 'model file'), file);
+    const { model, metadata } = readGenerator(file);
+    const info = generatorInfo({ model, metadata }, file);
     console.log(values.json ? JSON.stringify(info) : infoLines(info).join('\n'));
   },
 });
