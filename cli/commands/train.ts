@@ -8,7 +8,7 @@ import { readInitGenerator } from '../../runtime/model-file.js';
 import { checkOutputDir } from '../../common/output-paths.js';
 import { checkedDataset, skipBadOption } from '../data-check.js';
 import { Progress as RunProgress, latestProgress } from '../../train/checkpoint.js';
-import { readRunRecord, trainResumeHelp, trainResumeRules } from '../../train/run-record.js';
+import { RunRecord, readRunRecord, trainResumeHelp, trainResumeRules } from '../../train/run-record.js';
 import { resumeOptions, typedOptions } from '../resume.js';
 import { openDataset } from '../../train/datasets.js';
 import { batchOpener, evalItems } from '../../train/loader.js';
@@ -38,9 +38,9 @@ import { catchInterrupt } from '../interrupt.js';
 import { renderPreview } from '../preview.js';
 
 /** The progress of the run to resume in `out` (none when it was killed before its first checkpoint); errors name the folder and a seed it was not trained with. */
-function savedProgress(out: string, seed: number): RunProgress | undefined {
+function savedProgress(out: string, seed: number, record: RunRecord | undefined): RunProgress | undefined {
   const progress = latestProgress(path.join(out, 'state'));
-  if (!progress && !readRunRecord(out)) throw new UserError(`--resume: '${out}' holds no training state`);
+  if (!progress && !record) throw new UserError(`--resume: '${out}' holds no training state`);
   if (progress && progress.seed !== seed) throw new UserError(`--resume: the run in '${out}' used --seed ${progress.seed}, not ${seed}`);
   return progress;
 }
@@ -106,7 +106,7 @@ export async function runTrain(values: TrainValues, given: ReadonlySet<keyof typ
   const { dataset, skipped, checked } = await checkedDataset(openDataset(source), { skipBad: o.skipBad, recorded: o.resume ? (record?.skippedFiles ?? []) : undefined, quiet: hooks.quiet });
   const stepsPerEpoch = Math.ceil(dataset.length / o.batch);
   const totalSteps = o.steps ?? (o.epochs ?? 200) * stepsPerEpoch;
-  const saved = o.resume ? savedProgress(out, o.seed) : undefined;
+  const saved = o.resume ? savedProgress(out, o.seed, record) : undefined;
   const options = defaultTrainingOptions(spec, {
     perceptual,
     diversity,
