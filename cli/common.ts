@@ -226,7 +226,7 @@ export function checkFamilyOption(option: FamilyOption, spec: GeneratorSpec, wha
 export const plural = (n: number, noun: string) => `${n.toLocaleString('en')} ${noun}${n === 1 ? '' : /(s|x|ch|sh)$/.test(noun) ? 'es' : 's'}`;
 
 /** The diversity mode spec trains with: none where its family takes no noise; usage errors where the choice does not suit it. */
-export function resolveDiversity(spec: GeneratorSpec, given: DiversityMode | undefined): DiversityMode | undefined {
+function resolveDiversity(spec: GeneratorSpec, given: DiversityMode | undefined): DiversityMode | undefined {
   const family = familyOf(spec);
   const noDiversity = family.noDiversityReason?.(spec);
   if (noDiversity && given !== undefined && given !== 'none') throw usageError(`--diversity ${given}: ${noDiversity}`);

@@ -9,7 +9,7 @@ import { CASCADE_TRAINING, cascade, cascadeSizeProblem } from './cascade.js';
 import { ModelFamily } from './family.js';
 
 /** crn-multi's images per pass. */
-export function imagesOf(spec: GeneratorSpec): number {
+function imagesOf(spec: GeneratorSpec): number {
   const n = spec.images ?? 0;
   if (!Number.isInteger(n) || n < 1) throw new Error(`crn-multi needs a positive number of images, got ${spec.images}`);
   return n;

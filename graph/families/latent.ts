@@ -16,7 +16,7 @@ import { needNoise, perClassNoise } from './noise.js';
 import { ModelFamily, VariationInput } from './family.js';
 
 /** The latent generator's options from its spec. */
-export function latentOptions(spec: GeneratorSpec): LatentOptions {
+function latentOptions(spec: GeneratorSpec): LatentOptions {
   const l = latentOf(spec);
   return { height: spec.height, width: spec.width, channels: spec.channels, outChannels: 3, depth: l.depth, dropRate: l.dropRate, sharing: l.sharing, trainCodes: Float32Array.from(l.codes) };
 }

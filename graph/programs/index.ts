@@ -3,6 +3,5 @@
 export * from './program.js';
 export { inferenceProgram, generatorParams } from './inference.js';
 export { trainingPrograms, discriminatorGradientsProgram, type TrainingPrograms } from './training.js';
-export { firstPassRows } from './noise-search.js';
 export type { Batch, Forward, GeneratorInputs, Objective } from './batch.js';
 export * from './segmenter.js';
