@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 NODE_ENV_INSTALL := ONNXRUNTIME_NODE_INSTALL=$(if $(CUDA),cuda12,skip)
 PY := /usr/bin/python3
-DEBIAN_TEST_PACKAGES := python3-torch python3-onnx python3-skimage
+DEBIAN_TEST_PACKAGES := python3-torch python3-onnx python3-skimage chromium redis-server
 
 .PHONY: all install build check import-rules lint format-check test test-deps bench bench-memory demo clean
 
@@ -23,14 +23,16 @@ install: node_modules/.divsyn-installed
 build: install
 	npx tsc -p tsconfig.json
 
-# Debian packages the tests use (PyTorch parity, the onnx checker, scikit-image's SSIM).
+# Debian packages the tests use (PyTorch parity, the onnx checker, scikit-image's SSIM, Chromium for the
+# browser tests, redis-server for the queue tests).
 test-deps:
-	@if ! $(PY) -c 'import torch, onnx, skimage' 2>/dev/null; then \
+	@if ! $(PY) -c 'import torch, onnx, skimage' 2>/dev/null || ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/redis-server ]; then \
 	  echo "installing $(DEBIAN_TEST_PACKAGES) from Debian"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEBIAN_TEST_PACKAGES) >/dev/null; \
 	fi
 	@$(PY) -c 'import torch, onnx, skimage; print("python test deps: torch", torch.__version__, "onnx", onnx.__version__, "skimage", skimage.__version__)'
+	@/usr/bin/chromium --version; /usr/bin/redis-server --version
 
 # Static checks, run by `make test` before the tests: import rules (.dependency-cruiser.cjs: no cycles, no
 # upward imports between layers), lint (eslint.config.js) and formatting (.prettierrc.json).
