@@ -1,10 +1,10 @@
 // Import rules checked by `make check` (part of `make test`): no cycles, and each layer imports only
-// itself and the layers below it. Layers, lowest first: graph < common < web < runtime < train < metrics < cli.
+// itself and the layers below it. Layers, lowest first: graph < common < web < runtime < train < metrics < api < cli.
 // fixtures/ (procedural data) sits beside train/: train/ and above may use it, and it uses only graph/
 // and common/. web/ (divsyn/web) runs in browsers: it, the common/ modules it uses and graph/ import no
 // node: module, no Node-only package and nothing else. index.ts (the package's Node entry) may use every
 // layer but cli/. bench/, test/ and examples/ may import anything.
-const LAYERS = ['graph', 'common', 'web', 'runtime', 'train', 'metrics', 'cli'];
+const LAYERS = ['graph', 'common', 'web', 'runtime', 'train', 'metrics', 'api', 'cli'];
 
 /** The common/ modules that run in browsers: web/ may import these and graph/, nothing else. */
 const BROWSER_SAFE_COMMON = ['errors', 'generator-info', 'label-maps', 'onnx-model', 'variation'];
@@ -63,13 +63,13 @@ module.exports = {
       comment: 'fixtures/ may import graph/ and common/ (and itself), nothing above',
       severity: 'error',
       from: { path: '^fixtures/' },
-      to: { path: '^(web|runtime|train|metrics|cli|bench|test)/' },
+      to: { path: '^(web|runtime|train|metrics|api|cli|bench|test)/' },
     },
     {
       name: 'no-test-or-bench-in-product',
       comment: 'the shipped code must not depend on tests or benchmarks',
       severity: 'error',
-      from: { path: '^(graph|common|web|runtime|train|metrics|cli|fixtures|index\\.ts$)' },
+      from: { path: '^(graph|common|web|runtime|train|metrics|api|cli|fixtures|index\\.ts$)' },
       to: { path: '^(test|bench|examples)/' },
     },
     {
