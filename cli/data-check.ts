@@ -1,7 +1,7 @@
 // The dataset check before step 1 as the commands run it: every item of a dataset read from files decoded
 // once, with a progress bar; bad items refused with their reasons, or left out with --skip-bad (and named,
 // so a run can record them and a resume leave out the same ones).
-import { UserError } from '../common/errors.js';
+import { stateError } from '../common/errors.js';
 import { badFiles, badItemsError, checkDataset } from '../train/dataset-check.js';
 import { Dataset, withoutFiles } from '../train/datasets.js';
 import { plural } from './common.js';
@@ -35,7 +35,7 @@ export async function checkedDataset(dataset: Dataset, o: { skipBad: boolean; re
   const check = await checkDataset(kept, { onProgress: (done) => bar?.update(done) });
   if (!o.quiet) for (const w of check.warnings) console.error(`warning: ${w}`);
   if (!check.bad.length) return { dataset: kept, skipped: recorded, checked: true };
-  if (o.recorded) throw new UserError(`--resume: ${plural(check.bad.length, 'item')} of ${kept.description} became unreadable since the run started (the first: ${check.bad[0].reason})`);
+  if (o.recorded) throw stateError(`--resume: ${plural(check.bad.length, 'item')} of ${kept.description} became unreadable since the run started (the first: ${check.bad[0].reason})`);
   if (!o.skipBad) throw badItemsError(check, kept.description);
   const skipped = badFiles(check);
   if (!o.quiet) console.error(`skipping ${plural(check.bad.length, 'bad item')} of ${check.items}: ${check.bad.map((b) => b.stem).join(', ')}`);

@@ -5,7 +5,7 @@
 // (removeStaleTemporaries). Appended logs (AppendFile) drop a partly written line on failure.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from './errors.js';
+import { UserError, outputError } from './errors.js';
 import { killPoint } from './kill-points.js';
 
 /** Kill points of every atomic write (common/kill-points.ts). */
@@ -14,7 +14,7 @@ export const atomicWriteKillPoints = ['file.before-rename'] as const;
 /** The error of a failed write, naming the file: the message the user sees (ENOSPC, EACCES, ...). */
 export function writeError(file: string, e: unknown): UserError {
   if (e instanceof UserError) return e;
-  return new UserError(`could not write '${file}': ${(e as Error).message}`);
+  return outputError(`could not write '${file}': ${(e as Error).message}`);
 }
 
 const TEMPORARY = /^\..+\.(\d+)\.tmp$/;
@@ -28,7 +28,7 @@ export function makeDir(dir: string): void {
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw new UserError(`could not make folder '${dir}': ${(e as Error).message}`);
+    throw outputError(`could not make folder '${dir}': ${(e as Error).message}`);
   }
 }
 
@@ -152,9 +152,9 @@ export class AppendFile {
 /** An output directory must be absent or empty (but for a crash's temporaries) unless the user forces it. */
 export function prepareOutputDir(dir: string, force: boolean, flag = '--force'): void {
   if (fs.existsSync(dir)) {
-    if (!fs.statSync(dir).isDirectory()) throw new UserError(`output '${dir}' exists and is not a directory`);
+    if (!fs.statSync(dir).isDirectory()) throw outputError(`output '${dir}' exists and is not a directory`);
     removeStaleTemporaries(dir);
-    if (fs.readdirSync(dir).length && !force) throw new UserError(`output directory '${dir}' is not empty (use ${flag} to write into it)`);
+    if (fs.readdirSync(dir).length && !force) throw outputError(`output directory '${dir}' is not empty (use ${flag} to write into it)`);
   }
   makeDir(dir);
 }

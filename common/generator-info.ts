@@ -6,7 +6,7 @@ import { BaseSpec, familyOf } from '../graph/families/index.js';
 import { FORMAT_VERSION, PRECISION, TensorDescription, generatorInterface } from '../graph/interface.js';
 import { NormKind } from '../graph/models/layers.js';
 import { ClassInfo, GeneratorSpec, MODEL_KINDS, ModelKind } from '../graph/spec.js';
-import { UserError } from './errors.js';
+import { modelError } from './errors.js';
 import { DecodedOnnx, decodeOnnx, dimsOf, graphValues } from './onnx-model.js';
 
 /** What init and train store in divsyn.options: init's `{seed, trained: false}`, or train's options and steps. */
@@ -65,7 +65,7 @@ function parseJson(metadata: Record<string, string>, key: string, name: string):
   try {
     return JSON.parse(metadata[key]);
   } catch (e) {
-    throw new UserError(`'${name}': ${key} metadata is not valid JSON (${(e as Error).message})`);
+    throw modelError(`'${name}': ${key} metadata is not valid JSON (${(e as Error).message})`);
   }
 }
 
@@ -73,25 +73,25 @@ function formatOf(metadata: Record<string, string>, name: string): number {
   const text = metadata['divsyn.format'];
   if (text === undefined) return 0;
   const format = Number(text);
-  if (!Number.isInteger(format) || format < 1) throw new UserError(`'${name}': divsyn.format '${text}' is not a format version`);
-  if (format > FORMAT_VERSION) throw new UserError(`'${name}' has file format ${format}, newer than this divsyn reads (${FORMAT_VERSION}): update divsyn`);
+  if (!Number.isInteger(format) || format < 1) throw modelError(`'${name}': divsyn.format '${text}' is not a format version`);
+  if (format > FORMAT_VERSION) throw modelError(`'${name}' has file format ${format}, newer than this divsyn reads (${FORMAT_VERSION}): update divsyn`);
   return format;
 }
 
 function classesOf(metadata: Record<string, string>, name: string): ClassInfo[] {
   const classes = parseJson(metadata, 'divsyn.classes', name);
   const valid = (c: ClassInfo) => typeof c?.name === 'string' && Array.isArray(c.color) && c.color.length === 3 && (c.ids === undefined || Array.isArray(c.ids));
-  if (!Array.isArray(classes) || classes.length < 1 || !classes.every(valid)) throw new UserError(`'${name}': divsyn.classes is not a list of {"name", "color": [r, g, b], "ids"?}`);
+  if (!Array.isArray(classes) || classes.length < 1 || !classes.every(valid)) throw modelError(`'${name}': divsyn.classes is not a list of {"name", "color": [r, g, b], "ids"?}`);
   return classes as ClassInfo[];
 }
 
 function specFrom(metadata: Record<string, string>, name: string): GeneratorSpec {
   const kind = metadata['divsyn.model'];
-  if (kind === 'segmenter') throw new UserError(`'${name}' is a divsyn segmenter, not a generator`);
-  if (!MODEL_KINDS.includes(kind as ModelKind)) throw new UserError(`'${name}' is not a divsyn generator (no known divsyn.model in its metadata)`);
+  if (kind === 'segmenter') throw modelError(`'${name}' is a divsyn segmenter, not a generator`);
+  if (!MODEL_KINDS.includes(kind as ModelKind)) throw modelError(`'${name}' is not a divsyn generator (no known divsyn.model in its metadata)`);
   const sizeText = metadata['divsyn.size'] ?? '';
   const [height, width] = sizeText.split('x').map(Number);
-  if (!/^\d+x\d+$/.test(sizeText) || !(height > 0 && width > 0)) throw new UserError(`'${name}': divsyn.size metadata '${sizeText}' is not HxW`);
+  if (!/^\d+x\d+$/.test(sizeText) || !(height > 0 && width > 0)) throw modelError(`'${name}': divsyn.size metadata '${sizeText}' is not HxW`);
   const base: BaseSpec = {
     model: kind as ModelKind,
     classes: classesOf(metadata, name),
@@ -103,7 +103,7 @@ function specFrom(metadata: Record<string, string>, name: string): GeneratorSpec
   try {
     return familyOf(base.model).readMetadata(base, metadata);
   } catch (e) {
-    throw new UserError(`'${name}': ${(e as Error).message}`);
+    throw modelError(`'${name}': ${(e as Error).message}`);
   }
 }
 
@@ -112,12 +112,12 @@ function checkedAgainstGraph(described: TensorDescription[], graph: ReturnType<t
   const shown = (dims: (number | string)[]) => `[${dims.join(', ')}]`;
   for (const d of described) {
     const v = graph.find((g) => g.name === d.name);
-    if (!v) throw new UserError(`'${name}': its metadata describes ${what} '${d.name}', which the graph does not have`);
-    if (shown(dimsOf(v)) !== shown(d.shape)) throw new UserError(`'${name}': ${what} '${d.name}' is ${shown(dimsOf(v))} in the graph but ${shown(d.shape)} in its metadata`);
-    if (v.type?.tensorType?.elemType !== ELEM_FLOAT) throw new UserError(`'${name}': ${what} '${d.name}' is not float32`);
+    if (!v) throw modelError(`'${name}': its metadata describes ${what} '${d.name}', which the graph does not have`);
+    if (shown(dimsOf(v)) !== shown(d.shape)) throw modelError(`'${name}': ${what} '${d.name}' is ${shown(dimsOf(v))} in the graph but ${shown(d.shape)} in its metadata`);
+    if (v.type?.tensorType?.elemType !== ELEM_FLOAT) throw modelError(`'${name}': ${what} '${d.name}' is not float32`);
   }
   const extra = graph.filter((g) => !described.some((d) => d.name === g.name));
-  if (extra.length && what === 'input') throw new UserError(`'${name}': the graph takes ${extra.map((g) => `'${g.name}'`).join(', ')}, which its metadata does not describe`);
+  if (extra.length && what === 'input') throw modelError(`'${name}': the graph takes ${extra.map((g) => `'${g.name}'`).join(', ')}, which its metadata does not describe`);
   return described;
 }
 
@@ -126,11 +126,11 @@ export function generatorInfo({ model, metadata }: DecodedOnnx, name: string): G
   const format = formatOf(metadata, name);
   const spec = specFrom(metadata, name);
   const precision = format >= 1 ? metadata['divsyn.precision'] : PRECISION;
-  if (precision !== PRECISION) throw new UserError(`'${name}': divsyn.precision '${precision}' is not one this divsyn reads (${PRECISION})`);
+  if (precision !== PRECISION) throw modelError(`'${name}': divsyn.precision '${precision}' is not one this divsyn reads (${PRECISION})`);
   const derived = generatorInterface(spec);
   const inputs = format >= 1 ? (parseJson(metadata, 'divsyn.inputs', name) as TensorDescription[]) : derived.inputs;
   const outputs = format >= 1 ? (parseJson(metadata, 'divsyn.outputs', name) as TensorDescription[]) : derived.outputs;
-  if (!Array.isArray(inputs) || !Array.isArray(outputs)) throw new UserError(`'${name}': divsyn.inputs and divsyn.outputs must be lists`);
+  if (!Array.isArray(inputs) || !Array.isArray(outputs)) throw modelError(`'${name}': divsyn.inputs and divsyn.outputs must be lists`);
   const graph = graphValues(model);
   const { model: kind, classes, height, width, ...architecture } = spec;
   return {

@@ -4,7 +4,7 @@
 // index maps width*height values.
 import sharp from 'sharp';
 import { ClassInfo } from '../graph/spec.js';
-import { UserError } from './errors.js';
+import { UserError, dataError } from './errors.js';
 import { writeFileAtomic } from './files.js';
 
 /** An 8-bit image, interleaved rows (channels 3 = RGB, 1 = index or grey). */
@@ -27,8 +27,8 @@ function describe(e: unknown): string {
 function fileError(file: string, e: unknown): UserError {
   if (e instanceof UserError) return e;
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return new UserError(`image '${file}' does not exist`);
-  return new UserError(`image '${file}' cannot be decoded: ${describe(e)}`);
+  if (code === 'ENOENT') return dataError(`image '${file}' does not exist`);
+  return dataError(`image '${file}' cannot be decoded: ${describe(e)}`);
 }
 
 /** Decodes any PNG/JPG to RGB bytes (grey is expanded, alpha dropped). Truncated files are errors. */

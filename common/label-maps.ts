@@ -3,7 +3,7 @@
 // of pixels far from every colour (a wrong palette shows up as many of those). Index maps hold class
 // indices, or, when the palette gives label ids (`ids`, e.g. Cityscapes labelIds), ids mapped to classes.
 import { ClassInfo } from '../graph/spec.js';
-import { UserError } from './errors.js';
+import { dataError } from './errors.js';
 
 /**
  * A pixel is "far" when its squared RGB distance to every palette colour exceeds this: 3·40², i.e. a
@@ -95,7 +95,7 @@ export function notALabelMap(file: string, onPalette: number): string {
 }
 
 function checkClasses(classes: ClassInfo[]): void {
-  if (classes.length < 1 || classes.length > 255) throw new UserError(`a palette needs 1..255 classes, got ${classes.length}`);
+  if (classes.length < 1 || classes.length > 255) throw dataError(`a palette needs 1..255 classes, got ${classes.length}`);
 }
 
 /**
@@ -230,7 +230,7 @@ export function idsToIndices(values: Uint8Array | Uint16Array, width: number, he
     if (k < 0) {
       const withIds = classes.some((c) => c.ids && c.ids.length);
       const allowed = withIds ? `label ids ${describeIds(lut)}` : `class indices 0..${classes.length - 1}`;
-      throw new UserError(`index map '${file}': value ${values[i]} at pixel (${i % width}, ${Math.floor(i / width)}) is not a class of the palette (${classes.length} classes; allowed: ${allowed})`);
+      throw dataError(`index map '${file}': value ${values[i]} at pixel (${i % width}, ${Math.floor(i / width)}) is not a class of the palette (${classes.length} classes; allowed: ${allowed})`);
     }
     indices[i] = k;
   }

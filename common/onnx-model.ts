@@ -1,7 +1,7 @@
 // ONNX bytes decoded in memory with onnx-proto (plain JavaScript, no node: modules: it runs in browsers
 // too): the model, its metadata, and the dims of its values.
 import onnxProto from 'onnx-proto';
-import { UserError } from './errors.js';
+import { modelError } from './errors.js';
 
 export interface DecodedOnnx {
   model: onnxProto.onnx.ModelProto;
@@ -16,7 +16,7 @@ export function decodeOnnx(bytes: Uint8Array, name: string): DecodedOnnx {
     // empty fields of a Node Buffer given here with the deprecated Buffer constructor
     model = onnxProto.onnx.ModelProto.decode(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (e) {
-    throw new UserError(`'${name}' is not an ONNX model: ${(e as Error).message}`);
+    throw modelError(`'${name}' is not an ONNX model: ${(e as Error).message}`);
   }
   const metadata: Record<string, string> = {};
   for (const p of model.metadataProps ?? []) metadata[p.key ?? ''] = p.value ?? '';

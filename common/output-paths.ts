@@ -4,7 +4,7 @@
 // recursive mkdir spins for ever.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from './errors.js';
+import { outputError } from './errors.js';
 
 const VIRTUAL_ROOTS = ['/proc', '/sys', '/dev'];
 
@@ -32,23 +32,23 @@ function checkPlace(target: string, option: string, isDir: boolean): void {
   const full = path.resolve(target);
   const shown = `${option} '${target}'`;
   const root = virtualRoot(full);
-  if (root) throw new UserError(`${shown} is under ${root}, which holds no ordinary files: give a path on a disk`);
+  if (root) throw outputError(`${shown} is under ${root}, which holds no ordinary files: give a path on a disk`);
   let found: { at: string; stat: fs.Stats };
   try {
     found = nearestExisting(full);
   } catch (e) {
-    throw new UserError(`${shown} cannot be checked (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw outputError(`${shown} cannot be checked (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const real = fs.realpathSync(found.at);
   const realRoot = virtualRoot(real);
-  if (realRoot) throw new UserError(`${shown} leads under ${realRoot} (through '${found.at}'), which holds no ordinary files: give a path on a disk`);
+  if (realRoot) throw outputError(`${shown} leads under ${realRoot} (through '${found.at}'), which holds no ordinary files: give a path on a disk`);
   if (found.at === full) {
-    if (isDir && !found.stat.isDirectory()) throw new UserError(`${shown} is a file, not a folder`);
-    if (!isDir && found.stat.isDirectory()) throw new UserError(`${shown} is a folder, not a file`);
+    if (isDir && !found.stat.isDirectory()) throw outputError(`${shown} is a file, not a folder`);
+    if (!isDir && found.stat.isDirectory()) throw outputError(`${shown} is a folder, not a file`);
     if (!isDir) return checkWritable(path.dirname(full), shown);
     return checkWritable(full, shown);
   }
-  if (!found.stat.isDirectory()) throw new UserError(`${shown} cannot be made: '${found.at}' is a file, not a folder`);
+  if (!found.stat.isDirectory()) throw outputError(`${shown} cannot be made: '${found.at}' is a file, not a folder`);
   checkWritable(found.at, shown);
 }
 
@@ -57,7 +57,7 @@ function checkWritable(dir: string, shown: string): void {
     fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${shown} cannot be written: the folder '${dir}' is ${code === 'EROFS' ? 'on a read-only file system' : 'not writable'} (${code})`);
+    throw outputError(`${shown} cannot be written: the folder '${dir}' is ${code === 'EROFS' ? 'on a read-only file system' : 'not writable'} (${code})`);
   }
 }
 

@@ -1,7 +1,7 @@
 // Class palettes: the built-in CMP Facades and Cityscapes palettes, generic ones, and JSON files.
 import fs from 'node:fs';
 import { ClassInfo } from '../graph/spec.js';
-import { UserError, usageError } from './errors.js';
+import { dataError, usageError } from './errors.js';
 
 /** MATLAB's jet(m) colormap, row k (0-based), as 0..255 RGB. */
 export function jetRow(m: number, k: number): [number, number, number] {
@@ -73,7 +73,7 @@ function hsl(h: number, s: number, l: number): [number, number, number] {
 }
 
 export function validateClasses(classes: unknown, where: string): ClassInfo[] {
-  if (!Array.isArray(classes) || classes.length < 1) throw new UserError(`${where}: expected a non-empty JSON list of {"name", "color": [r,g,b]}`);
+  if (!Array.isArray(classes) || classes.length < 1) throw dataError(`${where}: expected a non-empty JSON list of {"name", "color": [r,g,b]}`);
   return classes.map((c, i) => {
     const ok =
       c &&
@@ -82,7 +82,7 @@ export function validateClasses(classes: unknown, where: string): ClassInfo[] {
       c.color.length === 3 &&
       c.color.every((v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 255) &&
       (c.ids === undefined || (Array.isArray(c.ids) && c.ids.every(Number.isInteger)));
-    if (!ok) throw new UserError(`${where}: class ${i} must be {"name": string, "color": [r,g,b] in 0..255, "ids"?: [int]}, got ${JSON.stringify(c)}`);
+    if (!ok) throw dataError(`${where}: class ${i} must be {"name": string, "color": [r,g,b] in 0..255, "ids"?: [int]}, got ${JSON.stringify(c)}`);
     return { name: c.name, color: c.color as [number, number, number], ...(c.ids ? { ids: c.ids } : {}) };
   });
 }
@@ -95,13 +95,13 @@ export function loadPalette(p: string): ClassInfo[] {
   try {
     text = fs.readFileSync(p, 'utf8');
   } catch (e) {
-    throw new UserError(`palette file '${p}' cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); built-in palettes: cmp-facades, cityscapes`);
+    throw dataError(`palette file '${p}' cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); built-in palettes: cmp-facades, cityscapes`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new UserError(`palette file '${p}' is not valid JSON: ${(e as Error).message}`);
+    throw dataError(`palette file '${p}' is not valid JSON: ${(e as Error).message}`);
   }
   return validateClasses(json, `palette file '${p}'`);
 }

@@ -1,7 +1,7 @@
 // Runs a segmenter file (docs/formats.md#segmenter-file) over images in batches and scores its labels
 // against the layouts: the confusion matrix and per-image accuracies of metrics/segmentation.ts.
 import { ClassInfo } from '../graph/spec.js';
-import { UserError } from '../common/errors.js';
+import { modelError } from '../common/errors.js';
 import { readSegmenter } from '../runtime/segmenter-file.js';
 import { SessionOptions, createSession, floatTensor } from '../runtime/session.js';
 import { SegmentationScore, SegmentationTally, argmaxClasses, classesOfOneHot } from './segmentation.js';
@@ -42,10 +42,10 @@ const names = (cs: ClassInfo[]) => {
 export async function openSegmenter(file: string, classes: ClassInfo[], size: { height: number; width: number }, o: SessionOptions & { batch?: number } = {}): Promise<Segmenter> {
   const f = readSegmenter(file);
   if (f.classes.length !== classes.length || f.classes.some((c, i) => c.name !== classes[i].name))
-    throw new UserError(`segmenter '${file}' has ${f.classes.length} classes (${names(f.classes)}); the data has ${classes.length} (${names(classes)})`);
+    throw modelError(`segmenter '${file}' has ${f.classes.length} classes (${names(f.classes)}); the data has ${classes.length} (${names(classes)})`);
   const [, ch, h, w] = f.imageShape;
   if ((typeof ch === 'number' && ch !== 3) || (typeof h === 'number' && h !== size.height) || (typeof w === 'number' && w !== size.width))
-    throw new UserError(`segmenter '${file}' takes images [${f.imageShape.join(', ')}]; these are [N, 3, ${size.height}, ${size.width}] (train one with --size ${size.height})`);
+    throw modelError(`segmenter '${file}' takes images [${f.imageShape.join(', ')}]; these are [N, 3, ${size.height}, ${size.width}] (train one with --size ${size.height})`);
   const { session, ep } = await createSession(f.bytes, o);
   const c = classes.length;
   const hw = size.height * size.width;
@@ -58,7 +58,7 @@ export async function openSegmenter(file: string, classes: ClassInfo[], size: { 
       const r = await session.run({ image: floatTensor(images.subarray(start * 3 * hw, (start + k) * 3 * hw), [k, 3, size.height, size.width]) });
       const scores = r.scores;
       if (scores.dims.length !== 4 || scores.dims[0] !== k || scores.dims[1] !== c || scores.dims[2] * scores.dims[3] !== hw)
-        throw new UserError(`segmenter '${file}' gave scores [${scores.dims.join(', ')}], expected [${k}, ${c}, ${size.height}, ${size.width}]`);
+        throw modelError(`segmenter '${file}' gave scores [${scores.dims.join(', ')}], expected [${k}, ${c}, ${size.height}, ${size.width}]`);
       out.set(argmaxClasses(scores.data as Float32Array, k, c, hw), start * hw);
     }
     return out;

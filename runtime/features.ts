@@ -3,7 +3,7 @@
 // concatenated. The file is imported through the builder, so internal taps need no re-export.
 import { Graph, concat, emitModel, flatten, importOnnx } from '../graph/index.js';
 import { FeatureNorm, normaliseImage } from '../graph/perceptual.js';
-import { UserError } from '../common/errors.js';
+import { modelError } from '../common/errors.js';
 import { SessionOptions, createSession, floatTensor } from './session.js';
 import { readFeatureNetwork } from './feature-file.js';
 
@@ -27,7 +27,7 @@ export async function openFeatureNet(file: string, shape: { height: number; widt
   try {
     imported = importOnnx(g, bytes, x, { outputs: o.taps });
   } catch (e) {
-    throw new UserError(`feature network '${file}': ${(e as Error).message}`);
+    throw modelError(`feature network '${file}': ${(e as Error).message}`);
   }
   const taps = [...imported.outputs.values()].map((t) => flatten(t));
   const features = concat(taps, 1);

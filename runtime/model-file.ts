@@ -7,7 +7,7 @@ import { generatorInterface, interfaceMetadata } from '../graph/interface.js';
 import { BaseSpec, familyOf, takesNoise, variationInputs } from '../graph/families/index.js';
 import { NormKind } from '../graph/models/layers.js';
 import { writeFileAtomic } from '../common/files.js';
-import { UserError } from '../common/errors.js';
+import { modelError } from '../common/errors.js';
 import { describeInterface, dimsOf, graphInterface, readOnnxFile, trainingFileKind } from './onnx-file.js';
 import { validateClasses } from '../common/palettes.js';
 import { VERSION } from './version.js';
@@ -85,19 +85,19 @@ export function readGenerator(file: string, opts: { weights?: boolean } = {}): G
   const { model, metadata } = readOnnxFile(file, 'model file');
   const kind = metadata['divsyn.model'] as ModelKind;
   const training = trainingFileKind(model);
-  if (training) throw new UserError(`'${file}' is ${training}, not a generator: give a generator file (a run's generator.onnx, or one from divsyn init)`);
-  if (kind === ('segmenter' as ModelKind)) throw new UserError(`'${file}' is a divsyn segmenter (from train-segmenter), not a generator`);
-  if (!MODEL_KINDS.includes(kind)) throw new UserError(`'${file}' is not a divsyn generator (no divsyn.model in its metadata; it has ${describeInterface(model)})`);
+  if (training) throw modelError(`'${file}' is ${training}, not a generator: give a generator file (a run's generator.onnx, or one from divsyn init)`);
+  if (kind === ('segmenter' as ModelKind)) throw modelError(`'${file}' is a divsyn segmenter (from train-segmenter), not a generator`);
+  if (!MODEL_KINDS.includes(kind)) throw modelError(`'${file}' is not a divsyn generator (no divsyn.model in its metadata; it has ${describeInterface(model)})`);
   const sizeText = metadata['divsyn.size'] ?? '';
   const [h, w] = sizeText.split('x').map(Number);
-  if (!/^\d+x\d+$/.test(sizeText) || !(h > 0 && w > 0)) throw new UserError(`'${file}': divsyn.size metadata '${sizeText}' is not HxW`);
+  if (!/^\d+x\d+$/.test(sizeText) || !(h > 0 && w > 0)) throw modelError(`'${file}': divsyn.size metadata '${sizeText}' is not HxW`);
   const sizeProblem = familyOf(kind).sizeProblem(h, w, sizeText);
-  if (sizeProblem) throw new UserError(`'${file}': divsyn.size metadata: ${sizeProblem}`);
+  if (sizeProblem) throw modelError(`'${file}': divsyn.size metadata: ${sizeProblem}`);
   let classes: ClassInfo[];
   try {
     classes = validateClasses(JSON.parse(metadata['divsyn.classes']), 'divsyn.classes');
   } catch (e) {
-    throw new UserError(`'${file}': divsyn.classes metadata is not a list of classes (${(e as Error).message})`);
+    throw modelError(`'${file}': divsyn.classes metadata is not a list of classes (${(e as Error).message})`);
   }
   const base: BaseSpec = {
     model: kind,
@@ -108,19 +108,19 @@ export function readGenerator(file: string, opts: { weights?: boolean } = {}): G
     norm: (metadata['divsyn.norm'] ?? 'instance') as NormKind,
   };
   if (!(Number.isInteger(base.channels) && base.channels >= 1 && base.channels <= MAX_CHANNELS))
-    throw new UserError(`'${file}': divsyn.channels metadata '${metadata['divsyn.channels']}' is not a width of 1..${MAX_CHANNELS}`);
+    throw modelError(`'${file}': divsyn.channels metadata '${metadata['divsyn.channels']}' is not a width of 1..${MAX_CHANNELS}`);
   let spec: GeneratorSpec;
   try {
     spec = familyOf(kind).readMetadata(base, metadata);
   } catch (e) {
-    throw new UserError(`'${file}': ${(e as Error).message}`);
+    throw modelError(`'${file}': ${(e as Error).message}`);
   }
   const graph = model.graph!;
   const { inputs, outputs } = graphInterface(model);
   const interfaceProblem = generatorInterfaceProblem(spec, infos(inputs), infos(outputs));
-  if (interfaceProblem) throw new UserError(`'${file}' is not a working ${kind} generator: ${interfaceProblem}`);
+  if (interfaceProblem) throw modelError(`'${file}' is not a working ${kind} generator: ${interfaceProblem}`);
   const parameterProblem = generatorParameterProblem(spec, graph.initializer ?? []);
-  if (parameterProblem) throw new UserError(`'${file}' is not a working ${kind} generator: ${parameterProblem}`);
+  if (parameterProblem) throw modelError(`'${file}' is not a working ${kind} generator: ${parameterProblem}`);
   const initializers = new Map<string, Float32Array>();
   if (opts.weights) for (const t of graph.initializer ?? []) if (t.dataType === 1) initializers.set(t.name ?? '', floatsOf(t));
   return {
@@ -198,7 +198,7 @@ const describeSpec = (s: GeneratorSpec) => `${s.model} ${s.height}x${s.width}, w
  */
 export function readInitGenerator(file: string, spec: GeneratorSpec, option = '--init'): Map<string, Float32Array> {
   const f = readGenerator(file, { weights: true });
-  const mismatch = (why: string) => new UserError(`${option} '${file}' is a ${describeSpec(f.spec)} generator; this run trains ${describeSpec(spec)}: ${why}`);
+  const mismatch = (why: string) => modelError(`${option} '${file}' is a ${describeSpec(f.spec)} generator; this run trains ${describeSpec(spec)}: ${why}`);
   if (f.spec.model !== spec.model) throw mismatch('another kind of model');
   if (f.spec.classes.length !== spec.classes.length) throw mismatch('another number of classes');
   const values = generatorValues(f.initializers);

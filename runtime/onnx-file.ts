@@ -2,7 +2,7 @@
 // name the file.
 import fs from 'node:fs';
 import onnxProto from 'onnx-proto';
-import { UserError } from '../common/errors.js';
+import { modelError } from '../common/errors.js';
 import { decodeOnnx, dimsOf } from '../common/onnx-model.js';
 
 export { dimsOf };
@@ -19,7 +19,7 @@ export function readOnnxFile(file: string, what: string): OnnxFile {
   try {
     bytes = fs.readFileSync(file);
   } catch (e) {
-    throw new UserError(`${what} '${file}' cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw modelError(`${what} '${file}' cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   return { bytes, ...decodeOnnx(bytes, file) };
 }

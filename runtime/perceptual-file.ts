@@ -3,7 +3,7 @@
 // pixels only. The choice is described so that the run can say which it uses.
 import { FeatureNorm, FeatureTap, PerceptualSpec, activationOutputs, vggContentTaps } from '../graph/perceptual.js';
 import { PIXELS_ONLY } from '../graph/spec.js';
-import { UserError, usageError } from '../common/errors.js';
+import { modelError, usageError } from '../common/errors.js';
 import { readFeatureNetwork } from './feature-file.js';
 import { readSegmenter } from './segmenter-file.js';
 
@@ -37,7 +37,7 @@ export function choosePerceptual(c: PerceptualChoice): PerceptualSpec {
     const { bytes } = readFeatureNetwork(c.features);
     const taps = c.taps ?? vggContentTaps(bytes);
     if (!taps)
-      throw new UserError(`feature network '${c.features}' is not a VGG-16/19 feature stack (it has ${activationOutputs(bytes).length} ReLUs): name its layers with --feature-taps NAME=WEIGHT,…`);
+      throw modelError(`feature network '${c.features}' is not a VGG-16/19 feature stack (it has ${activationOutputs(bytes).length} ReLUs): name its layers with --feature-taps NAME=WEIGHT,…`);
     const kind = c.taps ? `${taps.length} chosen layers` : `${[16, 18].includes(activationOutputs(bytes).length) ? 'VGG-19' : 'VGG-16'} conv1_2..conv5_2 with CRN's weights`;
     return { bytes, taps, pixelWeight: 1, norm: c.norm ?? 'imagenet', maxPoolAsAverage: !c.keepMaxPool, description: `features of ${c.features} (${kind})` };
   }
@@ -45,10 +45,10 @@ export function choosePerceptual(c: PerceptualChoice): PerceptualSpec {
     const seg = readSegmenter(c.segmenter);
     const [, , sh, sw] = seg.imageShape;
     if ((typeof sh === 'number' && sh !== c.height) || (typeof sw === 'number' && sw !== c.width))
-      throw new UserError(`segmenter '${c.segmenter}' takes ${sh}x${sw} images, the model makes ${c.height}x${c.width}: give --features, or a segmenter of this size`);
+      throw modelError(`segmenter '${c.segmenter}' takes ${sh}x${sw} images, the model makes ${c.height}x${c.width}: give --features, or a segmenter of this size`);
     // the U-Net encoder's activations: LeakyReLU in pix2pix's down path (the decoder uses ReLU)
     const encoder = activationOutputs(seg.bytes, ['LeakyRelu']);
-    if (!encoder.length) throw new UserError(`segmenter '${c.segmenter}' has no LeakyReLU encoder layers to take features from`);
+    if (!encoder.length) throw modelError(`segmenter '${c.segmenter}' has no LeakyReLU encoder layers to take features from`);
     return {
       bytes: seg.bytes,
       taps: encoder.map((name) => ({ name, weight: 1 / encoder.length })),

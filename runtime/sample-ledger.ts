@@ -8,7 +8,7 @@
 // and resumed ends with the same files as one that never stopped (docs/formats.md, "Sample ledger").
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../common/errors.js';
+import { stateError } from '../common/errors.js';
 import { AppendFile, syncDir, writeFileAtomic } from '../common/files.js';
 import { killPoint } from '../common/kill-points.js';
 import { compareResumeOptions, describeOptionChanges, ResumeRule } from '../common/resume-options.js';
@@ -62,12 +62,12 @@ function readLedger(file: string): { header: Header; entries: LedgerEntry[]; len
     try {
       parsed.push(JSON.parse(line));
     } catch {
-      throw new UserError(`the sample ledger '${file}' is damaged: line ${i + 1} is not JSON`);
+      throw stateError(`the sample ledger '${file}' is damaged: line ${i + 1} is not JSON`);
     }
   }
   const header = parsed.shift() as Header | undefined;
   if (!header) return undefined; // killed before its header was complete: nothing recorded yet
-  if (header.ledger !== 1) throw new UserError(`'${file}' is not a sample ledger (or one of a later version)`);
+  if (header.ledger !== 1) throw stateError(`'${file}' is not a sample ledger (or one of a later version)`);
   return { header, entries: parsed as LedgerEntry[], length: Buffer.byteLength(lines.map((l) => l + '\n').join('')) };
 }
 
@@ -95,12 +95,12 @@ export class SampleLedger {
   static open(out: string, run: Record<string, unknown>, options: Record<string, unknown>, resume: boolean): SampleLedger {
     const file = ledgerFile(out);
     const saved = resume ? readLedger(file) : undefined;
-    if (resume && !saved && fs.existsSync(samplesFile(out))) throw new UserError(`the sampling in '${out}' is finished: '${samplesFile(out)}' is written`);
+    if (resume && !saved && fs.existsSync(samplesFile(out))) throw stateError(`the sampling in '${out}' is finished: '${samplesFile(out)}' is written`);
     if (saved) {
       const { refused } = compareResumeOptions(saved.header.run, run, {});
       const missing = Object.keys(saved.header.run).filter((k) => !(k in run));
       if (refused.length || missing.length)
-        throw new UserError(`--resume: the sampling in '${out}' was made with other settings: ${describeOptionChanges(refused, '')}${missing.length ? ` (and ${missing.join(', ')})` : ''}`);
+        throw stateError(`--resume: the sampling in '${out}' was made with other settings: ${describeOptionChanges(refused, '')}${missing.length ? ` (and ${missing.join(', ')})` : ''}`);
       // a partial last line goes before anything is appended after it
       fs.truncateSync(file, saved.length);
       return new SampleLedger(out, AppendFile.open(file, false), saved.entries);
@@ -123,8 +123,7 @@ export class SampleLedger {
   /** Fails when the layout at this position is not the one the ledger recorded there (the inputs changed since). */
   checkLayout(layout: number, stem: string): void {
     const was = this.stems.get(layout);
-    if (was !== undefined && was !== stem)
-      throw new UserError(`--resume: layout ${layout + 1} of the sampling in '${this.out}' was '${was}' and is now '${stem}': the layouts changed since it started`);
+    if (was !== undefined && was !== stem) throw stateError(`--resume: layout ${layout + 1} of the sampling in '${this.out}' was '${was}' and is now '${stem}': the layouts changed since it started`);
   }
 
   /** Records finished jobs, durably (one fsync for all): call once their images are durably in place. */

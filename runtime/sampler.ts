@@ -8,7 +8,7 @@ import path from 'node:path';
 import PQueue from 'p-queue';
 import { VariationScheme, packVariations, unpackVariations } from '../common/variation.js';
 import { SessionPool } from './pool.js';
-import { UserError } from '../common/errors.js';
+import { modelError } from '../common/errors.js';
 import { EpChoice } from './session.js';
 import { RgbImage, chwToRgb, labelledGrid, tile, writePng } from '../common/image.js';
 import { atomicWriteKillPoints, removeStaleTemporaries, syncDir, writeError } from '../common/files.js';
@@ -78,7 +78,7 @@ function runIdentity(total: number, o: SampleOptions): Record<string, unknown> {
   try {
     model = sha256(fs.readFileSync(o.model));
   } catch (e) {
-    throw new UserError(`cannot read model file '${o.model}': ${(e as Error).message}`);
+    throw modelError(`cannot read model file '${o.model}': ${(e as Error).message}`);
   }
   // the seeded draws stand for the variation scheme (its kind, latent code choice) without naming it
   const draws = sha256(bytesOf(packVariations([0, 1].map((k) => o.scheme.draw(o.seed, 'ledger', k)))));
@@ -98,7 +98,7 @@ const bytesOf = (f: Float32Array) => new Uint8Array(f.buffer, f.byteOffset, f.by
 export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<LayoutItem>, total: number, o: SampleOptions): Promise<SampleSummary> {
   const c = o.classes.length;
   const hw = o.height * o.width;
-  if (o.fixed.size && !o.scheme.noise) throw new UserError('this model takes no per-class noise: --noise does not apply');
+  if (o.fixed.size && !o.scheme.noise) throw modelError('this model takes no per-class noise: --noise does not apply');
   const noiseAt = o.scheme.noise?.offset ?? 0;
   // samples.jsonl: the exact noise by class name, and the code, so any image can be made again
   const recordOf = (z: Float32Array) => {

@@ -5,7 +5,7 @@ import { SegmenterSpec, segmenterInferenceProgram } from '../graph/programs/segm
 import { ClassInfo } from '../graph/spec.js';
 import { interfaceMetadata, segmenterInterface } from '../graph/interface.js';
 import { writeFileAtomic } from '../common/files.js';
-import { UserError } from '../common/errors.js';
+import { modelError } from '../common/errors.js';
 import { VERSION } from './version.js';
 import { describeInterface, dimsOf, externalDataProblem, graphInterface, readOnnxFile, trainingFileKind } from './onnx-file.js';
 import { validateClasses } from '../common/palettes.js';
@@ -46,30 +46,30 @@ export interface SegmenterFile {
 export function readSegmenter(file: string): SegmenterFile {
   const { bytes, model, metadata } = readOnnxFile(file, 'segmenter file');
   const training = trainingFileKind(model);
-  if (training) throw new UserError(`'${file}' is ${training}, not a segmenter: give a file from divsyn train-segmenter`);
+  if (training) throw modelError(`'${file}' is ${training}, not a segmenter: give a file from divsyn train-segmenter`);
   // a file from elsewhere may lack divsyn.model, but a generator given by mistake is caught here
   const kind = metadata['divsyn.model'];
-  if (kind !== undefined && kind !== 'segmenter') throw new UserError(`'${file}' is a divsyn ${kind} generator, not a segmenter`);
+  if (kind !== undefined && kind !== 'segmenter') throw modelError(`'${file}' is a divsyn ${kind} generator, not a segmenter`);
   const external = externalDataProblem(model);
-  if (external) throw new UserError(`segmenter '${file}' ${external}`);
+  if (external) throw modelError(`segmenter '${file}' ${external}`);
   let classes: ClassInfo[];
   try {
     classes = validateClasses(JSON.parse(metadata['divsyn.classes']), 'divsyn.classes');
   } catch (e) {
-    throw new UserError(`segmenter '${file}': no valid divsyn.classes in its metadata (${(e as Error).message})`);
+    throw modelError(`segmenter '${file}': no valid divsyn.classes in its metadata (${(e as Error).message})`);
   }
   const { inputs, outputs } = graphInterface(model);
   const image = inputs.find((i) => i.name === 'image');
   const scores = outputs.find((o) => o.name === 'scores');
-  if (!image) throw new UserError(`segmenter '${file}' has no input 'image' [N, 3, H, W] (it has ${describeInterface(model)})`);
-  if (!scores) throw new UserError(`segmenter '${file}' has no output 'scores' [N, C, H, W] (it has ${describeInterface(model)})`);
+  if (!image) throw modelError(`segmenter '${file}' has no input 'image' [N, 3, H, W] (it has ${describeInterface(model)})`);
+  if (!scores) throw modelError(`segmenter '${file}' has no output 'scores' [N, C, H, W] (it has ${describeInterface(model)})`);
   const imageShape = dimsOf(image);
   const scoresShape = dimsOf(scores);
   const numeric = (d: number | string | undefined, want: number) => typeof d !== 'number' || d === want;
   const side = (d: number | string | undefined) => typeof d !== 'number' || (d >= 1 && d <= MAX_SIDE);
   if (imageShape.length !== 4 || !numeric(imageShape[1], 3) || !side(imageShape[2]) || !side(imageShape[3]))
-    throw new UserError(`segmenter '${file}': its input image is [${imageShape.join(', ')}], not [N, 3, H, W] with sides of 1..${MAX_SIDE}`);
+    throw modelError(`segmenter '${file}': its input image is [${imageShape.join(', ')}], not [N, 3, H, W] with sides of 1..${MAX_SIDE}`);
   if (scoresShape.length !== 4 || !numeric(scoresShape[1], classes.length))
-    throw new UserError(`segmenter '${file}': its output scores is [${scoresShape.join(', ')}], not [N, ${classes.length}, H, W] for its ${classes.length} classes`);
+    throw modelError(`segmenter '${file}': its output scores is [${scoresShape.join(', ')}], not [N, ${classes.length}, H, W] for its ${classes.length} classes`);
   return { path: file, bytes, classes, metadata, imageShape, scoresShape };
 }

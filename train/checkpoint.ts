@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../common/errors.js';
+import { stateError } from '../common/errors.js';
 import { makeDir, syncDir, writeError, writeFileAtomic } from '../common/files.js';
 import { killPoint } from '../common/kill-points.js';
 
@@ -165,7 +165,7 @@ export function loadLatestState(dir: string): SavedState | undefined {
   if (typeof read === 'string') {
     const earlier = found.slice(1).find((c) => typeof readValues(c) !== 'string');
     const where = newest.index ? `'${newest.dir}' (step ${newest.index.progress.step})` : `'${newest.dir}'`;
-    throw new UserError(
+    throw stateError(
       `training state ${where} is damaged: ${read}; ` +
         (earlier
           ? `the earlier checkpoint '${earlier.dir}' (step ${earlier.index!.progress.step}) is complete: remove '${newest.dir}' and --resume continues from it`

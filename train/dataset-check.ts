@@ -5,7 +5,7 @@
 // a dataset whose sides look swapped: layouts that look like photos beside photos that look like layouts.
 import os from 'node:os';
 import PQueue from 'p-queue';
-import { UserError } from '../common/errors.js';
+import { UserError, dataError } from '../common/errors.js';
 import { Dataset } from './datasets.js';
 import { ON_PALETTE_MIN, notALabelMap } from './labels.js';
 
@@ -66,7 +66,7 @@ export async function checkDataset(dataset: Dataset, o: CheckOptions = {}): Prom
   bad.sort((a, b) => a.index - b.index);
   warnings.sort((a, b) => a.index - b.index);
   if (dataset.swappedAdvice && swapped && swapped >= SWAPPED_SHARE * n)
-    throw new UserError(`${dataset.description}: in ${swapped} of ${n} items the layout looks like a photo and the photo like a label map; ${dataset.swappedAdvice}`);
+    throw dataError(`${dataset.description}: in ${swapped} of ${n} items the layout looks like a photo and the photo like a label map; ${dataset.swappedAdvice}`);
   return { items: n, bad, warnings: warnings.map((w) => w.text) };
 }
 
@@ -84,5 +84,5 @@ export function badItemsError(check: DatasetCheck, description: string, skipOpti
   const head = `${check.bad.length} of ${check.items} items of ${description} cannot be used${all ? '' : ` (${skipOption} trains without them)`}:`;
   const lines = check.bad.slice(0, shown).map((b) => `  ${b.reason}`);
   if (check.bad.length > shown) lines.push(`  … and ${check.bad.length - shown} more`);
-  return new UserError([head, ...lines].join('\n'));
+  return dataError([head, ...lines].join('\n'));
 }

@@ -17,7 +17,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ClassInfo } from '../graph/spec.js';
-import { UserError, usageError } from '../common/errors.js';
+import { UserError, dataError, usageError } from '../common/errors.js';
 import { FIXTURE_CLASSES, FIXTURE_SPLITS, FixtureSplit, fixtureItem, fixtureStem } from '../fixtures/facades.js';
 import { readLabelImage, readRgb } from '../common/image.js';
 import { ON_PALETTE_MIN, colorsToIndices, labelsFromImage, onPaletteShare } from './labels.js';
@@ -98,9 +98,8 @@ export function openDataset(o: DataOptions): Dataset {
 // ---------------------------------------------------------------------------------------------------
 
 export function fixtureDataset(classes: ClassInfo[] = FIXTURE_CLASSES, split: FixtureSplit = 'train', redrawPerEpoch = split === 'train'): Dataset {
-  if (!(split in FIXTURE_SPLITS)) throw new UserError(`--data fixture has the splits ${Object.keys(FIXTURE_SPLITS).join(', ')}, not '${split}'`);
-  if (classes.length !== FIXTURE_CLASSES.length)
-    throw new UserError(`--data fixture has the ${FIXTURE_CLASSES.length} CMP Facades classes; the model has ${classes.length} (use --palette cmp-facades)`);
+  if (!(split in FIXTURE_SPLITS)) throw dataError(`--data fixture has the splits ${Object.keys(FIXTURE_SPLITS).join(', ')}, not '${split}'`);
+  if (classes.length !== FIXTURE_CLASSES.length) throw dataError(`--data fixture has the ${FIXTURE_CLASSES.length} CMP Facades classes; the model has ${classes.length} (use --palette cmp-facades)`);
   const n = FIXTURE_SPLITS[split];
   return {
     description: `the bundled procedural facades (${split} split, ${n} items)`,
@@ -140,17 +139,17 @@ function splitRootMessage(what: string, dir: string, splits: string[]): string {
 function listImages(dir: string, what: string): string[] {
   let names: string[];
   try {
-    if (!fs.statSync(dir).isDirectory()) throw new UserError(`${what} '${dir}' is not a folder`);
+    if (!fs.statSync(dir).isDirectory()) throw dataError(`${what} '${dir}' is not a folder`);
     names = fs.readdirSync(dir);
   } catch (e) {
     if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `${what} '${dir}' does not exist` : `${what} '${dir}' cannot be read (${code ?? (e as Error).message})`);
+    throw dataError(code === 'ENOENT' ? `${what} '${dir}' does not exist` : `${what} '${dir}' cannot be read (${code ?? (e as Error).message})`);
   }
   const files = names.filter((f) => IMAGE_EXT.test(f) && !f.startsWith('.')).sort();
   if (!files.length) {
     const splits = splitFolders(dir);
-    throw new UserError(splits.length ? splitRootMessage(what, dir, splits) : `${what} '${dir}' holds no .jpg or .png images`);
+    throw dataError(splits.length ? splitRootMessage(what, dir, splits) : `${what} '${dir}' holds no .jpg or .png images`);
   }
   return files.map((f) => path.join(dir, f));
 }
@@ -164,7 +163,7 @@ function checkDirection(d: string): Direction {
 
 /** Splits an aligned A|B image into its halves (RGB, interleaved). */
 export function splitAligned(rgb: Uint8Array, width: number, height: number, file: string): { a: Uint8Array; b: Uint8Array; width: number } {
-  if (width % 2) throw new UserError(`aligned image '${file}' is ${width}x${height}: its width must be even (A on the left half, B on the right)`);
+  if (width % 2) throw dataError(`aligned image '${file}' is ${width}x${height}: its width must be even (A on the left half, B on the right)`);
   const half = width / 2;
   const a = new Uint8Array(half * height * 3);
   const b = new Uint8Array(half * height * 3);
@@ -232,7 +231,7 @@ function matchPairs(
   for (const p of photos) {
     const s = photoStem(p);
     const prev = byStem.get(s);
-    if (prev) throw new UserError(`photos '${prev}' and '${p}' have one name; keep one of them`);
+    if (prev) throw dataError(`photos '${prev}' and '${p}' have one name; keep one of them`);
     byStem.set(s, p);
   }
   const pairs: PairFiles[] = [];
@@ -240,20 +239,20 @@ function matchPairs(
   for (const l of layouts) {
     const s = layoutStem(l);
     const prev = seen.get(s);
-    if (prev) throw new UserError(`layouts '${prev}' and '${l}' have one name; keep one of them`);
+    if (prev) throw dataError(`layouts '${prev}' and '${l}' have one name; keep one of them`);
     seen.set(s, l);
     const p = byStem.get(s);
-    if (!p) throw new UserError(`layout '${l}' has no photo (expected ${expectPhoto(s)})`);
+    if (!p) throw dataError(`layout '${l}' has no photo (expected ${expectPhoto(s)})`);
     pairs.push({ stem: s, layout: l, photo: p });
   }
-  for (const [s, p] of byStem) if (!seen.has(s)) throw new UserError(`photo '${p}' has no layout (expected ${expectLayout(s)})`);
+  for (const [s, p] of byStem) if (!seen.has(s)) throw dataError(`photo '${p}' has no layout (expected ${expectLayout(s)})`);
   return pairs;
 }
 
 async function loadPair(pair: PairFiles, classes: ClassInfo[], hint: LoadHint = {}): Promise<Sample> {
   const [labelImg, photo] = await Promise.all([readLabelImage(pair.layout), readRgb(pair.photo)]);
   if (labelImg.width !== photo.width || labelImg.height !== photo.height)
-    throw new UserError(`layout '${pair.layout}' is ${labelImg.width}x${labelImg.height} but its photo '${pair.photo}' is ${photo.width}x${photo.height}`);
+    throw dataError(`layout '${pair.layout}' is ${labelImg.width}x${labelImg.height} but its photo '${pair.photo}' is ${photo.width}x${photo.height}`);
   const map = labelsFromImage(labelImg, classes, pair.layout);
   return {
     stem: pair.stem,
@@ -268,11 +267,11 @@ async function loadPair(pair: PairFiles, classes: ClassInfo[], hint: LoadHint = 
 }
 
 export function pairsDataset(root: string, classes: ClassInfo[]): Dataset {
-  if (!fs.existsSync(root)) throw new UserError(`pairs data folder '${root}' does not exist`);
+  if (!fs.existsSync(root)) throw dataError(`pairs data folder '${root}' does not exist`);
   const ld = path.join(root, 'layouts');
   const pd = path.join(root, 'photos');
   const splits = fs.existsSync(ld) ? [] : splitFolders(root);
-  if (splits.length) throw new UserError(splitRootMessage('pairs data folder', root, splits));
+  if (splits.length) throw dataError(splitRootMessage('pairs data folder', root, splits));
   const pairs = matchPairs(
     listImages(ld, 'layouts folder'),
     listImages(pd, 'photos folder'),
@@ -300,12 +299,12 @@ const CS_PHOTO = '_leftImg8bit.png';
 function listCityscapes(dir: string, suffix: string, what: string): string[] {
   let cities: string[];
   try {
-    if (!fs.statSync(dir).isDirectory()) throw new UserError(`${what} '${dir}' is not a folder`);
+    if (!fs.statSync(dir).isDirectory()) throw dataError(`${what} '${dir}' is not a folder`);
     cities = fs.readdirSync(dir).sort();
   } catch (e) {
     if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `${what} '${dir}' does not exist (expected the Cityscapes root with gtFine/ and leftImg8bit/)` : `${what} '${dir}' cannot be read (${code})`);
+    throw dataError(code === 'ENOENT' ? `${what} '${dir}' does not exist (expected the Cityscapes root with gtFine/ and leftImg8bit/)` : `${what} '${dir}' cannot be read (${code})`);
   }
   const files: string[] = [];
   for (const city of cities) {
@@ -313,14 +312,14 @@ function listCityscapes(dir: string, suffix: string, what: string): string[] {
     if (!fs.statSync(cd).isDirectory()) continue;
     for (const f of fs.readdirSync(cd).sort()) if (f.endsWith(suffix)) files.push(path.join(cd, f));
   }
-  if (!files.length) throw new UserError(`${what} '${dir}' holds no <city>/*${suffix} files`);
+  if (!files.length) throw dataError(`${what} '${dir}' holds no <city>/*${suffix} files`);
   return files;
 }
 
 export function cityscapesDataset(root: string, split: string, classes: ClassInfo[]): Dataset {
   if (!['train', 'val', 'test'].includes(split)) throw usageError(`cityscapes split '${split}' is not train, val or test`);
   if (!classes.some((c) => c.ids && c.ids.length)) throw usageError(`--format cityscapes reads label ids: the palette must give each class its ids (use --palette cityscapes)`);
-  if (!fs.existsSync(root)) throw new UserError(`cityscapes root '${root}' does not exist`);
+  if (!fs.existsSync(root)) throw dataError(`cityscapes root '${root}' does not exist`);
   const gd = path.join(root, 'gtFine', split);
   const pd = path.join(root, 'leftImg8bit', split);
   const labels = listCityscapes(gd, CS_LABEL, 'cityscapes label folder');
@@ -357,7 +356,7 @@ export function withoutFiles(dataset: Dataset, files: readonly string[]): Datase
   const files0 = (i: number) => dataset.files!(i);
   const skip = new Set(files);
   const kept = Array.from({ length: dataset.length }, (_, i) => i).filter((i) => !files0(i).some((f) => skip.has(f)));
-  if (!kept.length) throw new UserError(`${dataset.description}: no item is left once the ${dataset.length - kept.length} bad ones are skipped`);
+  if (!kept.length) throw dataError(`${dataset.description}: no item is left once the ${dataset.length - kept.length} bad ones are skipped`);
   const skipped = dataset.length - kept.length;
   return {
     description: `${dataset.description}, ${skipped} skipped`,

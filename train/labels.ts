@@ -2,7 +2,7 @@
 // index PNGs as class indices or label ids (common/label-maps.ts does the mapping, in memory), and index
 // PNGs written back.
 import { ClassInfo } from '../graph/spec.js';
-import { UserError } from '../common/errors.js';
+import { dataError } from '../common/errors.js';
 import { DecodedImage, Image8, readLabelImage, writePng } from '../common/image.js';
 import { LabelMap, colorsToIndices, idsToIndices } from '../common/label-maps.js';
 
@@ -23,7 +23,7 @@ export async function readLabelMap(file: string, classes: ClassInfo[]): Promise<
 export function indicesToIds(indices: Uint8Array, classes: ClassInfo[]): Uint8Array {
   const withIds = classes.some((c) => c.ids && c.ids.length);
   const map = classes.map((c, i) => (withIds ? (c.ids?.[0] ?? -1) : i));
-  if (map.some((v) => v < 0 || v > 255)) throw new UserError(`this palette cannot be written as an 8-bit index PNG (a class without label id, or an id above 255)`);
+  if (map.some((v) => v < 0 || v > 255)) throw dataError(`this palette cannot be written as an 8-bit index PNG (a class without label id, or an id above 255)`);
   const out = new Uint8Array(indices.length);
   for (let i = 0; i < indices.length; i++) out[i] = map[indices[i]];
   return out;

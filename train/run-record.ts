@@ -3,7 +3,7 @@
 // the model fingerprint (so even a run killed before its first checkpoint can be resumed, from step 0).
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../common/errors.js';
+import { stateError } from '../common/errors.js';
 import { writeFileAtomic } from '../common/files.js';
 import { ResumeRule } from '../common/resume-options.js';
 
@@ -38,7 +38,7 @@ export function readRunRecord(out: string): RunRecord | undefined {
     if (typeof record.options !== 'object' || typeof record.model !== 'string') throw new Error('not a run record');
     return record;
   } catch (e) {
-    throw new UserError(`the run record '${file}' is damaged (${(e as Error).message})`);
+    throw stateError(`the run record '${file}' is damaged (${(e as Error).message})`);
   }
 }
 

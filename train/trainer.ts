@@ -15,7 +15,7 @@ import { AppendFile, atomicWriteKillPoints, removeStaleTemporaries, writeFileAto
 import { killPoint } from '../common/kill-points.js';
 import { loadLatestState, Progress, saveState, SavedState, sha256, stateKillPoints } from './checkpoint.js';
 import { readRunRecord, RunRecord, writeRunRecord } from './run-record.js';
-import { UserError } from '../common/errors.js';
+import { stateError } from '../common/errors.js';
 import { dropoutMasks, linearDecayLr } from './sampling.js';
 import { trainingNoise } from '../common/variation.js';
 
@@ -118,17 +118,17 @@ function initialState(cfg: TrainConfig, programs: TrainingPrograms): { values: M
 function resumedState(cfg: TrainConfig, programs: TrainingPrograms, record: RunRecord | undefined, notes: string[]): { values: Map<string, Float32Array>; progress: Progress } {
   const saved = loadLatestState(path.join(cfg.out, 'state'));
   const was = (saved?.progress.model as string | undefined) ?? record?.model;
-  if (!saved && !record) throw new UserError(`--resume: '${cfg.out}' holds no training state`);
+  if (!saved && !record) throw stateError(`--resume: '${cfg.out}' holds no training state`);
   const seed = saved?.progress.seed ?? record?.seed;
-  if (seed !== cfg.seed) throw new UserError(`--resume: the run in '${cfg.out}' used --seed ${seed}, not ${cfg.seed}`);
-  if (was !== undefined && was !== modelFingerprint(cfg)) throw new UserError(`--resume: the run in '${cfg.out}' trained another model or loss (${was}); give the options it was started with`);
+  if (seed !== cfg.seed) throw stateError(`--resume: the run in '${cfg.out}' used --seed ${seed}, not ${cfg.seed}`);
+  if (was !== undefined && was !== modelFingerprint(cfg)) throw stateError(`--resume: the run in '${cfg.out}' trained another model or loss (${was}); give the options it was started with`);
   if (!saved) {
     notes.push(`no checkpoint was complete in '${cfg.out}': training again from step 0`);
     return initialState(cfg, programs);
   }
   repairGenerator(cfg, saved, notes);
   if (saved.progress.step >= cfg.totalSteps)
-    throw new UserError([`the run in '${cfg.out}' is finished: ${saved.progress.step} of ${cfg.totalSteps} steps (more --steps continue it)`, ...notes].join('; '));
+    throw stateError([`the run in '${cfg.out}' is finished: ${saved.progress.step} of ${cfg.totalSteps} steps (more --steps continue it)`, ...notes].join('; '));
   return saved;
 }
 

@@ -1,6 +1,6 @@
 // Layouts in memory for a generator: one-hot [C, H, W] from class indices, or from colours in the
 // model's palette (RGB, or RGBA as a canvas's ImageData holds it: alpha is ignored).
-import { UserError } from '../common/errors.js';
+import { dataError } from '../common/errors.js';
 import { GeneratorInfo } from '../common/generator-info.js';
 import { colorsToIndices, oneHot } from '../common/label-maps.js';
 
@@ -17,11 +17,11 @@ export interface Layout {
 export function layoutFromIndices(info: GeneratorInfo, indices: ArrayLike<number>, name = 'layout'): Layout {
   const { height: h, width: w } = info;
   const c = info.classes.length;
-  if (indices.length !== h * w) throw new UserError(`${name}: ${indices.length} class indices for a ${h}x${w} model (it needs ${h * w})`);
+  if (indices.length !== h * w) throw dataError(`${name}: ${indices.length} class indices for a ${h}x${w} model (it needs ${h * w})`);
   const out = new Uint8Array(h * w);
   for (let i = 0; i < out.length; i++) {
     const k = indices[i];
-    if (!(Number.isInteger(k) && k >= 0 && k < c)) throw new UserError(`${name}: value ${k} at pixel (${i % w}, ${Math.floor(i / w)}) is not a class index (0..${c - 1})`);
+    if (!(Number.isInteger(k) && k >= 0 && k < c)) throw dataError(`${name}: value ${k} at pixel (${i % w}, ${Math.floor(i / w)}) is not a class index (0..${c - 1})`);
     out[i] = k;
   }
   return { onehot: oneHot(out, c), indices: out };
@@ -30,9 +30,9 @@ export function layoutFromIndices(info: GeneratorInfo, indices: ArrayLike<number
 /** From an image of the model's size in its palette's colours, each pixel by nearest colour (as `divsyn sample` reads colour maps). */
 export function layoutFromRgb(info: GeneratorInfo, image: { data: ArrayLike<number>; width: number; height: number }, name = 'layout'): Layout {
   const { height: h, width: w } = info;
-  if (image.width !== w || image.height !== h) throw new UserError(`${name}: ${image.width}x${image.height} pixels for a model of ${w}x${h} (width x height)`);
+  if (image.width !== w || image.height !== h) throw dataError(`${name}: ${image.width}x${image.height} pixels for a model of ${w}x${h} (width x height)`);
   const channels = image.data.length / (w * h);
-  if (channels !== 3 && channels !== 4) throw new UserError(`${name}: ${image.data.length} values for ${w}x${h} pixels (RGB needs ${3 * w * h}, RGBA ${4 * w * h})`);
+  if (channels !== 3 && channels !== 4) throw dataError(`${name}: ${image.data.length} values for ${w}x${h} pixels (RGB needs ${3 * w * h}, RGBA ${4 * w * h})`);
   const rgb = new Uint8Array(3 * w * h);
   for (let p = 0; p < w * h; p++) for (let k = 0; k < 3; k++) rgb[3 * p + k] = image.data[channels * p + k];
   const map = colorsToIndices(rgb, w, h, info.classes, name);

@@ -1,7 +1,7 @@
 // Sampling a generator through the onnxruntime the caller passes: onnxruntime-web in a page (its WASM
 // or WebGPU build, its .wasm files served where the page says), or onnxruntime-node. Nothing here imports
 // onnxruntime, so a bundle holds only the build the caller chose, and this module stays free of node:.
-import { UserError } from '../common/errors.js';
+import { dataError, usageError } from '../common/errors.js';
 import { GeneratorInfo, readGeneratorInfo, specOf } from '../common/generator-info.js';
 import { CodeChoice, VariationScheme, packVariations, unpackVariations, variationScheme } from '../common/variation.js';
 import { variationInputs } from '../graph/families/index.js';
@@ -57,7 +57,7 @@ export async function createSampler(bytes: Uint8Array, ort: Ort, o: SamplerOptio
   const spec = specOf(info);
   const session = o.session ?? (await ort.InferenceSession.create(bytes, o.sessionOptions));
   const missing = info.inputs.filter((v) => !session.inputNames.includes(v.name));
-  if (missing.length) throw new UserError(`the session given for '${name}' takes no ${missing.map((v) => `'${v.name}'`).join(', ')}: was it made from other bytes?`);
+  if (missing.length) throw usageError(`the session given for '${name}' takes no ${missing.map((v) => `'${v.name}'`).join(', ')}: was it made from other bytes?`);
   const { height: h, width: w } = info;
   const c = info.classes.length;
   const parts = variationInputs(spec);
@@ -68,8 +68,8 @@ export async function createSampler(bytes: Uint8Array, ort: Ort, o: SamplerOptio
 
   const generate = async (layouts: Float32Array[], variations: Float32Array[]): Promise<Float32Array> => {
     if (layouts.length !== variations.length) throw new Error(`generate: ${layouts.length} layouts with ${variations.length} variation vectors`);
-    for (const l of layouts) if (l.length !== c * h * w) throw new UserError(`${name}: a layout of ${l.length} values, not one-hot [${c}, ${h}, ${w}]`);
-    for (const v of variations) if (v.length !== scheme.dim) throw new UserError(`${name}: a variation vector of ${v.length} values; this model packs ${scheme.dim}`);
+    for (const l of layouts) if (l.length !== c * h * w) throw dataError(`${name}: a layout of ${l.length} values, not one-hot [${c}, ${h}, ${w}]`);
+    for (const v of variations) if (v.length !== scheme.dim) throw usageError(`${name}: a variation vector of ${v.length} values; this model packs ${scheme.dim}`);
     const n = layouts.length;
     const out = new Float32Array(n * 3 * h * w);
     for (let start = 0; start < n; start += maxBatch) {

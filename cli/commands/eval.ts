@@ -8,7 +8,7 @@ import { Report, writeReport, writeScatter } from '../../metrics/report.js';
 import { openSegmenter } from '../../metrics/segmenter.js';
 import { openFeatureNet } from '../../runtime/features.js';
 import { prepareOutputDir } from '../../common/files.js';
-import { UserError, usageError } from '../../common/errors.js';
+import { modelError, usageError } from '../../common/errors.js';
 import { openGenerator } from '../../runtime/generator-runner.js';
 import { readGenerator } from '../../runtime/model-file.js';
 import { GridRow, chwToRgb, layoutToRgb, sampleGrid, writePng } from '../../common/image.js';
@@ -78,7 +78,7 @@ export const evalCommand = defineCommand({
     const spec = files[0].spec;
     for (const f of files.slice(1)) {
       if (!sameClasses(f.spec.classes, spec.classes) || f.spec.height !== spec.height || f.spec.width !== spec.width)
-        throw new UserError(
+        throw modelError(
           `'${f.path}' (${f.spec.classes.length} classes, ${f.spec.height}x${f.spec.width}) does not match '${files[0].path}' (${spec.classes.length} classes, ${spec.height}x${spec.width})`,
         );
     }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { initParams } from '../../graph/index.js';
 import { generatorParams } from '../../graph/programs/index.js';
-import { UserError } from '../../common/errors.js';
+import { outputError } from '../../common/errors.js';
 import { writeGenerator } from '../../runtime/model-file.js';
 import { defineCommand } from '../command.js';
 import { archOptions, classOptions, forceOption, generatorSpec, modelOption, plural, seedOption } from '../common.js';
@@ -19,7 +19,7 @@ export const initCommand = defineCommand({
     const out = need(o, 'out');
     checkOutputFile(out);
     const spec = generatorSpec(o);
-    if (fs.existsSync(out) && !o.force) throw new UserError(`'${out}' exists (use --force to overwrite it)`);
+    if (fs.existsSync(out) && !o.force) throw outputError(`'${out}' exists (use --force to overwrite it)`);
     const values = initParams(generatorParams(spec), o.seed);
     writeGenerator(out, spec, values, { seed: o.seed, trained: false });
     const count = [...values.values()].reduce((n, v) => n + v.length, 0);

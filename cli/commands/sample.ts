@@ -7,7 +7,7 @@ import { variationInputs } from '../../graph/families/index.js';
 import { CODE_CHOICES, noiseAt, variationScheme } from '../../common/variation.js';
 import { interpolateCodes } from '../../train/codes.js';
 import { prepareOutputDir } from '../../common/files.js';
-import { UserError, usageError } from '../../common/errors.js';
+import { dataError, stateError, usageError } from '../../common/errors.js';
 import { readGenerator } from '../../runtime/model-file.js';
 import { LayoutItem, SampleOptions, sampleLayouts } from '../../runtime/sampler.js';
 import { DIRECTIONS, Direction, openDataset, splitAligned } from '../../train/datasets.js';
@@ -55,7 +55,7 @@ function listLayouts(p: string): string[] {
   try {
     st = fs.statSync(p);
   } catch {
-    throw new UserError(`layouts '${p}' do not exist`);
+    throw dataError(`layouts '${p}' do not exist`);
   }
   if (st.isFile()) return [p];
   const files = fs
@@ -63,7 +63,7 @@ function listLayouts(p: string): string[] {
     .filter((f) => IMAGE.test(f))
     .sort()
     .map((f) => path.join(p, f));
-  if (!files.length) throw new UserError(`layouts folder '${p}' holds no PNG or JPG files`);
+  if (!files.length) throw dataError(`layouts folder '${p}' holds no PNG or JPG files`);
   return files;
 }
 
@@ -117,8 +117,8 @@ function resumed(parsed: ParsedOptions<typeof sampleOptions>): ParsedOptions<typ
   if (parsed.values.force) throw usageError('give --resume or --force, not both');
   const out = need(parsed.values, 'out');
   const saved = savedSampleOptions(out);
-  if (!saved && fs.existsSync(samplesFile(out))) throw new UserError(`the sampling in '${out}' is finished (its ${path.basename(samplesFile(out))} is written)`);
-  if (!saved) throw new UserError(`--resume: '${out}' holds no sampling to continue (no ${path.basename(ledgerFile(out))})`);
+  if (!saved && fs.existsSync(samplesFile(out))) throw stateError(`the sampling in '${out}' is finished (its ${path.basename(samplesFile(out))} is written)`);
+  if (!saved) throw stateError(`--resume: '${out}' holds no sampling to continue (no ${path.basename(ledgerFile(out))})`);
   const r = resumeOptions(saved, parsed, sampleOptions, sampleResumeRules);
   for (const note of r.notes) console.error(note);
   return r.parsed;
@@ -152,8 +152,8 @@ export const sampleCommand = defineCommand({
     let items: AsyncIterable<LayoutItem> | LayoutItem[];
     let total: number;
     if (layoutsArg === 'fixture') {
-      if (spec.classes.length !== 12) throw new UserError(`the fixture has the 12 CMP Facades classes; '${modelFile}' has ${spec.classes.length}`);
-      if (spec.height !== spec.width) throw new UserError(`the fixture is square; '${modelFile}' is ${spec.height}x${spec.width}`);
+      if (spec.classes.length !== 12) throw dataError(`the fixture has the 12 CMP Facades classes; '${modelFile}' has ${spec.classes.length}`);
+      if (spec.height !== spec.width) throw dataError(`the fixture is square; '${modelFile}' is ${spec.height}x${spec.width}`);
       const test = await evalItems(openDataset({ data: 'fixture', classes: spec.classes, split: 'test' }), spec.width, spec.height);
       items = test.map((it) => ({ stem: it.stem, source: `fixture:${it.stem}`, onehot: it.layout }));
       total = items.length;

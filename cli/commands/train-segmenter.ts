@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SegmenterSpec } from '../../graph/programs/segmenter.js';
-import { InterruptedRun, UserError, usageError } from '../../common/errors.js';
+import { InterruptedRun, outputError, usageError } from '../../common/errors.js';
 import { EpChoice } from '../../runtime/session.js';
 import { openSegmenter } from '../../metrics/segmenter.js';
 import { openDataset } from '../../train/datasets.js';
@@ -72,7 +72,7 @@ export const trainSegmenterCommand = defineCommand({
     // the fixture's classes are CMP Facades'
     const palette = dataArg === 'fixture' && o.palette === undefined && o.classes === undefined ? 'cmp-facades' : o.palette;
     const spec: SegmenterSpec = { classes: resolveClasses({ classes: o.classes, palette }), size, width: o.width };
-    if (fs.existsSync(out) && !o.force) throw new UserError(`'${out}' exists (use --force to overwrite it)`);
+    if (fs.existsSync(out) && !o.force) throw outputError(`'${out}' exists (use --force to overwrite it)`);
     const { dataset } = await checkedDataset(openDataset({ data: dataArg, format: o.format, direction: o.direction, classes: spec.classes }), { skipBad: o.skipBad });
     const batch = o.batch;
     const totalSteps = o.steps ?? (o.epochs !== undefined ? o.epochs * Math.ceil(dataset.length / batch) : DEFAULT_STEPS);

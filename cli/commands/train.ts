@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { assignsTargets, defaultTrainingOptions, familyOf, optionApplies } from '../../graph/families/index.js';
 import { LR_POLICIES } from '../../graph/spec.js';
-import { InterruptedRun, UserError, usageError } from '../../common/errors.js';
+import { InterruptedRun, stateError, usageError } from '../../common/errors.js';
 import { prepareOutputDir } from '../../common/files.js';
 import { readInitGenerator } from '../../runtime/model-file.js';
 import { checkOutputDir } from '../../common/output-paths.js';
@@ -40,8 +40,8 @@ import { renderPreview } from '../preview.js';
 /** The progress of the run to resume in `out` (none when it was killed before its first checkpoint); errors name the folder and a seed it was not trained with. */
 function savedProgress(out: string, seed: number, record: RunRecord | undefined): RunProgress | undefined {
   const progress = latestProgress(path.join(out, 'state'));
-  if (!progress && !record) throw new UserError(`--resume: '${out}' holds no training state`);
-  if (progress && progress.seed !== seed) throw new UserError(`--resume: the run in '${out}' used --seed ${progress.seed}, not ${seed}`);
+  if (!progress && !record) throw stateError(`--resume: '${out}' holds no training state`);
+  if (progress && progress.seed !== seed) throw stateError(`--resume: the run in '${out}' used --seed ${progress.seed}, not ${seed}`);
   return progress;
 }
 
