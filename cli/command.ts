@@ -1,5 +1,6 @@
 // A command: its options declared once (cli/options.ts), the typed values they parse to, and what it does.
-import { OptionDefs, ParsedOptions, Positional } from './options.js';
+import { OptionDefs, ParsedOptions } from '../api/options.js';
+import { Positional } from './options.js';
 
 export interface Command<S extends OptionDefs = OptionDefs> {
   name: string;

@@ -6,6 +6,8 @@ import os from 'node:os';
 
 export interface Interrupt {
   readonly requested: boolean;
+  /** Aborted on the first signal: the library's operations stop at their next safe point. */
+  readonly signal: AbortSignal;
   /** Stop listening (call when the work is over). */
   dispose(): void;
 }
@@ -17,12 +19,14 @@ const statusOf = (signal: NodeJS.Signals) => 128 + os.constants.signals[signal];
 
 export function catchInterrupt(message: string): Interrupt {
   let requested: NodeJS.Signals | undefined;
+  const controller = new AbortController();
   const correctStatus = () => {
     if (requested && process.exitCode === INTERRUPTED_STATUS) process.exitCode = statusOf(requested);
   };
   const onSignal = (signal: NodeJS.Signals) => {
     if (requested) process.exit(statusOf(signal));
     requested = signal;
+    controller.abort();
     const again = signal === 'SIGINT' ? 'Ctrl-C again' : `${signal} again`;
     process.stderr.write(`\n${signal === 'SIGINT' ? 'interrupted' : `${signal} received`}: ${message} (${again} to quit at once)\n`);
   };
@@ -33,6 +37,7 @@ export function catchInterrupt(message: string): Interrupt {
     get requested() {
       return requested !== undefined;
     },
+    signal: controller.signal,
     dispose: () => {
       for (const s of SIGNALS) process.off(s, onSignal);
     },

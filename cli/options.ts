@@ -1,66 +1,8 @@
-// Typed command-line options: each command declares its options once (type, range, default, help), and the
-// parser gives a values object typed from that declaration, with provenance (which options the user gave).
-// Help and usage lines are generated from the same declarations. Problems are usage errors (exit status 2)
-// naming the option and the value.
+// The command line's side of the typed options (api/options.ts declares them): flags parsed into the same
+// values an options object gives, usage lines and --help generated from the declarations, and hints for
+// unknown flags.
 import { usageError } from '../common/errors.js';
-
-interface Common {
-  help: string;
-  /** Shown in --help for the value, e.g. FILE.onnx. */
-  meta?: string;
-}
-
-export interface StringOption extends Common {
-  kind: 'string';
-  default?: string;
-}
-export interface NumberOption extends Common {
-  kind: 'int' | 'float';
-  min?: number;
-  max?: number;
-  default?: number;
-}
-export interface FlagOption extends Common {
-  kind: 'flag';
-}
-export interface EnumOption<C extends string = string> extends Common {
-  kind: 'enum';
-  choices: readonly C[];
-  default?: C;
-}
-/** May be given several times; the values collect into a list. */
-export interface ListOption extends Common {
-  kind: 'list';
-}
-
-export type OptionDef = StringOption | NumberOption | FlagOption | EnumOption | ListOption;
-export type OptionDefs = Record<string, OptionDef>;
-
-type ValueOf<D> = D extends FlagOption ? boolean : D extends NumberOption ? number : D extends EnumOption<infer C> ? C : D extends ListOption ? string[] : string;
-type HasDefault<D> = D extends FlagOption | ListOption ? true : D extends { default: string | number } ? true : false;
-
-/** The values of a command's options: options with a default (flags: false, lists: []) are always set. */
-export type OptionValues<S extends OptionDefs> = { [K in keyof S as HasDefault<S[K]> extends true ? K : never]: ValueOf<S[K]> } & {
-  [K in keyof S as HasDefault<S[K]> extends true ? never : K]?: ValueOf<S[K]>;
-};
-
-export interface ParsedOptions<S extends OptionDefs> {
-  values: OptionValues<S>;
-  /** The options the user typed (not the defaults). */
-  given: ReadonlySet<keyof S & string>;
-  positional: string[];
-}
-
-// Builders that keep each declaration's literal type (its choices, whether it has a default).
-export const str = <O extends Omit<StringOption, 'kind'>>(o: O) => ({ kind: 'string' as const, ...o });
-export const int = <O extends Omit<NumberOption, 'kind'>>(o: O) => ({ kind: 'int' as const, ...o });
-export const float = <O extends Omit<NumberOption, 'kind'>>(o: O) => ({ kind: 'float' as const, ...o });
-export const flag = (o: Omit<FlagOption, 'kind'>) => ({ kind: 'flag' as const, ...o });
-export const list = (o: Omit<ListOption, 'kind'>) => ({ kind: 'list' as const, ...o });
-export const choice = <const C extends string, O extends Omit<EnumOption<C>, 'kind' | 'choices'>>(choices: readonly C[], o: O) => ({ kind: 'enum' as const, choices, ...o });
-
-/** CLI spelling of an option key: betaRamp -> beta-ramp. */
-export const flagName = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+import { OptionDef, OptionDefs, ParsedOptions, OptionValues, checkValue, defaultValues, flagName } from '../api/options.js';
 
 /** Spellings of other tools (pix2pix's options, diffusers' arguments) and the divsyn option each means. */
 const FOREIGN_SPELLINGS: Record<string, string> = {
@@ -110,26 +52,16 @@ export function unknownOptionHint(name: string, known: string[]): string {
   return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? `; did you mean --${best}?` : ' (see --help)';
 }
 
-function convert(name: string, d: OptionDef, v: string): string | number {
-  switch (d.kind) {
-    case 'string':
-    case 'list':
-      if (!v) throw usageError(`option --${name} needs a non-empty value`);
-      return v;
-    case 'enum':
-      if (!d.choices.includes(v)) throw usageError(`option --${name}: '${v}' is not one of ${d.choices.join(', ')}`);
-      return v;
-    case 'int':
-    case 'float': {
-      const n = Number(v);
-      if (v.trim() === '' || !Number.isFinite(n) || (d.kind === 'int' && !Number.isInteger(n))) throw usageError(`option --${name}: '${v}' is not ${d.kind === 'int' ? 'an integer' : 'a number'}`);
-      if (d.min !== undefined && n < d.min) throw usageError(`option --${name}: ${v} is below the minimum ${d.min}`);
-      if (d.max !== undefined && n > d.max) throw usageError(`option --${name}: ${v} is above the maximum ${d.max}`);
-      return n;
-    }
-    case 'flag':
-      throw new Error(`option --${name} is a flag`);
+/** A flag's text as the value its declaration types (numbers parsed), then checked as options objects are. */
+function convert(key: string, d: OptionDef, text: string): unknown {
+  if (d.kind === 'int' || d.kind === 'float') {
+    const n = Number(text);
+    if (text.trim() === '' || !Number.isFinite(n) || (d.kind === 'int' && !Number.isInteger(n)))
+      throw usageError(`option --${flagName(key)}: '${text}' is not ${d.kind === 'int' ? 'an integer' : 'a number'}`);
+    return checkValue(key, d, n);
   }
+  if (!text) throw usageError(`option --${flagName(key)} needs a non-empty value`);
+  return d.kind === 'list' ? text : checkValue(key, d, text);
 }
 
 export interface Positional {
@@ -144,12 +76,7 @@ export const NO_POSITIONAL: Positional = { min: 0, max: 0, names: '' };
 /** --name value, --name=value, --flag; `--` ends the options. */
 export function parseOptions<S extends OptionDefs>(argv: readonly string[], defs: S, positional: Positional = NO_POSITIONAL): ParsedOptions<S> {
   const byFlag = new Map(Object.keys(defs).map((k) => [flagName(k), k]));
-  const values: Record<string, unknown> = {};
-  for (const [k, d] of Object.entries(defs)) {
-    if (d.kind === 'flag') values[k] = false;
-    else if (d.kind === 'list') values[k] = [];
-    else if (d.default !== undefined) values[k] = d.default;
-  }
+  const values = defaultValues(defs);
   const given = new Set<string>();
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -180,7 +107,7 @@ export function parseOptions<S extends OptionDefs>(argv: readonly string[], defs
       if (i + 1 >= argv.length) throw usageError(`option --${name} needs a value (${d.meta ?? d.kind})`);
       text = argv[++i];
     }
-    const v = convert(name, d, text);
+    const v = convert(key, d, text);
     values[key] = d.kind === 'list' ? [...(values[key] as string[]), v] : v;
   }
   if (rest.length < positional.min || rest.length > positional.max)
@@ -208,16 +135,4 @@ export function formatHelp(usage: string, summary: string, defs: OptionDefs, not
   }
   if (notes.length) lines.push('', ...notes);
   return lines.join('\n');
-}
-
-/** The value of an option the command cannot do without, or a usage error naming it. */
-export function need<V extends object, K extends keyof V & string>(values: V, key: K): NonNullable<V[K]> {
-  const v = values[key];
-  if (v === undefined || v === null) throw usageError(`option --${flagName(key)} is required`);
-  return v;
-}
-
-/** A usage error for each of `keys` the user gave although it does not apply (`why`: to what it applies). */
-export function refuseGiven(given: ReadonlySet<string>, keys: readonly string[], why: string): void {
-  for (const k of keys) if (given.has(k)) throw usageError(`option --${flagName(k)} ${why}`);
 }

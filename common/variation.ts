@@ -140,3 +140,51 @@ function schemeOf(inputs: VariationInput[], source?: CodeSource): VariationSchem
     zero: (k = 0) => withCode(new Float32Array(dim), k),
   };
 }
+
+/**
+ * Codes on the segment between a and b (He et al., eq. 3: z(α) = α·z_i + (1−α)·z_j, here with z_i = b,
+ * z_j = a and α = t/(steps−1)): `steps` codes, the first exactly a, the last exactly b, so the strip's
+ * end images are the codes' own images.
+ */
+export function interpolateCodes(a: Float32Array, b: Float32Array, steps: number): Float32Array[] {
+  if (a.length !== b.length) throw new Error(`interpolateCodes: codes of length ${a.length} and ${b.length}`);
+  if (!Number.isInteger(steps) || steps < 2) throw new Error(`interpolateCodes: steps must be an integer >= 2, got ${steps}`);
+  const out: Float32Array[] = [];
+  for (let t = 0; t < steps; t++) {
+    const alpha = t / (steps - 1);
+    // (1−α)·a + α·b rather than a + α·(b − a): exact at both ends (1·a + 0·b, 0·a + 1·b).
+    out.push(a.map((v, c) => (1 - alpha) * v + alpha * b[c]));
+  }
+  return out;
+}
+
+/** The steps of a sweep of class `cls`'s noise from -1 to 1, the other classes at 0 (fixed code 0). */
+export function sweepVariations(scheme: VariationScheme, cls: number, steps: number): Float32Array[] {
+  return Array.from({ length: steps }, (_, s) => noiseAt(scheme, cls, -1 + (2 * s) / (steps - 1)));
+}
+
+/** He et al.'s eq. 3: codes between fixed codes a and b (latent: training codes), zero noise. */
+export function interpolationVariations(scheme: VariationScheme, a: number, b: number, steps: number): Float32Array[] {
+  const codeDim = scheme.dim - (scheme.noise?.classes ?? 0);
+  const [from, to] = [a, b].map((i) => scheme.zero(i).subarray(scheme.dim - codeDim));
+  return interpolateCodes(from, to, steps).map((code) => {
+    const z = scheme.zero();
+    z.set(code, scheme.dim - code.length);
+    return z;
+  });
+}
+
+/** What samples.jsonl records of a packed variation vector: the noise by class name, and the code. */
+export interface VariationRecord {
+  noise?: Record<string, number>;
+  code?: number[];
+}
+
+export function variationRecord(z: Float32Array, inputs: VariationInput[], classNames: readonly string[]): VariationRecord {
+  const r: VariationRecord = {};
+  for (const part of unpackVariations(z, 1, inputs)) {
+    if (part.name === 'noise') r.noise = Object.fromEntries(classNames.map((name, ci) => [name, part.data[ci]]));
+    else r.code = Array.from(part.data);
+  }
+  return r;
+}

@@ -3,7 +3,7 @@
 // SSIM, FSIM, FSIMc; He et al. Tables 1-2) and diversity (docs/formats.md#measures, feature distance and
 // std, distance to the mean image).
 import { ClassInfo } from '../graph/spec.js';
-import { GeneratorRunner } from '../runtime/generator-runner.js';
+import { Sampler } from '../web/sampler.js';
 import { FeatureNet } from '../runtime/features.js';
 import { VariationScheme, packVariations } from '../common/variation.js';
 import { Similarity, planesFromPlanar, similarityOfSamples } from './similarity.js';
@@ -58,12 +58,12 @@ function repeat(x: Float32Array, k: number): Float32Array {
 }
 
 /** K samples of one layout with the noise or codes of `divsyn sample` (seed, stem, k). */
-export async function samplesOf(g: GeneratorRunner, it: EvalLayout, o: { scheme: VariationScheme; count: number; seed: number }): Promise<Float32Array> {
+export async function samplesOf(g: Sampler, it: EvalLayout, o: { scheme: VariationScheme; count: number; seed: number }): Promise<Float32Array> {
   const z = packVariations(Array.from({ length: o.count }, (_, k) => o.scheme.draw(o.seed, it.stem, k)));
-  return g.generate(repeat(it.layout, o.count), z, o.count);
+  return g.generatePacked(repeat(it.layout, o.count), z, o.count);
 }
 
-export async function evaluateModel(name: string, g: GeneratorRunner, items: EvalLayout[], o: EvalOptions): Promise<ModelReport> {
+export async function evaluateModel(name: string, g: Sampler, items: EvalLayout[], o: EvalOptions): Promise<ModelReport> {
   const per = 3 * o.height * o.width;
   const keys: (keyof Similarity)[] = ['rmse', 'ssim', 'fsim', 'fsimc'];
   const acc = Object.fromEntries(keys.map((k) => [k, { best: 0, mean: 0 }])) as ModelReport['accuracy'];
@@ -98,7 +98,7 @@ export async function evaluateModel(name: string, g: GeneratorRunner, items: Eva
     acc[key].best /= n;
     acc[key].mean /= n;
   }
-  const contract = await measureGenerator((l, z, k) => g.generate(l, z, k), items, o.scheme, { count: o.count, seed: o.seed });
+  const contract = await measureGenerator((l, z, k) => g.generatePacked(l, z, k), items, o.scheme, { count: o.count, seed: o.seed });
   return {
     model: name,
     realism: seg?.score(),

@@ -6,10 +6,10 @@ import { SessionOptions, createSession, ort } from './session.js';
 
 export async function openSampler(model: string | Uint8Array, o: SessionOptions & Pick<SamplerOptions, 'batch' | 'codes'> = {}): Promise<Sampler> {
   const bytes = typeof model === 'string' ? readOnnxFile(model, 'model file').bytes : model;
-  const { session } = await createSession(bytes, o);
+  const { session, ep } = await createSession(bytes, o);
   try {
     const sampler = await createSampler(bytes, ort, { session, batch: o.batch, codes: o.codes, name: typeof model === 'string' ? model : undefined });
-    return { ...sampler, release: () => session.release() };
+    return { ...sampler, ep, release: () => session.release() };
   } catch (e) {
     await session.release();
     throw e;

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import PQueue from 'p-queue';
-import { VariationScheme, packVariations, unpackVariations } from '../common/variation.js';
+import { VariationScheme, packVariations, unpackVariations, variationRecord } from '../common/variation.js';
 import { SessionPool } from './pool.js';
 import { modelError } from '../common/errors.js';
 import { EpChoice } from './session.js';
@@ -101,14 +101,7 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
   if (o.fixed.size && !o.scheme.noise) throw modelError('this model takes no per-class noise: --noise does not apply');
   const noiseAt = o.scheme.noise?.offset ?? 0;
   // samples.jsonl: the exact noise by class name, and the code, so any image can be made again
-  const recordOf = (z: Float32Array) => {
-    const r: { noise?: Record<string, number>; code?: number[] } = {};
-    for (const part of unpackVariations(z, 1, o.inputs)) {
-      if (part.name === 'noise') r.noise = Object.fromEntries(o.classes.map((name, ci) => [name, part.data[ci]]));
-      else r.code = Array.from(part.data);
-    }
-    return r;
-  };
+  const recordOf = (z: Float32Array) => variationRecord(z, o.inputs, o.classes);
   const run = runIdentity(total, o);
   const pool = new SessionPool(o.model, { workers: 1, ep: o.ep, threads: o.threads ?? os.availableParallelism() });
   let ep: string;

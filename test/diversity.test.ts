@@ -105,7 +105,7 @@ test('global (eq. 4): −mean|n| · mean|Δ|', async (t) => {
 test("Cityscapes' void class gets no diversity push by default; --lambda sets per-class bounds", async (t) => {
   const { cityscapes, cmpFacades } = await import('../common/palettes.js');
   const { defaultLambda } = await import('../graph/spec.js');
-  const { parseLambda } = await import('../cli/common.js');
+  const { parseLambda } = await import('../api/common.js');
   const lam = defaultLambda(cityscapes());
   t.is(lam.length, 20);
   t.is(lam[19], 0);

@@ -5,10 +5,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../common/errors.js';
-import { choice, flag, flagName, formatHelp, int, list, parseOptions, str, unknownOptionHint } from '../cli/options.js';
+import { choice, flag, flagName, int, list, str } from '../api/options.js';
+import { formatHelp, parseOptions, unknownOptionHint } from '../cli/options.js';
 import { commands } from '../cli/main.js';
 import { demoTrainArgs } from '../cli/commands/demo.js';
-import { trainOptions } from '../cli/commands/train.js';
+import { trainOptions } from '../api/train.js';
 import { divsyn, tempDir } from './helpers/cli.js';
 
 const defs = {

@@ -9,7 +9,7 @@ import { GeneratorSpec } from '../graph/spec.js';
 import { defaultTrainingOptions } from '../graph/families/index.js';
 import { measureGenerator } from '../metrics/measures.js';
 import { noiseScheme } from '../common/variation.js';
-import { openGenerator } from '../runtime/generator-runner.js';
+import { openSampler } from '../runtime/open-sampler.js';
 import { readGenerator } from '../runtime/model-file.js';
 import { openDataset } from '../train/datasets.js';
 import { batchOpener, evalItems } from '../train/loader.js';
@@ -39,9 +39,9 @@ async function trainAndMeasure(diversity: DiversityMode) {
     },
     batchOpener({ dataset: openDataset({ data: 'fixture', classes: spec.classes }), width: S, batch: 1, seed: 0 }),
   );
-  const g = await openGenerator(path.join(out, 'generator.onnx'), { classes: 12, height: S, width: S }, { threads: 1 });
+  const g = await openSampler(path.join(out, 'generator.onnx'), { threads: 1 });
   const items = await evalItems(openDataset({ data: 'fixture', classes: spec.classes, split: 'test' }), S, S, 10);
-  const m = await measureGenerator((l, n, k) => g.generate(l, n, k), items, noiseScheme(12), { count: 4, seed: 1 });
+  const m = await measureGenerator((l, n, k) => g.generatePacked(l, n, k), items, noiseScheme(12), { count: 4, seed: 1 });
   await g.release();
   return m;
 }

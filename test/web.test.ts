@@ -10,11 +10,10 @@ import { pathToFileURL } from 'node:url';
 import * as ortWeb from 'onnxruntime-web';
 import { indicesToColors, writePng } from '../common/image.js';
 import { UserError } from '../common/errors.js';
-import { readGeneratorInfo, specOf } from '../common/generator-info.js';
+import { readGeneratorInfo } from '../common/generator-info.js';
 import { packVariations } from '../common/variation.js';
 import { fixtureLayout } from '../fixtures/facades.js';
-import { openGenerator } from '../runtime/generator-runner.js';
-import { variationInputs } from '../graph/families/index.js';
+import { openSampler } from '../runtime/open-sampler.js';
 import { oneHot, readLabelMap, writeIndexPng } from '../train/labels.js';
 import { repoRoot, tempDir } from './helpers/cli.js';
 import { initGenerators } from './helpers/generators.js';
@@ -68,9 +67,8 @@ for (const name of Object.keys(files)) {
     );
     await sampler.release();
 
-    const info = readGeneratorInfo(bytes);
-    const runner = await openGenerator(bytes, { classes: 12, height: S, width: S, variation: variationInputs(specOf(info)) }, { threads: 1 });
-    const reference = await runner.generate(packVariations(jobs.map((j) => j.onehot)), packVariations(jobs.map((j) => j.z)), jobs.length);
+    const runner = await openSampler(bytes, { threads: 1 });
+    const reference = await runner.generatePacked(packVariations(jobs.map((j) => j.onehot)), packVariations(jobs.map((j) => j.z)), jobs.length);
     await runner.release();
 
     t.is(images.length, jobs.length * 3 * S * S);

@@ -42,23 +42,6 @@ export function trainingCodes(seed: number, n: number, dim: number, kind: CodeKi
   return out;
 }
 
-/**
- * Codes on the segment between a and b (He et al., eq. 3: z(α) = α·z_i + (1−α)·z_j, here with z_i = b,
- * z_j = a and α = t/(steps−1)): `steps` codes, the first exactly a, the last exactly b, so the strip's
- * end images are the codes' own images.
- */
-export function interpolateCodes(a: Float32Array, b: Float32Array, steps: number): Float32Array[] {
-  if (a.length !== b.length) throw new Error(`interpolateCodes: codes of length ${a.length} and ${b.length}`);
-  if (!Number.isInteger(steps) || steps < 2) throw new Error(`interpolateCodes: steps must be an integer >= 2, got ${steps}`);
-  const out: Float32Array[] = [];
-  for (let t = 0; t < steps; t++) {
-    const alpha = t / (steps - 1);
-    // (1−α)·a + α·b rather than a + α·(b − a): exact at both ends (1·a + 0·b, 0·a + 1·b).
-    out.push(a.map((v, c) => (1 - alpha) * v + alpha * b[c]));
-  }
-  return out;
-}
-
 /** The channel-wise dropout mask of a code: 1/(1−r) where z_c > r, else 0 (the host reference for the graph's). */
 export function channelMask(code: Float32Array, r = 0.5): Float32Array {
   const keep = 1 / (1 - r);

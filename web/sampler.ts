@@ -44,8 +44,12 @@ export interface Sampler {
   scheme: VariationScheme;
   /** Images [n, 3, H, W], RGB in [0, 1], of n layouts (one-hot [C, H, W] each) with their packed variation vectors. */
   generate(layouts: Float32Array[], variations: Float32Array[]): Promise<Float32Array>;
+  /** The same from n layouts [n, C, H, W] and n variation vectors packed one after another. */
+  generatePacked(layouts: Float32Array, variations: Float32Array, n: number): Promise<Float32Array>;
   /** Samples k = 0 … count − 1 of one layout, drawn as `divsyn sample` draws them: the images and the variation each was fed. */
   sample(layout: Float32Array, o: { seed: number; stem: string; count: number }): Promise<{ images: Float32Array; variations: Float32Array[] }>;
+  /** The execution provider the session runs on, where known (onnxruntime-node: divsyn's choice with fallback). */
+  ep?: string;
   /** Releases the session, if the sampler made it. */
   release(): Promise<void>;
 }
@@ -66,26 +70,33 @@ export async function createSampler(bytes: Uint8Array, ort: Ort, o: SamplerOptio
   const layoutInput = info.inputs.find((v) => v.kind === 'labels')?.name ?? 'layout';
   const output = info.outputs[0].name;
 
-  const generate = async (layouts: Float32Array[], variations: Float32Array[]): Promise<Float32Array> => {
-    if (layouts.length !== variations.length) throw new Error(`generate: ${layouts.length} layouts with ${variations.length} variation vectors`);
-    for (const l of layouts) if (l.length !== c * h * w) throw dataError(`${name}: a layout of ${l.length} values, not one-hot [${c}, ${h}, ${w}]`);
-    for (const v of variations) if (v.length !== scheme.dim) throw usageError(`${name}: a variation vector of ${v.length} values; this model packs ${scheme.dim}`);
-    const n = layouts.length;
+  const generatePacked = async (layouts: Float32Array, variations: Float32Array, n: number): Promise<Float32Array> => {
+    const size = c * h * w;
+    if (layouts.length !== n * size) throw dataError(`${name}: ${layouts.length} layout values for ${n} one-hot layouts [${c}, ${h}, ${w}]`);
+    if (variations.length !== n * scheme.dim) throw usageError(`${name}: ${variations.length} variation values for ${n} samples; this model packs ${scheme.dim} per sample`);
     const out = new Float32Array(n * 3 * h * w);
     for (let start = 0; start < n; start += maxBatch) {
       const k = Math.min(maxBatch, n - start);
-      const feeds: Record<string, OrtTensor> = { [layoutInput]: new ort.Tensor('float32', packVariations(layouts.slice(start, start + k)), [k, c, h, w]) };
-      for (const p of unpackVariations(packVariations(variations.slice(start, start + k)), k, parts)) feeds[p.name] = new ort.Tensor('float32', p.data, [k, p.dim]);
+      const feeds: Record<string, OrtTensor> = { [layoutInput]: new ort.Tensor('float32', layouts.slice(start * size, (start + k) * size), [k, c, h, w]) };
+      for (const p of unpackVariations(variations.subarray(start * scheme.dim, (start + k) * scheme.dim), k, parts)) feeds[p.name] = new ort.Tensor('float32', p.data, [k, p.dim]);
       const r = await session.run(feeds);
       out.set(r[output].data as Float32Array, start * 3 * h * w);
     }
     return out;
   };
 
+  const generate = async (layouts: Float32Array[], variations: Float32Array[]): Promise<Float32Array> => {
+    if (layouts.length !== variations.length) throw new Error(`generate: ${layouts.length} layouts with ${variations.length} variation vectors`);
+    for (const l of layouts) if (l.length !== c * h * w) throw dataError(`${name}: a layout of ${l.length} values, not one-hot [${c}, ${h}, ${w}]`);
+    for (const v of variations) if (v.length !== scheme.dim) throw usageError(`${name}: a variation vector of ${v.length} values; this model packs ${scheme.dim}`);
+    return generatePacked(packVariations(layouts), packVariations(variations), layouts.length);
+  };
+
   return {
     info,
     scheme,
     generate,
+    generatePacked,
     async sample(layout, { seed, stem, count }) {
       const variations = Array.from({ length: count }, (_, k) => scheme.draw(seed, stem, k));
       return {

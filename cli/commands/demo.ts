@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { DIVERSITY_MODES } from '../../graph/losses.js';
 import { writeFileAtomic } from '../../common/files.js';
-import { openGenerator } from '../../runtime/generator-runner.js';
+import { openSampler } from '../../runtime/open-sampler.js';
 import { GridRow, layoutToRgb, sampleGrid, writePng } from '../../common/image.js';
 import { measureGenerator } from '../../metrics/measures.js';
 import { openDataset } from '../../train/datasets.js';
@@ -13,10 +13,12 @@ import { evalItems } from '../../train/loader.js';
 import { noiseAt, noiseScheme, packVariations } from '../../common/variation.js';
 import { classIndex } from '../../common/palettes.js';
 import { defineCommand } from '../command.js';
-import { forceOption, seedOption, threadsOption } from '../common.js';
-import { OptionValues, choice, float, int, parseOptions, str } from '../options.js';
-import { runTrain, trainOptions } from './train.js';
-import { InterruptedRun, usageError } from '../../common/errors.js';
+import { forceOption, seedOption, threadsOption } from '../../api/common.js';
+import { OptionValues, choice, float, int, str } from '../../api/options.js';
+import { parseOptions } from '../options.js';
+import { trainFromCommandLine } from './train.js';
+import { trainOptions } from '../../api/train.js';
+import { usageError } from '../../common/errors.js';
 
 const SIZE = 64;
 const WIDTH = 16;
@@ -60,16 +62,15 @@ export const demoCommand = defineCommand({
     const budget = o.minutes * 60;
     const trainArgs = parseOptions(demoTrainArgs(o), trainOptions);
     // leave time for the measures at the end of the budget
-    const r = await runTrain(trainArgs.values, trainArgs.given, { stopAfterSeconds: o.steps === undefined ? Math.max(5, budget - 15) : undefined, nonEmptyHint: '--force' });
-    if (r.interruptedByUser) throw new InterruptedRun();
+    const r = await trainFromCommandLine(trainArgs, { stopAfterSeconds: o.steps === undefined ? Math.max(5, budget - 15) : undefined, nonEmptyHint: '--force', stoppedHint: '' });
     const spec = r.spec;
     const c = spec.classes.length;
     const scheme = noiseScheme(c);
     const items = await evalItems(openDataset({ data: 'fixture', classes: spec.classes, split: 'test' }), SIZE);
-    const g = await openGenerator(path.join(out, 'generator.onnx'), { classes: c, height: SIZE, width: SIZE }, { threads: o.threads, batch: 16 });
+    const g = await openSampler(path.join(out, 'generator.onnx'), { threads: o.threads, batch: 16 });
     try {
       console.error(`measuring on ${items.length} test layouts (${MEASURE_SAMPLES} samples each)`);
-      const m = await measureGenerator((l, n, k) => g.generate(l, n, k), items, scheme, { count: MEASURE_SAMPLES, seed: o.seed });
+      const m = await measureGenerator((l, n, k) => g.generatePacked(l, n, k), items, scheme, { count: MEASURE_SAMPLES, seed: o.seed });
       const report = {
         steps: r.steps,
         seconds: +r.seconds.toFixed(1),
@@ -91,7 +92,7 @@ export const demoCommand = defineCommand({
         const noise = packVariations([...Array.from({ length: 5 }, (_, k) => scheme.draw(o.seed, it.stem, k)), ...Array.from({ length: 5 }, (_, s) => noiseAt(scheme, sweepC, -1 + s / 2))]);
         const layouts = new Float32Array(10 * it.layout.length);
         for (let k = 0; k < 10; k++) layouts.set(it.layout, k * it.layout.length);
-        rows.push({ lead: [layoutToRgb(it.layout, spec)], images: await g.generate(layouts, noise, 10) });
+        rows.push({ lead: [layoutToRgb(it.layout, spec)], images: await g.generatePacked(layouts, noise, 10) });
       }
       const sweepLabels = [-1, -0.5, 0, 0.5, 1].map((v) => `${SWEEP_CLASS.slice(0, 3)}=${String(v).replace('0.', '.')}`);
       await writePng(path.join(out, 'samples.png'), sampleGrid(rows, SIZE, SIZE, ['layout', ...Array.from({ length: 5 }, (_, k) => `k=${k}`), ...sweepLabels]));

@@ -3,7 +3,7 @@ import { GeneratorInfo, TrainingRecord, generatorInfo } from '../../common/gener
 import { TensorDescription } from '../../graph/interface.js';
 import { readGenerator } from '../../runtime/model-file.js';
 import { defineCommand } from '../command.js';
-import { flag } from '../options.js';
+import { flag } from '../../api/options.js';
 
 /** The training record (divsyn.options) as lines (empty where there is none). */
 export function trainingLines(o: TrainingRecord | null): string[] {

@@ -6,8 +6,8 @@ import { generatorParams } from '../../graph/programs/index.js';
 import { outputError } from '../../common/errors.js';
 import { writeGenerator } from '../../runtime/model-file.js';
 import { defineCommand } from '../command.js';
-import { archOptions, classOptions, forceOption, generatorSpec, modelOption, plural, seedOption } from '../common.js';
-import { need, str } from '../options.js';
+import { archOptions, classOptions, forceOption, generatorSpec, modelOption, plural, seedOption } from '../../api/common.js';
+import { need, str } from '../../api/options.js';
 import { checkOutputFile } from '../../common/output-paths.js';
 
 export const initCommand = defineCommand({

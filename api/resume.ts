@@ -1,33 +1,14 @@
-// --resume takes a run's own options from the run (train: RUN/run.json; sample: its ledger): the options
-// typed again must match, except those the command lets change, and the run goes on with the saved options
-// plus the allowed changes, parsed again through the command's declarations.
+// Resuming takes a run's own options from the run (train: RUN/run.json; sample: its ledger): the options
+// given again must match, except those the operation lets change, and the run goes on with the saved
+// options plus the allowed changes, checked again against the operation's declarations.
 import { usageError } from '../common/errors.js';
 import { ResumeRule, compareResumeOptions, describeOptionChanges } from '../common/resume-options.js';
-import { OptionDefs, ParsedOptions, Positional, flagName, parseOptions } from './options.js';
+import { OptionDefs, ParsedOptions, flagName, optionsFromObject } from './options.js';
 
 /** What a run records of its command line: the values of the options the user typed, but where they go. */
 export function typedOptions<S extends OptionDefs>(p: ParsedOptions<S>, omit: readonly string[] = ['out', 'resume', 'force']): Record<string, unknown> {
   const values: Record<string, unknown> = p.values;
   return Object.fromEntries([...p.given].filter((k) => !omit.includes(k)).map((k) => [k, values[k]]));
-}
-
-/** A saved option value as typed: options hold strings and numbers only. */
-function scalarText(v: unknown): string {
-  if (typeof v === 'string' || typeof v === 'number') return String(v);
-  throw new Error(`a saved option value ${JSON.stringify(v)} is neither a string nor a number`);
-}
-
-/** Options by key back to a command line (flags when true, lists repeated); keys the command lacks are left out. */
-export function toArgv(options: Readonly<Record<string, unknown>>, defs: OptionDefs): string[] {
-  const argv: string[] = [];
-  for (const [key, value] of Object.entries(options)) {
-    const d = defs[key];
-    if (!d || value === undefined) continue;
-    if (d.kind === 'flag') {
-      if (value === true) argv.push(`--${flagName(key)}`);
-    } else for (const v of Array.isArray(value) ? value : [value]) argv.push(`--${flagName(key)}`, scalarText(v));
-  }
-  return argv;
 }
 
 export interface Resumed<S extends OptionDefs> {
@@ -46,7 +27,7 @@ export function resumeOptions<S extends OptionDefs>(
   current: ParsedOptions<S>,
   defs: S,
   rules: Readonly<Record<string, ResumeRule>>,
-  o: { positional?: Positional; alternatives?: readonly (readonly string[])[] } = {},
+  o: { alternatives?: readonly (readonly string[])[] } = {},
 ): Resumed<S> {
   const typed = typedOptions(current);
   const kept = { ...saved };
@@ -56,8 +37,9 @@ export function resumeOptions<S extends OptionDefs>(
   if (refused.length) throw usageError(`--resume: ${describeOptionChanges(named(refused))}; the run's other options are taken from it, so they need not be given again`);
   const notes = allowed.length ? [`resuming with ${describeOptionChanges(named(allowed))}`] : [];
   if (allowed.some((c) => c.option === 'threads' || c.option === 'ep')) notes.push('note: results equal an uninterrupted run only with the same --threads and --ep');
-  const rest = Object.fromEntries(Object.entries(kept).filter(([k]) => !(k in typed)));
+  // saved options the command no longer declares are left out
+  const rest = Object.fromEntries(Object.entries(kept).filter(([k]) => !(k in typed) && k in defs));
   const values: Record<string, unknown> = current.values;
   const where = Object.fromEntries(['out', 'resume'].filter((k) => current.given.has(k)).map((k) => [k, values[k]]));
-  return { parsed: parseOptions([...toArgv(rest, defs), ...toArgv({ ...typed, ...where }, defs), ...current.positional], defs, o.positional), notes };
+  return { parsed: { ...optionsFromObject(defs, { ...rest, ...typed, ...where }), positional: current.positional }, notes };
 }

@@ -1,0 +1,203 @@
+// sample(): K images per layout, gradation sweeps and grids, with samples.jsonl recording the exact noise
+// or code of every image (each depends only on seed, layout stem and k); resumable from its ledger.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ClassInfo, GeneratorSpec } from '../graph/spec.js';
+import { variationInputs } from '../graph/families/index.js';
+import { CODE_CHOICES, interpolationVariations, sweepVariations, variationScheme } from '../common/variation.js';
+import { prepareOutputDir } from '../common/files.js';
+import { dataError, stateError, usageError } from '../common/errors.js';
+import { readGenerator } from '../runtime/model-file.js';
+import { LayoutItem, SampleOptions as EngineOptions, sampleLayouts } from '../runtime/sampler.js';
+import { DIRECTIONS, Direction, openDataset, splitAligned } from '../train/datasets.js';
+import { evalItems } from '../train/loader.js';
+import { resizeNearest } from '../train/resize.js';
+import { readRgb } from '../common/image.js';
+import { colorsToIndices, oneHot, readLabelMap } from '../train/labels.js';
+import { classIndex } from '../common/palettes.js';
+import { checkFamilyOption, epOption, forceOption, seedOption, threadsOption } from './common.js';
+import { OptionsInput, ParsedOptions, choice, flag, int, need, parsedOptions, refuseGiven, str } from './options.js';
+import { resumeOptions, typedOptions } from './resume.js';
+import { checkOutputDir } from '../common/output-paths.js';
+import { ledgerFile, sampleResumeRules, samplesFile, savedSampleOptions } from '../runtime/sample-ledger.js';
+
+const IMAGE = /\.(png|jpe?g)$/i;
+
+const INTERP_STEPS = 8;
+
+/** A grid shows at most this many samples of a layout (the files hold them all). */
+const GRID_MAX = 256;
+
+export const sampleOptions = {
+  model: str({ help: 'generator file', meta: 'FILE.onnx' }),
+  layouts: str({ help: "a label map, a folder of them, a pix2pix AB folder (with --direction), or 'fixture'", meta: 'PATH' }),
+  direction: choice(DIRECTIONS, { help: 'read PATH as pix2pix A|B pairs; the layout is A for AtoB, B for BtoA' }),
+  out: str({ help: 'output directory', meta: 'DIR' }),
+  count: int({ min: 0, max: 100000, default: 4, help: 'samples per layout', meta: 'K' }),
+  ...seedOption('noise seed'),
+  noise: str({ help: 'fix classes to values in [-1, 1]; the others are random', meta: 'CLASS=V,...' }),
+  sweep: str({ help: 'move one class from -1 to 1 (others 0) into <stem>_sweep_<class>.png', meta: 'CLASS' }),
+  sweepSteps: int({ min: 2, max: 1000, default: 9, help: 'steps of the sweep', meta: 'S' }),
+  codeInterp: str({ help: `latent models: a strip of ${INTERP_STEPS} images between training codes A and B into <stem>_interp.png`, meta: 'A,B' }),
+  codes: choice(CODE_CHOICES, { default: 'new', help: 'latent models: sample k uses a new random code, or training code k mod n' }),
+  grid: flag({ help: `also write <stem>_grid.png: the first ${GRID_MAX} samples in numbered rows` }),
+  gridColumns: int({ min: 1, max: 1024, default: 8, help: 'samples per row of the grid', meta: 'N' }),
+  batch: int({ min: 1, max: 1024, default: 8, help: 'images per inference batch', meta: 'B' }),
+  ...epOption,
+  ...threadsOption,
+  resume: flag({ help: 'continue the sampling in DIR from its ledger (samples.ledger.jsonl)' }),
+  ...forceOption('write into a non-empty DIR'),
+};
+
+/** sample()'s options: the `divsyn sample` flags in camelCase; model, layouts and out are required. */
+export type SampleOptions = OptionsInput<typeof sampleOptions>;
+
+export interface SampleHooks {
+  /** Warnings about the layouts (resized, far from the palette) and resume notes. */
+  onLog?(message: string): void;
+  /** Images written so far, of all the run will write. */
+  onProgress?(done: number, total: number): void;
+}
+
+export interface SampleResult {
+  images: number;
+  layouts: number;
+  seconds: number;
+  /** The execution provider used. */
+  ep: string;
+  /** The output folder, absolute; samples.jsonl is in it. */
+  out: string;
+}
+
+/** --code-interp A,B: indices of two training codes of a latent model. */
+function parseInterp(v: string, spec: GeneratorSpec): [number, number] {
+  const n = spec.latent?.branches ?? 0;
+  const m = /^(\d+),(\d+)$/.exec(v.trim());
+  const pair = m ? [Number(m[1]), Number(m[2])] : [];
+  if (!m || pair.some((i) => i >= n)) throw usageError(`option --code-interp: '${v}' is not A,B with training code indices below ${n}`);
+  return pair as [number, number];
+}
+
+/** --noise CLASS=V,... with V in [-1, 1]. */
+export function parseNoise(v: string | undefined, classes: ClassInfo[]): Map<number, number> {
+  const fixed = new Map<number, number>();
+  if (!v) return fixed;
+  for (const part of v.split(',')) {
+    const [name, value] = part.split('=');
+    const x = Number(value);
+    if (value === undefined || value.trim() === '' || !Number.isFinite(x) || x < -1 || x > 1) throw usageError(`option --noise: '${part}' is not CLASS=V with V in [-1, 1]`);
+    fixed.set(classIndex(classes, name.trim()), x);
+  }
+  return fixed;
+}
+
+function listLayouts(p: string): string[] {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(p);
+  } catch {
+    throw dataError(`layouts '${p}' do not exist`);
+  }
+  if (st.isFile()) return [p];
+  const files = fs
+    .readdirSync(p)
+    .filter((f) => IMAGE.test(f))
+    .sort()
+    .map((f) => path.join(p, f));
+  if (!files.length) throw dataError(`layouts folder '${p}' holds no PNG or JPG files`);
+  return files;
+}
+
+/** Layout files (colour maps in the model's palette, index PNGs, or pix2pix AB pairs) as one-hot maps. */
+async function* readLayouts(files: string[], classes: ClassInfo[], h: number, w: number, direction: Direction | undefined, log: (m: string) => void): AsyncGenerator<LayoutItem> {
+  for (const file of files) {
+    let map: { indices: Uint8Array; width: number; height: number; warning?: string };
+    if (direction) {
+      // pix2pix aligned pair: A on the left, B on the right; the layout is A for AtoB, B for BtoA
+      const img = await readRgb(file);
+      const halves = splitAligned(img.data, img.width, img.height, file);
+      map = colorsToIndices(direction === 'AtoB' ? halves.a : halves.b, halves.width, img.height, classes, file);
+    } else map = await readLabelMap(file, classes);
+    if (map.warning) log(`warning: ${map.warning}`);
+    let indices = map.indices;
+    if (map.width !== w || map.height !== h) {
+      log(`warning: layout '${file}' is ${map.width}x${map.height}; resized (nearest) to the model's ${w}x${h}`);
+      indices = resizeNearest(indices, map.width, map.height, 1, w, h);
+    }
+    yield { stem: path.basename(file).replace(IMAGE, ''), source: file, onehot: oneHot(indices, classes.length) };
+  }
+}
+
+/** The options of a resumed sampling: its own, from its ledger, with those given again checked. */
+function resumed(parsed: ParsedOptions<typeof sampleOptions>, log: (m: string) => void): ParsedOptions<typeof sampleOptions> {
+  if (!parsed.values.resume) return parsed;
+  if (parsed.values.force) throw usageError('give --resume or --force, not both');
+  const out = need(parsed.values, 'out');
+  const saved = savedSampleOptions(out);
+  if (!saved && fs.existsSync(samplesFile(out))) throw stateError(`the sampling in '${out}' is finished (its ${path.basename(samplesFile(out))} is written)`);
+  if (!saved) throw stateError(`--resume: '${out}' holds no sampling to continue (no ${path.basename(ledgerFile(out))})`);
+  const r = resumeOptions(saved, parsed, sampleOptions, sampleResumeRules);
+  for (const note of r.notes) log(note);
+  return r.parsed;
+}
+
+/** Samples a generator file over layouts into a folder, as `divsyn sample` does. */
+export async function sample(options: SampleOptions | ParsedOptions<typeof sampleOptions>, hooks: SampleHooks = {}): Promise<SampleResult> {
+  const log = (m: string) => hooks.onLog?.(m);
+  const first = parsedOptions(sampleOptions, options);
+  const { values: o, given } = resumed(first, log);
+  const modelFile = need(o, 'model');
+  const layoutsArg = need(o, 'layouts');
+  const out = need(o, 'out');
+  checkOutputDir(out);
+  const { spec } = readGenerator(modelFile);
+  if (o.codeInterp !== undefined) checkFamilyOption('codeInterp', spec, `'${modelFile}'`);
+  if (given.has('codes')) checkFamilyOption('codes', spec, `'${modelFile}'`);
+  if (o.sweep === undefined) refuseGiven(given, ['sweepSteps'], 'needs --sweep');
+  if (!o.grid) refuseGiven(given, ['gridColumns'], 'needs --grid');
+  if (layoutsArg === 'fixture') refuseGiven(given, ['direction'], 'does not apply to --layouts fixture');
+  const scheme = variationScheme(spec, { codes: o.codes });
+  if ((o.noise !== undefined || o.sweep !== undefined) && !scheme.noise) throw usageError(`options --noise and --sweep need per-class noise; '${modelFile}' (${spec.model}) takes none`);
+  if (o.sweep !== undefined && o.codeInterp !== undefined) throw usageError('give --sweep or --code-interp, not both');
+  const interp = o.codeInterp === undefined ? undefined : parseInterp(o.codeInterp, spec);
+  const fixed = parseNoise(o.noise, spec.classes);
+  const sweep = o.sweep === undefined ? undefined : classIndex(spec.classes, o.sweep);
+  let items: AsyncIterable<LayoutItem> | LayoutItem[];
+  let total: number;
+  if (layoutsArg === 'fixture') {
+    if (spec.classes.length !== 12) throw dataError(`the fixture has the 12 CMP Facades classes; '${modelFile}' has ${spec.classes.length}`);
+    if (spec.height !== spec.width) throw dataError(`the fixture is square; '${modelFile}' is ${spec.height}x${spec.width}`);
+    const test = await evalItems(openDataset({ data: 'fixture', classes: spec.classes, split: 'test' }), spec.width, spec.height);
+    items = test.map((it) => ({ stem: it.stem, source: `fixture:${it.stem}`, onehot: it.layout }));
+    total = items.length;
+  } else {
+    const files = listLayouts(layoutsArg);
+    items = readLayouts(files, spec.classes, spec.height, spec.width, o.direction, log);
+    total = files.length;
+  }
+  if (!o.resume) prepareOutputDir(out, o.force);
+  let strip: EngineOptions['strip'];
+  if (sweep !== undefined) strip = { suffix: `sweep_${spec.classes[sweep].name.replace(/[^\w.-]+/g, '_')}`, variations: sweepVariations(scheme, sweep, o.sweepSteps) };
+  else if (interp) strip = { suffix: 'interp', variations: interpolationVariations(scheme, interp[0], interp[1], INTERP_STEPS) };
+  const r = await sampleLayouts(items, total, {
+    model: modelFile,
+    classes: spec.classes.map((c) => c.name),
+    height: spec.height,
+    width: spec.width,
+    out,
+    count: o.count,
+    seed: o.seed,
+    scheme,
+    inputs: variationInputs(spec),
+    fixed,
+    strip,
+    grid: o.grid ? { columns: o.gridColumns, max: GRID_MAX } : undefined,
+    batch: o.batch,
+    ep: o.ep,
+    threads: o.threads,
+    resume: o.resume,
+    runOptions: typedOptions({ values: o, given, positional: [] }),
+    onProgress: (done, total) => hooks.onProgress?.(done, total),
+  });
+  return { images: r.images, layouts: total, seconds: r.seconds, ep: r.ep, out: path.resolve(out) };
+}
