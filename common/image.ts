@@ -47,17 +47,17 @@ export async function readRgb(file: string | Buffer, name = typeof file === 'str
  * bits; an alpha channel is dropped) is an index map whose values are used as they are; everything else
  * (colour PNG, palette PNG, JPG of any kind) is decoded to RGB.
  */
-export async function readLabelImage(file: string): Promise<DecodedImage> {
+export async function readLabelImage(file: string | Buffer, name = typeof file === 'string' ? file : '<buffer>'): Promise<DecodedImage> {
   try {
     const meta = await sharp(file).metadata();
     const grey = meta.format === 'png' && !meta.isPalette && (meta.channels === 1 || (meta.channels === 2 && meta.hasAlpha));
     if (!grey) {
-      const img = await readRgb(file);
+      const img = await readRgb(file, name);
       return { kind: 'rgb', data: img.data, width: img.width, height: img.height };
     }
     return { kind: 'index', ...(await readGreyValues(file, meta.bitsPerSample ?? 8)) };
   } catch (e) {
-    throw fileError(file, e);
+    throw fileError(name, e);
   }
 }
 
@@ -66,7 +66,7 @@ export async function readLabelImage(file: string): Promise<DecodedImage> {
  * grey16 (plain 8-bit output keeps the high byte of a 16-bit file), and scales 1-, 2- and 4-bit values up
  * to the full range: the scale is undone exactly, so a 4-bit map holding 11 reads 11, not 187.
  */
-async function readGreyValues(file: string, bits: number): Promise<{ data: Uint8Array | Uint16Array; width: number; height: number }> {
+async function readGreyValues(file: string | Buffer, bits: number): Promise<{ data: Uint8Array | Uint16Array; width: number; height: number }> {
   const { data, info } = await sharp(file, { failOn: 'truncated' }).toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
   const n = info.width * info.height;
   // (a view needs an even offset; sharp's buffers have one, a copy covers any other)

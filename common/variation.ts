@@ -188,3 +188,11 @@ export function variationRecord(z: Float32Array, inputs: VariationInput[], class
   }
   return r;
 }
+
+/** Sample k of a layout as `divsyn sample` draws it, with the classes in `fixed` (index → value in [-1, 1]) set instead of drawn. */
+export function drawSample(scheme: VariationScheme, seed: number, stem: string, k: number, fixed: ReadonlyMap<number, number>): Float32Array {
+  const z = scheme.draw(seed, stem, k);
+  if (fixed.size && !scheme.noise) throw new Error('drawSample: the model takes no per-class noise');
+  for (const [ci, v] of fixed) z[scheme.noise!.offset + ci] = v;
+  return z;
+}

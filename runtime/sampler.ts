@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import PQueue from 'p-queue';
-import { VariationScheme, packVariations, unpackVariations, variationRecord } from '../common/variation.js';
+import { VariationScheme, drawSample, packVariations, unpackVariations, variationRecord } from '../common/variation.js';
 import { SessionPool } from './pool.js';
 import { modelError } from '../common/errors.js';
 import { EpChoice } from './session.js';
@@ -99,7 +99,6 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
   const c = o.classes.length;
   const hw = o.height * o.width;
   if (o.fixed.size && !o.scheme.noise) throw modelError('this model takes no per-class noise: --noise does not apply');
-  const noiseAt = o.scheme.noise?.offset ?? 0;
   // samples.jsonl: the exact noise by class name, and the code, so any image can be made again
   const recordOf = (z: Float32Array) => variationRecord(z, o.inputs, o.classes);
   const run = runIdentity(total, o);
@@ -200,8 +199,7 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
       const gridDone = !o.grid || ledger.has(layout, 'grid');
       const stripDone = !o.strip || ledger.has(layout, 'strip');
       for (let k = 0; k < o.count; k++) {
-        const z = o.scheme.draw(o.seed, item.stem, k);
-        for (const [ci, v] of o.fixed) z[noiseAt + ci] = v;
+        const z = drawSample(o.scheme, o.seed, item.stem, k, o.fixed);
         pending.push({ item, layout, z, file: `${item.stem}_${k}.png`, k, kind: 'sample', needed: (!gridDone && k < (o.grid?.max ?? 0)) || !ledger.has(layout, k) });
       }
       o.strip?.variations.forEach((z, s) => pending.push({ item, layout, z, file: '', k: s, kind: 'strip', needed: !stripDone }));

@@ -1,8 +1,7 @@
 // Latent drop-out codes on the host: the dropout mask, training and new codes, interpolation.
 import test from 'ava';
 import { channelMask, trainingCodes } from '../train/codes.js';
-import { interpolateCodes } from '../common/variation.js';
-import { newCodes } from '../common/variation.js';
+import { interpolateCodes, newCodes } from '../common/variation.js';
 
 const rows = (codes: Float32Array, dim: number) => Array.from({ length: codes.length / dim }, (_, i) => [...codes.subarray(i * dim, (i + 1) * dim)]);
 

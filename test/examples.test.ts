@@ -53,7 +53,7 @@ for (const name of ['crn', 'latent --with-noise']) {
       .map((l) => JSON.parse(l));
     t.deepEqual(
       lines.map((l) => JSON.parse(l)),
-      records.map((r) => ({ k: r.k, seed: 5, stem: 'facade', noise: r.noise, ...(r.code ? { code: r.code } : {}) })),
+      records.map((r) => ({ stem: 'facade', seed: 5, k: r.k, noise: r.noise, ...(r.code ? { code: r.code } : {}) })),
     );
   });
 }

@@ -14,9 +14,9 @@ export function labelsFromImage(img: DecodedImage, classes: ClassInfo[], file: s
   return img.kind === 'rgb' ? colorsToIndices(img.data, img.width, img.height, classes, file) : idsToIndices(img.data, img.width, img.height, classes, file);
 }
 
-/** Reads a label map file (colour PNG/JPG, or single-channel index PNG) as class indices. */
-export async function readLabelMap(file: string, classes: ClassInfo[]): Promise<LabelMap> {
-  return labelsFromImage(await readLabelImage(file), classes, file);
+/** Reads a label map file or its bytes (colour PNG/JPG, or single-channel index PNG) as class indices; `name` is what errors name. */
+export async function readLabelMap(file: string | Uint8Array, classes: ClassInfo[], name = typeof file === 'string' ? file : 'layout'): Promise<LabelMap> {
+  return labelsFromImage(await readLabelImage(typeof file === 'string' ? file : Buffer.from(file.buffer, file.byteOffset, file.byteLength), name), classes, name);
 }
 
 /** Class indices → the values an index PNG holds for this palette: each class's first label id if it has ids, else its index. */

@@ -1,0 +1,151 @@
+// openGenerator(): a generator file (or its bytes) opened for sampling in memory on onnxruntime-node: what
+// it is (kind, size, classes, inputs), layouts from files, bytes or index arrays, and samples (seeded,
+// with fixed per-class noise, sweeps, code interpolations) as RGB images with the exact noise or code fed,
+// recorded as samples.jsonl records are. The samples are the images `divsyn sample` writes for the same
+// seed, layout stem and k.
+import { ClassInfo, ModelKind } from '../graph/spec.js';
+import { GeneratorInfo, specOf } from '../common/generator-info.js';
+import { TensorDescription } from '../graph/interface.js';
+import { CodeChoice, VariationRecord, drawSample, interpolationVariations, sweepVariations, variationRecord } from '../common/variation.js';
+import { RgbImage, chwToRgb } from '../common/image.js';
+import { classIndex } from '../common/palettes.js';
+import { usageError } from '../common/errors.js';
+import { variationInputs } from '../graph/families/index.js';
+import { Layout, layoutFromIndices } from '../web/layouts.js';
+import { openSampler } from '../runtime/open-sampler.js';
+import { SessionOptions } from '../runtime/session.js';
+import { readLabelMap } from '../train/labels.js';
+import { resizeNearest } from '../train/resize.js';
+import { parseNoise } from './sample.js';
+
+export interface GeneratorOptions extends SessionOptions {
+  /** Images per inference run (default 8). */
+  batch?: number;
+  /** Latent models: sample k uses a new random code (default) or training code k mod n. */
+  codes?: CodeChoice;
+}
+
+/** A samples.jsonl record without its files: the layout's stem, the seed and k where drawn, and the noise by class name and the code fed. */
+export interface SampleRecord extends VariationRecord {
+  stem: string;
+  seed?: number;
+  k?: number;
+}
+
+export interface Sample {
+  image: RgbImage;
+  record: SampleRecord;
+}
+
+/** A layout from a label-map file path, its bytes (colour PNG/JPG in the model's palette, or an index PNG), or class indices (row-major, H·W). */
+export type LayoutSource = string | Uint8Array | ArrayLike<number>;
+
+export interface Generator {
+  readonly info: GeneratorInfo;
+  readonly kind: ModelKind;
+  readonly height: number;
+  readonly width: number;
+  /** Class names, colours and source label ids, in the model's order. */
+  readonly classes: ClassInfo[];
+  /** The file's inputs and outputs with kinds, shapes and value ranges. */
+  readonly inputs: TensorDescription[];
+  readonly outputs: TensorDescription[];
+  /** Whether the model takes per-class noise (sweeps and fixed noise need it). */
+  readonly takesNoise: boolean;
+  /** The execution provider the session runs on. */
+  readonly ep: string;
+  /**
+   * A layout of this model: a file or bytes are read as `divsyn sample` reads them (a map of another size is
+   * resized, nearest, with a warning); class indices must be H·W of them. `stem` names it in records
+   * (default: the file's stem, else 'layout').
+   */
+  layout(source: LayoutSource, o?: { stem?: string }): Promise<Layout & { stem: string }>;
+  /** Samples k = 0 … count − 1 (default 1), drawn from (seed, the layout's stem, k) as `divsyn sample` does; `noise` fixes classes to values in [-1, 1]. */
+  sample(layout: Layout & { stem?: string }, o?: { count?: number; seed?: number; noise?: Record<string, number> }): Promise<Sample[]>;
+  /** One class's noise from -1 to 1 in `steps` (default 9), the others 0. */
+  sweep(layout: Layout & { stem?: string }, o: { class: string; steps?: number }): Promise<Sample[]>;
+  /** Latent models: codes between training codes `from` and `to` in `steps` (default 8), zero noise. */
+  interpolate(layout: Layout & { stem?: string }, o: { from: number; to: number; steps?: number }): Promise<Sample[]>;
+  release(): Promise<void>;
+}
+
+const IMAGE = /\.(png|jpe?g)$/i;
+
+/** Opens a generator file (a path or its bytes) for sampling. */
+export async function openGenerator(file: string | Uint8Array, o: GeneratorOptions = {}): Promise<Generator> {
+  const sampler = await openSampler(file, o);
+  const { info, scheme } = sampler;
+  const spec = specOf(info);
+  const inputs = variationInputs(spec);
+  const names = info.classes.map((c) => c.name);
+  const { height: h, width: w } = info;
+
+  const run = async (layout: Layout & { stem?: string }, variations: Float32Array[], drawn?: { seed: number }): Promise<Sample[]> => {
+    const images = await sampler.generate(
+      variations.map(() => layout.onehot),
+      variations,
+    );
+    const stem = layout.stem ?? 'layout';
+    return variations.map((z, k) => ({
+      image: chwToRgb(images, h, w, k * 3 * h * w),
+      record: { stem, ...(drawn ? { seed: drawn.seed, k } : {}), ...variationRecord(z, inputs, names) },
+    }));
+  };
+
+  return {
+    info,
+    kind: info.kind,
+    height: h,
+    width: w,
+    classes: info.classes,
+    inputs: info.inputs,
+    outputs: info.outputs,
+    takesNoise: Boolean(scheme.noise),
+    ep: sampler.ep ?? 'cpu',
+    async layout(source, lo = {}) {
+      if (typeof source !== 'string' && !(source instanceof Uint8Array && isEncodedImage(source))) return { ...layoutFromIndices(info, source, lo.stem ?? 'layout'), stem: lo.stem ?? 'layout' };
+      const name = typeof source === 'string' ? source : (lo.stem ?? 'layout');
+      const stem = lo.stem ?? (typeof source === 'string' ? (source.split(/[\\/]/).pop() ?? source).replace(IMAGE, '') : 'layout');
+      const map = await readLabelMap(source, info.classes, name);
+      const warnings = map.warning ? [map.warning] : [];
+      let indices = map.indices;
+      if (map.width !== w || map.height !== h) {
+        warnings.push(`layout '${name}' is ${map.width}x${map.height}; resized (nearest) to the model's ${w}x${h}`);
+        indices = resizeNearest(indices, map.width, map.height, 1, w, h);
+      }
+      return { ...layoutFromIndices(info, indices, name), stem, ...(warnings.length ? { warning: warnings.join('; ') } : {}) };
+    },
+    async sample(layout, so = {}) {
+      const seed = so.seed ?? 0;
+      const count = so.count ?? 1;
+      if (!Number.isInteger(count) || count < 0) throw usageError(`sample: count ${count} is not a whole number`);
+      const fixed = so.noise
+        ? parseNoise(
+            Object.entries(so.noise)
+              .map(([c, v]) => `${c}=${v}`)
+              .join(','),
+            info.classes,
+          )
+        : new Map<number, number>();
+      if (fixed.size && !scheme.noise) throw usageError(`sample: noise values given, but this ${info.kind} model takes no per-class noise`);
+      const variations = Array.from({ length: count }, (_, k) => drawSample(scheme, seed, layout.stem ?? 'layout', k, fixed));
+      return run(layout, variations, { seed });
+    },
+    async sweep(layout, so) {
+      if (!scheme.noise) throw usageError(`sweep: this ${info.kind} model takes no per-class noise`);
+      return run(layout, sweepVariations(scheme, classIndex(info.classes, so.class), so.steps ?? 9));
+    },
+    async interpolate(layout, io) {
+      const n = spec.latent?.branches;
+      if (!n) throw usageError(`interpolate: needs a latent model; this one is ${info.kind}`);
+      for (const i of [io.from, io.to]) if (!Number.isInteger(i) || i < 0 || i >= n) throw usageError(`interpolate: ${i} is not a training code index (0..${n - 1})`);
+      return run(layout, interpolationVariations(scheme, io.from, io.to, io.steps ?? 8));
+    },
+    release: () => sampler.release(),
+  };
+}
+
+/** PNG or JPEG bytes (rather than class indices in a Uint8Array). */
+function isEncodedImage(b: Uint8Array): boolean {
+  return (b.length > 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) || (b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff);
+}
