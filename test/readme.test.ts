@@ -68,3 +68,41 @@ test("the README's commands run as written, in order, from a fresh folder", asyn
   for (const f of ['out/demo/generator.onnx', 'out/baseline/generator.onnx', 'report/report.html', 'runs/latent/generator.onnx', 'prog/train_step.onnx', 's2/samples.jsonl'])
     t.true(fs.existsSync(path.join(dir, f)), f);
 });
+
+/** The JavaScript blocks of the README's library section, at tiny sizes (the options as written otherwise). */
+function libraryExamples(text: string): string[] {
+  const section = text.slice(text.indexOf('## Using divsyn as a library'), text.indexOf('## Commands'));
+  return [...section.matchAll(/```js\n([\s\S]*?)```/g)].map((m) =>
+    m[1]
+      .replace(/size: '64'/g, "size: '32'")
+      .replace(/width: \d+/g, 'width: 4')
+      .replace(/steps: \d+/g, 'steps: 2')
+      .replace(/threads: \d+/g, 'threads: 1'),
+  );
+}
+
+test("the README's library examples run as written against the package's exports", async (t) => {
+  const examples = libraryExamples(fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8'));
+  t.is(examples.length, 2);
+  const dir = tempDir();
+  const item = fixtureItem('test', 0, 64);
+  await writePng(path.join(dir, 'my_layout.png'), { data: indicesToColors(item.layout, cmpFacades()), width: 64, height: 64, channels: 3 });
+  const init = spawnSync(path.join(repoRoot, 'bin', 'divsyn'), ['init', '--model', 'pix2pix', '--palette', 'cmp-facades', '--size', '64', '--width', '4', '--out', 'g.onnx'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  t.is(init.status, 0, init.stderr);
+  for (const [i, code] of examples.entries()) {
+    // inside the package, so that `import … from 'divsyn'` resolves to it (a package may import itself by name)
+    const script = path.join(repoRoot, 'dist', 'test', `readme-example-${i}-${process.pid}.mjs`);
+    fs.writeFileSync(script, code);
+    try {
+      const r = spawnSync(process.execPath, [script], { cwd: dir, encoding: 'utf8', timeout: 180_000 });
+      t.is(r.status, 0, `example ${i + 1}:\n${code}\n${r.stderr}`);
+      t.notRegex(r.stderr, /\w+: .*(error|Error)/, r.stderr);
+    } finally {
+      fs.rmSync(script, { force: true });
+    }
+  }
+  for (const f of ['my_layout_0.png', 'my_layout_3.png', 'run/generator.onnx', 'report/report.json']) t.true(fs.existsSync(path.join(dir, f)), f);
+});
