@@ -8,7 +8,7 @@ import { UserError } from '../common/errors.js';
 import { choice, flag, flagName, int, list, str } from '../api/options.js';
 import { formatHelp, parseOptions, unknownOptionHint } from '../cli/options.js';
 import { commands } from '../cli/main.js';
-import { demoTrainArgs } from '../cli/commands/demo.js';
+import { demoTrainOptions } from '../api/demo.js';
 import { trainOptions } from '../api/train.js';
 import { divsyn, tempDir } from './helpers/cli.js';
 
@@ -117,12 +117,15 @@ test('options that do not apply to the model or mode are usage errors naming the
   for (const out of ['run', 's', 'e', 'd']) t.false(fs.existsSync(path.join(dir, out)), `nothing written to ${out}`);
 });
 
-test('demo parses its train command line with train: the same generator file as divsyn train with those options', (t) => {
+test("demo trains with train()'s options: the same generator file as divsyn train with those options", (t) => {
   const dir = tempDir();
   const demo = divsyn('demo', '--steps', '3', '--threads', '1', '--seed', '2', '--out', path.join(dir, 'demo'));
   t.is(demo.status, 0, demo.stderr);
   t.regex(demo.stderr, /wrote .*generator\.onnx, .*samples\.png, .*report\.json, .*preview\.png, .*log\.jsonl, .*state\//);
-  const args = demoTrainArgs({ out: path.join(dir, 'train'), minutes: 5, steps: 3, diversity: 'bounded', seed: 2, threads: 1, force: false });
+  const options = demoTrainOptions({ out: path.join(dir, 'train'), minutes: 5, steps: 3, diversity: 'bounded', seed: 2, threads: 1, force: false });
+  const args = Object.entries(options)
+    .filter(([, v]) => v !== undefined)
+    .flatMap(([k, v]) => (v === true ? [`--${flagName(k)}`] : [`--${flagName(k)}`, String(v)]));
   t.deepEqual(args.slice(0, 4), ['--model', 'pix2pix', '--data', 'fixture']);
   const train = divsyn('train', ...args);
   t.is(train.status, 0, train.stderr);

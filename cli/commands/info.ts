@@ -1,7 +1,8 @@
-// divsyn info: what a generator file is, how to feed it, and how it was trained.
-import { GeneratorInfo, TrainingRecord, generatorInfo } from '../../common/generator-info.js';
+// divsyn info: what a generator file is, how to feed it, and how it was trained (api/describe.ts), as
+// text or one JSON object.
+import { GeneratorInfo, TrainingRecord } from '../../common/generator-info.js';
 import { TensorDescription } from '../../graph/interface.js';
-import { readGenerator } from '../../runtime/model-file.js';
+import { describeGenerator } from '../../api/describe.js';
 import { defineCommand } from '../command.js';
 import { flag } from '../../api/options.js';
 
@@ -46,10 +47,7 @@ export const infoCommand = defineCommand({
   options: { json: flag({ help: 'print one JSON object instead of text' }) },
   positional: { min: 1, max: 1, names: 'FILE.onnx' },
   async run({ values, positional }) {
-    const file = positional[0];
-    // readGenerator checks the file for what a generator must be (kind, interface, parameters) first
-    const { model, metadata } = readGenerator(file);
-    const info = generatorInfo({ model, metadata }, file);
+    const info = describeGenerator(positional[0]);
     console.log(values.json ? JSON.stringify(info) : infoLines(info).join('\n'));
   },
 });

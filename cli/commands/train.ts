@@ -2,8 +2,7 @@
 // (or SIGTERM, SIGHUP) stopping the run after a checkpoint.
 import { InterruptedRun } from '../../common/errors.js';
 import { trainResumeHelp } from '../../train/run-record.js';
-import { TrainHooks, TrainResult, train, trainOptions } from '../../api/train.js';
-import { ParsedOptions } from '../../api/options.js';
+import { TrainHooks, train, trainOptions } from '../../api/train.js';
 import { defineCommand } from '../command.js';
 import { Progress } from '../progress.js';
 import { catchInterrupt } from '../interrupt.js';
@@ -11,43 +10,40 @@ import { catchInterrupt } from '../interrupt.js';
 /** Checking more items than this shows a bar. */
 const CHECK_BAR_FROM = 100;
 
-/** train() with the command line's progress and interrupt handling; `quiet` shows nothing (demo). */
-export async function trainFromCommandLine(
-  parsed: ParsedOptions<typeof trainOptions>,
-  o: Pick<TrainHooks, 'stopAfterSeconds' | 'nonEmptyHint'> & { quiet?: boolean; stoppedHint?: string } = {},
-): Promise<TrainResult> {
+/**
+ * Runs a training (`run` passes the hooks to train()) with the command line's messages, progress bar and
+ * interrupt handling. `seconds`: a time budget, shown as the bar's extent; `stoppedHint`: what follows
+ * "stopped at step N" (default: how to resume).
+ */
+export async function withTrainProgress<T>(run: (hooks: TrainHooks) => Promise<T>, o: { seconds?: number; stoppedHint?: string } = {}): Promise<T> {
   const interrupt = catchInterrupt('writing a checkpoint');
   let bar: Progress | undefined;
   let checkBar: Progress | undefined;
+  let step = 0;
   const started = performance.now();
-  const budget = o.stopAfterSeconds;
   try {
-    const result = await train(parsed, {
-      stopAfterSeconds: o.stopAfterSeconds,
-      nonEmptyHint: o.nonEmptyHint,
+    const result = await run({
       signal: interrupt.signal,
-      onLog: o.quiet ? undefined : (m) => console.error(m),
+      onLog: (m) => console.error(m),
       onCheckProgress: (done, total) => {
-        if (o.quiet || total < CHECK_BAR_FROM) return;
+        if (total < CHECK_BAR_FROM) return;
         checkBar ??= new Progress('checking', total);
         checkBar.update(done);
       },
-      onStart: ({ startStep, totalSteps }) => {
-        if (o.quiet) return;
-        // a time-boxed run (demo) shows its progress in time
-        bar = budget !== undefined ? new Progress('time', Math.round(budget), 0, 'seconds') : new Progress('step', totalSteps, startStep);
-      },
+      // a time-boxed run (demo) shows its progress in time
+      onStart: ({ startStep, totalSteps }) => (bar = o.seconds !== undefined ? new Progress('time', Math.round(o.seconds), 0, 'seconds') : new Progress('step', totalSteps, startStep)),
       onProgress: (i) => {
+        step = i.step;
         const losses = Object.entries(i.losses)
           .map(([k, v]) => `${k} ${v.toFixed(3)}`)
           .join(' ');
-        if (budget !== undefined) bar?.update(Math.min(Math.round(budget), Math.floor((performance.now() - started) / 1000)), `step ${i.step} ${losses}`);
+        if (o.seconds !== undefined) bar?.update(Math.min(Math.round(o.seconds), Math.floor((performance.now() - started) / 1000)), `step ${i.step} ${losses}`);
         else bar?.update(i.step, losses);
       },
     });
     bar?.done();
     if (interrupt.requested) {
-      console.error(`stopped at step ${result.steps}${o.stoppedHint ?? '; continue with --resume'}`);
+      console.error(`stopped at step ${step}${o.stoppedHint ?? '; continue with --resume'}`);
       process.exitCode = 130;
       throw new InterruptedRun();
     }
@@ -64,7 +60,7 @@ export const trainCommand = defineCommand({
   required: ['model', 'data', 'size', 'out'],
   notes: [trainResumeHelp],
   async run(parsed) {
-    const r = await trainFromCommandLine(parsed);
+    const r = await withTrainProgress((hooks) => train(parsed, hooks));
     console.log(`trained ${r.steps} steps in ${r.seconds.toFixed(0)} s: ${r.generator}`);
   },
 });
