@@ -44,3 +44,13 @@ export function formatSeconds(s: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, '0')}m`;
 }
+
+/** An onProgress(done, total) callback that shows a bar, made at the first call, when the total is known; none below `from` items. */
+export function progressCallback(label: string, from = 0): (done: number, total: number) => void {
+  let bar: Progress | undefined;
+  return (done, total) => {
+    if (total < from) return;
+    bar ??= new Progress(label, total);
+    bar.update(done);
+  };
+}

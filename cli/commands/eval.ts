@@ -3,7 +3,7 @@ import path from 'node:path';
 import { evalOptions, evaluate } from '../../api/evaluate.js';
 import { need } from '../../api/options.js';
 import { defineCommand } from '../command.js';
-import { Progress } from '../progress.js';
+import { progressCallback } from '../progress.js';
 
 export const evalCommand = defineCommand({
   name: 'eval',
@@ -11,13 +11,9 @@ export const evalCommand = defineCommand({
   options: evalOptions,
   required: ['model', 'data', 'out'],
   async run(parsed) {
-    let bar: Progress | undefined;
     const report = await evaluate(parsed, {
       onLog: (m) => console.error(m),
-      onProgress: (done, total) => {
-        bar ??= new Progress('layouts', total);
-        bar.update(done);
-      },
+      onProgress: progressCallback('layouts'),
     });
     console.log(
       JSON.stringify({

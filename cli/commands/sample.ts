@@ -3,7 +3,7 @@ import { sampleResumeHelp } from '../../runtime/sample-ledger.js';
 import { sample, sampleOptions } from '../../api/sample.js';
 import { plural } from '../../api/common.js';
 import { defineCommand } from '../command.js';
-import { Progress } from '../progress.js';
+import { progressCallback } from '../progress.js';
 
 export const sampleCommand = defineCommand({
   name: 'sample',
@@ -12,13 +12,9 @@ export const sampleCommand = defineCommand({
   required: ['model', 'layouts', 'out'],
   notes: [sampleResumeHelp],
   async run(parsed) {
-    let bar: Progress | undefined;
     const r = await sample(parsed, {
       onLog: (m) => console.error(m),
-      onProgress: (done, total) => {
-        bar ??= new Progress('images', total);
-        bar.update(done);
-      },
+      onProgress: progressCallback('images'),
     });
     console.error(`${plural(r.images, 'image')} from ${plural(r.layouts, 'layout')} in ${r.seconds.toFixed(1)} s (${(r.images / r.seconds).toFixed(1)} img/s, ${r.ep}) in ${r.out}`);
   },

@@ -4,7 +4,7 @@ import { InterruptedRun } from '../../common/errors.js';
 import { trainResumeHelp } from '../../train/run-record.js';
 import { TrainHooks, train, trainOptions } from '../../api/train.js';
 import { defineCommand } from '../command.js';
-import { Progress } from '../progress.js';
+import { Progress, progressCallback } from '../progress.js';
 import { catchInterrupt } from '../interrupt.js';
 
 /** Checking more items than this shows a bar. */
@@ -18,18 +18,13 @@ const CHECK_BAR_FROM = 100;
 export async function withTrainProgress<T>(run: (hooks: TrainHooks) => Promise<T>, o: { seconds?: number; stoppedHint?: string } = {}): Promise<T> {
   const interrupt = catchInterrupt('writing a checkpoint');
   let bar: Progress | undefined;
-  let checkBar: Progress | undefined;
   let step = 0;
   const started = performance.now();
   try {
     const result = await run({
       signal: interrupt.signal,
       onLog: (m) => console.error(m),
-      onCheckProgress: (done, total) => {
-        if (total < CHECK_BAR_FROM) return;
-        checkBar ??= new Progress('checking', total);
-        checkBar.update(done);
-      },
+      onCheckProgress: progressCallback('checking', CHECK_BAR_FROM),
       // a time-boxed run (demo) shows its progress in time
       onStart: ({ startStep, totalSteps }) => (bar = o.seconds !== undefined ? new Progress('time', Math.round(o.seconds), 0, 'seconds') : new Progress('step', totalSteps, startStep)),
       onProgress: (i) => {
