@@ -62,6 +62,8 @@ export interface Generator {
   layout(source: LayoutSource, o?: { stem?: string }): Promise<Layout & { stem: string }>;
   /** Samples k = 0 … count − 1 (default 1), drawn from (seed, the layout's stem, k) as `divsyn sample` does; `noise` fixes classes to values in [-1, 1]. */
   sample(layout: Layout & { stem?: string }, o?: { count?: number; seed?: number; noise?: Record<string, number> }): Promise<Sample[]>;
+  /** sample() of several layouts in one go (inference batched across them): one list of samples per layout. */
+  sampleBatch(layouts: (Layout & { stem?: string })[], o?: { count?: number; seed?: number; noise?: Record<string, number> }): Promise<Sample[][]>;
   /** One class's noise from -1 to 1 in `steps` (default 9), the others 0. */
   sweep(layout: Layout & { stem?: string }, o: { class: string; steps?: number }): Promise<Sample[]>;
   /** Latent models: codes between training codes `from` and `to` in `steps` (default 8), zero noise. */
@@ -80,16 +82,37 @@ export async function openGenerator(file: string | Uint8Array, o: GeneratorOptio
   const names = info.classes.map((c) => c.name);
   const { height: h, width: w } = info;
 
-  const run = async (layout: Layout & { stem?: string }, variations: Float32Array[], drawn?: { seed: number }): Promise<Sample[]> => {
+  /** The images of each layout with its variations, in one generate call. */
+  const run = async (jobs: { layout: Layout & { stem?: string }; variations: Float32Array[] }[], drawn?: { seed: number }): Promise<Sample[][]> => {
+    const all = jobs.flatMap((j) => j.variations.map((z) => ({ layout: j.layout.onehot, z })));
     const images = await sampler.generate(
-      variations.map(() => layout.onehot),
-      variations,
+      all.map((a) => a.layout),
+      all.map((a) => a.z),
     );
-    const stem = layout.stem ?? 'layout';
-    return variations.map((z, k) => ({
-      image: chwToRgb(images, h, w, k * 3 * h * w),
-      record: { stem, ...(drawn ? { seed: drawn.seed, k } : {}), ...variationRecord(z, inputs, names) },
-    }));
+    let at = 0;
+    return jobs.map(({ layout, variations }) =>
+      variations.map((z, k) => ({
+        image: chwToRgb(images, h, w, at++ * 3 * h * w),
+        record: { stem: layout.stem ?? 'layout', ...(drawn ? { seed: drawn.seed, k } : {}), ...variationRecord(z, inputs, names) },
+      })),
+    );
+  };
+  const runOne = async (layout: Layout & { stem?: string }, variations: Float32Array[]) => (await run([{ layout, variations }]))[0];
+  const draws = (layouts: (Layout & { stem?: string })[], so: { count?: number; seed?: number; noise?: Record<string, number> }) => {
+    const seed = so.seed ?? 0;
+    const count = so.count ?? 1;
+    if (!Number.isInteger(count) || count < 0) throw usageError(`sample: count ${count} is not a whole number`);
+    const fixed = so.noise
+      ? parseNoise(
+          Object.entries(so.noise)
+            .map(([c, v]) => `${c}=${v}`)
+            .join(','),
+          info.classes,
+        )
+      : new Map<number, number>();
+    if (fixed.size && !scheme.noise) throw usageError(`sample: noise values given, but this ${info.kind} model takes no per-class noise`);
+    const jobs = layouts.map((layout) => ({ layout, variations: Array.from({ length: count }, (_, k) => drawSample(scheme, seed, layout.stem ?? 'layout', k, fixed)) }));
+    return run(jobs, { seed });
   };
 
   return {
@@ -115,31 +138,17 @@ export async function openGenerator(file: string | Uint8Array, o: GeneratorOptio
       }
       return { ...layoutFromIndices(info, indices, name), stem, ...(warnings.length ? { warning: warnings.join('; ') } : {}) };
     },
-    async sample(layout, so = {}) {
-      const seed = so.seed ?? 0;
-      const count = so.count ?? 1;
-      if (!Number.isInteger(count) || count < 0) throw usageError(`sample: count ${count} is not a whole number`);
-      const fixed = so.noise
-        ? parseNoise(
-            Object.entries(so.noise)
-              .map(([c, v]) => `${c}=${v}`)
-              .join(','),
-            info.classes,
-          )
-        : new Map<number, number>();
-      if (fixed.size && !scheme.noise) throw usageError(`sample: noise values given, but this ${info.kind} model takes no per-class noise`);
-      const variations = Array.from({ length: count }, (_, k) => drawSample(scheme, seed, layout.stem ?? 'layout', k, fixed));
-      return run(layout, variations, { seed });
-    },
+    sample: async (layout, so = {}) => (await draws([layout], so))[0],
+    sampleBatch: (layouts, so = {}) => draws(layouts, so),
     async sweep(layout, so) {
       if (!scheme.noise) throw usageError(`sweep: this ${info.kind} model takes no per-class noise`);
-      return run(layout, sweepVariations(scheme, classIndex(info.classes, so.class), so.steps ?? 9));
+      return runOne(layout, sweepVariations(scheme, classIndex(info.classes, so.class), so.steps ?? 9));
     },
     async interpolate(layout, io) {
       const n = spec.latent?.branches;
       if (!n) throw usageError(`interpolate: needs a latent model; this one is ${info.kind}`);
       for (const i of [io.from, io.to]) if (!Number.isInteger(i) || i < 0 || i >= n) throw usageError(`interpolate: ${i} is not a training code index (0..${n - 1})`);
-      return run(layout, interpolationVariations(scheme, io.from, io.to, io.steps ?? 8));
+      return runOne(layout, interpolationVariations(scheme, io.from, io.to, io.steps ?? 8));
     },
     release: () => sampler.release(),
   };

@@ -60,6 +60,17 @@ test('a layout from an index array gives the images of the same map read from an
         reference.map((s) => s.image.data),
       );
     }
+    // several layouts in one batch: each layout's samples as sample() gives them alone
+    const other = await g.layout(fixtureLayout('test', 1, S), { stem: 'other' });
+    const [mine, theirs] = await g.sampleBatch([fromArray, other], { count: 3, seed: 4 });
+    t.deepEqual(
+      mine.map((s) => s.image.data),
+      reference.map((s) => s.image.data),
+    );
+    t.deepEqual(
+      theirs.map((s) => s.record),
+      (await g.sample(other, { count: 3, seed: 4 })).map((s) => s.record),
+    );
     // the record is what was fed: fixing a class sets its noise and nothing else
     const fixed = await g.sample(fromArray, { count: 1, seed: 4, noise: { facade: 0.5 } });
     t.is(fixed[0].record.noise?.facade, 0.5);
