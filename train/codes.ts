@@ -4,6 +4,9 @@
 // graph.
 import { Rng } from '../graph/random.js';
 
+// the segment between two codes is where sampling meets the page's code slider: common/variation.ts holds it
+export { interpolateCodes } from '../common/variation.js';
+
 export type CodeKind = 'binary' | 'uniform';
 export const CODE_KINDS: readonly CodeKind[] = ['binary', 'uniform'];
 
@@ -38,23 +41,6 @@ export function trainingCodes(seed: number, n: number, dim: number, kind: CodeKi
         break;
       }
     }
-  }
-  return out;
-}
-
-/**
- * Codes on the segment between a and b (He et al., eq. 3: z(α) = α·z_i + (1−α)·z_j, here with z_i = b,
- * z_j = a and α = t/(steps−1)): `steps` codes, the first exactly a, the last exactly b, so the strip's
- * end images are the codes' own images.
- */
-export function interpolateCodes(a: Float32Array, b: Float32Array, steps: number): Float32Array[] {
-  if (a.length !== b.length) throw new Error(`interpolateCodes: codes of length ${a.length} and ${b.length}`);
-  if (!Number.isInteger(steps) || steps < 2) throw new Error(`interpolateCodes: steps must be an integer >= 2, got ${steps}`);
-  const out: Float32Array[] = [];
-  for (let t = 0; t < steps; t++) {
-    const alpha = t / (steps - 1);
-    // (1−α)·a + α·b rather than a + α·(b − a): exact at both ends (1·a + 0·b, 0·a + 1·b).
-    out.push(a.map((v, c) => (1 - alpha) * v + alpha * b[c]));
   }
   return out;
 }

@@ -7,9 +7,10 @@ export type { Architecture, GeneratorInfo, TrainingRecord } from '../common/gene
 export { FORMAT_VERSION } from '../graph/interface.js';
 export type { TensorDescription } from '../graph/interface.js';
 export type { ClassInfo, GeneratorSpec, ModelKind } from '../graph/spec.js';
-export { newCodes, noiseAt, packVariations, sampleNoise, unpackVariations, variationScheme } from '../common/variation.js';
+export { interpolateCode, interpolateCodes, newCodes, noiseAt, packVariations, sampleNoise, unpackVariations, variationScheme } from '../common/variation.js';
 export type { CodeChoice, VariationScheme } from '../common/variation.js';
 export { layoutFromIndices, layoutFromRgb, toRgba } from './layouts.js';
 export type { Layout } from './layouts.js';
+export { layoutFromPng } from './label-png.js';
 export { createSampler } from './sampler.js';
 export type { Ort, OrtSession, OrtTensor, Sampler, SamplerOptions } from './sampler.js';
