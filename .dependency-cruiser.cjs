@@ -2,8 +2,9 @@
 // itself and the layers below it. Layers, lowest first: graph < common < web < runtime < train < metrics < api < cli.
 // fixtures/ (procedural data) sits beside train/: train/ and above may use it, and it uses only graph/
 // and common/. web/ (divsyn/web) runs in browsers: it, the common/ modules it uses and graph/ import no
-// node: module, no Node-only package and nothing else. index.ts (the package's Node entry) may use every
-// layer but cli/. bench/, test/ and examples/ may import anything.
+// node: module, no Node-only package and nothing else; of web/, only the studio page (web/studio/)
+// imports onnxruntime-web. index.ts (the package's Node entry) may use every layer but cli/. bench/,
+// test/ and examples/ may import anything.
 const LAYERS = ['graph', 'common', 'web', 'runtime', 'train', 'metrics', 'api', 'cli'];
 
 /** The common/ modules that run in browsers: web/ may import these and graph/, nothing else. */
@@ -95,10 +96,24 @@ module.exports = {
     },
     {
       name: 'browser-safe-has-no-node-packages',
-      comment: "onnxruntime-node, sharp and p-queue are for Node (the web entry takes the caller's onnxruntime)",
+      comment: 'onnxruntime-node, sharp and p-queue are for Node',
       severity: 'error',
       from: { path: BROWSER_SAFE },
-      to: { path: '(^|/)node_modules/(onnxruntime-node|onnxruntime-web|sharp|p-queue)/' },
+      to: { path: '(^|/)node_modules/(onnxruntime-node|sharp|p-queue)/' },
+    },
+    {
+      name: 'web-entry-takes-the-callers-onnxruntime',
+      comment: 'the web entry imports no onnxruntime (its caller picks the build); the studio page (web/studio/) is such a caller',
+      severity: 'error',
+      from: { path: BROWSER_SAFE, pathNot: '^web/studio/' },
+      to: { path: '(^|/)node_modules/onnxruntime-web/' },
+    },
+    {
+      name: 'web-entry-holds-no-page',
+      comment: 'the studio page builds on the web entry, not the other way round: divsyn/web carries no page',
+      severity: 'error',
+      from: { path: BROWSER_SAFE, pathNot: '^web/studio/' },
+      to: { path: '^web/studio/' },
     },
     {
       name: 'browser-safe-imports-browser-safe',

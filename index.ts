@@ -3,8 +3,6 @@
 // library's operations on onnxruntime-node: a generator opened for sampling, train, sample, evaluate and
 // exportTraining (each taking the options of its `divsyn` command as an object), palettes and PNG images.
 export * from './web/index.js';
-export { dataError, modelError, outputError, stateError, usageError } from './common/errors.js';
-export type { ErrorKind } from './common/errors.js';
 export { openGenerator } from './api/generator.js';
 export type { Generator, GeneratorOptions, LayoutSource, Sample, SampleRecord } from './api/generator.js';
 export { train } from './api/train.js';

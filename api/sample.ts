@@ -20,8 +20,7 @@ import { OptionsInput, ParsedOptions, choice, flag, int, need, parsedOptions, re
 import { resumeOptions, typedOptions } from './resume.js';
 import { checkOutputDir } from '../common/output-paths.js';
 import { ledgerFile, sampleResumeRules, samplesFile, savedSampleOptions } from '../runtime/sample-ledger.js';
-
-const IMAGE = /\.(png|jpe?g)$/i;
+import { LAYOUT_IMAGE, listLayoutFiles } from '../common/layout-files.js';
 
 const INTERP_STEPS = 8;
 
@@ -91,23 +90,6 @@ export function parseNoise(v: string | undefined, classes: ClassInfo[]): Map<num
   return fixed;
 }
 
-function listLayouts(p: string): string[] {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(p);
-  } catch {
-    throw dataError(`layouts '${p}' do not exist`);
-  }
-  if (st.isFile()) return [p];
-  const files = fs
-    .readdirSync(p)
-    .filter((f) => IMAGE.test(f))
-    .sort()
-    .map((f) => path.join(p, f));
-  if (!files.length) throw dataError(`layouts folder '${p}' holds no PNG or JPG files`);
-  return files;
-}
-
 /** Layout files (colour maps in the model's palette, index PNGs, or pix2pix AB pairs) as one-hot maps. */
 async function* readLayouts(files: string[], classes: ClassInfo[], h: number, w: number, direction: Direction | undefined, log: (m: string) => void): AsyncGenerator<LayoutItem> {
   for (const file of files) {
@@ -124,7 +106,7 @@ async function* readLayouts(files: string[], classes: ClassInfo[], h: number, w:
       log(`warning: layout '${file}' is ${map.width}x${map.height}; resized (nearest) to the model's ${w}x${h}`);
       indices = resizeNearest(indices, map.width, map.height, 1, w, h);
     }
-    yield { stem: path.basename(file).replace(IMAGE, ''), source: file, onehot: oneHot(indices, classes.length) };
+    yield { stem: path.basename(file).replace(LAYOUT_IMAGE, ''), source: file, onehot: oneHot(indices, classes.length) };
   }
 }
 
@@ -171,7 +153,7 @@ export async function sample(options: SampleOptions | ParsedOptions<typeof sampl
     items = test.map((it) => ({ stem: it.stem, source: `fixture:${it.stem}`, onehot: it.layout }));
     total = items.length;
   } else {
-    const files = listLayouts(layoutsArg);
+    const files = listLayoutFiles(layoutsArg);
     items = readLayouts(files, spec.classes, spec.height, spec.width, o.direction, log);
     total = files.length;
   }

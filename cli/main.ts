@@ -12,8 +12,22 @@ import { sampleCommand } from './commands/sample.js';
 import { compareCommand } from './commands/compare.js';
 import { evalCommand } from './commands/eval.js';
 import { trainSegmenterCommand } from './commands/train-segmenter.js';
+import { studioCommand } from './commands/studio.js';
+import { exportWebCommand } from './commands/export-web.js';
 
-export const commands: Command[] = [demoCommand, trainCommand, sampleCommand, initCommand, infoCommand, exportTrainingCommand, evalCommand, trainSegmenterCommand, compareCommand];
+export const commands: Command[] = [
+  demoCommand,
+  trainCommand,
+  sampleCommand,
+  initCommand,
+  infoCommand,
+  exportTrainingCommand,
+  evalCommand,
+  trainSegmenterCommand,
+  compareCommand,
+  studioCommand,
+  exportWebCommand,
+];
 
 function mainHelp(): string {
   return [

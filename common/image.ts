@@ -6,6 +6,9 @@ import sharp from 'sharp';
 import { ClassInfo } from '../graph/spec.js';
 import { UserError, dataError } from './errors.js';
 import { writeFileAtomic } from './files.js';
+import { indicesToColors } from './label-maps.js';
+
+export { indicesToColors };
 
 /** An 8-bit image, interleaved rows (channels 3 = RGB, 1 = index or grey). */
 export interface Image8 {
@@ -150,18 +153,6 @@ export function sampleGrid(rows: GridRow[], height: number, width: number, colum
   const cells = rows.flatMap((r) => [...r.lead, ...Array.from({ length: r.images.length / per }, (_, k) => chwToRgb(r.images, height, width, k * per))]);
   const body = tile(cells, cells.length / rows.length);
   return columnLabels ? withLabels(body, { width, height }, 2, columnLabels) : body;
-}
-
-/** Class indices → palette colours (RGB HWC); an index that is no class is black. */
-export function indicesToColors(indices: ArrayLike<number>, classes: ClassInfo[]): Uint8Array {
-  const out = new Uint8Array(indices.length * 3);
-  for (let i = 0, j = 0; i < indices.length; i++, j += 3) {
-    const c = classes[indices[i]]?.color ?? [0, 0, 0];
-    out[j] = c[0];
-    out[j + 1] = c[1];
-    out[j + 2] = c[2];
-  }
-  return out;
 }
 
 /** A one-hot layout [C, H, W] in its palette's colours; a pixel of no class (all ≤ 0.5) is black. */

@@ -262,3 +262,15 @@ export function oneHot(indices: Uint8Array, classes: number, out?: Float32Array,
   }
   return o;
 }
+
+/** Class indices → palette colours (RGB HWC); an index that is no class is black. */
+export function indicesToColors(indices: ArrayLike<number>, classes: ClassInfo[]): Uint8Array {
+  const out = new Uint8Array(indices.length * 3);
+  for (let i = 0, j = 0; i < indices.length; i++, j += 3) {
+    const c = classes[indices[i]]?.color ?? [0, 0, 0];
+    out[j] = c[0];
+    out[j + 1] = c[1];
+    out[j + 2] = c[2];
+  }
+  return out;
+}

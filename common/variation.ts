@@ -27,6 +27,23 @@ export function newCodes(seed: number, stem: string, k: number, dim: number): Fl
   return new Rng(seed, `code:${stem}:${k}`).fillUniform(new Float32Array(dim));
 }
 
+/** The code at α on the segment from a to b: (1−α)·a + α·b, exactly a at 0 and exactly b at 1 (rather than a + α·(b − a)). */
+export function interpolateCode(a: Float32Array, b: Float32Array, alpha: number): Float32Array {
+  if (a.length !== b.length) throw new Error(`interpolateCode: codes of length ${a.length} and ${b.length}`);
+  return a.map((v, c) => (1 - alpha) * v + alpha * b[c]);
+}
+
+/**
+ * Codes on the segment between a and b (He et al., eq. 3: z(α) = α·z_i + (1−α)·z_j, here with z_i = b,
+ * z_j = a and α = t/(steps−1)): `steps` codes, the first exactly a, the last exactly b, so the strip's
+ * end images are the codes' own images.
+ */
+export function interpolateCodes(a: Float32Array, b: Float32Array, steps: number): Float32Array[] {
+  if (a.length !== b.length) throw new Error(`interpolateCodes: codes of length ${a.length} and ${b.length}`);
+  if (!Number.isInteger(steps) || steps < 2) throw new Error(`interpolateCodes: steps must be an integer >= 2, got ${steps}`);
+  return Array.from({ length: steps }, (_, t) => interpolateCode(a, b, t / (steps - 1)));
+}
+
 /** One per-sample input of a generator file besides the layout. */
 export interface VariationInput {
   name: string;
@@ -139,23 +156,6 @@ function schemeOf(inputs: VariationInput[], source?: CodeSource): VariationSchem
     },
     zero: (k = 0) => withCode(new Float32Array(dim), k),
   };
-}
-
-/**
- * Codes on the segment between a and b (He et al., eq. 3: z(α) = α·z_i + (1−α)·z_j, here with z_i = b,
- * z_j = a and α = t/(steps−1)): `steps` codes, the first exactly a, the last exactly b, so the strip's
- * end images are the codes' own images.
- */
-export function interpolateCodes(a: Float32Array, b: Float32Array, steps: number): Float32Array[] {
-  if (a.length !== b.length) throw new Error(`interpolateCodes: codes of length ${a.length} and ${b.length}`);
-  if (!Number.isInteger(steps) || steps < 2) throw new Error(`interpolateCodes: steps must be an integer >= 2, got ${steps}`);
-  const out: Float32Array[] = [];
-  for (let t = 0; t < steps; t++) {
-    const alpha = t / (steps - 1);
-    // (1−α)·a + α·b rather than a + α·(b − a): exact at both ends (1·a + 0·b, 0·a + 1·b).
-    out.push(a.map((v, c) => (1 - alpha) * v + alpha * b[c]));
-  }
-  return out;
 }
 
 /** The steps of a sweep of class `cls`'s noise from -1 to 1, the other classes at 0 (fixed code 0). */

@@ -4,6 +4,9 @@
 // graph.
 import { Rng } from '../graph/random.js';
 
+// the segment between two codes is where sampling meets the page's code slider: common/variation.ts holds it
+export { interpolateCodes } from '../common/variation.js';
+
 export type CodeKind = 'binary' | 'uniform';
 export const CODE_KINDS: readonly CodeKind[] = ['binary', 'uniform'];
 

@@ -40,7 +40,7 @@ export function layoutFromRgb(info: GeneratorInfo, image: { data: ArrayLike<numb
 }
 
 /** Image k of [n, 3, H, W] floats in [0, 1] as RGBA bytes (ImageData's layout), opaque. */
-export function toRgba(images: Float32Array, height: number, width: number, k = 0): Uint8ClampedArray {
+export function toRgba(images: Float32Array, height: number, width: number, k = 0): Uint8ClampedArray<ArrayBuffer> {
   const hw = height * width;
   const out = new Uint8ClampedArray(4 * hw);
   for (let p = 0; p < hw; p++) {

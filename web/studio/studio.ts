@@ -1,0 +1,424 @@
+// The studio's controller: the page's state (layout, per-class noise, code, seed and sample index),
+// the runs that paint it (through one Coalescer, so the image follows the sliders without a queue of
+// stale runs), and the handlers of every control.
+import { GeneratorInfo, UserError, dataError, interpolateCode, layoutFromIndices, layoutFromPng, toRgba } from '../index.js';
+import { Backend } from './backend.js';
+import { attachBrush, paintDisc } from './brush.js';
+import { commandLine, layoutToPng, rgbaToPng, sampleRecord, save } from './downloads.js';
+import { PageElements, el } from './page.js';
+import { Coalescer } from './scheduler.js';
+
+/** studio.json beside the page (api/studio.ts writes it). */
+export interface SiteConfig {
+  /** The model file's URL, relative to the page, and the name the page shows. */
+  model: string;
+  name: string;
+  layouts: { stem: string; file: string; source: string }[];
+}
+
+/** window.studio: what tests and benchmarks read. */
+export interface StudioStatus {
+  ready: boolean;
+  error?: string;
+  backend: string;
+  threads: number;
+  /** Repaints of the image so far. */
+  frames: number;
+  /** No run in progress or waiting. */
+  readonly idle: boolean;
+  /** Per repaint: ms from the oldest input not yet shown to the frame showing it, and of the run alone. */
+  timings: { latencyMs: number; runMs: number }[];
+}
+
+/** Samples in the row. */
+const ROW = 6;
+/** One sweep from -1 to 1 and back. */
+const SWEEP_SECONDS = 3;
+
+interface Current {
+  stem: string;
+  /** What the record's `layout` says: fixture:<stem>, the given file, or the file the page saves. */
+  source: string;
+  indices: Uint8Array;
+  onehot: Float32Array;
+}
+
+interface CodeState {
+  a: Float32Array;
+  b: Float32Array;
+  t: number;
+  names: [string, string];
+}
+
+const nextFrame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
+const stemOf = (file: string) => file.replace(/^.*[\\/]/, '').replace(/\.png$/i, '');
+
+export class Studio {
+  readonly status: StudioStatus;
+  private readonly runs: Coalescer<'image' | 'samples'>;
+  private readonly info: GeneratorInfo;
+  private readonly h: number;
+  private readonly w: number;
+  private current!: Current;
+  private readonly noise: Float32Array;
+  private code?: CodeState;
+  private readonly codeDim: number;
+  private seed = 1;
+  private k = 0;
+  /** Draws for "new code" so far (each is the code of the next sample index). */
+  private codeDraws = ROW;
+  private sweep?: { cls: number; start: number };
+  private pendingSince?: number;
+  private shown?: { rgba: Uint8ClampedArray; z: Float32Array };
+  private readonly knobs = new Map<number, { input: HTMLInputElement; output: HTMLOutputElement }>();
+  private readonly uploads = new Map<string, Current>();
+
+  constructor(
+    private readonly page: PageElements,
+    private readonly backend: Backend,
+    private readonly config: SiteConfig,
+    info: GeneratorInfo,
+  ) {
+    this.info = info;
+    [this.h, this.w] = [info.height, info.width];
+    const scheme = backend.sampler.scheme;
+    this.noise = new Float32Array(scheme.noise?.classes ?? 0);
+    this.codeDim = scheme.dim - (scheme.noise?.classes ?? 0);
+    const runs = new Coalescer<'image' | 'samples'>(['image', 'samples'], (e) => this.fail(e));
+    this.runs = runs;
+    this.status = {
+      ready: false,
+      backend: backend.label,
+      threads: backend.threads,
+      frames: 0,
+      get idle() {
+        return runs.idle;
+      },
+      timings: [],
+    };
+  }
+
+  async start(): Promise<void> {
+    const p = this.page;
+    for (const l of this.config.layouts) p.layoutChoice.append(el('option', { value: `site:${l.file}` }, l.stem));
+    this.info.classes.forEach((c, i) => p.brushClass.append(el('option', { value: String(i) }, c.name)));
+    p.brushClass.value = String(Math.min(2, this.info.classes.length - 1));
+    if (this.codeDim) this.buildCode();
+    if (!this.backend.sampler.scheme.noise) p.knobs.hidden = true;
+    this.wire();
+    if (this.config.layouts.length) await this.chooseSiteLayout(this.config.layouts[0].file);
+    else this.setLayout({ stem: 'blank', source: 'blank.png', indices: new Uint8Array(this.h * this.w), onehot: new Float32Array() });
+    this.status.ready = true;
+  }
+
+  // ---- state to runs -------------------------------------------------------------------------------
+
+  /** The packed vector fed with the layout: noise, then the code at t between A and B. */
+  private variation(): Float32Array {
+    const { scheme } = this.backend.sampler;
+    const z = new Float32Array(scheme.dim);
+    if (scheme.noise) z.set(this.noise, scheme.noise.offset);
+    if (this.code) z.set(interpolateCode(this.code.a, this.code.b, this.code.t), scheme.dim - this.codeDim);
+    return z;
+  }
+
+  private requestImage(since = performance.now()): void {
+    this.pendingSince = Math.min(this.pendingSince ?? since, since);
+    this.runs.request('image', () => this.paintImage());
+  }
+
+  private requestSamples(): void {
+    this.runs.request('samples', () => this.paintSamples());
+  }
+
+  private async paintImage(): Promise<void> {
+    const since = this.pendingSince ?? performance.now();
+    this.pendingSince = undefined;
+    if (this.sweep) this.sweepStep();
+    const started = performance.now();
+    const z = this.variation();
+    const images = await this.backend.sampler.generate([this.current.onehot], [z]);
+    const rgba = toRgba(images, this.h, this.w, 0);
+    const runMs = performance.now() - started;
+    this.page.image.getContext('2d')!.putImageData(new ImageData(rgba, this.w, this.h), 0, 0);
+    this.shown = { rgba, z };
+    this.page.command.textContent = this.command();
+    await nextFrame();
+    this.status.frames++;
+    this.status.timings.push({ latencyMs: performance.now() - since, runMs });
+    if (this.status.timings.length > 1000) this.status.timings.shift();
+    if (this.sweep) this.requestImage();
+  }
+
+  private async paintSamples(): Promise<void> {
+    const { sampler } = this.backend;
+    const { images } = await sampler.sample(this.current.onehot, { seed: this.seed, stem: this.current.stem, count: ROW });
+    const row = this.page.samples;
+    row.replaceChildren();
+    for (let k = 0; k < ROW; k++) {
+      const c = el('canvas', { width: String(this.w), height: String(this.h) });
+      c.getContext('2d')!.putImageData(new ImageData(toRgba(images, this.h, this.w, k), this.w, this.h), 0, 0);
+      const b = el('button', { type: 'button', 'aria-label': `sample ${k}`, title: `sample ${k} of seed ${this.seed}` }, c);
+      b.classList.toggle('chosen', k === this.k);
+      b.addEventListener('click', () => this.pickSample(k));
+      row.append(b);
+    }
+  }
+
+  // ---- controls ------------------------------------------------------------------------------------
+
+  private wire(): void {
+    const p = this.page;
+    p.layoutChoice.addEventListener('change', () => {
+      const v = p.layoutChoice.value;
+      if (v.startsWith('site:')) void this.chooseSiteLayout(v.slice(5)).catch((e) => this.fail(e));
+      else if (this.uploads.has(v)) this.setLayout(this.uploads.get(v)!);
+    });
+    p.upload.addEventListener('change', () => void this.upload().catch((e) => this.fail(e)));
+    p.seed.addEventListener('change', () => {
+      this.seed = Math.max(0, Math.floor(Number(p.seed.value) || 0));
+      p.seed.value = String(this.seed);
+      this.pickSample(0);
+    });
+    p.randomise.addEventListener('click', () => {
+      this.seed = Math.floor(Math.random() * 1_000_000);
+      p.seed.value = String(this.seed);
+      this.pickSample(0);
+    });
+    p.zero.addEventListener('click', () => {
+      this.stopSweep();
+      this.noise.fill(0);
+      this.syncKnobs();
+      this.requestImage();
+    });
+    p.sweep.addEventListener('click', () => {
+      if (this.sweep) this.stopSweep();
+      else if (p.sweepClass.value !== '') {
+        this.sweep = { cls: Number(p.sweepClass.value), start: performance.now() };
+        p.sweep.textContent = 'Stop';
+        this.requestImage();
+      }
+    });
+    p.downloadImage.addEventListener('click', () => this.shown && save(`${this.current.stem}_${this.k}.png`, rgbaToPng(this.shown.rgba, this.w, this.h), 'image/png'));
+    p.downloadNoise.addEventListener('click', () => this.shown && save(`${this.current.stem}_${this.k}.json`, JSON.stringify(this.record()) + '\n', 'application/json'));
+    p.downloadLayout.addEventListener('click', () => save(`${this.current.stem}.png`, layoutToPng(this.current.indices, this.info.classes, this.w, this.h), 'image/png'));
+    attachBrush({
+      canvas: p.layout,
+      width: this.w,
+      height: this.h,
+      brush: () => ({ cls: Number(p.brushClass.value), radius: Math.max(0.5, Number(p.brushSize.value) || 1) }),
+      paint: (x, y, cls, radius) => {
+        if (!this.current.stem.endsWith('_painted')) {
+          const stem = `${this.current.stem}_painted`;
+          this.current = { ...this.current, stem, source: `${stem}.png`, indices: this.current.indices.slice() };
+        }
+        return paintDisc(this.current.indices, this.w, this.h, x, y, cls, radius);
+      },
+      changed: () => {
+        this.current.onehot = layoutFromIndices(this.info, this.current.indices).onehot;
+        this.drawLayout();
+        this.requestImage();
+      },
+      ended: () => {
+        this.buildKnobs();
+        this.requestSamples();
+      },
+    });
+  }
+
+  private async chooseSiteLayout(file: string): Promise<void> {
+    const entry = this.config.layouts.find((l) => l.file === file)!;
+    const bytes = new Uint8Array(await (await fetch(file)).arrayBuffer());
+    const layout = layoutFromPng(this.info, bytes, entry.source);
+    this.setLayout({ stem: entry.stem, source: entry.source, indices: layout.indices, onehot: layout.onehot });
+    this.page.layoutChoice.value = `site:${file}`;
+  }
+
+  /** An uploaded PNG: a layout when it reads as one, else a message, and the page goes on with the layout it had. */
+  private async upload(): Promise<void> {
+    const file = this.page.upload.files?.[0];
+    if (!file) return;
+    this.page.upload.value = '';
+    try {
+      const layout = layoutFromPng(this.info, new Uint8Array(await file.arrayBuffer()), file.name);
+      if (layout.warning) throw dataError(`${layout.warning}. The layout is unchanged.`);
+      const key = `upload:${file.name}`;
+      const current = { stem: stemOf(file.name), source: file.name, indices: layout.indices, onehot: layout.onehot };
+      this.uploads.set(key, current);
+      if (![...this.page.layoutChoice.options].some((o) => o.value === key)) this.page.layoutChoice.append(el('option', { value: key }, `uploaded: ${file.name}`));
+      this.page.layoutChoice.value = key;
+      this.setLayout(current);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      this.page.message.textContent = e.message;
+    }
+  }
+
+  private setLayout(c: Current): void {
+    this.stopSweep();
+    this.current = { ...c, onehot: c.onehot.length ? c.onehot : layoutFromIndices(this.info, c.indices).onehot };
+    this.page.message.textContent = '';
+    this.drawLayout();
+    this.buildKnobs();
+    this.requestImage();
+    this.requestSamples();
+  }
+
+  private drawLayout(): void {
+    const rgba = new Uint8ClampedArray(4 * this.h * this.w);
+    this.current.indices.forEach((k, p) => {
+      rgba.set(this.info.classes[k].color, 4 * p);
+      rgba[4 * p + 3] = 255;
+    });
+    this.page.layout.getContext('2d')!.putImageData(new ImageData(rgba, this.w, this.h), 0, 0);
+  }
+
+  /** Sample k of the seed: its noise (and code, as code A) into the knobs. */
+  private pickSample(k: number): void {
+    this.stopSweep();
+    const { scheme } = this.backend.sampler;
+    const z = scheme.draw(this.seed, this.current.stem, k);
+    this.k = k;
+    if (scheme.noise) this.noise.set(z.subarray(scheme.noise.offset, scheme.noise.offset + scheme.noise.classes));
+    if (this.code) {
+      this.code.a = z.slice(scheme.dim - this.codeDim);
+      this.code.t = 0;
+      this.code.names[0] = `sample ${k}'s code`;
+    }
+    this.syncKnobs();
+    this.requestImage();
+    this.requestSamples();
+  }
+
+  // ---- knobs ---------------------------------------------------------------------------------------
+
+  /** One slider per class present in the layout, labelled with its name and colour. */
+  private buildKnobs(): void {
+    if (!this.backend.sampler.scheme.noise) return;
+    const present = this.info.classes.map((_, c) => this.current.indices.includes(c));
+    const same = present.every((has, c) => has === this.knobs.has(c));
+    if (same) return this.syncKnobs();
+    const p = this.page;
+    p.knobs.replaceChildren(el('legend', {}, 'Noise per class'));
+    this.knobs.clear();
+    const sweepWas = p.sweepClass.value;
+    p.sweepClass.replaceChildren();
+    this.info.classes.forEach((cls, c) => {
+      if (!present[c]) return;
+      const id = `knob-${c}`;
+      const input = el('input', { type: 'range', id, min: '-1', max: '1', step: '0.01', value: '0' });
+      const output = el('output', { for: id });
+      input.style.accentColor = `rgb(${cls.color.join(',')})`;
+      input.addEventListener('input', (e) => {
+        this.stopSweep();
+        this.noise[c] = Number(input.value);
+        output.value = Number(input.value).toFixed(2);
+        this.requestImage(e.timeStamp);
+      });
+      p.knobs.append(el('div', { class: 'knob' }, el('span', { class: 'swatch', style: `background: rgb(${cls.color.join(',')})` }), el('label', { for: id }, cls.name), input, output));
+      this.knobs.set(c, { input, output });
+      p.sweepClass.append(el('option', { value: String(c) }, cls.name));
+    });
+    if ([...p.sweepClass.options].some((o) => o.value === sweepWas)) p.sweepClass.value = sweepWas;
+    this.syncKnobs();
+  }
+
+  private syncKnobs(): void {
+    for (const [c, { input, output }] of this.knobs) {
+      input.value = String(this.noise[c]);
+      output.value = this.noise[c].toFixed(2);
+    }
+    if (this.code) this.syncCode();
+  }
+
+  /** Latent and crn-multi models: a slider from code A to code B, and new codes for either end. */
+  private buildCode(): void {
+    const { scheme } = this.backend.sampler;
+    const codeOf = (k: number) => scheme.zero(k).slice(scheme.dim - this.codeDim);
+    const b = Math.min(1, (scheme.codes ?? 1) - 1);
+    this.code = { a: codeOf(0), b: codeOf(b), t: 0, names: ['training code 0', `training code ${b}`] };
+    if (this.info.kind === 'crn-multi') this.code.names = ['image 0', `image ${b}`];
+    const input = el('input', { type: 'range', id: 'code-slider', min: '0', max: '1', step: '0.01', value: '0' });
+    const output = el('output', { for: 'code-slider', id: 'code-value' });
+    const ends = el('div', { class: 'row muted', id: 'code-ends' });
+    const newCode = (end: 0 | 1) => {
+      const j = this.codeDraws++;
+      const code = scheme.draw(this.seed, this.current.stem, j).slice(scheme.dim - this.codeDim);
+      this.code![end === 0 ? 'a' : 'b'] = code;
+      this.code!.names[end] = `sample ${j}'s code`;
+      this.syncCode();
+      this.requestImage();
+    };
+    const newA = el('button', { type: 'button', id: 'code-new-a' }, 'new code A');
+    const newB = el('button', { type: 'button', id: 'code-new-b' }, 'new code B');
+    newA.addEventListener('click', () => newCode(0));
+    newB.addEventListener('click', () => newCode(1));
+    input.addEventListener('input', (e) => {
+      this.code!.t = Number(input.value);
+      output.value = this.code!.t.toFixed(2);
+      this.requestImage(e.timeStamp);
+    });
+    this.page.code.hidden = false;
+    this.page.code.append(
+      el('legend', {}, 'Code'),
+      el('div', { class: 'knob' }, el('span'), el('label', { for: 'code-slider' }, 'code'), input, output),
+      ends,
+      el('div', { class: 'row' }, newA, newB),
+    );
+  }
+
+  private syncCode(): void {
+    const c = this.code!;
+    const input = this.page.code.querySelector<HTMLInputElement>('#code-slider')!;
+    input.value = String(c.t);
+    this.page.code.querySelector<HTMLOutputElement>('#code-value')!.value = c.t.toFixed(2);
+    this.page.code.querySelector('#code-ends')!.textContent = `A: ${c.names[0]}; B: ${c.names[1]}`;
+  }
+
+  // ---- sweep, records, errors ----------------------------------------------------------------------
+
+  /** The swept class's value for this frame: a triangle wave over -1..1. */
+  private sweepStep(): void {
+    const { cls, start } = this.sweep!;
+    const phase = ((performance.now() - start) / 1000 / SWEEP_SECONDS) % 1;
+    this.noise[cls] = Math.fround(phase < 0.5 ? -1 + 4 * phase : 3 - 4 * phase);
+    const knob = this.knobs.get(cls);
+    if (knob) {
+      knob.input.value = String(this.noise[cls]);
+      knob.output.value = this.noise[cls].toFixed(2);
+    }
+  }
+
+  private stopSweep(): void {
+    if (!this.sweep) return;
+    this.sweep = undefined;
+    this.page.sweep.textContent = 'Sweep';
+  }
+
+  /** The shown image's samples.jsonl line. */
+  private record() {
+    const { scheme } = this.backend.sampler;
+    const z = this.shown!.z;
+    return sampleRecord({
+      file: `${this.current.stem}_${this.k}.png`,
+      layout: this.current.source,
+      seed: this.seed,
+      k: this.k,
+      classes: this.info.classes,
+      noise: scheme.noise ? z.subarray(scheme.noise.offset, scheme.noise.offset + scheme.noise.classes) : undefined,
+      code: this.codeDim ? z.subarray(scheme.dim - this.codeDim) : undefined,
+    });
+  }
+
+  private command(): string {
+    if (this.codeDim) return "this model takes a code, which divsyn sample's options cannot set: feed the noise JSON's code to the ONNX file (examples/)";
+    return commandLine(this.config.name, `${this.current.stem}.png`, this.record());
+  }
+
+  private fail(e: unknown): void {
+    const message = e instanceof UserError ? e.message : `${(e as Error).message ?? e}`;
+    this.page.message.textContent = message;
+    this.status.error = message;
+    if (!(e instanceof UserError)) console.error(e);
+  }
+}
