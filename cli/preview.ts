@@ -1,24 +1,21 @@
-// RUN/preview.png: the generator on a few test layouts, rows of [layout, G(l, 0), two random samples]
+// RUN/preview.png: the generator on a few test layouts (or conditions), rows of [layout, G(l, 0), two random samples]
 // (crn-multi: its first three images).
 import { GeneratorSpec } from '../graph/spec.js';
-import { variationInputs } from '../graph/families/index.js';
 import { packVariations, variationScheme } from '../common/variation.js';
 import { generatorBytes } from '../runtime/model-file.js';
-import { openGenerator } from '../runtime/generator-runner.js';
-import { GridRow, layoutToRgb, sampleGrid, writePng } from '../common/image.js';
+import { generatorShape, openGenerator } from '../runtime/generator-runner.js';
+import { GridRow, conditionToRgb, sampleGrid, writePng } from '../common/image.js';
 
 export async function renderPreview(file: string, spec: GeneratorSpec, params: Map<string, Float32Array>, items: { layout: Float32Array }[]): Promise<void> {
-  const c = spec.classes.length;
-  const variation = variationInputs(spec);
   const scheme = variationScheme(spec);
-  const g = await openGenerator(generatorBytes(spec, params), { classes: c, height: spec.height, width: spec.width, variation }, { threads: 1 });
+  const g = await openGenerator(generatorBytes(spec, params), generatorShape(spec), { threads: 1 });
   try {
     const rows: GridRow[] = [];
     for (const [i, it] of items.entries()) {
       const noise = packVariations([scheme.zero(), scheme.draw(0, `preview${i}`, 1), scheme.draw(0, `preview${i}`, 2)]);
       const layouts = new Float32Array(3 * it.layout.length);
       for (let k = 0; k < 3; k++) layouts.set(it.layout, k * it.layout.length);
-      rows.push({ lead: [layoutToRgb(it.layout, spec)], images: await g.generate(layouts, noise, 3) });
+      rows.push({ lead: [conditionToRgb(it.layout, spec)], images: await g.generate(layouts, noise, 3) });
     }
     await writePng(file, sampleGrid(rows, spec.height, spec.width, ['layout', 'zero', 'k=1', 'k=2']));
   } finally {

@@ -218,3 +218,57 @@ export function conditionReader(dataset: ConditionDataset, condition: ConditionS
     },
   };
 }
+
+// ---------------------------------------------------------------------------------------------------
+
+/** A condition to sample from (divsyn sample --layouts for a model with a condition): its name, its file, and the condition [K, H, W]. */
+export interface ConditionInput {
+  stem: string;
+  source: string;
+  condition: Float32Array;
+}
+
+/**
+ * One condition file at the model's size: a normal map PNG (resized bilinearly to the model's size, with a
+ * note when it is), or a point file whose points are in the model's pixels, rendered with its σ.
+ */
+export async function readConditionFile(file: string, condition: ConditionSpec, width: number, height: number, onNote?: (m: string) => void): Promise<Float32Array> {
+  if (condition.kind === 'landmarks') {
+    const points = readPointFile(file);
+    if (points.length / 2 !== condition.channels) throw new UserError(`point file '${file}' holds ${points.length / 2} points; the model takes ${condition.channels}`);
+    return renderHeatMaps(points, width, height, condition.sigma!);
+  }
+  const img = await readRgb(file);
+  if (img.width !== width || img.height !== height) onNote?.(`normal map '${file}' is ${img.width}x${img.height}: resized to the model's ${width}x${height}`);
+  return normalPlanes(resizeBilinear(img.data, img.width, img.height, 3, width, height), width, height);
+}
+
+/**
+ * Conditions to sample from: `fixture` (the bundled test split of the model's kind), one condition file,
+ * or a folder of them (.png normal maps, or .pts/.txt point files), in name order.
+ */
+export async function conditionInputs(where: string, condition: ConditionSpec, width: number, height: number, onNote?: (m: string) => void): Promise<ConditionInput[]> {
+  if (where === 'fixture') {
+    const dataset = openConditionDataset({ data: 'fixture', input: condition.kind, split: 'test' });
+    const reader = conditionReader(dataset, condition);
+    return Promise.all(
+      Array.from({ length: dataset.length }, async (_, i) => {
+        const it = await reader.read(i, { width, height, augment: false });
+        const planes = new Float32Array(condition.channels * width * height);
+        it.writeCondition(planes, 0);
+        return { stem: it.stem, source: `fixture:${it.stem}`, condition: planes };
+      }),
+    );
+  }
+  const ext = condition.kind === 'image' ? PNG : POINT_EXT;
+  let files: string[];
+  try {
+    files = fs.statSync(where).isDirectory()
+      ? listImages(where, condition.kind === 'image' ? 'normal maps folder' : 'point files folder', ext, condition.kind === 'image' ? '.png normal maps' : '.pts or .txt point files')
+      : [where];
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`--layouts '${where}' does not exist`);
+  }
+  return Promise.all(files.map(async (f) => ({ stem: stemOf(f, ext), source: f, condition: await readConditionFile(f, condition, width, height, onNote) })));
+}

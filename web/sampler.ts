@@ -42,7 +42,7 @@ export interface Sampler {
   info: GeneratorInfo;
   /** How samples vary (common/variation.ts): draw(seed, stem, k) is sample k of a layout as `divsyn sample` draws it; zero(k) the deterministic one. */
   scheme: VariationScheme;
-  /** Images [n, 3, H, W], RGB in [0, 1], of n layouts (one-hot [C, H, W] each) with their packed variation vectors. */
+  /** Images [n, 3, H, W], RGB in [0, 1], of n layouts (one-hot [C, H, W] each, or conditions [K, H, W]: web/conditions.ts) with their packed variation vectors. */
   generate(layouts: Float32Array[], variations: Float32Array[]): Promise<Float32Array>;
   /** Samples k = 0 … count − 1 of one layout, drawn as `divsyn sample` draws them: the images and the variation each was fed. */
   sample(layout: Float32Array, o: { seed: number; stem: string; count: number }): Promise<{ images: Float32Array; variations: Float32Array[] }>;
@@ -59,16 +59,20 @@ export async function createSampler(bytes: Uint8Array, ort: Ort, o: SamplerOptio
   const missing = info.inputs.filter((v) => !session.inputNames.includes(v.name));
   if (missing.length) throw new UserError(`the session given for '${name}' takes no ${missing.map((v) => `'${v.name}'`).join(', ')}: was it made from other bytes?`);
   const { height: h, width: w } = info;
-  const c = info.classes.length;
+  // the first input in feeding order (graph/interface.ts)
+  const condition = info.inputs[0];
+  // the one-hot layout's classes, or a condition's channels (a normal map's 3, a heat map per landmark)
+  const c = Number(condition.shape[1]);
   const parts = variationInputs(spec);
   const scheme = variationScheme(spec, { codes: o.codes });
   const maxBatch = o.batch ?? 8;
-  const layoutInput = info.inputs.find((v) => v.kind === 'labels')?.name ?? 'layout';
+  const layoutInput = condition.name;
+  const what = condition.kind === 'labels' ? 'one-hot' : `a ${condition.kind} condition`;
   const output = info.outputs[0].name;
 
   const generate = async (layouts: Float32Array[], variations: Float32Array[]): Promise<Float32Array> => {
     if (layouts.length !== variations.length) throw new Error(`generate: ${layouts.length} layouts with ${variations.length} variation vectors`);
-    for (const l of layouts) if (l.length !== c * h * w) throw new UserError(`${name}: a layout of ${l.length} values, not one-hot [${c}, ${h}, ${w}]`);
+    for (const l of layouts) if (l.length !== c * h * w) throw new UserError(`${name}: a layout of ${l.length} values, not ${what} [${c}, ${h}, ${w}]`);
     for (const v of variations) if (v.length !== scheme.dim) throw new UserError(`${name}: a variation vector of ${v.length} values; this model packs ${scheme.dim}`);
     const n = layouts.length;
     const out = new Float32Array(n * 3 * h * w);
