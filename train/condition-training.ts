@@ -37,6 +37,7 @@ const LABEL_MAP_OPTIONS: Record<string, string> = {
   noiseSearch: 'searches the per-class noise',
   noiseContent: 'weighs the content loss of the per-class noise’s pass',
   withNoise: 'adds the per-class noise, one knob per class',
+  skipBad: 'skips the bad items the label-map dataset check finds (condition data has no such check yet; a bad file fails when it is read, naming it)',
   noise: 'sets a class’s noise',
   sweep: 'sweeps a class’s noise',
   sweepSteps: 'sweeps a class’s noise',
