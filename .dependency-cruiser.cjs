@@ -8,7 +8,7 @@
 const LAYERS = ['graph', 'common', 'web', 'runtime', 'train', 'metrics', 'api', 'cli'];
 
 /** The common/ modules that run in browsers: web/ may import these and graph/, nothing else. */
-const BROWSER_SAFE_COMMON = ['errors', 'generator-info', 'label-maps', 'onnx-model', 'variation'];
+const BROWSER_SAFE_COMMON = ['conditions', 'errors', 'generator-info', 'label-maps', 'onnx-model', 'variation'];
 const BROWSER_SAFE = `^(graph/|web/|common/(${BROWSER_SAFE_COMMON.join('|')})\\.ts$)`;
 
 /** Node built-ins that reach files, processes, threads or the network: graph/ builds graphs in memory only. */

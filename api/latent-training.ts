@@ -7,6 +7,7 @@ import { evalItems } from '../train/loader.js';
 import { chwToRgb } from '../common/image.js';
 import { loadOrComputeNeighbours, neighbourKey, neighbourTable, NeighbourOptions } from '../train/neighbours.js';
 import { LatentTraining } from '../train/trainer.js';
+import { neighbourSummary, neighbourTargets } from '../train/neighbour-targets.js';
 import { float, int } from './options.js';
 
 export const latentTrainOptions = {
@@ -40,25 +41,8 @@ export async function latentTraining(o: LatentTrainValues, spec: GeneratorSpec, 
       options,
     ),
   );
-  const counts = table.neighbours.map((nb) => nb.length);
-  log(
-    `neighbours: θ ${o.theta}, up to ${k} per input: ${(counts.reduce((a, b) => a + b, 0) / Math.max(1, counts.length)).toFixed(1)} on average, ${counts.filter((x) => x === 0).length} of ${counts.length} inputs have none`,
-  );
-  const index = new Map(items.map((it, i) => [it.stem, i]));
-  return {
-    warmupSteps,
-    neighbours(stems) {
-      const photos = new Float32Array(stems.length * k * 3 * hw);
-      const valid = stems.map((stem, b) => {
-        const i = index.get(stem);
-        const list = i === undefined ? [] : table.neighbours[i];
-        // missing neighbours are padded with the item's own photo and left out of the assignment
-        for (let j = 0; j < k; j++) photos.set(items[j < list.length ? list[j] : (i ?? 0)].photo, (b * k + j) * 3 * hw);
-        return list.length;
-      });
-      return { photos, valid };
-    },
-  };
+  log(neighbourSummary(table, o.theta, k));
+  return neighbourTargets(table, items, k, warmupSteps);
 }
 
 function classIndices(onehot: Float32Array, c: number, hw: number): Uint8Array {

@@ -1,10 +1,10 @@
-// RUN/preview.png: the generator on a few test layouts, rows of [layout, G(l, 0), two random samples]
+// RUN/preview.png: the generator on a few test layouts (or conditions), rows of [layout, G(l, 0), two random samples]
 // (crn-multi: its first three images).
 import { GeneratorSpec } from '../graph/spec.js';
 import { packVariations, variationScheme } from '../common/variation.js';
 import { generatorBytes } from '../runtime/model-file.js';
 import { openSampler } from '../runtime/open-sampler.js';
-import { GridRow, layoutToRgb, sampleGrid, writePng } from '../common/image.js';
+import { GridRow, conditionToRgb, sampleGrid, writePng } from '../common/image.js';
 
 export async function renderPreview(file: string, spec: GeneratorSpec, params: Map<string, Float32Array>, items: { layout: Float32Array }[]): Promise<void> {
   const scheme = variationScheme(spec);
@@ -15,7 +15,7 @@ export async function renderPreview(file: string, spec: GeneratorSpec, params: M
       const noise = packVariations([scheme.zero(), scheme.draw(0, `preview${i}`, 1), scheme.draw(0, `preview${i}`, 2)]);
       const layouts = new Float32Array(3 * it.layout.length);
       for (let k = 0; k < 3; k++) layouts.set(it.layout, k * it.layout.length);
-      rows.push({ lead: [layoutToRgb(it.layout, spec)], images: await g.generatePacked(layouts, noise, 3) });
+      rows.push({ lead: [conditionToRgb(it.layout, spec)], images: await g.generatePacked(layouts, noise, 3) });
     }
     await writePng(file, sampleGrid(rows, spec.height, spec.width, ['layout', 'zero', 'k=1', 'k=2']));
   } finally {

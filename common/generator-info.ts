@@ -2,7 +2,8 @@
 // browsers too (the web entry samples by it) and is what `divsyn info --json` prints. The tensors'
 // descriptions come from the file's divsyn.inputs / divsyn.outputs (docs/formats.md), or, in a file from
 // before they existed (format 0), from its spec; either way they are checked against the graph's own.
-import { BaseSpec, familyOf } from '../graph/families/index.js';
+import { BaseSpec, acceptsInput, familyOf } from '../graph/families/index.js';
+import { readCondition } from '../graph/condition.js';
 import { FORMAT_VERSION, PRECISION, TensorDescription, generatorInterface } from '../graph/interface.js';
 import { NormKind } from '../graph/models/layers.js';
 import { ClassInfo, GeneratorSpec, MODEL_KINDS, ModelKind } from '../graph/spec.js';
@@ -36,9 +37,9 @@ export interface GeneratorInfo {
   kind: ModelKind;
   height: number;
   width: number;
-  /** In the layout's class order: name, colour [r, g, b] in 0..255, and the label ids an index map may hold. */
+  /** In the layout's class order: name, colour [r, g, b] in 0..255, and the label ids an index map may hold (none for a model with a condition). */
   classes: ClassInfo[];
-  /** In feeding order: the layout, then noise and code where the model takes them. */
+  /** In feeding order: the layout (or the condition), then noise and code where the model takes them. */
   inputs: TensorDescription[];
   outputs: TensorDescription[];
   precision: typeof PRECISION;
@@ -78,8 +79,10 @@ function formatOf(metadata: Record<string, string>, name: string): number {
   return format;
 }
 
-function classesOf(metadata: Record<string, string>, name: string): ClassInfo[] {
+function classesOf(metadata: Record<string, string>, name: string, conditioned: boolean): ClassInfo[] {
   const classes = parseJson(metadata, 'divsyn.classes', name);
+  // a model conditioned on a normal map or landmarks has no classes
+  if (conditioned && Array.isArray(classes) && classes.length === 0) return [];
   const valid = (c: ClassInfo) => typeof c?.name === 'string' && Array.isArray(c.color) && c.color.length === 3 && (c.ids === undefined || Array.isArray(c.ids));
   if (!Array.isArray(classes) || classes.length < 1 || !classes.every(valid)) throw modelError(`'${name}': divsyn.classes is not a list of {"name", "color": [r, g, b], "ids"?}`);
   return classes as ClassInfo[];
@@ -92,9 +95,17 @@ function specFrom(metadata: Record<string, string>, name: string): GeneratorSpec
   const sizeText = metadata['divsyn.size'] ?? '';
   const [height, width] = sizeText.split('x').map(Number);
   if (!/^\d+x\d+$/.test(sizeText) || !(height > 0 && width > 0)) throw modelError(`'${name}': divsyn.size metadata '${sizeText}' is not HxW`);
+  let condition: ReturnType<typeof readCondition>;
+  try {
+    condition = readCondition(metadata);
+  } catch (e) {
+    throw modelError(`'${name}': ${(e as Error).message}`);
+  }
+  if (condition && !acceptsInput(kind as ModelKind, condition.kind)) throw modelError(`'${name}': a ${kind} generator is not conditioned on ${condition.kind} (divsyn.condition)`);
   const base: BaseSpec = {
     model: kind as ModelKind,
-    classes: classesOf(metadata, name),
+    classes: classesOf(metadata, name, condition !== undefined),
+    ...(condition ? { condition } : {}),
     height,
     width,
     channels: Number(metadata['divsyn.channels'] ?? 64),

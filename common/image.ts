@@ -3,7 +3,8 @@
 // palette colours of layouts. Pixel data is interleaved HWC: RGB images hold width*height*3 bytes,
 // index maps width*height values.
 import sharp from 'sharp';
-import { ClassInfo } from '../graph/spec.js';
+import { ClassInfo, GeneratorSpec } from '../graph/spec.js';
+import { conditionPicture } from './conditions.js';
 import { UserError, dataError } from './errors.js';
 import { writeFileAtomic } from './files.js';
 import { indicesToColors } from './label-maps.js';
@@ -168,6 +169,12 @@ export function layoutToRgb(onehot: Float32Array, layout: { classes: ClassInfo[]
     }
   }
   return { data: indicesToColors(indices, layout.classes), width: layout.width, height: layout.height, channels: 3 };
+}
+
+/** A model's conditioning input [C, H, W] as a picture: a layout in its palette's colours, a normal map or heat maps as common/conditions.ts draws them. */
+export function conditionToRgb(planes: Float32Array, spec: GeneratorSpec): RgbImage {
+  if (!spec.condition) return layoutToRgb(planes, spec);
+  return { data: conditionPicture(spec.condition.kind, planes, spec.condition.channels, spec.width, spec.height), width: spec.width, height: spec.height, channels: 3 };
 }
 
 /** A 3x5 pixel font (rows of three bits, top to bottom): digits, letters, and the signs labels use. */

@@ -2,6 +2,7 @@
 // divsyn.outputs; docs/formats.md): each tensor's shape, what its axes are, and its values and range, so
 // that a program reading the file needs nothing else to feed it.
 import { ConditionKind, familyOf } from './families/index.js';
+import { inputKind } from './condition.js';
 import type { SegmenterSpec } from './programs/segmenter.js';
 import { GeneratorSpec } from './spec.js';
 
@@ -21,10 +22,19 @@ export interface TensorDescription {
   kind: ConditionKind | 'noise' | 'code' | 'image' | 'scores';
   /** Dims, the batch dimension symbolic (`N`). */
   shape: (number | 'N')[];
-  /** What each axis indexes: sample, class, y, x, rgb (R, G, B), channel (at the latent split), image (crn-multi's). */
-  axes: ('sample' | 'class' | 'y' | 'x' | 'rgb' | 'channel' | 'image')[];
-  /** one-hot: a single 1 along the class (or image) axis; uniform: drawn uniformly in range; rgb: colour in range; logits: unbounded scores. */
-  values: 'one-hot' | 'uniform' | 'rgb' | 'logits';
+  /**
+   * What each axis indexes: sample, class, y, x, rgb (R, G, B), channel (at the latent split), image
+   * (crn-multi's), normal (a normal map's x, y, z), point (landmark k's heat map).
+   */
+  axes: ('sample' | 'class' | 'y' | 'x' | 'rgb' | 'channel' | 'image' | 'normal' | 'point')[];
+  /**
+   * one-hot: a single 1 along the class (or image) axis; uniform: drawn uniformly in range; rgb: colour in
+   * range; logits: unbounded scores; normals: a normal map's components; heat-map: exp(-d²/2σ²) of the
+   * distance d in pixels to the point.
+   */
+  values: 'one-hot' | 'uniform' | 'rgb' | 'logits' | 'normals' | 'heat-map';
+  /** heat-map: σ in pixels. */
+  sigma?: number;
   /** Least and greatest value, where bounded. */
   range?: [number, number];
 }
@@ -37,6 +47,16 @@ export interface FileInterface {
 /** Each condition kind's input; a new kind is a type error here until it says what it feeds. */
 const CONDITION_INPUTS: Record<ConditionKind, (spec: GeneratorSpec) => TensorDescription> = {
   labels: (spec) => ({ name: 'layout', kind: 'labels', shape: ['N', spec.classes.length, spec.height, spec.width], axes: ['sample', 'class', 'y', 'x'], values: 'one-hot', range: [0, 1] }),
+  image: (spec) => ({ name: 'condition', kind: 'image', shape: ['N', 3, spec.height, spec.width], axes: ['sample', 'normal', 'y', 'x'], values: 'normals', range: spec.condition!.range }),
+  landmarks: (spec) => ({
+    name: 'condition',
+    kind: 'landmarks',
+    shape: ['N', spec.condition!.channels, spec.height, spec.width],
+    axes: ['sample', 'point', 'y', 'x'],
+    values: 'heat-map',
+    range: spec.condition!.range,
+    sigma: spec.condition!.sigma,
+  }),
 };
 
 const rgbImage = (name: string, height: number, width: number): TensorDescription => ({
@@ -48,13 +68,14 @@ const rgbImage = (name: string, height: number, width: number): TensorDescriptio
   range: [0, 1],
 });
 
-/** The inference graph's inputs (the conditions, then noise, then code) and its image, as graph/programs/inference.ts builds them. */
+/** The inference graph's inputs (the condition, then noise, then code) and its image, as graph/programs/inference.ts builds them. */
 export function generatorInterface(spec: GeneratorSpec): FileInterface {
   const family = familyOf(spec);
+  const kind = inputKind(spec);
   const variations = family
     .variationInputs(spec)
     .map((v): TensorDescription => ({ name: v.name, kind: v.name, shape: ['N', v.dim], axes: ['sample', v.axis], values: v.values, range: [v.range[0], v.range[1]] }));
-  return { inputs: [...family.conditions.map((c) => CONDITION_INPUTS[c](spec)), ...variations], outputs: [rgbImage('image', spec.height, spec.width)] };
+  return { inputs: [CONDITION_INPUTS[kind](spec), ...variations], outputs: [rgbImage('image', spec.height, spec.width)] };
 }
 
 /** A segmenter: an RGB image in, class logits out. */

@@ -17,9 +17,30 @@ export interface ClassInfo {
   ids?: number[];
 }
 
+/**
+ * What conditions a generator: one-hot label maps (`labels`), a continuous image such as a normal map
+ * (`image`), or landmark points rendered into one Gaussian heat map per point (`landmarks`).
+ */
+export type InputKind = 'labels' | 'image' | 'landmarks';
+export const INPUT_KINDS: readonly InputKind[] = ['labels', 'image', 'landmarks'];
+
+/** A condition other than label maps (graph/condition.ts): its kind, channel count and value range. */
+export interface ConditionSpec {
+  kind: Exclude<InputKind, 'labels'>;
+  /** image: 3 (a normal map's x, y, z); landmarks: K, one heat map per point. */
+  channels: number;
+  /** Least and greatest value: image [-1, 1]; landmarks [0, 1] (a heat map peaks at 1 on its point). */
+  range: [number, number];
+  /** landmarks: the Gaussian's standard deviation in pixels at the model's size. */
+  sigma?: number;
+}
+
 export interface GeneratorSpec {
   model: ModelKind;
+  /** The label maps' classes; empty for a model conditioned on something else (condition). */
   classes: ClassInfo[];
+  /** What conditions the generator where it is not label maps (absent: one-hot layouts of classes). */
+  condition?: ConditionSpec;
   height: number;
   width: number;
   /** Base channel count (ngf for pix2pix). */

@@ -4,7 +4,8 @@ import onnxProto from 'onnx-proto';
 import { inferenceProgram, emitProgram, paramIo } from '../graph/programs/index.js';
 import { ClassInfo, GeneratorSpec, MODEL_KINDS, ModelKind } from '../graph/spec.js';
 import { generatorInterface, interfaceMetadata } from '../graph/interface.js';
-import { BaseSpec, familyOf, takesNoise, variationInputs } from '../graph/families/index.js';
+import { conditionChannels, conditionInputName, conditionMetadata, inputKind, readCondition } from '../graph/condition.js';
+import { BaseSpec, acceptsInput, familyOf, takesNoise, variationInputs } from '../graph/families/index.js';
 import { NormKind } from '../graph/models/layers.js';
 import { writeFileAtomic } from '../common/files.js';
 import { modelError } from '../common/errors.js';
@@ -22,6 +23,7 @@ export function generatorMetadata(spec: GeneratorSpec, options: Record<string, u
     'divsyn.size': `${spec.height}x${spec.width}`,
     'divsyn.noise': takesNoise(spec) ? 'per-class' : 'none',
     ...familyOf(spec).metadata(spec),
+    ...conditionMetadata(spec),
     ...interfaceMetadata(generatorInterface(spec)),
     'divsyn.version': VERSION,
     'divsyn.channels': String(spec.channels),
@@ -93,15 +95,24 @@ export function readGenerator(file: string, opts: { weights?: boolean } = {}): G
   if (!/^\d+x\d+$/.test(sizeText) || !(h > 0 && w > 0)) throw modelError(`'${file}': divsyn.size metadata '${sizeText}' is not HxW`);
   const sizeProblem = familyOf(kind).sizeProblem(h, w, sizeText);
   if (sizeProblem) throw modelError(`'${file}': divsyn.size metadata: ${sizeProblem}`);
+  let condition: ReturnType<typeof readCondition>;
+  try {
+    condition = readCondition(metadata);
+  } catch (e) {
+    throw modelError(`'${file}': ${(e as Error).message}`);
+  }
+  if (condition && !acceptsInput(kind, condition.kind)) throw modelError(`'${file}': a ${kind} generator is not conditioned on ${condition.kind} (divsyn.condition)`);
   let classes: ClassInfo[];
   try {
-    classes = validateClasses(JSON.parse(metadata['divsyn.classes']), 'divsyn.classes');
+    // a model conditioned on something else than label maps has no classes
+    classes = condition && metadata['divsyn.classes'] === '[]' ? [] : validateClasses(JSON.parse(metadata['divsyn.classes']), 'divsyn.classes');
   } catch (e) {
     throw modelError(`'${file}': divsyn.classes metadata is not a list of classes (${(e as Error).message})`);
   }
   const base: BaseSpec = {
     model: kind,
     classes,
+    ...(condition ? { condition } : {}),
     height: h,
     width: w,
     channels: Number(metadata['divsyn.channels'] ?? familyOf(kind).defaultChannels),
@@ -138,7 +149,10 @@ export function readGenerator(file: string, opts: { weights?: boolean } = {}): G
 export function expectedGeneratorInterface(spec: GeneratorSpec): { inputs: ValueInfo[]; outputs: ValueInfo[] } {
   const { height: h, width: w } = spec;
   return {
-    inputs: [{ name: 'layout', dtype: 'float32', shape: ['N', spec.classes.length, h, w] }, ...variationInputs(spec).map((v) => ({ name: v.name, dtype: 'float32', shape: ['N', v.dim] }))],
+    inputs: [
+      { name: conditionInputName(spec), dtype: 'float32', shape: ['N', conditionChannels(spec), h, w] },
+      ...variationInputs(spec).map((v) => ({ name: v.name, dtype: 'float32', shape: ['N', v.dim] })),
+    ],
     outputs: [{ name: 'image', dtype: 'float32', shape: ['N', 3, h, w] }],
   };
 }
@@ -189,7 +203,8 @@ export function generatorValues(named: Map<string, Float32Array>): Map<string, F
   return values;
 }
 
-const describeSpec = (s: GeneratorSpec) => `${s.model} ${s.height}x${s.width}, width ${s.channels}, ${s.classes.length} classes`;
+const describeInput = (s: GeneratorSpec) => (s.condition ? `${s.condition.channels}-channel ${inputKind(s)} input` : `${s.classes.length} classes`);
+const describeSpec = (s: GeneratorSpec) => `${s.model} ${s.height}x${s.width}, width ${s.channels}, ${describeInput(s)}`;
 
 /**
  * The parameters of generator file `file` to start training spec from (--init), checked before any work:
@@ -200,7 +215,8 @@ export function readInitGenerator(file: string, spec: GeneratorSpec, option = '-
   const f = readGenerator(file, { weights: true });
   const mismatch = (why: string) => modelError(`${option} '${file}' is a ${describeSpec(f.spec)} generator; this run trains ${describeSpec(spec)}: ${why}`);
   if (f.spec.model !== spec.model) throw mismatch('another kind of model');
-  if (f.spec.classes.length !== spec.classes.length) throw mismatch('another number of classes');
+  if (inputKind(f.spec) !== inputKind(spec)) throw mismatch('another kind of input');
+  if (conditionChannels(f.spec) !== conditionChannels(spec)) throw mismatch(spec.condition ? 'another number of input channels' : 'another number of classes');
   const values = generatorValues(f.initializers);
   for (const p of inferenceProgram(spec).graph.params.map(paramIo)) {
     const name = p.spec.name.replace(/^(param|buffer)\./, '');

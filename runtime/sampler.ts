@@ -19,13 +19,16 @@ export interface LayoutItem {
   stem: string;
   /** Where the layout came from (for samples.jsonl). */
   source: string;
-  /** One-hot [C, H, W]. */
+  /** One-hot [C, H, W], or for a model with a condition (graph/condition.ts) the condition [K, H, W]. */
   onehot: Float32Array;
 }
 
 export interface SampleOptions {
   model: string;
+  /** The classes' names (empty for a model with a condition). */
   classes: string[];
+  /** A model with a condition: its input's name and channels (default: the one-hot `layout` of the classes). */
+  input?: { name: string; channels: number };
   height: number;
   width: number;
   out: string;
@@ -96,7 +99,8 @@ const bytesOf = (f: Float32Array) => new Uint8Array(f.buffer, f.byteOffset, f.by
  * (so every image is computed in the same batch, at the same position: the same bytes).
  */
 export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<LayoutItem>, total: number, o: SampleOptions): Promise<SampleSummary> {
-  const c = o.classes.length;
+  const c = o.input?.channels ?? o.classes.length;
+  const inputName = o.input?.name ?? 'layout';
   const hw = o.height * o.width;
   if (o.fixed.size && !o.scheme.noise) throw modelError('this model takes no per-class noise: --noise does not apply');
   // samples.jsonl: the exact noise by class name, and the code, so any image can be made again
@@ -157,7 +161,7 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
     if (jobs.some((j) => j.needed)) {
       const layout = new Float32Array(jobs.length * c * hw);
       jobs.forEach((j, i) => layout.set(j.item.onehot, i * c * hw));
-      const feeds: Parameters<typeof pool.run>[0] = { layout: { data: layout, dims: [jobs.length, c, o.height, o.width] } };
+      const feeds: Parameters<typeof pool.run>[0] = { [inputName]: { data: layout, dims: [jobs.length, c, o.height, o.width] } };
       for (const part of unpackVariations(packVariations(jobs.map((j) => j.z)), jobs.length, o.inputs)) feeds[part.name] = { data: part.data, dims: [jobs.length, part.dim] };
       const data = (await pool.run(feeds)).image.data;
       jobs.forEach((j, i) => {

@@ -136,7 +136,7 @@ function splitRootMessage(what: string, dir: string, splits: string[]): string {
 }
 
 /** The image files of a folder (sorted), or a UserError for a missing, unreadable or empty folder. */
-function listImages(dir: string, what: string): string[] {
+export function listImages(dir: string, what: string, ext = IMAGE_EXT, kinds = '.jpg or .png images'): string[] {
   let names: string[];
   try {
     if (!fs.statSync(dir).isDirectory()) throw dataError(`${what} '${dir}' is not a folder`);
@@ -146,15 +146,15 @@ function listImages(dir: string, what: string): string[] {
     const code = (e as NodeJS.ErrnoException).code;
     throw dataError(code === 'ENOENT' ? `${what} '${dir}' does not exist` : `${what} '${dir}' cannot be read (${code ?? (e as Error).message})`);
   }
-  const files = names.filter((f) => IMAGE_EXT.test(f) && !f.startsWith('.')).sort();
+  const files = names.filter((f) => ext.test(f) && !f.startsWith('.')).sort();
   if (!files.length) {
     const splits = splitFolders(dir);
-    throw dataError(splits.length ? splitRootMessage(what, dir, splits) : `${what} '${dir}' holds no .jpg or .png images`);
+    throw dataError(splits.length ? splitRootMessage(what, dir, splits) : `${what} '${dir}' holds no ${kinds}`);
   }
   return files.map((f) => path.join(dir, f));
 }
 
-const stemOf = (file: string) => path.basename(file).replace(IMAGE_EXT, '');
+export const stemOf = (file: string, ext = IMAGE_EXT) => path.basename(file).replace(ext, '');
 
 function checkDirection(d: string): Direction {
   if (!DIRECTIONS.includes(d as Direction)) throw usageError(`--direction '${d}' is not AtoB or BtoA`);
@@ -212,20 +212,24 @@ export function alignedDataset(dir: string, direction: Direction, classes: Class
 
 // ---------------------------------------------------------------------------------------------------
 
-interface PairFiles {
+export interface PairFiles {
   stem: string;
   layout: string;
   photo: string;
 }
 
-/** Matches layout files to photo files by stem; unmatched or duplicate stems are UserErrors naming the file. */
-function matchPairs(
+/**
+ * Matches layout files to photo files by stem; unmatched or duplicate stems are UserErrors naming the file.
+ * `noun` is what the layouts are called in them (a normal map, a point file).
+ */
+export function matchPairs(
   layouts: string[],
   photos: string[],
   layoutStem: (f: string) => string,
   photoStem: (f: string) => string,
   expectPhoto: (stem: string) => string,
   expectLayout: (stem: string) => string,
+  noun: { one: string; many: string } = { one: 'layout', many: 'layouts' },
 ): PairFiles[] {
   const byStem = new Map<string, string>();
   for (const p of photos) {
@@ -239,13 +243,13 @@ function matchPairs(
   for (const l of layouts) {
     const s = layoutStem(l);
     const prev = seen.get(s);
-    if (prev) throw dataError(`layouts '${prev}' and '${l}' have one name; keep one of them`);
+    if (prev) throw dataError(`${noun.many} '${prev}' and '${l}' have one name; keep one of them`);
     seen.set(s, l);
     const p = byStem.get(s);
-    if (!p) throw dataError(`layout '${l}' has no photo (expected ${expectPhoto(s)})`);
+    if (!p) throw dataError(`${noun.one} '${l}' has no photo (expected ${expectPhoto(s)})`);
     pairs.push({ stem: s, layout: l, photo: p });
   }
-  for (const [s, p] of byStem) if (!seen.has(s)) throw dataError(`photo '${p}' has no layout (expected ${expectLayout(s)})`);
+  for (const [s, p] of byStem) if (!seen.has(s)) throw dataError(`photo '${p}' has no ${noun.one} (expected ${expectLayout(s)})`);
   return pairs;
 }
 

@@ -9,14 +9,14 @@
 // fail rejects with the UserError when the training loop asks for it, not before.
 import PQueue from 'p-queue';
 import { Rng } from '../graph/random.js';
-import { AugmentOptions, augmentPair, loadSize } from './augment.js';
+import { AugmentOptions, LayoutPhoto, augmentPair, loadSize } from './augment.js';
 import { Dataset, Sample } from './datasets.js';
 import { rgbToPlanar } from '../common/image.js';
 import { resizeBilinear, resizeNearest } from './resize.js';
 import { oneHot } from './labels.js';
 
 export interface Batch {
-  /** One-hot layouts [B, C, H, W]. */
+  /** One-hot layouts [B, C, H, W], or with a condition reader its condition [B, K, H, W]. */
   layout: Float32Array;
   /** Photos [B, 3, H, W] in [0, 1]. */
   image: Float32Array;
@@ -27,8 +27,57 @@ export interface Batch {
   index: number;
 }
 
+/** An item at the output size: its photo, and its condition written into a batch on demand. */
+export interface PreparedItem {
+  stem: string;
+  /** RGB, interleaved, at the output size. */
+  photo: Uint8Array;
+  /** Writes the condition [channels, H, W] (one-hot for label maps) into out at offset. */
+  writeCondition(out: Float32Array, offset: number): void;
+}
+
+/** Where a read item goes: its output size, the epoch it is read for, and its augmentation (with its Rng) or none. */
+export interface ReadTarget {
+  width: number;
+  height: number;
+  epoch?: number;
+  augment: AugmentOptions | false;
+  rng?: Rng;
+}
+
+/** How items of a dataset become conditions and photos: label maps (labelReader) or a condition (train/condition-data.ts). */
+export interface ItemReader {
+  readonly length: number;
+  /** Channels of one item's condition: the classes, or the condition's channels. */
+  readonly channels: number;
+  read(index: number, target: ReadTarget): Promise<PreparedItem>;
+}
+
+/** Label maps as one-hot conditions: resized (nearest) or augmented with the photo; a warning per item at most once. */
+export function labelReader(dataset: Dataset, onWarning: (message: string) => void = (m) => process.stderr.write(`warning: ${m}\n`)): ItemReader {
+  const warned = new Set<string>();
+  const c = dataset.classes.length;
+  return {
+    length: dataset.length,
+    channels: c,
+    async read(index, t) {
+      const crop = t.augment && (t.augment.crop ?? true);
+      const s: Sample = await dataset.load(index, { width: crop ? loadSize(t.width) : t.width, height: crop ? loadSize(t.height) : t.height, epoch: t.epoch });
+      if (s.warning && !warned.has(s.stem)) {
+        warned.add(s.stem);
+        onWarning(s.warning);
+      }
+      const p: LayoutPhoto = t.augment ? augmentPair(s, t.rng!, t.width, t.height, t.augment) : resized(s, t.width, t.height);
+      return { stem: s.stem, photo: p.photo, writeCondition: (out, offset) => oneHot(p.layout, c, out, offset) };
+    },
+  };
+}
+
 export interface LoaderOptions {
-  dataset: Dataset;
+  /** Label-map data (read by labelReader), unless `reader` is given. */
+  dataset?: Dataset;
+  /** How items are read (a condition's reader, train/condition-data.ts); default labelReader(dataset). */
+  reader?: ItemReader;
   /** Output size (height defaults to width). */
   width: number;
   height?: number;
@@ -70,14 +119,15 @@ export function stepOfPosition(p: StreamPosition, batch: number, items: number):
 
 export class BatchLoader {
   readonly items: number;
-  readonly classes: number;
+  /** Channels of an item's condition (the classes of label maps). */
+  readonly channels: number;
   readonly width: number;
   readonly height: number;
   readonly batch: number;
   private readonly queue: PQueue;
   private readonly pending = new Map<number, Promise<Batch>>();
   private readonly orders = new Map<number, number[]>();
-  private readonly warned = new Set<string>();
+  private readonly reader: ItemReader;
   private readonly augment: AugmentOptions | false;
   private nextStep: number;
   private closed = false;
@@ -88,9 +138,11 @@ export class BatchLoader {
     start: number | StreamPosition = 0,
   ) {
     if (!(o.batch >= 1 && Number.isInteger(o.batch))) throw new Error(`batch ${o.batch}`);
-    this.items = o.dataset.length;
+    if (!o.reader && !o.dataset) throw new Error('a loader needs a dataset or a reader');
+    this.reader = o.reader ?? labelReader(o.dataset!, o.onWarning);
+    this.items = this.reader.length;
     if (this.items < 1) throw new Error('empty dataset');
-    this.classes = o.dataset.classes.length;
+    this.channels = this.reader.channels;
     this.width = o.width;
     this.height = o.height ?? o.width;
     this.batch = o.batch;
@@ -149,50 +201,35 @@ export class BatchLoader {
 
   private schedule(step: number): Promise<Batch> {
     const B = this.batch;
-    const items: Promise<{ stem: string; layout: Uint8Array; photo: Uint8Array }>[] = [];
+    const items: Promise<PreparedItem>[] = [];
     for (let j = 0; j < B; j++) {
       const g = step * B + j;
       const epoch = Math.floor(g / this.items);
       const index = this.orderOf(epoch)[g % this.items];
-      items.push(this.queue.add(() => this.loadItem(index, g, epoch), { throwOnTimeout: true }));
+      const target: ReadTarget = { width: this.width, height: this.height, epoch, augment: this.augment, ...(this.augment ? { rng: new Rng(this.o.seed, `augment:${g}`) } : {}) };
+      items.push(this.queue.add(() => this.reader.read(index, target), { throwOnTimeout: true }));
     }
     const p = Promise.all(items).then((xs) => this.assemble(step, xs));
     p.catch(() => {}); // rejected batches surface when asked for, not as unhandled rejections
     return p;
   }
 
-  private async loadItem(index: number, g: number, epoch: number): Promise<{ stem: string; layout: Uint8Array; photo: Uint8Array }> {
-    const W = this.width;
-    const H = this.height;
-    const crop = this.augment && (this.augment.crop ?? true);
-    const s: Sample = await this.o.dataset.load(index, { width: crop ? loadSize(W) : W, height: crop ? loadSize(H) : H, epoch });
-    if (s.warning && !this.warned.has(s.stem)) {
-      this.warned.add(s.stem);
-      (this.o.onWarning ?? ((m) => process.stderr.write(`warning: ${m}\n`)))(s.warning);
-    }
-    if (this.augment) {
-      const a = augmentPair(s, new Rng(this.o.seed, `augment:${g}`), W, H, this.augment);
-      return { stem: s.stem, layout: a.layout, photo: a.photo };
-    }
-    return resized(s, W, H);
-  }
-
-  private assemble(step: number, xs: { stem: string; layout: Uint8Array; photo: Uint8Array }[]): Batch {
+  private assemble(step: number, xs: PreparedItem[]): Batch {
     const hw = this.width * this.height;
-    const C = this.classes;
+    const C = this.channels;
     const layout = new Float32Array(xs.length * C * hw);
     const image = new Float32Array(xs.length * 3 * hw);
     xs.forEach((x, j) => {
-      oneHot(x.layout, C, layout, j * C * hw);
+      x.writeCondition(layout, j * C * hw);
       rgbToPlanar(x.photo, this.width, this.height, image, j * 3 * hw);
     });
     return { layout, image, stems: xs.map((x) => x.stem), step, ...positionOfStep(step, this.batch, this.items) };
   }
 }
 
-function resized(s: Sample, W: number, H: number): { stem: string; layout: Uint8Array; photo: Uint8Array } {
+function resized(s: Sample, W: number, H: number): LayoutPhoto {
   if (s.width === W && s.height === H) return s;
-  return { stem: s.stem, layout: resizeNearest(s.layout, s.width, s.height, 1, W, H), photo: resizeBilinear(s.photo, s.width, s.height, 3, W, H) };
+  return { layout: resizeNearest(s.layout, s.width, s.height, 1, W, H), photo: resizeBilinear(s.photo, s.width, s.height, 3, W, H), width: W, height: H };
 }
 
 /** A loader factory in the shape the training loop takes: `(startStep) => loader`. */
@@ -202,7 +239,7 @@ export function batchOpener(o: LoaderOptions): (startStep: number) => BatchLoade
 
 export interface EvalItem {
   stem: string;
-  /** One-hot [C, H, W]. */
+  /** One-hot [C, H, W], or a condition reader's condition [K, H, W]. */
   layout: Float32Array;
   /** Photo [3, H, W] in [0, 1]. */
   photo: Float32Array;
@@ -212,17 +249,23 @@ export interface EvalItem {
  * The first `count` items of a dataset in file order, resized to width×height (nearest for layouts,
  * bilinear for photos), not augmented: for measures and previews.
  */
-export async function evalItems(dataset: Dataset, width: number, height = width, count = dataset.length, onWarning?: (m: string) => void): Promise<EvalItem[]> {
-  const n = Math.min(count, dataset.length);
+export function evalItems(dataset: Dataset, width: number, height = width, count = dataset.length, onWarning?: (m: string) => void): Promise<EvalItem[]> {
+  return evalItemsOf(labelReader(dataset, onWarning ?? ((m) => process.stderr.write(`warning: ${m}\n`))), width, height, count);
+}
+
+/** evalItems through any reader (a condition's: train/condition-data.ts). */
+export async function evalItemsOf(reader: ItemReader, width: number, height = width, count = reader.length): Promise<EvalItem[]> {
+  const n = Math.min(count, reader.length);
   const queue = new PQueue({ concurrency: 4 });
+  const channels = reader.channels;
   return Promise.all(
     Array.from({ length: n }, (_, i) =>
       queue.add(
         async () => {
-          const s = await dataset.load(i, { width, height });
-          if (s.warning) (onWarning ?? ((m) => process.stderr.write(`warning: ${m}\n`)))(s.warning);
-          const r = resized(s, width, height);
-          return { stem: s.stem, layout: oneHot(r.layout, dataset.classes.length), photo: rgbToPlanar(r.photo, width, height) };
+          const it = await reader.read(i, { width, height, augment: false });
+          const layout = new Float32Array(channels * width * height);
+          it.writeCondition(layout, 0);
+          return { stem: it.stem, layout, photo: rgbToPlanar(it.photo, width, height) };
         },
         { throwOnTimeout: true },
       ),

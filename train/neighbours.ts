@@ -58,6 +58,12 @@ export function neighbourTable(items: NeighbourItem[], opts: NeighbourOptions): 
       dist[a * n + b] = dist[b * n + a] = hamming(grids[a], grids[b]) / cells;
     }
   }
+  return selectNeighbours(dist, items, o);
+}
+
+/** Each input's neighbours from the distance matrix [n·n]: under θ, closest first, at most k, one per colour cluster where asked. */
+function selectNeighbours(dist: Float64Array, items: { photo?: Uint8Array }[], o: Required<Pick<NeighbourOptions, 'theta' | 'k' | 'clusters' | 'seed' | 'bins'>>): NeighbourTable {
+  const n = items.length;
   const clusters = o.clusters > 0 ? colourClusters(items, o.clusters, o.seed, o.bins) : null;
 
   const neighbours: number[][] = [];
@@ -81,6 +87,80 @@ export function neighbourTable(items: NeighbourItem[], opts: NeighbourOptions): 
     distances.push(keep.map((b) => row[b]));
   }
   return { neighbours, distances, clusters };
+}
+
+/** An input of a model conditioned on a normal map or landmarks (graph/condition.ts), at the model's size. */
+export interface ConditionNeighbourItem {
+  /** image: the normal map [3, H, W] in [-1, 1]. */
+  planes?: Float32Array;
+  /** landmarks: the points [x0, y0, …] in pixels. */
+  points?: Float32Array;
+  width: number;
+  height: number;
+  /** RGB interleaved; needed only for colour clusters. */
+  photo?: Uint8Array;
+}
+
+/**
+ * The relative squared L2 distance ||a − b||² / (||a||² + ||b||²) between two conditions (0 for two zeros):
+ * 0 for equal conditions, 1 for heat maps that do not overlap, so that θ reads as the label maps' fraction
+ * does. Normal maps are compared on a size x size grid of block means (their channels concatenated).
+ * Heat maps in closed form from the points: two Gaussians of σ whose centres are δ apart have
+ * ∫(g_a − g_b)² / (∫g_a² + ∫g_b²) = 1 − exp(−δ²/4σ²), so the distance is that mean over the K points (the
+ * continuous maps; no grid, and K·N² operations instead of K·H·W·N²).
+ */
+export function conditionNeighbourTable(items: ConditionNeighbourItem[], opts: NeighbourOptions & { kind: 'image' | 'landmarks'; sigma?: number }): NeighbourTable {
+  const o = { ...DEFAULTS, ...opts };
+  const n = items.length;
+  const dist = new Float64Array(n * n);
+  if (o.kind === 'landmarks') {
+    if (!(o.sigma! > 0)) throw new Error("landmark neighbours need the heat maps' sigma");
+    const s = 1 / (4 * o.sigma! * o.sigma!);
+    const pts = items.map((it, i) => {
+      if (!it.points) throw new Error(`neighbours: landmark item ${i} has no points`);
+      return it.points;
+    });
+    for (let a = 0; a < n; a++)
+      for (let b = a + 1; b < n; b++) {
+        const pa = pts[a];
+        const pb = pts[b];
+        let d = 0;
+        for (let i = 0; i < pa.length; i += 2) d += 1 - Math.exp(-((pa[i] - pb[i]) ** 2 + (pa[i + 1] - pb[i + 1]) ** 2) * s);
+        dist[a * n + b] = dist[b * n + a] = d / (pa.length / 2);
+      }
+  } else {
+    const grids = items.map((it, i) => {
+      if (!it.planes) throw new Error(`neighbours: normal-map item ${i} has no planes`);
+      return blockMeans(it.planes, it.width, it.height, o.size);
+    });
+    const norms = grids.map((g) => g.reduce((t, v) => t + v * v, 0));
+    for (let a = 0; a < n; a++)
+      for (let b = a + 1; b < n; b++) {
+        let d = 0;
+        const [ga, gb] = [grids[a], grids[b]];
+        for (let i = 0; i < ga.length; i++) d += (ga[i] - gb[i]) ** 2;
+        const total = norms[a] + norms[b];
+        dist[a * n + b] = dist[b * n + a] = total > 0 ? d / total : 0;
+      }
+  }
+  return selectNeighbours(dist, items, o);
+}
+
+/** Planes [C, H, W] as the means of size x size blocks [C, size, size] (each pixel in the cell its centre falls in). */
+export function blockMeans(planes: Float32Array, width: number, height: number, size: number): Float32Array {
+  const hw = width * height;
+  const c = planes.length / hw;
+  const sums = new Float64Array(c * size * size);
+  const counts = new Float64Array(size * size);
+  for (let y = 0; y < height; y++) {
+    const gy = Math.min(size - 1, Math.floor(((y + 0.5) * size) / height));
+    for (let x = 0; x < width; x++) {
+      const cell = gy * size + Math.min(size - 1, Math.floor(((x + 0.5) * size) / width));
+      counts[cell]++;
+      for (let k = 0; k < c; k++) sums[k * size * size + cell] += planes[k * hw + y * width + x];
+    }
+  }
+  return Float32Array.from(sums, (v, i) => (counts[i % (size * size)] ? v / counts[i % (size * size)] : 0));
 }
 
 /** The cache key of a table: the dataset's description and the options with defaults filled in. */
@@ -146,7 +226,7 @@ export function colourHistogram(photo: Uint8Array, bins = 4): Float64Array {
  * Rng(seed, 'neighbours:kmeans'), then Lloyd steps until no item changes cluster. An emptied cluster
  * keeps its centre. Returns the cluster of each item.
  */
-export function colourClusters(items: NeighbourItem[], k: number, seed: number, bins = 4): number[] {
+export function colourClusters(items: { photo?: Uint8Array }[], k: number, seed: number, bins = 4): number[] {
   const hists = items.map((it, i) => {
     if (!it.photo) throw new Error(`neighbours: colour clusters need photos, item ${i} has none`);
     return colourHistogram(it.photo, bins);

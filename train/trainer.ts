@@ -6,6 +6,7 @@ import path from 'node:path';
 import { emitProgram, manifestEntry, Program, trainingPrograms, TrainingPrograms } from '../graph/programs/index.js';
 import { familyOf, searchesNoise } from '../graph/families/index.js';
 import { GeneratorSpec, LrPolicy, TrainingOptions } from '../graph/spec.js';
+import { conditionChannels, conditionInputName } from '../graph/condition.js';
 import { EpChoice, createSession, floatTensor, ort } from '../runtime/session.js';
 import { assignTargets } from './assignment.js';
 import { StepRunner } from '../runtime/step-runner.js';
@@ -20,7 +21,7 @@ import { dropoutMasks, linearDecayLr } from './sampling.js';
 import { trainingNoise } from '../common/variation.js';
 
 export interface TrainingBatch {
-  /** One-hot layouts [B, C, H, W]. */
+  /** The condition: one-hot layouts [B, C, H, W], or a model's condition (graph/condition.ts) [B, K, H, W]. */
   layout: Float32Array;
   /** Photos [B, 3, H, W] in [0, 1]. */
   image: Float32Array;
@@ -134,7 +135,7 @@ function resumedState(cfg: TrainConfig, programs: TrainingPrograms, record: RunR
 
 /** What must not change across --resume: the architecture and the objective (schedules, lr and β's ramp, may). */
 function modelFingerprint(cfg: TrainConfig): string {
-  const { model, height, width, channels, norm, classes } = cfg.spec;
+  const { model, height, width, channels, norm, classes, condition } = cfg.spec;
   const { diversity, beta, gan, batch, dChannels, lambda, l1Weight, perceptual } = cfg.options;
   // only where it is part of the objective (0 is the objective from before it), so older runs still resume
   const noiseContentWeight = familyOf(cfg.spec).noiseContent && diversity !== 'none' && cfg.options.noiseContentWeight ? cfg.options.noiseContentWeight : undefined;
@@ -149,6 +150,8 @@ function modelFingerprint(cfg: TrainConfig): string {
     width: channels,
     norm,
     classes: classNames,
+    // absent for label maps, so their runs resume as before
+    input: condition,
     ...own,
     diversity,
     beta,
@@ -226,6 +229,8 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
   const c = cfg.spec.classes.length;
   const { height: h, width: w } = cfg.spec;
   const b = cfg.options.batch;
+  const input = conditionInputName(cfg.spec);
+  const k = conditionChannels(cfg.spec);
   const batches = openBatches(progress.step);
   // [B, C]; [2B, C] with pairwise diversity (both passes' noises); with --noise-search K, K candidates per
   // sample for the first pass ([B·K, C] then the second pass's B rows): all uniform random
@@ -269,7 +274,7 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
       // decoding of the next batch runs while this step computes
       pending = step + 1 < cfg.totalSteps ? batches.next() : undefined;
       const feeds: Record<string, ort.Tensor> = {
-        layout: floatTensor(batch.layout, [b, c, h, w]),
+        [input]: floatTensor(batch.layout, [b, k, h, w]),
         image: floatTensor(batch.image, [b, 3, h, w]),
       };
       if (noiseShape) feeds.noise = floatTensor(trainingNoise(cfg.seed, step, noiseShape[0], c), noiseShape);
@@ -329,7 +334,11 @@ async function latentFeeder(cfg: TrainConfig, lossMatrix: Program) {
       if (step < (cfg.latent?.warmupSteps ?? 0)) {
         for (let i = 0; i < b; i++) assignment[(i * n + (step % n)) * m] = 1;
       } else {
-        const lossFeeds: Record<string, ort.Tensor> = { ...feeds, layout: floatTensor(batch.layout, [b, cfg.spec.classes.length, h, w]), image: floatTensor(batch.image, [b, 3, h, w]) };
+        const lossFeeds: Record<string, ort.Tensor> = {
+          ...feeds,
+          [conditionInputName(cfg.spec)]: floatTensor(batch.layout, [b, conditionChannels(cfg.spec), h, w]),
+          image: floatTensor(batch.image, [b, 3, h, w]),
+        };
         for (const p of paramInputs) lossFeeds[p.name] = floatTensor(runner.value(p.name), p.shape as number[]);
         for (const x of lossMatrix.inputs)
           if (x.spec.name === 'noise') lossFeeds.noise = floatTensor(trainingNoise(cfg.seed, step, x.spec.shape[0] as number, cfg.spec.classes.length), x.spec.shape as number[]);

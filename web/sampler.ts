@@ -42,7 +42,7 @@ export interface Sampler {
   info: GeneratorInfo;
   /** How samples vary (common/variation.ts): draw(seed, stem, k) is sample k of a layout as `divsyn sample` draws it; zero(k) the deterministic one. */
   scheme: VariationScheme;
-  /** Images [n, 3, H, W], RGB in [0, 1], of n layouts (one-hot [C, H, W] each) with their packed variation vectors. */
+  /** Images [n, 3, H, W], RGB in [0, 1], of n layouts (one-hot [C, H, W] each, or conditions [K, H, W]: web/conditions.ts) with their packed variation vectors. */
   generate(layouts: Float32Array[], variations: Float32Array[]): Promise<Float32Array>;
   /** The same from n layouts [n, C, H, W] and n variation vectors packed one after another. */
   generatePacked(layouts: Float32Array, variations: Float32Array, n: number): Promise<Float32Array>;
@@ -63,16 +63,20 @@ export async function createSampler(bytes: Uint8Array, ort: Ort, o: SamplerOptio
   const missing = info.inputs.filter((v) => !session.inputNames.includes(v.name));
   if (missing.length) throw usageError(`the session given for '${name}' takes no ${missing.map((v) => `'${v.name}'`).join(', ')}: was it made from other bytes?`);
   const { height: h, width: w } = info;
-  const c = info.classes.length;
+  // the first input in feeding order (graph/interface.ts)
+  const condition = info.inputs[0];
+  // the one-hot layout's classes, or a condition's channels (a normal map's 3, a heat map per landmark)
+  const c = Number(condition.shape[1]);
   const parts = variationInputs(spec);
   const scheme = variationScheme(spec, { codes: o.codes });
   const maxBatch = o.batch ?? 8;
-  const layoutInput = info.inputs.find((v) => v.kind === 'labels')?.name ?? 'layout';
+  const layoutInput = condition.name;
+  const what = condition.kind === 'labels' ? 'one-hot' : `a ${condition.kind} condition`;
   const output = info.outputs[0].name;
 
   const generatePacked = async (layouts: Float32Array, variations: Float32Array, n: number): Promise<Float32Array> => {
     const size = c * h * w;
-    if (layouts.length !== n * size) throw dataError(`${name}: ${layouts.length} layout values for ${n} one-hot layouts [${c}, ${h}, ${w}]`);
+    if (layouts.length !== n * size) throw dataError(`${name}: ${layouts.length} layout values for ${n} ${what === 'one-hot' ? 'one-hot layouts' : 'conditions'} [${c}, ${h}, ${w}]`);
     if (variations.length !== n * scheme.dim) throw usageError(`${name}: ${variations.length} variation values for ${n} samples; this model packs ${scheme.dim} per sample`);
     const out = new Float32Array(n * 3 * h * w);
     for (let start = 0; start < n; start += maxBatch) {
@@ -87,7 +91,7 @@ export async function createSampler(bytes: Uint8Array, ort: Ort, o: SamplerOptio
 
   const generate = async (layouts: Float32Array[], variations: Float32Array[]): Promise<Float32Array> => {
     if (layouts.length !== variations.length) throw new Error(`generate: ${layouts.length} layouts with ${variations.length} variation vectors`);
-    for (const l of layouts) if (l.length !== c * h * w) throw dataError(`${name}: a layout of ${l.length} values, not one-hot [${c}, ${h}, ${w}]`);
+    for (const l of layouts) if (l.length !== c * h * w) throw dataError(`${name}: a layout of ${l.length} values, not ${what} [${c}, ${h}, ${w}]`);
     for (const v of variations) if (v.length !== scheme.dim) throw usageError(`${name}: a variation vector of ${v.length} values; this model packs ${scheme.dim}`);
     return generatePacked(packVariations(layouts), packVariations(variations), layouts.length);
   };

@@ -25,13 +25,22 @@ export function trainingLines(o: TrainingRecord | null): string[] {
 /** `  noise    float32 [N, 12]  (sample, class)  uniform in [-1, 1]` */
 const tensorLine = (v: TensorDescription) => `  ${v.name.padEnd(8)} float32 [${v.shape.join(', ')}]  (${v.axes.join(', ')})  ${v.values}${v.range ? ` in [${v.range.join(', ')}]` : ''}`;
 
+/** `landmarks (68 heat maps, σ 2 px)`, `image (normal map, x y z in [-1, 1])`; label maps are the classes' lines. */
+function inputLine(info: GeneratorInfo): string[] {
+  const c = info.architecture.condition;
+  if (!c) return [];
+  const what = c.kind === 'landmarks' ? `${c.channels} heat maps, σ ${c.sigma} px` : `normal map, x y z in [${c.range.join(', ')}]`;
+  return [`input:   ${c.kind} (${what})`];
+}
+
 function infoLines(info: GeneratorInfo): string[] {
   return [
     `model:   ${info.kind}`,
     `size:    ${info.height}x${info.width}`,
+    ...inputLine(info),
     `noise:   ${info.inputs.some((v) => v.kind === 'noise') ? 'per-class' : 'none'}`,
     `version: ${info.version ?? '?'} (file format ${info.format})`,
-    `classes: ${info.classes.length}`,
+    ...(info.architecture.condition ? [] : [`classes: ${info.classes.length}`]),
     ...info.classes.map((c, i) => `  ${String(i).padStart(3)}  ${c.name.padEnd(16)} rgb(${c.color.join(', ')})`),
     'inputs:',
     ...info.inputs.map(tensorLine),

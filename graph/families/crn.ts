@@ -46,14 +46,16 @@ function crnContent(o: TrainingOptions, f: Forward, batch: Batch): Objective {
 
 export const crnFamily: ModelFamily = {
   kind: 'crn',
-  conditions: ['labels'],
+  // the per-class noise needs classes: conditioned on a normal map or landmarks, crn is Chen & Koltun's
+  // deterministic cascade (one image per input), the baseline of He et al.'s Table 3
+  conditions: ['labels', 'image', 'landmarks'],
   defaultChannels: 1024,
   sizeProblem: (h, w, text) => cascadeSizeProblem(h, w, text, true),
   buildSpec: (base) => ({ ...base }),
   metadata: () => ({}),
   readMetadata: (base) => ({ ...base }),
-  variationInputs: noiseOnly,
-  generator: (ctx, spec, x) => cascade(ctx, spec, concat([x.layout, noiseChannel(x.layout, needNoise(spec, x))], 1), 3),
+  variationInputs: (spec) => (spec.condition ? [] : noiseOnly(spec)),
+  generator: (ctx, spec, x) => cascade(ctx, spec, spec.condition ? x.layout : concat([x.layout, noiseChannel(x.layout, needNoise(spec, x))], 1), 3),
   branches: () => 1,
   searchesNoise: true,
   objective: (_spec, o, f, batch) => crnContent(o, f, batch),
@@ -66,4 +68,5 @@ export const crnFamily: ModelFamily = {
     passContent: (_spec, diversity) => diversity === 'pairwise',
     noiseSearch: (_spec, diversity) => diversity !== 'none',
   },
+  noDiversityReason: (spec) => (spec.condition ? `--input ${spec.condition.kind} takes no per-class noise (it needs the classes of label maps)` : undefined),
 };

@@ -4,14 +4,11 @@
 import { Graph, Tensor } from '../tensor.js';
 import { DiversityMode } from '../losses.js';
 import { ModelContext } from '../models/layers.js';
-import { GeneratorSpec, LrPolicy, ModelKind, TrainingOptions } from '../spec.js';
+import { GeneratorSpec, InputKind, LrPolicy, ModelKind, TrainingOptions } from '../spec.js';
 import type { Batch, Forward, GeneratorInputs, Objective } from '../programs/batch.js';
 
-/**
- * What conditions the generator. Today every family takes one-hot label maps; other inputs (landmark heat
- * maps, normal maps) will be declared here by the families that accept them.
- */
-export type ConditionKind = 'labels';
+/** What conditions the generator (graph/spec.ts InputKind): label maps, a normal map, landmark heat maps. */
+export type ConditionKind = InputKind;
 
 /** A per-sample input besides the layout, in the order the host packs them into one variation vector. */
 export interface VariationInput {
@@ -95,6 +92,7 @@ export interface TrainingDefaults {
 
 export interface ModelFamily {
   kind: ModelKind;
+  /** The input kinds the family's generator may be conditioned on (one per model, the spec's condition). */
   conditions: readonly ConditionKind[];
   /** Default base channel count (--width). */
   defaultChannels: number;

@@ -7,7 +7,7 @@ import type { GeneratorInputs } from '../programs/batch.js';
 import { GeneratorSpec, ModelKind, PIXELS_ONLY, TrainingOptions, defaultLambda } from '../spec.js';
 import { crnFamily } from './crn.js';
 import { crnMulti } from './crn-multi.js';
-import { FamilyOption, ModelFamily, VariationInput } from './family.js';
+import { ConditionKind, FamilyOption, ModelFamily, VariationInput } from './family.js';
 import { latent } from './latent.js';
 import { pix2pix } from './pix2pix.js';
 
@@ -19,6 +19,12 @@ export function familyOf(spec: GeneratorSpec | ModelKind): ModelFamily {
 
 /** The generator file's per-sample inputs besides the layout, in the order the host packs them: noise, then code. */
 export const variationInputs = (spec: GeneratorSpec): VariationInput[] => familyOf(spec).variationInputs(spec);
+
+/** Whether model `kind` may be conditioned on input kind `input`. */
+export const acceptsInput = (kind: ModelKind, input: ConditionKind): boolean => FAMILIES[kind].conditions.includes(input);
+
+/** The model kinds that may be conditioned on input kind `input`. */
+export const modelsTaking = (input: ConditionKind): ModelKind[] => (Object.keys(FAMILIES) as ModelKind[]).filter((k) => acceptsInput(k, input));
 
 /** Whether the generator takes per-class noise. */
 export const takesNoise = (spec: GeneratorSpec): boolean => variationInputs(spec).some((v) => v.name === 'noise');

@@ -66,10 +66,11 @@ function readLatent(metadata: Record<string, string>): LatentSpec {
 
 export const latent: ModelFamily = {
   kind: 'latent',
-  conditions: ['labels'],
+  conditions: ['labels', 'image', 'landmarks'],
   defaultChannels: 1024,
   sizeProblem: (h, w, text) => cascadeSizeProblem(h, w, text, false),
   buildSpec(base, arch) {
+    if (base.condition && arch.withNoise) throw new Error(`--with-noise needs label maps: the per-class noise has one knob per class, and --input ${base.condition.kind} has no classes`);
     const depth = arch.split === 'late' ? LATE_SPLIT : arch.splitDepth;
     const modules = crnModuleSizes(base.height, base.width).length;
     if (depth !== LATE_SPLIT && depth >= modules) throw new Error(`option --split-depth: ${depth} is past the last of the ${modules} modules at ${base.height}x${base.width} (use --split late)`);
@@ -129,9 +130,8 @@ export const latent: ModelFamily = {
   defaults: { lr: 1e-4, lrPolicy: 'poly', betaRampFraction: 0, options: { ...CASCADE_TRAINING, noiseContentWeight: 1 } },
   options: {
     noiseContent: (spec, diversity) => Boolean(spec.latent?.noise) && diversity !== 'none',
-    ...Object.fromEntries(
-      (['branches', 'split', 'splitDepth', 'sharing', 'dropRate', 'codes', 'withNoise', 'neighbours', 'theta', 'colourClusters', 'warmup', 'codeInterp'] as const).map((o) => [o, () => true]),
-    ),
+    ...Object.fromEntries((['branches', 'split', 'splitDepth', 'sharing', 'dropRate', 'codes', 'neighbours', 'theta', 'colourClusters', 'warmup', 'codeInterp'] as const).map((o) => [o, () => true])),
+    withNoise: (spec) => !spec.condition,
   },
   noDiversityReason: (spec) => (latentOf(spec).noise ? undefined : 'this latent model takes no noise; add --with-noise'),
   needsDiversityReason: (spec) => (latentOf(spec).noise ? '--with-noise needs a diversity loss (--diversity bounded)' : undefined),

@@ -7,13 +7,14 @@ import { diversityLoss } from '../losses.js';
 import { trainingContext } from '../models/layers.js';
 import { familyOf, searchesNoise, takesNoise } from '../families/index.js';
 import { GeneratorSpec, TrainingOptions } from '../spec.js';
+import { conditionChannels, conditionInputName } from '../condition.js';
 import { Batch, Forward, repeatEach } from './batch.js';
 import { firstPassRows, searchNoise } from './noise-search.js';
 
 export function declareBatch(g: Graph, spec: GeneratorSpec, o: TrainingOptions, withAssignment = true): Batch {
   const c = spec.classes.length;
   const [h, w, b] = [spec.height, spec.width, o.batch];
-  const batch: Batch = { layout: g.input('layout', [b, c, h, w]), image: g.input('image', [b, 3, h, w]) };
+  const batch: Batch = { layout: g.input(conditionInputName(spec), [b, conditionChannels(spec), h, w]), image: g.input('image', [b, 3, h, w]) };
   // pairwise diversity: both passes' noises, n1 for the first B rows, n2 for the last B; with a noise search
   // the first pass's rows are K candidates per sample [B·K, C], sample-major
   const first = firstPassRows(spec, o);

@@ -1,19 +1,21 @@
-// The inference graph: layout and the family's variation inputs (noise, code) with a symbolic batch N in,
-// image [N, 3, H, W] in [0, 1] out.
+// The inference graph: the condition (a one-hot layout, or the `condition` of graph/condition.ts) and the
+// family's variation inputs (noise, code) with a symbolic batch N in, image [N, 3, H, W] in [0, 1] out.
 import { Graph, Tensor } from '../tensor.js';
 import { clip } from '../ops/elementwise.js';
 import { toUnit } from '../losses.js';
 import { inferenceContext } from '../models/layers.js';
 import { familyOf } from '../families/index.js';
 import { GeneratorSpec } from '../spec.js';
+import { conditionChannels, conditionInputName } from '../condition.js';
 import { GeneratorInputs } from './batch.js';
 import { Program, ioOf } from './program.js';
 
 export function inferenceProgram(spec: GeneratorSpec): Program {
   const g = new Graph();
   const family = familyOf(spec);
-  const layout = g.input('layout', ['N', spec.classes.length, spec.height, spec.width]);
-  const inputs = [ioOf(layout, 'layout', 'data')];
+  const name = conditionInputName(spec);
+  const layout = g.input(name, ['N', conditionChannels(spec), spec.height, spec.width]);
+  const inputs = [ioOf(layout, name, 'data')];
   const ctx = inferenceContext(g, spec.norm);
   const x: GeneratorInputs = { layout };
   for (const v of family.variationInputs(spec)) {

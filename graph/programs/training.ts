@@ -7,14 +7,15 @@ import { adam } from '../optim.js';
 import { MaskSite, trainingContext } from '../models/layers.js';
 import { familyOf, usesDiscriminator } from '../families/index.js';
 import { GeneratorSpec, TrainingOptions } from '../spec.js';
+import { conditionInputName } from '../condition.js';
 import { Batch, Forward } from './batch.js';
 import { declareBatch, forward } from './forward.js';
 import { discriminatorObjective, generatorObjective } from './objectives.js';
 import { Program, ProgramIo, ioOf, paramIo } from './program.js';
 
-function inputIo(g: Graph, batch: Batch, f: Forward): ProgramIo[] {
+function inputIo(g: Graph, spec: GeneratorSpec, batch: Batch, f: Forward): ProgramIo[] {
   const params = g.params.map(paramIo);
-  const data = [ioOf(batch.layout, 'layout', 'data'), ioOf(batch.image, 'image', 'data')];
+  const data = [ioOf(batch.layout, conditionInputName(spec), 'data'), ioOf(batch.image, 'image', 'data')];
   for (const [name, t] of [
     ['noise', batch.noise],
     ['code', batch.code],
@@ -42,7 +43,7 @@ function lossMatrixProgram(spec: GeneratorSpec, o: TrainingOptions): Program | u
   const g = new Graph();
   const batch = declareBatch(g, spec, o, false);
   const f = forward(g, spec, o, batch);
-  return { graph: g, inputs: inputIo(g, batch, f), outputs: [ioOf(matrix(o, f, batch), 'losses', 'output')] };
+  return { graph: g, inputs: inputIo(g, spec, batch, f), outputs: [ioOf(matrix(o, f, batch), 'losses', 'output')] };
 }
 
 export function trainingPrograms(spec: GeneratorSpec, o: TrainingOptions): TrainingPrograms {
@@ -53,7 +54,7 @@ export function trainingPrograms(spec: GeneratorSpec, o: TrainingOptions): Train
     const f = forward(g, spec, o, batch);
     const dctx = trainingContext(g, spec.norm, o.batch);
     const { total } = generatorObjective(spec, o, f, batch, dctx);
-    const inputs = inputIo(g, batch, f);
+    const inputs = inputIo(g, spec, batch, f);
     const outputs = [ioOf(total, 'loss', 'loss')];
     if (withGrads) {
       const gParams = g.params.filter((p) => paramGroup(p) === 'G');
@@ -79,7 +80,7 @@ export function discriminatorGradientsProgram(spec: GeneratorSpec, o: TrainingOp
   const dParams = g.params.filter((p) => paramGroup(p) === 'D');
   const outputs = [ioOf(lossD, 'loss.D', 'loss')];
   gradients(lossD, dParams).forEach((d, i) => outputs.push(ioOf(d, `grad.${paramName(dParams[i])}`, 'grad')));
-  return { graph: g, inputs: inputIo(g, batch, f), outputs };
+  return { graph: g, inputs: inputIo(g, spec, batch, f), outputs };
 }
 
 /** One full step: the discriminator's Adam update, then the generator's against the updated D. */
@@ -124,6 +125,6 @@ function trainStepProgram(spec: GeneratorSpec, o: TrainingOptions): Program {
   if (lossD) outputs.push(ioOf(lossD, 'loss.D', 'loss'));
   outputs.push(ioOf(total, 'loss.G', 'loss'), ...terms.map(([name, t]) => ioOf(t, `loss.G_${name}`, 'loss')));
 
-  const inputs = [...inputIo(g, batch, f), ...stateInputs, ioOf(lr, 'lr', 'lr'), ioOf(step, 'step', 'step')];
+  const inputs = [...inputIo(g, spec, batch, f), ...stateInputs, ioOf(lr, 'lr', 'lr'), ioOf(step, 'step', 'step')];
   return { graph: g, inputs, outputs };
 }

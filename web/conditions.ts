@@ -1,0 +1,33 @@
+// Conditions in memory for a model fed a normal map or landmarks (graph/condition.ts), as the file's
+// metadata describes them: heat maps [K, H, W] from a point file's text or from points, a normal map
+// [3, H, W] from RGB or RGBA pixels (a canvas's ImageData). Points are in the model's pixels.
+import { dataError } from '../common/errors.js';
+import { GeneratorInfo } from '../common/generator-info.js';
+import { normalPlanes, parsePoints, renderHeatMaps } from '../common/conditions.js';
+
+function conditionOf(info: GeneratorInfo, kind: 'image' | 'landmarks', name: string) {
+  const c = info.architecture.condition;
+  if (!c) throw dataError(`${name}: this ${info.kind} model takes label maps, not ${kind === 'image' ? 'a normal map' : 'landmarks'}`);
+  if (c.kind !== kind) throw dataError(`${name}: this model takes ${c.kind === 'image' ? 'a normal map' : 'landmarks'}, not ${kind === 'image' ? 'a normal map' : 'landmarks'}`);
+  return c;
+}
+
+/** Heat maps [K, H, W] of K points [x0, y0, …] in the model's pixels (or of a point file's text: .pts, or "x y" lines), with the file's σ. */
+export function conditionFromPoints(info: GeneratorInfo, points: ArrayLike<number> | string, name = 'landmarks'): Float32Array {
+  const c = conditionOf(info, 'landmarks', name);
+  const p = typeof points === 'string' ? parsePoints(points, name) : Float32Array.from(points);
+  if (p.length !== 2 * c.channels) throw dataError(`${name}: ${p.length / 2} points; this model takes ${c.channels}`);
+  return renderHeatMaps(p, info.width, info.height, c.sigma!);
+}
+
+/** A normal map [3, H, W] in [-1, 1] from RGB or RGBA pixels of the model's size (alpha ignored). */
+export function conditionFromNormalRgb(info: GeneratorInfo, image: { data: ArrayLike<number>; width: number; height: number }, name = 'normal map'): Float32Array {
+  conditionOf(info, 'image', name);
+  const { height: h, width: w } = info;
+  if (image.width !== w || image.height !== h) throw dataError(`${name}: ${image.width}x${image.height} pixels for a model of ${w}x${h} (width x height)`);
+  const channels = image.data.length / (w * h);
+  if (channels !== 3 && channels !== 4) throw dataError(`${name}: ${image.data.length} values for ${w}x${h} pixels (RGB needs ${3 * w * h}, RGBA ${4 * w * h})`);
+  const rgb = new Uint8Array(3 * w * h);
+  for (let p = 0; p < w * h; p++) for (let k = 0; k < 3; k++) rgb[3 * p + k] = image.data[channels * p + k];
+  return normalPlanes(rgb, w, h);
+}
