@@ -10,6 +10,7 @@ export * from './ops/pool.js';
 export * from './ops/resize.js';
 export * from './ops/norm.js';
 export * from './ops/softmax.js';
+export * from './ops/subpixel.js';
 export { opRegistry } from './ops/registry.js';
 export { gradients, type GradientOptions } from './autodiff.js';
 export { emitModel, OPSET, IR_VERSION } from './emit.js';

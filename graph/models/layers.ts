@@ -3,6 +3,7 @@
 import { Graph, Init, Tensor } from '../tensor.js';
 import { concat } from '../ops/shape.js';
 import { conv2d, convTranspose2d } from '../ops/conv.js';
+import { TransposedConvChoice, subpixelConvTranspose, usesSubpixel } from '../ops/subpixel.js';
 import { batchNormInfer, batchNormTrain, instanceNorm } from '../ops/norm.js';
 import { add, mul, stopGradient } from '../ops/elementwise.js';
 
@@ -20,6 +21,8 @@ export interface ModelContext {
   dropout(x: Tensor, site: string): Tensor;
   /** Where batch norm reports new running statistics; absent where none are kept (inference, D). */
   readonly runningStats?: BufferUpdate[];
+  /** How stride-2 transposed convolutions are built (ops/subpixel.ts); absent: as ConvTranspose. */
+  readonly transposedConv?: TransposedConvChoice;
 }
 
 /** A running statistic and its value after this step (batch norm in training). */
@@ -66,8 +69,9 @@ export function trainingContext(
   };
 }
 
-export function inferenceContext(graph: Graph, norm: NormKind): ModelContext {
-  return { graph, mode: 'infer', norm, dropout: (x) => x };
+/** Inference context: dropout is the identity; transposed convolutions in their fastest equal form by default. */
+export function inferenceContext(graph: Graph, norm: NormKind, transposedConv: TransposedConvChoice = 'fastest'): ModelContext {
+  return { graph, mode: 'infer', norm, dropout: (x) => x, transposedConv };
 }
 
 const pix2pixInit: Init = { kind: 'normal', std: 0.02 };
@@ -77,6 +81,8 @@ export interface ConvLayerOptions {
   pad?: number;
   bias?: boolean;
   init?: Init;
+  /** convTransposeLayer: ConvTranspose or its phase convolutions (the same values; ops/subpixel.ts). */
+  transposedConv?: TransposedConvChoice;
 }
 
 export function convLayer(g: Graph, name: string, x: Tensor, cout: number, k: number, o: ConvLayerOptions = {}): Tensor {
@@ -93,7 +99,9 @@ export function convTransposeLayer(g: Graph, name: string, x: Tensor, cout: numb
   return g.scope(name, () => {
     const w = g.param('weight', [cin, cout, k, k], o.init ?? pix2pixInit);
     const b = o.bias === false ? undefined : g.param('bias', [cout], { kind: 'zeros' });
-    return convTranspose2d(x, w, b, { stride: o.stride ?? 1, pad: o.pad ?? 0 });
+    const [stride, pad] = [o.stride ?? 1, o.pad ?? 0];
+    if (usesSubpixel(o.transposedConv ?? 'convTranspose', w, stride, pad)) return subpixelConvTranspose(x, w, b);
+    return convTranspose2d(x, w, b, { stride, pad });
   });
 }
 

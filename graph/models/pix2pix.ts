@@ -55,14 +55,14 @@ export function unet(ctx: ModelContext, x: Tensor, o: UNetOptions): Tensor {
     if (i === 0) {
       const down = at(() => convLayer(g, 'down', h, inner, 4, { stride: 2, pad: 1, bias: convBias(ctx) }));
       const sub = block(1, down);
-      const y = at(() => convTransposeLayer(g, 'up', relu(sub), outer, 4, { stride: 2, pad: 1 }));
+      const y = at(() => convTransposeLayer(g, 'up', relu(sub), outer, 4, { stride: 2, pad: 1, transposedConv: ctx.transposedConv }));
       return o.tanh === false ? y : tanh(y);
     }
     const bias = convBias(ctx);
     let d = at(() => convLayer(g, 'down', leakyRelu(h, 0.2), inner, 4, { stride: 2, pad: 1, bias }));
     if (i !== last) d = at(() => normLayer(ctx, 'downnorm', d));
     const sub = i === last ? d : block(i + 1, d);
-    let u = at(() => normLayer(ctx, 'upnorm', convTransposeLayer(g, 'up', relu(sub), outer, 4, { stride: 2, pad: 1, bias })));
+    let u = at(() => normLayer(ctx, 'upnorm', convTransposeLayer(g, 'up', relu(sub), outer, 4, { stride: 2, pad: 1, bias, transposedConv: ctx.transposedConv })));
     if (dropout) u = ctx.dropout(u, `block${i}`);
     return concat([h, u], 1);
   };

@@ -8,6 +8,7 @@ import { logSoftmax } from '../ops/softmax.js';
 import { gradients } from '../autodiff.js';
 import { adam } from '../optim.js';
 import { ModelContext } from '../models/layers.js';
+import { TransposedConvChoice } from '../ops/subpixel.js';
 import { unet } from '../models/pix2pix.js';
 import { ClassInfo } from '../spec.js';
 import { Program, Role, paramInputName } from './program.js';
@@ -24,8 +25,8 @@ export interface SegmenterSpec {
  * Instance norm behaves alike in training and inference, and dropout is left out (identity): a segmenter
  * needs no stochastic output, and without masks the train step takes no host randomness but the data.
  */
-function segmenterContext(graph: Graph, mode: 'train' | 'infer'): ModelContext {
-  return { graph, mode, norm: 'instance', dropout: (x) => x };
+function segmenterContext(graph: Graph, mode: 'train' | 'infer', transposedConv: TransposedConvChoice = 'convTranspose'): ModelContext {
+  return { graph, mode, norm: 'instance', dropout: (x) => x, transposedConv };
 }
 
 /** Class scores (logits) [N, C, S, S] of photos [N, 3, S, S] in [0, 1]. */
@@ -43,10 +44,11 @@ export function crossEntropy(scores: Tensor, target: Tensor): Tensor {
 const io = (tensor: Tensor, name: string, role: Role, feeds?: string) => ({ tensor, spec: { name, shape: tensor.shape, role, ...(feeds ? { feeds } : {}) } });
 
 /** Input `image` [N, 3, S, S] (N symbolic), output `scores` [N, C, S, S]: the segmenter file's graph. */
-export function segmenterInferenceProgram(spec: SegmenterSpec): Program {
+/** transposedConv: as in inferenceProgram (default: the fastest equal form). */
+export function segmenterInferenceProgram(spec: SegmenterSpec, o: { transposedConv?: TransposedConvChoice } = {}): Program {
   const g = new Graph();
   const image = g.input('image', ['N', 3, spec.size, spec.size]);
-  const scores = segmenterNet(segmenterContext(g, 'infer'), spec, image);
+  const scores = segmenterNet(segmenterContext(g, 'infer', o.transposedConv ?? 'fastest'), spec, image);
   return { graph: g, inputs: [io(image, 'image', 'data')], outputs: [io(scores, 'scores', 'output')] };
 }
 

@@ -1,0 +1,77 @@
+// The stride-2, 4x4, pad-1 ConvTranspose (pix2pix's upsampling) as four ordinary convolutions: output
+// pixel (2m + r, 2k + s) sums only the kernel taps of its phase (r, s), a 2x2 window of x, so each phase
+// is a 2x2 Conv of x, and the four phase images are interleaved by two Concats. The same products summed
+// in another order: equal to the ConvTranspose up to float rounding. The phase weights are Slices of the
+// parameter, which onnxruntime folds into constants where the weight is an initializer (inference
+// graphs), so a generator file keeps the parameter as it is. Why this form and not others:
+// docs/performance.md.
+import { ShapeError, Tensor, fmtShape } from '../tensor.js';
+import { conv2d } from './conv.js';
+import { concat, reshape, slice, transpose } from './shape.js';
+
+/**
+ * How stride-2 4x4 pad-1 transposed convolutions are built: 'convTranspose' as themselves; 'subpixel' all
+ * as their phase convolutions; 'fastest' as phase convolutions where that measured faster (at least
+ * SUBPIXEL_MIN_CHANNELS output channels), ConvTranspose elsewhere.
+ */
+export type TransposedConvChoice = 'convTranspose' | 'subpixel' | 'fastest';
+
+/**
+ * Below this many output channels onnxruntime's ConvTranspose beat the phase convolutions (its blocked
+ * Conv kernels pad channels to blocks of 8 or 16): pix2pix's last layer (3 channels) stays a ConvTranspose.
+ */
+export const SUBPIXEL_MIN_CHANNELS = 32;
+
+/** Whether this ConvTranspose (weight [Cin, Cout, kh, kw], no groups) is built as its phase convolutions. */
+export function usesSubpixel(choice: TransposedConvChoice, w: Tensor, stride: number, padding: number): boolean {
+  if (choice === 'convTranspose' || stride !== 2 || padding !== 1 || w.shape[2] !== 4 || w.shape[3] !== 4) return false;
+  return choice === 'subpixel' || (w.shape[1] as number) >= SUBPIXEL_MIN_CHANNELS;
+}
+
+/**
+ * The Conv weight [Cout, Cin, t, t] of phase (r, s) of w [Cin, Cout, 4, 4]: its tap (i, j) is kernel tap
+ * (kernelTap(r, i), kernelTap(s, j)).
+ */
+export function phaseWeight(w: Tensor, r: number, s: number, t: number, kernelTap: (phase: number, i: number) => number): Tensor {
+  const taps = (from: Tensor, axis: number, phase: number) =>
+    concat(
+      Array.from({ length: t }, (_, i) => kernelTap(phase, i)).map((k) => slice(from, [axis], [k], [k + 1])),
+      axis,
+    );
+  return transpose(taps(taps(w, 2, r), 3, s), [1, 0, 2, 3]);
+}
+
+/**
+ * y[n, c, 2m + r, 2k + s] = p[r][s][n, c, m, k]: the four phase images interleaved (DepthToSpace of their
+ * channel concatenation) as two Concats, columns element by element along a new last axis, then rows in
+ * blocks of 2W: onnxruntime's Concat copies at several times the speed of its DepthToSpace.
+ */
+export function interleavePhases(p: readonly (readonly Tensor[])[]): Tensor {
+  const [n, c, h, w] = p[0][0].shape as [number | string, number, number, number];
+  const row = (r: number) =>
+    reshape(
+      concat(
+        p[r].map((t) => reshape(t, [n, c, h, w, 1])),
+        4,
+      ),
+      [n, c, h, 1, 2 * w],
+    );
+  return reshape(concat([row(0), row(1)], 3), [n, c, 2 * h, 2 * w]);
+}
+
+/** x [N, Cin, H, W], w [Cin, Cout, 4, 4], b [Cout] → [N, Cout, 2H, 2W], as ConvTranspose(stride 2, pad 1). */
+export function subpixelConvTranspose(x: Tensor, w: Tensor, b: Tensor | undefined): Tensor {
+  if (w.rank !== 4 || w.shape[2] !== 4 || w.shape[3] !== 4) throw new ShapeError('subpixelConvTranspose', `weight ${fmtShape(w.shape)} is not [Cin, Cout, 4, 4]`);
+  // phase r of output row 2m + r reads input rows m - 1 + r + i (pad 1 - r before, r after) by tap 3 - r - 2i
+  const phase = (r: number, s: number) =>
+    conv2d(
+      x,
+      phaseWeight(w, r, s, 2, (q, i) => 3 - q - 2 * i),
+      b,
+      { pad: [1 - r, 1 - s, r, s] },
+    );
+  return interleavePhases([
+    [phase(0, 0), phase(0, 1)],
+    [phase(1, 0), phase(1, 1)],
+  ]);
+}
