@@ -6,7 +6,7 @@ NODE_ENV_INSTALL := ONNXRUNTIME_NODE_INSTALL=$(if $(CUDA),cuda12,skip)
 PY := /usr/bin/python3
 DEBIAN_TEST_PACKAGES := python3-torch python3-onnx python3-skimage chromium redis-server
 
-.PHONY: all install build check import-rules lint format-check test test-deps bench bench-memory demo clean
+.PHONY: all install build check import-rules lint format-check test test-deps bench bench-memory screenshots demo clean
 
 all: build
 
@@ -20,8 +20,10 @@ endif
 
 install: node_modules/.divsyn-installed
 
+# the knob studio's browser bundle (dist/studio-page/, api/studio-bundle.ts) is built from the compiled page
 build: install
 	npx tsc -p tsconfig.json
+	node --input-type=module -e "await (await import('./dist/api/studio-bundle.js')).buildStudioBundle()"
 
 # Debian packages the tests use (PyTorch parity, the onnx checker, scikit-image's SSIM, Chromium for the
 # browser tests, redis-server for the queue tests).
@@ -52,6 +54,11 @@ test: build check test-deps
 
 bench: build test-deps
 	node dist/bench/run.js
+	node dist/bench/studio.js
+
+# the README's screenshots of the knob studio (docs/studio*.png), in headless Chromium
+screenshots: build test-deps
+	node dist/bench/screenshots.js
 
 # peak resident memory of CRN training: crn-multi's n images against crn with the diversity loss (bench/memory.ts)
 bench-memory: build

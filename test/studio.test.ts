@@ -2,14 +2,15 @@
 // a short-trained 64 px fixture model, and `divsyn export-web`'s folder on a plain static server (no
 // isolation headers, so one WASM thread). The page loads without console errors; its sliders move the
 // image, coalesced; the linking measured from its canvas is metrics' linking; its downloads make the same
-// image through `divsyn sample --noise`; an off-palette upload is refused with a message.
+// image through `divsyn sample --noise`; an off-palette upload is refused with a message; with a WebGPU
+// adapter (Chromium's SwiftShader, in software) it runs on WebGPU.
 import test from 'ava';
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Browser, Page, chromium } from 'playwright-core';
+import { Browser } from 'playwright-core';
 import { encode } from 'fast-png';
 import { readRgb } from '../common/image.js';
 import { readGeneratorInfo, specOf } from '../common/generator-info.js';
@@ -19,14 +20,12 @@ import { openSampler } from '../runtime/open-sampler.js';
 import { openDataset } from '../train/datasets.js';
 import { oneHot, writeIndexPng } from '../train/labels.js';
 import { Coalescer } from '../web/studio/scheduler.js';
-import type { StudioStatus } from '../web/studio/studio.js';
 import { divsynAsync, repoRoot, tempDir } from './helpers/cli.js';
+import { canvasPixels, launchChromium, openStudio, setSlider, settled, studioStatus as status } from './helpers/studio-page.js';
 
 const S = 64;
 const dir = tempDir('divsyn-studio-');
 const model = path.join(dir, 'run', 'generator.onnx');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
 /** A short training: enough for the noise to be linked to its class, as the linking check needs. */
 const trained = divsynAsync(['train', '--model', 'pix2pix', '--data', 'fixture', '--size', String(S), '--width', '8', '--steps', '300', '--threads', '1', '--out', path.join(dir, 'run')]).then((r) => {
   if (r.status !== 0) throw new Error(`divsyn train: ${r.stderr}`);
@@ -66,50 +65,8 @@ const siteUrl = trained.then(async () => {
   return `http://127.0.0.1:${(staticServer.address() as AddressInfo).port}/`;
 });
 
-const browser: Promise<Browser> = chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-
-interface Opened {
-  page: Page;
-  /** Console errors and uncaught exceptions so far. */
-  errors: string[];
-}
-
-async function open(url: string): Promise<Opened> {
-  const page = await (await browser).newPage({ acceptDownloads: true });
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(url);
-  await page.waitForFunction(() => {
-    const s = (window as unknown as { studio?: StudioStatus }).studio;
-    return s && (s.error || (s.ready && s.idle && s.frames > 0));
-  });
-  return { page, errors };
-}
-
-const status = (page: Page) => page.evaluate(() => JSON.parse(JSON.stringify((window as unknown as { studio: StudioStatus }).studio, null)) as StudioStatus & { idle: boolean });
-
-/** Runs `action` and waits until the page has repainted the image and has nothing left to run. */
-async function settled(page: Page, action: () => Promise<unknown>): Promise<void> {
-  const before = (await status(page)).frames;
-  await action();
-  await page.waitForFunction((n) => {
-    const s = (window as unknown as { studio: StudioStatus }).studio;
-    return s.frames > n && s.idle;
-  }, before);
-}
-
-/** The image canvas's RGBA bytes. */
-const canvasPixels = (page: Page) =>
-  page.evaluate(() => {
-    const c = document.querySelector<HTMLCanvasElement>('canvas#image')!;
-    return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
-  });
-
-const slider = (page: Page, name: string) => page.getByRole('slider', { name, exact: true });
-const setSlider = (page: Page, name: string, v: number) => settled(page, () => slider(page, name).fill(String(v)));
+const browser: Promise<Browser> = launchChromium();
+const open = (url: string, using?: Browser) => browser.then((b) => openStudio(using ?? b, url));
 
 /** RGBA bytes as planar RGB in [0, 1], [3, H, W]. */
 function planar(rgba: number[]): Float32Array {
@@ -320,7 +277,36 @@ test.serial("export-web's folder on a plain static server works the same, on one
   const b = await canvasPixels(exported.page);
   t.true(largestDifference(a, b) <= 1, `the two pages' images differ by ${largestDifference(a, b)} levels`);
   t.deepEqual([...served.errors, ...exported.errors], []);
+  // everything came from the folder: the model, the layouts, onnxruntime-web's glue and .wasm
+  const site = await siteUrl;
+  t.deepEqual(
+    exported.requests.filter((u) => !u.startsWith(site) && !/^(data|blob):/.test(u)),
+    [],
+  );
+  t.true(exported.requests.includes(`${site}ort/ort-wasm-simd-threaded.wasm`));
   await Promise.all([served.page.close(), exported.page.close()]);
+});
+
+test.serial('with a WebGPU adapter (SwiftShader, in software) the page runs on WebGPU and paints what WASM paints', async (t) => {
+  const gpuBrowser = await launchChromium({ webgpu: true });
+  try {
+    const wasm = await open(await studioUrl);
+    const gpu = await open(await studioUrl, gpuBrowser);
+    const offered = await gpu.page.evaluate(async () => Boolean(await (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter()));
+    const label = (await gpu.page.locator('#backend').textContent()) ?? '';
+    if (!offered) {
+      t.log('this Chromium offers no WebGPU adapter, even SwiftShader: the page fell back to WASM');
+      t.regex(label, /^running on WASM/);
+    } else t.is(label, 'running on WebGPU');
+    for (const { page } of [wasm, gpu]) await setSlider(page, 'facade', 0.3);
+    const worst = largestDifference(await canvasPixels(wasm.page), await canvasPixels(gpu.page));
+    t.log(`largest difference from WASM: ${worst} levels`);
+    t.true(worst <= 2);
+    t.deepEqual([...wasm.errors, ...gpu.errors], []);
+    await wasm.page.close();
+  } finally {
+    await gpuBrowser.close();
+  }
 });
 
 test.after.always(async () => {

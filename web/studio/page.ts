@@ -23,7 +23,7 @@ legend { color: #444; font-weight: 600; }
 #samples { display: flex; gap: 6px; flex-wrap: wrap; }
 #samples button { padding: 0; border: 2px solid transparent; background: none; cursor: pointer; }
 #samples button.chosen { border-color: #2a6ee8; }
-#samples canvas { width: 96px; height: auto; image-rendering: pixelated; display: block; }
+#samples canvas { width: 72px; height: auto; image-rendering: pixelated; display: block; }
 #message { min-height: 1.4em; color: #a31515; margin: 4px 0; }
 code#command { display: block; white-space: pre-wrap; word-break: break-all; font-size: 12px; background: #f0f0f0; padding: 6px; }
 `;
