@@ -10,10 +10,9 @@ import path from 'node:path';
 import { serveStudio, studioSite } from '../api/studio.js';
 import { readGeneratorInfo, specOf } from '../common/generator-info.js';
 import { variationScheme } from '../common/variation.js';
-import { variationInputs } from '../graph/families/index.js';
 import { countFlops } from '../graph/flops.js';
 import { inferenceProgram } from '../graph/programs/index.js';
-import { openGenerator } from '../runtime/generator-runner.js';
+import { openSampler } from '../runtime/open-sampler.js';
 import { divsyn } from '../test/helpers/cli.js';
 import { launchChromium, openStudio, setSlider, studioStatus } from '../test/helpers/studio-page.js';
 
@@ -26,14 +25,14 @@ async function nativeMs(file: string, threads: number): Promise<number> {
   const bytes = fs.readFileSync(file);
   const info = readGeneratorInfo(bytes);
   const spec = specOf(info);
-  const runner = await openGenerator(bytes, { classes: info.classes.length, height: info.height, width: info.width, variation: variationInputs(spec) }, { threads });
+  const runner = await openSampler(bytes, { threads });
   const layout = new Float32Array(info.classes.length * info.height * info.width).fill(0);
   layout.fill(1, 0, info.height * info.width);
   const z = variationScheme(spec).draw(1, 'bench', 0);
   const times: number[] = [];
   for (let i = -2; i < MOVES; i++) {
     const t0 = performance.now();
-    await runner.generate(layout, z, 1);
+    await runner.generatePacked(layout, z, 1);
     if (i >= 0) times.push(performance.now() - t0);
   }
   await runner.release();
