@@ -12,8 +12,22 @@ import { sampleCommand } from './commands/sample.js';
 import { compareCommand } from './commands/compare.js';
 import { evalCommand } from './commands/eval.js';
 import { trainSegmenterCommand } from './commands/train-segmenter.js';
+import { mergeCommand } from './commands/merge.js';
+import { workerCommand } from './commands/worker.js';
 
-export const commands: Command[] = [demoCommand, trainCommand, sampleCommand, initCommand, infoCommand, exportTrainingCommand, evalCommand, trainSegmenterCommand, compareCommand];
+export const commands: Command[] = [
+  demoCommand,
+  trainCommand,
+  sampleCommand,
+  initCommand,
+  infoCommand,
+  exportTrainingCommand,
+  evalCommand,
+  trainSegmenterCommand,
+  compareCommand,
+  mergeCommand,
+  workerCommand,
+];
 
 function mainHelp(): string {
   return [

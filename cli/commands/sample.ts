@@ -15,9 +15,9 @@ export const sampleCommand = defineCommand({
     let bar: Progress | undefined;
     const r = await sample(parsed, {
       onLog: (m) => console.error(m),
-      onProgress: (done, total) => {
+      onProgress: (done, total, note) => {
         bar ??= new Progress('images', total);
-        bar.update(done);
+        bar.update(done, note);
       },
     });
     console.error(`${plural(r.images, 'image')} from ${plural(r.layouts, 'layout')} in ${r.seconds.toFixed(1)} s (${(r.images / r.seconds).toFixed(1)} img/s, ${r.ep}) in ${r.out}`);
