@@ -1,5 +1,6 @@
 // sample(): K images per layout, gradation sweeps and grids, with samples.jsonl recording the exact noise
 // or code of every image (each depends only on seed, layout stem and k); resumable from its ledger.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ClassInfo, GeneratorSpec } from '../graph/spec.js';
@@ -8,7 +9,9 @@ import { CODE_CHOICES, interpolationVariations, sweepVariations, variationScheme
 import { prepareOutputDir } from '../common/files.js';
 import { dataError, stateError, usageError } from '../common/errors.js';
 import { readGenerator } from '../runtime/model-file.js';
-import { LayoutItem, SampleOptions as EngineOptions, sampleLayouts } from '../runtime/sampler.js';
+import { LayoutItem, SampleOptions as EngineOptions, SampleSummary, sampleLayouts } from '../runtime/sampler.js';
+import { JobRange, RunLayout, inRange, parseShard, rangeLayouts, shardRange, writeManifest } from '../runtime/shards.js';
+import { sampleOnQueue } from './sample-queue.js';
 import { DIRECTIONS, Direction, openDataset, splitAligned } from '../train/datasets.js';
 import { evalItems } from '../train/loader.js';
 import { resizeNearest } from '../train/resize.js';
@@ -16,7 +19,7 @@ import { readRgb } from '../common/image.js';
 import { colorsToIndices, oneHot, readLabelMap } from '../train/labels.js';
 import { classIndex } from '../common/palettes.js';
 import { checkFamilyOption, epOption, forceOption, seedOption, threadsOption } from './common.js';
-import { OptionsInput, ParsedOptions, choice, flag, int, need, parsedOptions, refuseGiven, str } from './options.js';
+import { OptionsInput, ParsedOptions, choice, flag, flagName, int, need, parsedOptions, refuseGiven, str } from './options.js';
 import { resumeOptions, typedOptions } from './resume.js';
 import { checkOutputDir } from '../common/output-paths.js';
 import { ledgerFile, sampleResumeRules, samplesFile, savedSampleOptions } from '../runtime/sample-ledger.js';
@@ -46,6 +49,13 @@ export const sampleOptions = {
   ...threadsOption,
   resume: flag({ help: 'continue the sampling in DIR from its ledger (samples.ledger.jsonl)' }),
   ...forceOption('write into a non-empty DIR'),
+  shard: str({
+    help: 'make only shard I of N (I from 0), whole batches of the run; auto/N takes I from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN; divsyn merge joins the shards',
+    meta: 'I/N',
+  }),
+  redis: str({ help: 'run on a BullMQ queue on this Redis server: enqueue the jobs, follow them, write samples.jsonl; divsyn worker runs them', meta: 'URL' }),
+  queue: str({ help: 'the queue name (with --redis)', meta: 'NAME' }),
+  jobImages: int({ min: 1, max: 1000000, help: 'images per queue job, rounded to whole batches (default: about 1/32 of the run, 64 to 1024)', meta: 'N' }),
 };
 
 /** sample()'s options: the `divsyn sample` flags in camelCase; model, layouts and out are required. */
@@ -54,8 +64,8 @@ export type SampleOptions = OptionsInput<typeof sampleOptions>;
 export interface SampleHooks {
   /** Warnings about the layouts (resized, far from the palette) and resume notes. */
   onLog?(message: string): void;
-  /** Images written so far, of all the run will write. */
-  onProgress?(done: number, total: number): void;
+  /** Images written so far, of all the run will write; with --redis, a note of the rate and the workers. */
+  onProgress?(done: number, total: number, note?: string): void;
 }
 
 export interface SampleResult {
@@ -90,23 +100,42 @@ export function parseNoise(v: string | undefined, classes: ClassInfo[]): Map<num
   return fixed;
 }
 
-/** Layout files (colour maps in the model's palette, index PNGs, or pix2pix AB pairs) as one-hot maps. */
-async function* readLayouts(files: string[], classes: ClassInfo[], h: number, w: number, direction: Direction | undefined, log: (m: string) => void): AsyncGenerator<LayoutItem> {
-  for (const file of files) {
+const stemOf = (file: string) => path.basename(file).replace(LAYOUT_IMAGE, '');
+
+/**
+ * Layout files (colour maps in the model's palette, index PNGs, or pix2pix AB pairs) as one-hot maps,
+ * read relative to cwd. Layouts that `read` leaves out are not read: no job of this run uses them.
+ */
+async function* readLayouts(
+  files: string[],
+  cwd: string,
+  classes: ClassInfo[],
+  h: number,
+  w: number,
+  direction: Direction | undefined,
+  log: (m: string) => void,
+  read: (layout: number) => boolean,
+): AsyncGenerator<LayoutItem> {
+  for (const [layout, file] of files.entries()) {
+    if (!read(layout)) {
+      yield { stem: stemOf(file), source: file, onehot: new Float32Array(0) };
+      continue;
+    }
+    const at = path.resolve(cwd, file);
     let map: { indices: Uint8Array; width: number; height: number; warning?: string };
     if (direction) {
       // pix2pix aligned pair: A on the left, B on the right; the layout is A for AtoB, B for BtoA
-      const img = await readRgb(file);
+      const img = await readRgb(at);
       const halves = splitAligned(img.data, img.width, img.height, file);
       map = colorsToIndices(direction === 'AtoB' ? halves.a : halves.b, halves.width, img.height, classes, file);
-    } else map = await readLabelMap(file, classes);
+    } else map = await readLabelMap(at, classes);
     if (map.warning) log(`warning: ${map.warning}`);
     let indices = map.indices;
     if (map.width !== w || map.height !== h) {
       log(`warning: layout '${file}' is ${map.width}x${map.height}; resized (nearest) to the model's ${w}x${h}`);
       indices = resizeNearest(indices, map.width, map.height, 1, w, h);
     }
-    yield { stem: path.basename(file).replace(LAYOUT_IMAGE, ''), source: file, onehot: oneHot(indices, classes.length) };
+    yield { stem: stemOf(file), source: file, onehot: oneHot(indices, classes.length) };
   }
 }
 
@@ -123,16 +152,26 @@ function resumed(parsed: ParsedOptions<typeof sampleOptions>, log: (m: string) =
   return r.parsed;
 }
 
-/** Samples a generator file over layouts into a folder, as `divsyn sample` does. */
-export async function sample(options: SampleOptions | ParsedOptions<typeof sampleOptions>, hooks: SampleHooks = {}): Promise<SampleResult> {
-  const log = (m: string) => hooks.onLog?.(m);
-  const first = parsedOptions(sampleOptions, options);
-  const { values: o, given } = resumed(first, log);
+/** A sampling checked and ready to run: its model, layouts and variations. */
+export interface Sampling {
+  parsed: ParsedOptions<typeof sampleOptions>;
+  spec: GeneratorSpec;
+  /** The model file as the process reads it (resolved against cwd). */
+  modelPath: string;
+  layouts: RunLayout[];
+  /** The layouts' one-hot maps in order; `read` false: a layout no job of this run uses (not read). */
+  items(read: (layout: number) => boolean): AsyncIterable<LayoutItem> | LayoutItem[];
+  engine: Omit<EngineOptions, 'out' | 'resume' | 'runOptions' | 'onProgress' | 'select'>;
+}
+
+/** Checks the options and lists the layouts (relative paths resolved against cwd, as samples.jsonl keeps them). */
+export async function prepareSampling(parsed: ParsedOptions<typeof sampleOptions>, log: (m: string) => void, cwd = process.cwd()): Promise<Sampling> {
+  const { values: o, given } = parsed;
   const modelFile = need(o, 'model');
   const layoutsArg = need(o, 'layouts');
-  const out = need(o, 'out');
-  checkOutputDir(out);
-  const { spec } = readGenerator(modelFile);
+  checkOutputDir(path.resolve(cwd, need(o, 'out')));
+  const modelPath = path.resolve(cwd, modelFile);
+  const { spec } = readGenerator(modelPath);
   if (o.codeInterp !== undefined) checkFamilyOption('codeInterp', spec, `'${modelFile}'`);
   if (given.has('codes')) checkFamilyOption('codes', spec, `'${modelFile}'`);
   if (o.sweep === undefined) refuseGiven(given, ['sweepSteps'], 'needs --sweep');
@@ -144,29 +183,29 @@ export async function sample(options: SampleOptions | ParsedOptions<typeof sampl
   const interp = o.codeInterp === undefined ? undefined : parseInterp(o.codeInterp, spec);
   const fixed = parseNoise(o.noise, spec.classes);
   const sweep = o.sweep === undefined ? undefined : classIndex(spec.classes, o.sweep);
-  let items: AsyncIterable<LayoutItem> | LayoutItem[];
-  let total: number;
+  let layouts: RunLayout[];
+  let items: Sampling['items'];
   if (layoutsArg === 'fixture') {
     if (spec.classes.length !== 12) throw dataError(`the fixture has the 12 CMP Facades classes; '${modelFile}' has ${spec.classes.length}`);
     if (spec.height !== spec.width) throw dataError(`the fixture is square; '${modelFile}' is ${spec.height}x${spec.width}`);
     const test = await evalItems(openDataset({ data: 'fixture', classes: spec.classes, split: 'test' }), spec.width, spec.height);
-    items = test.map((it) => ({ stem: it.stem, source: `fixture:${it.stem}`, onehot: it.layout }));
-    total = items.length;
+    const fixture = test.map((it) => ({ stem: it.stem, source: `fixture:${it.stem}`, onehot: it.layout }));
+    layouts = fixture.map((it) => ({ relative: it.stem, source: it.source }));
+    items = () => fixture;
   } else {
-    const files = listLayoutFiles(layoutsArg);
-    items = readLayouts(files, spec.classes, spec.height, spec.width, o.direction, log);
-    total = files.length;
+    const files = listLayoutFiles(layoutsArg, cwd);
+    const folder = files.length > 1 || files[0] !== layoutsArg;
+    layouts = files.map((f) => ({ relative: folder ? path.relative(layoutsArg, f) : path.basename(f), source: f }));
+    items = (read) => readLayouts(files, cwd, spec.classes, spec.height, spec.width, o.direction, log, read);
   }
-  if (!o.resume) prepareOutputDir(out, o.force);
   let strip: EngineOptions['strip'];
   if (sweep !== undefined) strip = { suffix: `sweep_${spec.classes[sweep].name.replace(/[^\w.-]+/g, '_')}`, variations: sweepVariations(scheme, sweep, o.sweepSteps) };
   else if (interp) strip = { suffix: 'interp', variations: interpolationVariations(scheme, interp[0], interp[1], INTERP_STEPS) };
-  const r = await sampleLayouts(items, total, {
-    model: modelFile,
+  const engine: Sampling['engine'] = {
+    model: modelPath,
     classes: spec.classes.map((c) => c.name),
     height: spec.height,
     width: spec.width,
-    out,
     count: o.count,
     seed: o.seed,
     scheme,
@@ -177,9 +216,77 @@ export async function sample(options: SampleOptions | ParsedOptions<typeof sampl
     batch: o.batch,
     ep: o.ep,
     threads: o.threads,
-    resume: o.resume,
-    runOptions: typedOptions({ values: o, given, positional: [] }),
-    onProgress: (done, total) => hooks.onProgress?.(done, total),
-  });
-  return { images: r.images, layouts: total, seconds: r.seconds, ep: r.ep, out: path.resolve(out) };
+  };
+  return { parsed, spec, modelPath, layouts, items, engine };
+}
+
+/** Runs a prepared sampling into out (a folder prepared for it, or one to resume); `range`: only those sample jobs. */
+export async function runSampling(s: Sampling, out: string, range: JobRange | undefined, onProgress?: (done: number, total: number) => void): Promise<SampleSummary> {
+  const { values: o, given } = s.parsed;
+  const count = s.engine.count;
+  const used = range && rangeLayouts(range, count);
+  return await sampleLayouts(
+    s.items((layout) => !used || (layout >= used.first && layout <= used.last)),
+    s.layouts.length,
+    {
+      ...s.engine,
+      out,
+      resume: o.resume,
+      runOptions: typedOptions({ values: o, given, positional: [] }),
+      select: range && inRange(range, count),
+      onProgress,
+    },
+  );
+}
+
+/** What the images of a run depend on, for shards to agree on (the model by its bytes). */
+export function runIdentity(s: Sampling): Record<string, unknown> {
+  const o = s.parsed.values;
+  const model = crypto.createHash('sha256').update(fs.readFileSync(s.modelPath)).digest('hex');
+  return { model, count: o.count, seed: o.seed, noise: o.noise ?? null, codes: o.codes, direction: o.direction ?? null, batch: o.batch, threads: o.threads ?? null, ep: o.ep };
+}
+
+/** Samples a generator file over layouts into a folder, as `divsyn sample` does. */
+export async function sample(options: SampleOptions | ParsedOptions<typeof sampleOptions>, hooks: SampleHooks = {}): Promise<SampleResult> {
+  const log = (m: string) => hooks.onLog?.(m);
+  const parsed = resumed(parsedOptions(sampleOptions, options), log);
+  const { values: o, given } = parsed;
+  const spread = (['shard', 'redis', 'queue'] as const).filter((k) => given.has(k));
+  if (spread.length) {
+    refuseGiven(given, ['grid', 'sweep', 'codeInterp'], `makes one image of several samples of a layout: not with --${flagName(spread[0])} (run it on one machine)`);
+    if (given.has('shard') && (given.has('redis') || given.has('queue'))) throw usageError('give --shard or --redis, not both');
+  }
+  if (given.has('redis') !== given.has('queue')) throw usageError(given.has('redis') ? 'option --redis needs --queue NAME' : 'option --queue needs --redis URL');
+  if (!given.has('redis')) refuseGiven(given, ['jobImages'], 'needs --redis');
+  if (given.has('redis') && o.resume) throw usageError('option --resume does not apply to --redis: the queue keeps the run, and a restarted worker takes up its jobs');
+  const s = await prepareSampling(parsed, log);
+  const out = need(o, 'out');
+  const jobs = s.layouts.length * o.count;
+  if (!o.resume) prepareOutputDir(out, o.force);
+  if (o.redis !== undefined) {
+    // the workers' options: the run's, the model by its absolute path (layouts stay as given: samples.jsonl keeps them)
+    const options = { ...typedOptions(parsed, ['out', 'resume', 'force', 'shard', 'redis', 'queue', 'jobImages']), model: s.modelPath };
+    const r = await sampleOnQueue({
+      place: { redis: o.redis, queue: need(o, 'queue') },
+      layouts: s.layouts,
+      count: o.count,
+      batch: o.batch,
+      jobImages: o.jobImages,
+      out,
+      options,
+      onLog: log,
+      onProgress: (p) => hooks.onProgress?.(p.done, p.total, `${p.imagesPerSecond.toFixed(1)} img/s, ${p.workers} workers (${p.workersSeen} seen)`),
+    });
+    return { images: r.images, layouts: s.layouts.length, seconds: r.seconds, ep: o.ep, out: path.resolve(out) };
+  }
+  let range: JobRange | undefined;
+  if (o.shard !== undefined) {
+    const shard = parseShard(o.shard);
+    range = shardRange(jobs, o.batch, shard);
+    log(`shard ${shard.index}/${shard.count} (index from ${shard.from}): samples ${range.from} to ${range.to - 1} of ${jobs}, in whole batches of ${o.batch}`);
+    // written first: a shard killed before its samples.jsonl is named as unfinished by merge
+    writeManifest(out, { shard: { index: shard.index, count: shard.count }, run: runIdentity(s), count: o.count, layouts: s.layouts, range });
+  }
+  const r = await runSampling(s, out, range, (done, total) => hooks.onProgress?.(done, total));
+  return { images: r.images, layouts: s.layouts.length, seconds: r.seconds, ep: r.ep, out: path.resolve(out) };
 }

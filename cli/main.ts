@@ -14,6 +14,8 @@ import { evalCommand } from './commands/eval.js';
 import { trainSegmenterCommand } from './commands/train-segmenter.js';
 import { studioCommand } from './commands/studio.js';
 import { exportWebCommand } from './commands/export-web.js';
+import { mergeCommand } from './commands/merge.js';
+import { workerCommand } from './commands/worker.js';
 
 export const commands: Command[] = [
   demoCommand,
@@ -27,6 +29,8 @@ export const commands: Command[] = [
   compareCommand,
   studioCommand,
   exportWebCommand,
+  mergeCommand,
+  workerCommand,
 ];
 
 function mainHelp(): string {

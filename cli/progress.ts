@@ -46,11 +46,11 @@ export function formatSeconds(s: number): string {
 }
 
 /** An onProgress(done, total) callback that shows a bar, made at the first call, when the total is known; none below `from` items. */
-export function progressCallback(label: string, from = 0): (done: number, total: number) => void {
+export function progressCallback(label: string, from = 0): (done: number, total: number, note?: string) => void {
   let bar: Progress | undefined;
-  return (done, total) => {
+  return (done, total, note) => {
     if (total < from) return;
     bar ??= new Progress(label, total);
-    bar.update(done);
+    bar.update(done, note);
   };
 }

@@ -5,16 +5,17 @@ import { dataError } from './errors.js';
 
 export const LAYOUT_IMAGE = /\.(png|jpe?g)$/i;
 
-export function listLayoutFiles(p: string): string[] {
+/** `p` and the files are named as given; both are read relative to `cwd` (default: the process's). */
+export function listLayoutFiles(p: string, cwd = '.'): string[] {
   let st: fs.Stats;
   try {
-    st = fs.statSync(p);
+    st = fs.statSync(path.resolve(cwd, p));
   } catch {
     throw dataError(`layouts '${p}' do not exist`);
   }
   if (st.isFile()) return [p];
   const files = fs
-    .readdirSync(p)
+    .readdirSync(path.resolve(cwd, p))
     .filter((f) => LAYOUT_IMAGE.test(f) && !f.startsWith('.'))
     .sort()
     .map((f) => path.join(p, f));

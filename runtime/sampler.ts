@@ -48,6 +48,11 @@ export interface SampleOptions {
   threads?: number;
   /** Continue the run in out from its ledger. */
   resume?: boolean;
+  /**
+   * Only these sample jobs are written (a shard, a queue job: runtime/shards.ts); the others are skipped as
+   * recorded ones are, and batches are formed as in the whole run, so each image is the same bytes.
+   */
+  select?: (layout: number, k: number) => boolean;
   /** The command's options, kept in the ledger for sample --resume to compare (sample-ledger.ts). */
   runOptions?: Record<string, unknown>;
   onProgress?: (done: number, total: number) => void;
@@ -204,7 +209,8 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
       const stripDone = !o.strip || ledger.has(layout, 'strip');
       for (let k = 0; k < o.count; k++) {
         const z = drawSample(o.scheme, o.seed, item.stem, k, o.fixed);
-        pending.push({ item, layout, z, file: `${item.stem}_${k}.png`, k, kind: 'sample', needed: (!gridDone && k < (o.grid?.max ?? 0)) || !ledger.has(layout, k) });
+        const selected = o.select?.(layout, k) ?? true;
+        pending.push({ item, layout, z, file: `${item.stem}_${k}.png`, k, kind: 'sample', needed: selected && ((!gridDone && k < (o.grid?.max ?? 0)) || !ledger.has(layout, k)) });
       }
       o.strip?.variations.forEach((z, s) => pending.push({ item, layout, z, file: '', k: s, kind: 'strip', needed: !stripDone }));
       layout++;

@@ -1,0 +1,92 @@
+// worker(): runs the jobs of `divsyn sample --redis` runs from a BullMQ queue, one at a time, until
+// stopped. A job samples its range of the run into a folder of its own under the output folder, then
+// renames each image into place (atomic on one file system): a job run twice, after a worker was killed
+// or lost its lock, leaves each image once, with the same bytes.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { prepareOutputDir, syncDir } from '../common/files.js';
+import { serveJobs } from '../runtime/queue.js';
+import { samplesFile } from '../runtime/sample-ledger.js';
+import { threadsOption } from './common.js';
+import { OptionsInput, ParsedOptions, int, need, parsedOptions, str } from './options.js';
+import { prepareSampling, runSampling, sampleOptions } from './sample.js';
+import { PARTS_DIR, SampleJobData, SampleJobResult } from './sample-queue.js';
+
+export const workerOptions = {
+  redis: str({ help: 'the Redis server of the queue', meta: 'URL' }),
+  queue: str({ help: 'the queue name given to divsyn sample --queue', meta: 'NAME' }),
+  ...threadsOption,
+  lockDuration: int({
+    min: 200,
+    max: 3_600_000,
+    default: 30_000,
+    help: "how long a job's lock lasts unrenewed (ms): a worker killed mid-job has its job rerun by another after one to two of these",
+    meta: 'MS',
+  }),
+};
+
+/** worker()'s options: the `divsyn worker` flags in camelCase; redis and queue are required. */
+export type WorkerOptions = OptionsInput<typeof workerOptions>;
+
+export interface WorkerHooks {
+  onLog?(message: string): void;
+  /** A job finished by this worker. */
+  onJob?(job: { id: string; images: number; seconds: number; attempt: number }): void;
+  /** Aborted: finish the job in hand, then return. */
+  signal?: AbortSignal;
+}
+
+export interface WorkerResult {
+  jobs: number;
+  images: number;
+}
+
+/** Runs sampling jobs from the queue until the signal aborts (or Redis is lost: an error). */
+export async function worker(options: WorkerOptions | ParsedOptions<typeof workerOptions>, hooks: WorkerHooks = {}): Promise<WorkerResult> {
+  const { values: o } = parsedOptions(workerOptions, options);
+  const name = `${os.hostname()}:${process.pid}`;
+  const log = (m: string) => hooks.onLog?.(m);
+  const total = { jobs: 0, images: 0 };
+  await serveJobs<SampleJobData, SampleJobResult>(
+    { redis: need(o, 'redis'), queue: need(o, 'queue') },
+    async (job) => {
+      const r = await sampleJob(job.data, `${job.id}.${job.attempt}`, o.threads, name, (images) => job.progress(images), log);
+      total.jobs++;
+      total.images += r.lines.length;
+      hooks.onJob?.({ id: job.id, images: r.lines.length, seconds: r.seconds, attempt: job.attempt });
+      return r;
+    },
+    { lockDurationMs: o.lockDuration, name, signal: hooks.signal, onLog: log },
+  );
+  return total;
+}
+
+/** One queue job: its range of the run sampled into a folder of its own, then its images renamed into the run's folder. */
+async function sampleJob(data: SampleJobData, attempt: string, threads: number | undefined, name: string, progress: (images: number) => void, log: (m: string) => void): Promise<SampleJobResult> {
+  const { range } = data;
+  const part = path.join(data.out, PARTS_DIR, `${attempt}.${name.replace(/[^\w.-]+/g, '.')}.${crypto.randomBytes(4).toString('hex')}`);
+  const runThreads = data.options.threads as number | undefined;
+  if (threads !== undefined && threads !== runThreads)
+    log(`note: --threads ${threads} where the run has ${runThreads ?? 'none (all cores)'}: images equal a one-machine run's only with the same --threads`);
+  const parsed = parsedOptions(sampleOptions, { ...data.options, ...(threads !== undefined ? { threads } : {}), out: part, force: true });
+  const started = performance.now();
+  const s = await prepareSampling(parsed, log, data.cwd);
+  prepareOutputDir(part, false);
+  await runSampling(s, part, range, (done) => progress(Math.max(0, Math.min(range.to - range.from, done - range.from))));
+  const count = s.engine.count;
+  const text = fs.readFileSync(samplesFile(part), 'utf8');
+  const lines = text.split('\n').filter(Boolean);
+  if (lines.length !== range.to - range.from) throw new Error(`job made ${lines.length} samples where its range holds ${range.to - range.from}`);
+  const made = lines.map((line, i) => {
+    const at = range.from + i;
+    const record = JSON.parse(line) as { file: string; k: number };
+    if (record.k !== at % count) throw new Error(`job's sample ${i} has k ${record.k}, not ${at % count}`);
+    fs.renameSync(path.join(part, record.file), path.join(data.out, record.file));
+    return { layout: Math.floor(at / count), k: at % count, line };
+  });
+  syncDir(data.out);
+  fs.rmSync(part, { recursive: true, force: true });
+  return { lines: made, worker: name, seconds: (performance.now() - started) / 1000 };
+}

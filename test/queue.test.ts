@@ -1,0 +1,116 @@
+// divsyn sample --redis with divsyn worker processes on a real redis-server: a worker killed with SIGKILL
+// mid-job has its job rerun by another, and the run ends byte-identical to a one-machine run; a Redis
+// address that does not answer is one clear error within 10 s.
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fixtureLayout } from '../fixtures/facades.js';
+import { cmpFacades } from '../common/palettes.js';
+import { writeIndexPng } from '../train/labels.js';
+import { divsyn, divsynAsync, repoRoot, tempDir } from './helpers/cli.js';
+import { freePort, startRedis } from './helpers/redis.js';
+
+const S = 32;
+const LAYOUTS = 5;
+const COUNT = 24;
+const RUN = ['--count', String(COUNT), '--batch', '4', '--threads', '1', '--seed', '2'];
+
+/** bin/divsyn as a child whose pid the test knows. */
+function start(args: string[]) {
+  const child = spawn(path.join(repoRoot, 'bin', 'divsyn'), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ status: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on('close', (status, signal) => resolve({ status, signal, stderr })));
+  return { child, done };
+}
+
+function folderBytes(dir: string): Map<string, Buffer> {
+  return new Map(
+    fs
+      .readdirSync(dir)
+      .sort()
+      .map((f) => [f, fs.readFileSync(path.join(dir, f))]),
+  );
+}
+
+test('three workers, one killed with SIGKILL mid-job: its job is rerun by another and the run equals the one-machine run byte for byte', async (t) => {
+  const dir = tempDir();
+  const model = path.join(dir, 'g.onnx');
+  t.is(divsyn('init', '--model', 'pix2pix', '--palette', 'cmp-facades', '--size', String(S), '--width', '4', '--out', model).status, 0);
+  const layouts = path.join(dir, 'layouts');
+  fs.mkdirSync(layouts);
+  for (let i = 0; i < LAYOUTS; i++) await writeIndexPng(path.join(layouts, `house${i}.png`), fixtureLayout('test', i, S), S, S, cmpFacades());
+  const redis = await startRedis();
+  const workers = [0, 1, 2].map(() => start(['worker', '--redis', redis.url, '--queue', 'runs', '--lock-duration', '2000']));
+  try {
+    const one = path.join(dir, 'one');
+    const queued = path.join(dir, 'queued');
+    const oneRun = divsynAsync(['sample', '--model', model, '--layouts', layouts, ...RUN, '--out', one]);
+    // 120 images in jobs of 8: 15 jobs
+    const queuedRun = divsynAsync(['sample', '--model', model, '--layouts', layouts, ...RUN, '--out', queued, '--redis', redis.url, '--queue', 'runs', '--job-images', '8']);
+    // kill worker 0 while it has a job in hand: its job folder is there
+    const victim = workers[0].child;
+    let killedIn: string | undefined;
+    let finished = false;
+    void queuedRun.then(() => (finished = true));
+    while (!killedIn && !finished) {
+      const parts = fs.existsSync(path.join(queued, '.divsyn-jobs')) ? fs.readdirSync(path.join(queued, '.divsyn-jobs')) : [];
+      killedIn = parts.find((p) => p.includes(`.${victim.pid}.`));
+      if (killedIn) victim.kill('SIGKILL');
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+    t.truthy(killedIn, 'worker 0 was seen with a job in hand');
+    const r = await queuedRun;
+    t.is(r.status, 0, r.stderr);
+    t.regex(r.stderr, /120 images from 5 layouts/);
+    t.is((await workers[0].done).signal, 'SIGKILL');
+    // the killed worker's job, by its id, was finished by one of the others
+    const jobId = killedIn!.split('.')[0];
+    for (const w of workers.slice(1)) w.child.kill('SIGTERM');
+    const others = await Promise.all(workers.slice(1).map((w) => w.done));
+    for (const o of others) t.is(o.status, 143, o.stderr);
+    t.true(
+      others.some((o) => o.stderr.includes(`job ${jobId}: `)),
+      `job ${jobId} was rerun by another worker:\n${others.map((o) => o.stderr).join('\n')}`,
+    );
+    t.is((await oneRun).status, 0);
+    t.false(fs.existsSync(path.join(queued, '.divsyn-jobs')), 'no job folder is left');
+    const expected = folderBytes(one);
+    const got = folderBytes(queued);
+    t.deepEqual([...got.keys()], [...expected.keys()]);
+    for (const [f, bytes] of expected) t.true(got.get(f)!.equals(bytes), f);
+    const lines = fs.readFileSync(path.join(queued, 'samples.jsonl'), 'utf8').trim().split('\n');
+    const pairs = lines.map((l) => JSON.parse(l) as { layout: string; k: number }).map((l) => `${l.layout}:${l.k}`);
+    t.is(new Set(pairs).size, LAYOUTS * COUNT, 'each (layout, k) exactly once');
+    t.is(pairs.length, LAYOUTS * COUNT);
+  } finally {
+    for (const w of workers) w.child.kill('SIGKILL');
+    await redis.stop();
+  }
+});
+
+test('a Redis address that refuses or does not answer is one error naming it, within 10 s', async (t) => {
+  const closed = await freePort();
+  const silent = net.createServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const silentPort = (silent.address() as net.AddressInfo).port;
+  const dir = tempDir();
+  const model = path.join(dir, 'g.onnx');
+  t.is(divsyn('init', '--model', 'pix2pix', '--palette', 'cmp-facades', '--size', String(S), '--width', '4', '--out', model).status, 0);
+  try {
+    const began = performance.now();
+    const [refused, unanswered] = await Promise.all([
+      divsynAsync(['worker', '--redis', `redis://127.0.0.1:${closed}`, '--queue', 'q']),
+      divsynAsync(['sample', '--model', model, '--layouts', 'fixture', '--out', path.join(dir, 'o'), '--redis', `redis://127.0.0.1:${silentPort}`, '--queue', 'q']),
+    ]);
+    t.true(performance.now() - began < 10_000);
+    t.is(refused.status, 2);
+    t.is(refused.stderr, `divsyn: option --redis: cannot reach Redis at redis://127.0.0.1:${closed}: connect ECONNREFUSED 127.0.0.1:${closed}\n`);
+    t.is(unanswered.status, 2);
+    t.is(unanswered.stderr, `divsyn: option --redis: cannot reach Redis at redis://127.0.0.1:${silentPort}: no answer to PING within 4 s\n`);
+  } finally {
+    silent.close();
+  }
+});
