@@ -12,8 +12,9 @@ import { sampleCommand } from './commands/sample.js';
 import { compareCommand } from './commands/compare.js';
 import { evalCommand } from './commands/eval.js';
 import { trainSegmenterCommand } from './commands/train-segmenter.js';
+import { reproduceCommand } from './commands/reproduce.js';
 
-export const commands: Command[] = [demoCommand, trainCommand, sampleCommand, initCommand, infoCommand, exportTrainingCommand, evalCommand, trainSegmenterCommand, compareCommand];
+export const commands: Command[] = [demoCommand, trainCommand, sampleCommand, initCommand, infoCommand, exportTrainingCommand, evalCommand, trainSegmenterCommand, reproduceCommand, compareCommand];
 
 function mainHelp(): string {
   return [
