@@ -16,6 +16,7 @@ import { studioCommand } from './commands/studio.js';
 import { exportWebCommand } from './commands/export-web.js';
 import { mergeCommand } from './commands/merge.js';
 import { workerCommand } from './commands/worker.js';
+import { reproduceCommand } from './commands/reproduce.js';
 
 export const commands: Command[] = [
   demoCommand,
@@ -26,6 +27,7 @@ export const commands: Command[] = [
   exportTrainingCommand,
   evalCommand,
   trainSegmenterCommand,
+  reproduceCommand,
   compareCommand,
   studioCommand,
   exportWebCommand,

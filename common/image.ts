@@ -148,12 +148,12 @@ export interface GridRow {
   images: Float32Array;
 }
 
-/** Rows of equally many images, one row per layout, tiled as `tile` does; with labels, one above each column. */
-export function sampleGrid(rows: GridRow[], height: number, width: number, columnLabels?: string[]): RgbImage {
+/** Rows of equally many images, one row per layout, tiled as `tile` does; with labels, one above each column (and one left of each row). */
+export function sampleGrid(rows: GridRow[], height: number, width: number, columnLabels?: string[], rowLabels?: string[]): RgbImage {
   const per = 3 * height * width;
   const cells = rows.flatMap((r) => [...r.lead, ...Array.from({ length: r.images.length / per }, (_, k) => chwToRgb(r.images, height, width, k * per))]);
   const body = tile(cells, cells.length / rows.length);
-  return columnLabels ? withLabels(body, { width, height }, 2, columnLabels) : body;
+  return columnLabels || rowLabels ? withLabels(body, { width, height }, 2, columnLabels ?? [], rowLabels) : body;
 }
 
 /** A one-hot layout [C, H, W] in its palette's colours; a pixel of no class (all ≤ 0.5) is black. */

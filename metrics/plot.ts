@@ -1,4 +1,6 @@
-// Plots as SVG (rasterised to PNG by the report writer): an accuracy-diversity scatter (He et al., Fig. 11).
+// Plots as SVG (rasterised to PNG by the report writer): an accuracy-diversity scatter (He et al., Fig. 11)
+// with optional horizontal guides (a baseline's accuracy and a tolerance below it), and lines of a measure
+// against a count (best of K samples).
 export interface Point {
   label: string;
   x: number;
@@ -18,11 +20,17 @@ function niceRange(values: number[]): [number, number] {
   return [lo - pad, hi + pad];
 }
 
-export function scatterSvg(points: Point[], xLabel: string, yLabel: string, title: string): string {
+/** A horizontal line across the plot at y, with its label at the right end. */
+export interface Guide {
+  y: number;
+  label: string;
+}
+
+export function scatterSvg(points: Point[], xLabel: string, yLabel: string, title: string, guides: Guide[] = []): string {
   const [W, H] = [560, 400];
   const m = { l: 70, r: 20, t: 40, b: 55 };
   const [x0, x1] = niceRange(points.map((p) => p.x));
-  const [y0, y1] = niceRange(points.map((p) => p.y));
+  const [y0, y1] = niceRange([...points.map((p) => p.y), ...guides.map((g) => g.y)]);
   const sx = (x: number) => m.l + ((x - x0) / (x1 - x0)) * (W - m.l - m.r);
   const sy = (y: number) => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
   const ticks = (a: number, b: number) => Array.from({ length: 5 }, (_, i) => a + ((b - a) * i) / 4);
@@ -37,11 +45,57 @@ export function scatterSvg(points: Point[], xLabel: string, yLabel: string, titl
     ...ticks(y0, y1).map((v) => `<text x="${m.l - 6}" y="${sy(v) + 4}" text-anchor="end">${v.toFixed(3)}</text>`),
     `<text x="${(m.l + W - m.r) / 2}" y="${H - 14}" text-anchor="middle">${esc(xLabel)}</text>`,
     `<text transform="translate(16 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
+    ...guides.flatMap((g) => [
+      `<line x1="${m.l}" y1="${sy(g.y)}" x2="${W - m.r}" y2="${sy(g.y)}" stroke="#888" stroke-dasharray="5 4"/>`,
+      `<text x="${W - m.r - 4}" y="${sy(g.y) - 4}" text-anchor="end" fill="#555">${esc(g.label)}</text>`,
+    ]),
     ...points.flatMap((p, i) => [
       `<circle cx="${sx(p.x)}" cy="${sy(p.y)}" r="6" fill="${colours[i % colours.length]}"/>`,
       // labels of points in the right half go to their left, so they stay inside the plot
       sx(p.x) > W / 2 ? `<text x="${sx(p.x) - 9}" y="${sy(p.y) - 8}" text-anchor="end">${esc(p.label)}</text>` : `<text x="${sx(p.x) + 9}" y="${sy(p.y) - 8}">${esc(p.label)}</text>`,
     ]),
+    '</svg>',
+  ];
+  return parts.join('\n');
+}
+
+export interface Series {
+  label: string;
+  points: { x: number; y: number }[];
+}
+
+/** Lines of y against x, one per series, on a log2 x axis (counts 1, 2, 4, …), with a legend. */
+export function linesSvg(series: Series[], xLabel: string, yLabel: string, title: string): string {
+  const [W, H] = [560, 400];
+  const m = { l: 70, r: 170, t: 40, b: 55 };
+  const xs = series.flatMap((s) => s.points.map((p) => Math.log2(p.x)));
+  const [x0, x1] = [Math.min(...xs), Math.max(...xs) > Math.min(...xs) ? Math.max(...xs) : Math.min(...xs) + 1];
+  const [y0, y1] = niceRange(series.flatMap((s) => s.points.map((p) => p.y)));
+  const sx = (x: number) => m.l + ((Math.log2(x) - x0) / (x1 - x0)) * (W - m.l - m.r);
+  const sy = (y: number) => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
+  const colours = ['#d62728', '#1f77b4', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
+  const xTicks = [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
+  const yTicks = Array.from({ length: 5 }, (_, i) => y0 + ((y1 - y0) * i) / 4);
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${(W - m.r + m.l) / 2}" y="22" text-anchor="middle" font-size="15">${esc(title)}</text>`,
+    `<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="black"/>`,
+    `<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="black"/>`,
+    ...xTicks.map((v) => `<text x="${sx(v)}" y="${H - m.b + 16}" text-anchor="middle">${v}</text>`),
+    ...yTicks.map((v) => `<text x="${m.l - 6}" y="${sy(v) + 4}" text-anchor="end">${v.toFixed(3)}</text>`),
+    `<text x="${(m.l + W - m.r) / 2}" y="${H - 14}" text-anchor="middle">${esc(xLabel)}</text>`,
+    `<text transform="translate(16 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
+    ...series.flatMap((s, i) => {
+      const colour = colours[i % colours.length];
+      const ly = m.t + 10 + i * 18;
+      return [
+        `<polyline fill="none" stroke="${colour}" stroke-width="2" points="${s.points.map((p) => `${sx(p.x)},${sy(p.y)}`).join(' ')}"/>`,
+        ...s.points.map((p) => `<circle cx="${sx(p.x)}" cy="${sy(p.y)}" r="3" fill="${colour}"/>`),
+        `<line x1="${W - m.r + 10}" y1="${ly}" x2="${W - m.r + 30}" y2="${ly}" stroke="${colour}" stroke-width="2"/>`,
+        `<text x="${W - m.r + 35}" y="${ly + 4}">${esc(s.label)}</text>`,
+      ];
+    }),
     '</svg>',
   ];
   return parts.join('\n');

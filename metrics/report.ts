@@ -18,10 +18,11 @@ export interface Report {
   models: ModelReport[];
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const f3 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(3));
+export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const f3 = (x: number | undefined | null) => (x === undefined || x === null || !Number.isFinite(x) ? '–' : x.toFixed(3));
 
-function table(head: string[], rows: string[][]): string {
+/** An HTML table; the first cell of each row is a name (escaped here), the others HTML as given. */
+export function table(head: string[], rows: string[][]): string {
   return `<table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<td class="name">${esc(c)}</td>` : `<td>${c}</td>`)).join('')}</tr>`).join('')}</table>`;
 }
 
@@ -34,6 +35,11 @@ export function modelLabels(paths: string[]): string[] {
   }
 }
 
+/** An SVG plot rasterised to a PNG file. */
+export async function writePlot(file: string, svg: string): Promise<void> {
+  writeFileAtomic(file, await sharp(Buffer.from(svg)).png().toBuffer());
+}
+
 export async function writeScatter(file: string, report: Report): Promise<void> {
   const svg = scatterSvg(
     modelLabels(report.models.map((m) => m.model)).map((label, i) => ({ label, x: report.models[i].diversity.diversity, y: report.models[i].accuracy.ssim.best })),
@@ -41,9 +47,11 @@ export async function writeScatter(file: string, report: Report): Promise<void> 
     `SSIM, best of ${report.samples_per_layout}`,
     'accuracy against diversity',
   );
-  const png = await sharp(Buffer.from(svg)).png().toBuffer();
-  writeFileAtomic(file, png);
+  await writePlot(file, svg);
 }
+
+export const STYLE =
+  'body{font-family:sans-serif;margin:2em;max-width:1100px} table{border-collapse:collapse;margin:1em 0} td,th{border:1px solid #bbb;padding:4px 10px;text-align:right} td.name{text-align:left} img{image-rendering:pixelated;max-width:100%} .note{color:#555}';
 
 /** images: per model, the file names of its sample grid and gradation strip (relative to the report). */
 export function writeReport(dir: string, report: Report, images: { grids: string[]; sweeps: string[]; scatter: string }): void {
@@ -64,7 +72,7 @@ export function writeReport(dir: string, report: Report, images: { grids: string
   ]);
   const html = `<!doctype html>
 <html><head><meta charset="utf-8"><title>divsyn evaluation</title>
-<style>body{font-family:sans-serif;margin:2em;max-width:1100px} table{border-collapse:collapse;margin:1em 0} td,th{border:1px solid #bbb;padding:4px 10px;text-align:right} td.name{text-align:left} img{image-rendering:pixelated;max-width:100%} .note{color:#555}</style>
+<style>${STYLE}</style>
 </head><body>
 <h1>divsyn evaluation</h1>
 <p class="note">${esc(report.data)}: ${report.layouts} layouts, ${report.samples_per_layout} samples each (seed ${report.seed}).</p>

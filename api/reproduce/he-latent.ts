@@ -1,0 +1,298 @@
+// reproduce he-latent: He, Schiele and Fritz's comparisons on label-map data. Latent drop-out codes trained
+// with best-of-n against the neighbours-enhanced loss, one shared network against separate branches, the
+// code dropout early against late, and CRN's own multi-output model; for each, accuracy against the true
+// photo (RMSE, SSIM, FSIM: best and mean of K samples from new codes), the feature-std diversity (Table 3's
+// measure) over --features layers, realism by the segmenter, and accuracy as K grows from 1 to K.
+import path from 'node:path';
+import { ReportLayout, ReproductionReport, TableRow, writeReproductionReport } from '../../metrics/reproduction-report.js';
+import { linesSvg, scatterSvg } from '../../metrics/plot.js';
+import { writePlot } from '../../metrics/report.js';
+import { samplesOf } from '../../metrics/evaluate.js';
+import { luma, planesFromPlanar, rmseRgb, ssim } from '../../metrics/similarity.js';
+import { variationScheme } from '../../common/variation.js';
+import { openSampler } from '../../runtime/open-sampler.js';
+import { readGenerator } from '../../runtime/model-file.js';
+import { TrainOptions } from '../train.js';
+import { ReproduceValues } from './options.js';
+import { PaperPipeline, stageTimes, trainingLength } from './pipeline.js';
+import { MeasureFeatures, ModelScores, PaperData, RunEnvironment, TrainedModel, evaluateStage, segmenterFeatures, segmenterStage, trainStage } from './runners.js';
+import { StageLedger } from './stages.js';
+import { testLayouts, writeSampleGrids } from './figures.js';
+
+/** The options only this reproduction takes. */
+export const HE_ONLY = ['branches', 'neighbours', 'input'] as const;
+
+const DEFAULT_STEPS = 1500;
+/** The authors' neighbour search: layouts differing in under θ of their cells, at most one per colour cluster. */
+const THETA = 0.45;
+const COLOUR_CLUSTERS = 4;
+/** Steps that train one branch at a time first (at most a tenth of the run). */
+const WARMUP = 200;
+const GRID_LAYOUTS = 3;
+const GRID_SAMPLES = 3;
+
+/** Table 3 of the paper: the std of fc5 features on LFW (the only numbers compared here). */
+const PAPER_ROWS: TableRow[] = [
+  { model: 'CRN', feature_std: 0.389 },
+  { model: 'shared, best-of-n', feature_std: 0.523 },
+  { model: 'shared, neighbours-enhanced', feature_std: 0.67 },
+  { model: 'separate, best-of-n', feature_std: 0.61 },
+  { model: 'separate, neighbours-enhanced', feature_std: 0.733 },
+];
+
+interface HeModel {
+  name: string;
+  /** The row's name, as the paper's where it has one. */
+  label: string;
+  /** Samples per layout: new codes for latent models; CRN's distinct images. */
+  samples: number;
+  train: TrainOptions;
+}
+
+interface HeSettings {
+  [key: string]: unknown;
+  data: string;
+  input: string;
+  size: number;
+  width: number;
+  training: { steps: number } | { epochs: number };
+  seed: number;
+  segmenter: { steps: number; width: number };
+  /** The content loss of every model: the segmenter stage's encoder. */
+  content: string;
+  samples: number;
+  limit?: number;
+  branches: number;
+  neighbours: number;
+  features?: MeasureFeatures;
+  models: HeModel[];
+}
+
+/**
+ * The condition a model trains on, as train() options. Label maps need none beyond the data; other inputs
+ * (landmark heat maps, normal maps: issue 24) would add theirs here, and `--input` would offer them.
+ */
+function conditionOptions(input: string): Partial<TrainOptions> {
+  if (input !== 'labels') throw new Error(`reproduce he-latent: input ${input} is not supported yet`);
+  return {};
+}
+
+function settings(o: ReproduceValues, data: PaperData): HeSettings {
+  const length = trainingLength(o, DEFAULT_STEPS);
+  const warmup = 'steps' in length ? Math.min(WARMUP, Math.floor(length.steps / 10)) : WARMUP;
+  const base: TrainOptions = { ...data.train, ...conditionOptions(o.input), size: o.size, width: o.width, ...length, seed: o.seed };
+  const latent = (sharing: 'shared' | 'separate', neighbours: boolean, split: 'early' | 'late'): TrainOptions => ({
+    ...base,
+    model: 'latent',
+    branches: o.branches,
+    sharing,
+    split,
+    warmup,
+    ...(neighbours ? { neighbours: o.neighbours, theta: THETA, colourClusters: COLOUR_CLUSTERS } : {}),
+  });
+  const models: HeModel[] = [
+    { name: 'crn', label: 'CRN', samples: Math.min(o.samples, o.branches), train: { ...base, model: 'crn-multi', images: o.branches } },
+    { name: 'shared-best', label: 'shared, best-of-n', samples: o.samples, train: latent('shared', false, 'early') },
+    { name: 'shared-neighbours', label: 'shared, neighbours-enhanced', samples: o.samples, train: latent('shared', true, 'early') },
+    { name: 'separate-best', label: 'separate, best-of-n', samples: o.samples, train: latent('separate', false, 'early') },
+    { name: 'separate-neighbours', label: 'separate, neighbours-enhanced', samples: o.samples, train: latent('separate', true, 'early') },
+    { name: 'shared-neighbours-late', label: 'shared, neighbours-enhanced, late split', samples: o.samples, train: latent('shared', true, 'late') },
+  ];
+  return {
+    data: data.description,
+    input: o.input,
+    size: Number(o.size),
+    width: o.width,
+    training: length,
+    seed: o.seed,
+    segmenter: { steps: o.segmenterSteps, width: o.segmenterWidth },
+    content: 'the encoder of the segmenter stage (segmenter/segmenter.onnx)',
+    samples: o.samples,
+    ...(o.limit !== undefined ? { limit: o.limit } : {}),
+    branches: o.branches,
+    neighbours: o.neighbours,
+    ...(o.features ? { features: { file: path.resolve(o.features), ...(o.featureTaps ? { taps: o.featureTaps } : {}), norm: o.featureNorm } } : {}),
+    models,
+  };
+}
+
+function stages(s: HeSettings): string[] {
+  return ['segmenter', ...s.models.flatMap((m) => [`train-${m.name}`, `eval-${m.name}`]), 'accuracy-k', 'figures'];
+}
+
+/** K = 1, 2, 4, … up to n (and n itself). */
+function counts(n: number): number[] {
+  const ks: number[] = [];
+  for (let k = 1; k < n; k *= 2) ks.push(k);
+  return [...ks, n];
+}
+
+interface KCurve {
+  model: string;
+  k: number[];
+  rmse_best: number[];
+  ssim_best: number[];
+}
+
+/** Best-of-K RMSE and SSIM against the true photo for K = 1, 2, 4, … samples, averaged over the test layouts. */
+async function accuracyByK(model: HeModel, generator: string, data: PaperData, s: HeSettings, env: RunEnvironment): Promise<KCurve> {
+  const file = path.resolve(env.root, generator);
+  const { spec } = readGenerator(file);
+  const { items } = await testLayouts(data, s.size, s.limit);
+  const scheme = variationScheme(spec, { codes: 'new' });
+  const ks = counts(model.samples);
+  const rmseSum = new Float64Array(ks.length);
+  const ssimSum = new Float64Array(ks.length);
+  const g = await openSampler(file, { threads: env.threads, ep: env.ep, batch: 8 });
+  try {
+    const { height: h, width: w } = spec;
+    const per = 3 * h * w;
+    for (const it of items) {
+      const images = await samplesOf(g, it, { scheme, count: model.samples, seed: s.seed });
+      const photo = planesFromPlanar(it.photo, w, h);
+      const photoLuma = luma(photo);
+      let bestRmse = Infinity;
+      let bestSsim = -Infinity;
+      let next = 0;
+      for (let k = 0; k < model.samples; k++) {
+        const p = planesFromPlanar(images.subarray(k * per, (k + 1) * per), w, h);
+        bestRmse = Math.min(bestRmse, rmseRgb(photo, p));
+        bestSsim = Math.max(bestSsim, ssim(photoLuma, luma(p), w, h));
+        if (k + 1 === ks[next]) {
+          rmseSum[next] += bestRmse;
+          ssimSum[next] += bestSsim;
+          next++;
+        }
+      }
+    }
+  } finally {
+    await g.release();
+  }
+  const n = Math.max(1, items.length);
+  const mean = (v: Float64Array) => Array.from(v, (x) => +(x / n).toFixed(6));
+  return { model: model.label, k: ks, rmse_best: mean(rmseSum), ssim_best: mean(ssimSum) };
+}
+
+const row = (m: HeModel, sc: ModelScores): TableRow => ({
+  model: m.label,
+  samples: m.samples,
+  feature_std: sc.feature_std,
+  feature_distance: sc.feature_distance,
+  diversity: sc.diversity,
+  accuracy: sc.accuracy,
+  iou: sc.iou,
+  rmse_best: sc.rmse.best,
+  rmse_mean: sc.rmse.mean,
+  ssim_best: sc.ssim.best,
+  ssim_mean: sc.ssim.mean,
+  fsim_best: sc.fsim.best,
+  fsim_mean: sc.fsim.mean,
+  fsimc_best: sc.fsimc.best,
+});
+
+async function run(ledger: StageLedger, s: HeSettings, data: PaperData, env: RunEnvironment): Promise<ReproductionReport> {
+  const seg = await ledger.stage('segmenter', ({ dir }) => segmenterStage('segmenter', dir, data, { size: s.size, width: s.segmenter.width, steps: s.segmenter.steps, seed: s.seed }, env));
+  const segFile = path.resolve(env.root, seg.file);
+  const features: MeasureFeatures = s.features ?? { ...segmenterFeatures(segFile), file: seg.file };
+  const trained: TrainedModel[] = [];
+  const scores: ModelScores[] = [];
+  for (const m of s.models) {
+    const model = await ledger.stage(`train-${m.name}`, ({ dir }) => trainStage(`train-${m.name}`, dir, { ...m.train, segmenter: segFile }, env));
+    trained.push(model);
+    scores.push(
+      await ledger.stage(`eval-${m.name}`, ({ dir }) =>
+        evaluateStage(dir, model.generator, seg.file, features, data, { samples: m.samples, limit: s.limit, seed: s.seed, ...(m.train.model === 'latent' ? { codes: 'new' as const } : {}) }, env),
+      ),
+    );
+  }
+  const curves = await ledger.stage('accuracy-k', async () => {
+    const out: KCurve[] = [];
+    for (let i = 0; i < s.models.length; i++) out.push(await accuracyByK(s.models[i], trained[i].generator, data, s, env));
+    return out;
+  });
+  const figures = await ledger.stage('figures', async ({ dir }) => {
+    const { items } = await testLayouts(data, s.size, GRID_LAYOUTS);
+    const grid = path.join(dir, 'samples.png');
+    const shown = s.models.map((m, i) => ({ label: m.name, generator: trained[i].generator, count: GRID_SAMPLES }));
+    await writeSampleGrids(grid, shown, items, s.seed, env);
+    return { samples: path.relative(env.root, grid) };
+  });
+  const table = s.models.map((m, i) => row(m, scores[i]));
+  await writePlot(
+    path.join(env.root, 'accuracy_k.png'),
+    linesSvg(
+      curves.map((c) => ({ label: c.model, points: c.k.map((k, j) => ({ x: k, y: c.ssim_best[j] })) })),
+      'K (samples per layout)',
+      'SSIM of the best of K',
+      'accuracy as K grows',
+    ),
+  );
+  await writePlot(
+    path.join(env.root, 'trade.png'),
+    scatterSvg(
+      table.map((r) => ({ label: r.model, x: Number(r.feature_std), y: Number(r.accuracy) })),
+      'feature std (diversity)',
+      'segmenter pixel accuracy',
+      'the realism-diversity trade',
+    ),
+  );
+  const report: ReproductionReport = {
+    reproduction: 'he-latent',
+    title: 'He, Schiele and Fritz: latent drop-out codes, best-of-n against neighbours-enhanced, shared against separate, early against late',
+    data: s.data,
+    table,
+    paper: PAPER_ROWS,
+    real: scores[0].real,
+    accuracy_k: curves,
+    figures: { samples: figures.samples, accuracy_k: 'accuracy_k.png', trade: 'trade.png', ...Object.fromEntries(s.models.map((m, i) => [`grid_${m.name}`, scores[i].grid])) },
+    settings: s,
+    ...stageTimes(ledger),
+  };
+  writeReproductionReport(env.root, report, layout(report, s, curves, features));
+  return report;
+}
+
+function layout(r: ReproductionReport, s: HeSettings, curves: KCurve[], features: MeasureFeatures): ReportLayout {
+  const f = (x: number) => x.toFixed(3);
+  const real = r.real as { accuracy: number; iou: number };
+  const ks = curves[1]?.k ?? curves[0].k;
+  return {
+    compared: [{ key: 'feature_std', label: 'feature std' }],
+    ours: [
+      { key: 'samples', label: 'K' },
+      { key: 'diversity', label: 'diversity' },
+      { key: 'accuracy', label: 'pixel accuracy' },
+      { key: 'rmse_best', label: 'RMSE best' },
+      { key: 'rmse_mean', label: 'RMSE mean' },
+      { key: 'ssim_best', label: 'SSIM best' },
+      { key: 'ssim_mean', label: 'SSIM mean' },
+      { key: 'fsim_best', label: 'FSIM best' },
+      { key: 'fsim_mean', label: 'FSIM mean' },
+    ],
+    notes: [
+      `Ours: ${s.size} px, width ${s.width}, ${'steps' in s.training ? `${s.training.steps} steps` : `${s.training.epochs} epochs`} per model, ${s.branches} branches (CRN: ${s.branches} images), content loss on ${s.content}; feature std over ${features.taps ? `the layers ${features.taps} of ` : ''}${features.file}. The paper's feature std is of fc5 of a face network on LFW: compare the order of the rows, not the values.`,
+      `The segmenter on the true test photos: pixel accuracy ${f(real.accuracy)}, mean IoU ${f(real.iou)}.`,
+    ],
+    sections: [
+      {
+        title: 'Accuracy as K grows',
+        note: 'Best-of-K against the true photo, K new codes (CRN: its first K images), averaged over the test layouts.',
+        head: ['model', ...ks.map((k) => `SSIM K=${k}`), ...ks.map((k) => `RMSE K=${k}`)],
+        rows: curves.map((c) => [
+          c.model,
+          ...ks.map((_, j) => (c.ssim_best[j] === undefined ? '–' : f(c.ssim_best[j]))),
+          ...ks.map((_, j) => (c.rmse_best[j] === undefined ? '–' : f(c.rmse_best[j]))),
+        ]),
+        image: r.figures.accuracy_k,
+      },
+      { title: 'The realism-diversity trade', note: "Each model's segmentation accuracy against its feature std.", image: r.figures.trade },
+      { title: 'Samples', note: `Rows: test layouts; columns: layout, photo, then ${GRID_SAMPLES} samples of each model (${s.models.map((m) => m.name).join(', ')}).`, image: r.figures.samples },
+    ],
+  };
+}
+
+export const HE_LATENT: PaperPipeline = {
+  settings: settings,
+  stages: (s) => stages(s as HeSettings),
+  run: (ledger, s, data, env) => run(ledger, s as HeSettings, data, env),
+};
