@@ -16,20 +16,53 @@ export type Range = [number, number];
 const ELEMENTWISE_ACTIVATIONS = new Set(['LeakyRelu', 'Relu']);
 
 /**
- * The activations that get a Q/DQ pair, in graph order: each Conv's input and output, and the input of a
- * LeakyRelu or Relu whose output a Conv reads. Calibration measures exactly these.
+ * Data movement onnxruntime runs on u8 where each input and the output sit between Q/DQ pairs of one
+ * scale (Reshape: the pairs dropped; Concat: QLinearConcat): the sub-pixel interleave and the U-Net's
+ * skip Concat, which otherwise move float32.
+ */
+const DATA_MOVEMENT = new Set(['Reshape', 'Concat']);
+
+/**
+ * The activations that get a Q/DQ pair, in graph order: each Conv's input and output; the input of a
+ * LeakyRelu or Relu whose output a Conv reads; and through Reshape and Concat, the output where every
+ * data input is quantised, the inputs where the output is. Calibration measures exactly these.
  */
 export function quantisedActivations(model: onnxProto.onnx.IModelProto): string[] {
+  return [...quantisedGroups(model).keys()];
+}
+
+/**
+ * Each quantised activation with its group: activations joined by Reshape or Concat share one range (the
+ * union of theirs), so onnxruntime moves their bytes without requantising.
+ */
+function quantisedGroups(model: onnxProto.onnx.IModelProto): Map<string, string> {
   const nodes = model.graph!.node ?? [];
   const inits = new Set((model.graph!.initializer ?? []).map((t) => t.name));
   const chosen = new Set<string>();
   for (const n of nodes) if (n.opType === 'Conv' && inits.has(n.input![1])) [n.input![0], n.output![0]].forEach((t) => chosen.add(t));
-  for (const n of nodes) if (ELEMENTWISE_ACTIVATIONS.has(n.opType ?? '') && chosen.has(n.output![0])) chosen.add(n.input![0]);
-  const order: string[] = [];
-  const seen = (t: string) => chosen.has(t) && !order.includes(t) && order.push(t);
+  const parent = new Map<string, string>();
+  const root = (t: string): string => {
+    const p = parent.get(t) ?? t;
+    return p === t ? t : root(p);
+  };
+  for (let changed = true; changed;) {
+    changed = false;
+    const add = (t: string) => !chosen.has(t) && (chosen.add(t), (changed = true));
+    for (const n of nodes) {
+      const data = (n.input ?? []).filter((i) => i && !inits.has(i));
+      const out = n.output![0];
+      if (ELEMENTWISE_ACTIVATIONS.has(n.opType ?? '') && chosen.has(out)) add(data[0]);
+      if (!DATA_MOVEMENT.has(n.opType ?? '')) continue;
+      if (data.every((i) => chosen.has(i))) add(out);
+      if (n.opType === 'Concat' && chosen.has(out)) data.forEach(add);
+      if (chosen.has(out) && data.every((i) => chosen.has(i))) for (const i of data) if (root(i) !== root(out)) parent.set(root(i), root(out));
+    }
+  }
+  const groups = new Map<string, string>();
+  const seen = (t: string) => chosen.has(t) && !groups.has(t) && groups.set(t, root(t));
   for (const i of model.graph!.input ?? []) seen(i.name ?? '');
   for (const n of nodes) (n.output ?? []).forEach(seen);
-  return order;
+  return groups;
 }
 
 /** u8 scale and zero point of a range widened to hold 0 (so that 0, a padding value, is exact). */
@@ -71,10 +104,16 @@ export function quantiseModel(model: onnxProto.onnx.IModelProto, ranges: Readonl
     return name;
   };
   const activation = new Map<string, { scale: number; zeroPoint: number; scaleName: string; zeroName: string; dq: string }>();
-  for (const t of quantisedActivations(model)) {
+  const groups = quantisedGroups(model);
+  const groupRange = new Map<string, Range>();
+  for (const [t, group] of groups) {
     const r = ranges.get(t);
     if (!r) throw new Error(`no calibrated range for '${t}'`);
-    const p = activationParams(r);
+    const had = groupRange.get(group) ?? [Infinity, -Infinity];
+    groupRange.set(group, [Math.min(had[0], r[0]), Math.max(had[1], r[1])]);
+  }
+  for (const [t, group] of groups) {
+    const p = activationParams(groupRange.get(group)!);
     activation.set(t, { ...p, scaleName: scalar(`${t}_scale`, Float32Array.of(p.scale), ELEM.float), zeroName: scalar(`${t}_zero`, Uint8Array.of(p.zeroPoint), ELEM.uint8), dq: fresh(`${t}_dq`) });
   }
   const out: NodeProto[] = [];
