@@ -55,6 +55,7 @@ test: build check test-deps
 bench: build test-deps
 	node dist/bench/run.js
 	node dist/bench/studio.js
+	node dist/bench/precision.js
 
 # the README's screenshots of the knob studio (docs/studio*.png), in headless Chromium
 screenshots: build test-deps
