@@ -18,7 +18,7 @@ const THREADS = Number(process.env.DIVSYN_BENCH_THREADS ?? 2);
 const SIZE = Number(process.env.DIVSYN_BENCH_PRECISION_SIZE ?? 256);
 const WIDTH = 64;
 const BATCH = 8;
-const STEPS = Number(process.env.DIVSYN_BENCH_PRECISION_STEPS ?? 40);
+const STEPS = Number(process.env.DIVSYN_BENCH_PRECISION_STEPS ?? 30);
 const RUNS = 7;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];

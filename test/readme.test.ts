@@ -42,7 +42,7 @@ const TINY: Record<string, string> = {
   '--warmup': '1',
   '--colour-clusters': '2',
 };
-const THREADED = new Set(['demo', 'train', 'sample', 'eval', 'train-segmenter']);
+const THREADED = new Set(['demo', 'train', 'sample', 'eval', 'train-segmenter', 'export']);
 
 function tiny(words: string[]): string[] {
   const args = words[0] === 'make' ? ['demo', '--out', 'out/demo'] : words.slice(1);
