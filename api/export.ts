@@ -31,8 +31,7 @@ import { forceOption, plural, seedOption, threadsOption } from './common.js';
 import { OptionsInput, ParsedOptions, choice, float, int, need, parsedOptions, str } from './options.js';
 import { readLayouts } from './sample.js';
 
-/** Held-apart layouts the diversity and linking of both files are measured on, and samples per layout. */
-const MEASURE_LAYOUTS = 8;
+/** Samples per layout of the diversity and linking measures. */
 const MEASURE_SAMPLES = 4;
 
 export const exportOptions = {
@@ -40,12 +39,13 @@ export const exportOptions = {
   precision: choice(['fp16', 'int8'] as const, { help: 'fp16: weights and activations in float16 (GPUs, WebGPU); int8: static QDQ quantisation (CPUs)' }),
   calibrate: str({
     default: 'fixture',
-    help: "int8: the layouts (or conditions) to calibrate on and measure with: a label map, a folder of them, or 'fixture' (the bundled test split); the first --samples calibrate, the rest are held apart",
+    help: "the layouts (or conditions) to calibrate on (int8) and measure with: a label map, a folder of them, or 'fixture' (the bundled test split); the first --samples calibrate, the rest are held apart",
     meta: 'LAYOUTS',
   }),
-  samples: int({ min: 1, max: 100000, default: 16, help: 'int8: calibration samples (layout i mod L with its own noise or code)', meta: 'N' }),
+  samples: int({ min: 1, max: 100000, default: 16, help: 'calibration samples (layout i mod L with its own noise or code; fp16: the first PSNR)', meta: 'N' }),
   calibration: choice(CALIBRATION_METHODS, { default: 'percentile', help: 'int8: activation ranges from the extremes seen, or from the --percentile quantiles' }),
   percentile: float({ min: 0.5, max: 1, default: 0.9999, help: 'int8, percentile calibration: the upper quantile (the lower is 1 - P)', meta: 'P' }),
+  measureLayouts: int({ min: 0, max: 100000, default: 8, help: 'held-apart layouts the diversity and linking of both files are measured on (0: none)', meta: 'N' }),
   ...seedOption('seed of the calibration and measuring noise and codes'),
   batch: int({ min: 1, max: 1024, default: 8, help: 'images per inference batch', meta: 'B' }),
   ...threadsOption,
@@ -70,7 +70,7 @@ export interface ExportReport {
   precision: Precision;
   bytes: { fp32: number; exported: number };
   psnr: PsnrReport;
-  /** diversity and linking (metrics/measures.ts) of both files on up to MEASURE_LAYOUTS held-apart layouts. */
+  /** diversity and linking (metrics/measures.ts) of both files on up to --measure-layouts held-apart layouts. */
   measures?: { fp32: Measures; exported: Measures; layouts: number };
 }
 
@@ -166,7 +166,7 @@ export async function exportGenerator(options: ExportOptions | ParsedOptions<typ
       bytes: { fp32: fs.statSync(modelFile).size, exported: bytes.length },
       psnr: { calibration: await psnrOn(calibration, inputs), heldApart: held.length ? await psnrOn(held, heldApart) : undefined, heldApartLayouts: held.length },
     };
-    const measured = heldApart.slice(0, MEASURE_LAYOUTS).map((it) => ({ layout: it.condition, photo: it.photo ?? new Float32Array(3 * spec.height * spec.width) }));
+    const measured = heldApart.slice(0, o.measureLayouts).map((it) => ({ layout: it.condition, photo: it.photo ?? new Float32Array(3 * spec.height * spec.width) }));
     if (measured.length) {
       const measure = (s: typeof reference) => measureGenerator((l, z, k) => s.generatePacked(l, z, k), measured, scheme, { count: MEASURE_SAMPLES, seed: o.seed });
       report.measures = { fp32: await measure(reference), exported: await measure(exported), layouts: measured.length };
