@@ -80,7 +80,7 @@ test('a newer format, metadata that disagrees with the graph, and a file of no k
   inputs[1].shape = ['N', 11];
   refused(withMetadata(file, { 'divsyn.inputs': JSON.stringify(inputs) }), /input 'noise' is \[N, 12\] in the graph but \[N, 11\] in its metadata/);
   refused(withMetadata(file, { 'divsyn.inputs': JSON.stringify(inputs.slice(0, 1)) }), /the graph takes 'noise', which its metadata does not describe/);
-  refused(withMetadata(file, { 'divsyn.precision': 'fp16' }), /divsyn\.precision 'fp16'/);
+  refused(withMetadata(file, { 'divsyn.precision': 'bf16' }), /divsyn\.precision 'bf16' is not one this divsyn reads \(fp32, fp16, int8\)/);
   refused(withMetadata(file, { 'divsyn.model': 'segmenter' }), /segmenter, not a generator/);
   refused(withMetadata(file, { 'divsyn.model': undefined }), /not a divsyn generator/);
   refused(new TextEncoder().encode('not onnx at all'), /not an ONNX model/);
