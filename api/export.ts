@@ -149,7 +149,7 @@ export async function exportGenerator(options: ExportOptions | ParsedOptions<typ
   setMetadata(model, 'divsyn.precision', precision);
   const bytes = onnxProto.onnx.ModelProto.encode(model).finish();
   writeFileAtomic(out, bytes);
-  log(`wrote ${out}; measuring it against '${modelFile}'`);
+  log(`measuring '${out}' against '${modelFile}'`);
 
   const reference = await openSampler(modelFile, { threads: o.threads, batch: o.batch });
   const exported = await openSampler(bytes, { threads: o.threads, batch: o.batch });
