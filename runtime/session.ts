@@ -13,7 +13,13 @@ export interface SessionOptions {
   ep?: EpChoice;
   /** Intra-op threads (default: onnxruntime's choice, one per core). */
   threads?: number;
-  profile?: boolean;
+  /**
+   * Whether idle intra-op threads spin waiting for work (onnxruntime's
+   * `session.intra_op.allow_spinning`; default: onnxruntime's, on).
+   */
+  spinning?: boolean;
+  /** onnxruntime's profiling on, its JSON file named from this prefix (written at endProfiling or release). */
+  profile?: string;
   /**
    * onnxruntime's memory pattern (default on): after the first run it plans one block for every
    * intermediate of a run and keeps it besides its arena. Off, each intermediate comes from the arena as
@@ -47,11 +53,12 @@ export async function createSession(model: Uint8Array | string, o: SessionOption
         executionProviders: [ep],
         graphOptimizationLevel: 'all',
         interOpNumThreads: 1,
-        enableProfiling: o.profile ?? false,
-        ...(o.profile ? { profileFilePrefix: 'divsyn-profile' } : {}),
+        enableProfiling: o.profile !== undefined,
+        ...(o.profile !== undefined ? { profileFilePrefix: o.profile } : {}),
         logSeverityLevel: 3,
       };
       if (o.threads) options.intraOpNumThreads = o.threads;
+      if (o.spinning !== undefined) options.extra = { session: { intra_op: { allow_spinning: o.spinning ? '1' : '0' } } };
       if (o.memPattern !== undefined) options.enableMemPattern = o.memPattern;
       if (o.cpuArena !== undefined) options.enableCpuMemArena = o.cpuArena;
       const session = await ort.InferenceSession.create(model as Uint8Array, options);
