@@ -4,22 +4,18 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initParams, Rng } from '../graph/index.js';
+import { Rng } from '../graph/index.js';
 import { referenceDir } from '../test/helpers/reference.js';
 import { countFlops } from '../graph/flops.js';
-import { emitProgram, generatorParams, manifestEntry, trainingPrograms } from '../graph/programs/index.js';
+import { emitProgram, manifestEntry, trainingPrograms } from '../graph/programs/index.js';
 import { GeneratorSpec } from '../graph/spec.js';
 import { defaultTrainingOptions } from '../graph/families/index.js';
 import { DiversityMode } from '../graph/losses.js';
-import { generatorBytes, writeGenerator } from '../runtime/model-file.js';
-import { createSession, floatTensor } from '../runtime/session.js';
+import { floatTensor } from '../runtime/session.js';
 import { StepRunner } from '../runtime/step-runner.js';
 import { initialValues } from '../runtime/training-artifacts.js';
-import { cmpFacades, genericPalette } from '../common/palettes.js';
-import fs from 'node:fs';
-import os from 'node:os';
-import { fixtureLayout } from '../fixtures/facades.js';
-import { indicesToColors, writePng } from '../common/image.js';
+import { genericPalette } from '../common/palettes.js';
+import { printSideBySide, torchSideBySide } from './torch.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const reference = process.env.DIVSYN_TORCH_REFERENCE ?? path.join(referenceDir(root), 'pytorch_pix2pix.py');
@@ -77,52 +73,7 @@ async function trainStep(size: number, width: number, diversity: DiversityMode, 
   return { seconds: median(times), gflop: flops / 1e9 };
 }
 
-async function inference(size: number, width: number, batch: number, images: number) {
-  const s = spec(size, width);
-  const bytes = generatorBytes(s, initParams(generatorParams(s), 0));
-  const { session } = await createSession(bytes, { threads: THREADS });
-  const rng = new Rng(2);
-  const times: number[] = [];
-  for (let i = -1; i < images / batch; i++) {
-    const feeds = {
-      layout: floatTensor(randomLayout(batch, size, rng), [batch, CLASSES, size, size]),
-      noise: floatTensor(rng.fillUniform(new Float32Array(batch * CLASSES), -1, 1), [batch, CLASSES]),
-    };
-    const t0 = performance.now();
-    await session.run(feeds);
-    if (i >= 0) times.push((performance.now() - t0) / 1000);
-  }
-  await session.release();
-  return batch / median(times);
-}
-
 const fmt = (x: number, d = 3) => x.toFixed(d);
-
-/** `divsyn sample` end to end: colour layout PNGs read, images generated, PNG files written. */
-async function sampleEndToEnd(size: number, width: number, batch: number, layouts: number, count: number): Promise<number | undefined> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'divsyn-bench-'));
-  const s = { ...spec(size, width), classes: cmpFacades() };
-  const model = path.join(dir, 'g.onnx');
-  writeGenerator(model, s, initParams(generatorParams(s), 0));
-  const layoutDir = path.join(dir, 'layouts');
-  fs.mkdirSync(layoutDir);
-  for (let i = 0; i < layouts; i++) {
-    const rgb = indicesToColors(fixtureLayout('test', i, size), s.classes);
-    await writePng(path.join(layoutDir, `l${i}.png`), { data: rgb, width: size, height: size, channels: 3 });
-  }
-  const r = spawnSync(
-    path.join(root, 'bin', 'divsyn'),
-    ['sample', '--model', model, '--layouts', layoutDir, '--count', String(count), '--batch', String(batch), '--threads', String(THREADS), '--out', path.join(dir, 'out')],
-    { encoding: 'utf8' },
-  );
-  fs.rmSync(dir, { recursive: true, force: true });
-  const m = /\(([\d.]+) img\/s/.exec(r.stderr);
-  if (r.status !== 0 || !m) {
-    console.log(`  (divsyn sample failed: ${r.stderr.trim().split('\n').pop()})`);
-    return undefined;
-  }
-  return Number(m[1]);
-}
 
 async function main() {
   console.log(`divsyn bench: ${THREADS} threads, ${CLASSES} classes, PyTorch reference ${reference}`);
@@ -140,15 +91,7 @@ async function main() {
     const line = `train step ${size}x${size} width ${width} diversity ${diversity.padEnd(7)}: divsyn ${fmt(ours.seconds)} s (${fmt(ours.gflop / ours.seconds, 1)} GFLOP/s of ${fmt(ours.gflop, 1)} GFLOP)`;
     console.log(ref ? `${line}, PyTorch ${fmt(ref.seconds_per_step)} s, ratio ${fmt(ours.seconds / ref.seconds_per_step, 2)}x (target <= 1.0x)` : line);
   }
-  const ours = await inference(256, 64, 8, 32);
-  const ref = torch(['--size', '256', '--ngf', '64', '--mode', 'sample', '--images', '32', '--batch', '8']);
-  const line = `inference 256x256 width 64 batch 8: divsyn ${fmt(ours, 2)} img/s`;
-  console.log(ref ? `${line}, PyTorch ${fmt(ref.images_per_s, 2)} img/s, ratio ${fmt(ours / ref.images_per_s, 2)}x (target >= 1.3x)` : line);
-  const e2e = await sampleEndToEnd(256, 64, 8, 8, 8);
-  if (e2e !== undefined) {
-    const l2 = `divsyn sample end to end 256x256 width 64 batch 8 (64 images: layouts read, PNGs written): ${fmt(e2e, 2)} img/s`;
-    console.log(ref ? `${l2}, ratio to PyTorch's compute-only ${fmt(e2e / ref.images_per_s, 2)}x (target >= 1.1x)` : l2);
-  }
+  printSideBySide(await torchSideBySide({ size: 256, width: 64, batch: 8, threads: THREADS, rounds: 6, reference }));
 }
 
 await main();
