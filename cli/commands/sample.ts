@@ -14,7 +14,7 @@ export const sampleCommand = defineCommand({
   async run(parsed) {
     const r = await sample(parsed, {
       onLog: (m) => console.error(m),
-      onProgress: progressCallback('images'),
+      onProgress: progressCallback('images', 0, 'img'),
     });
     console.error(`${plural(r.images, 'image')} from ${plural(r.layouts, 'layout')} in ${r.seconds.toFixed(1)} s (${(r.images / r.seconds).toFixed(1)} img/s, ${r.ep}) in ${r.out}`);
   },
