@@ -22,7 +22,7 @@ import { testLayouts, writeSampleGrids } from './figures.js';
 /** The options only this reproduction takes. */
 export const HE_ONLY = ['branches', 'neighbours', 'input'] as const;
 
-const DEFAULT_STEPS = 1500;
+const DEFAULT_STEPS = 500;
 /** The authors' neighbour search: layouts differing in under θ of their cells, at most one per colour cluster. */
 const THETA = 0.45;
 const COLOUR_CLUSTERS = 4;

@@ -17,7 +17,7 @@ import { testLayouts, writeClassSweeps, writeSampleGrids } from './figures.js';
 /** The options only this reproduction takes. */
 export const YANG_ONLY = ['beta', 'lambda', 'sweepBeta', 'sweepLambda'] as const;
 
-const DEFAULT_STEPS = 4000;
+const DEFAULT_STEPS = 2000;
 /** Accuracy within this of the baseline's counts as keeping it (the trade's question). */
 export const ACCURACY_TOLERANCE = 0.02;
 const SWEEP_STEPS = 7;
