@@ -12,6 +12,7 @@ import { readGenerator } from '../runtime/model-file.js';
 import { LayoutItem, SampleOptions as EngineOptions, SampleSummary, sampleLayouts } from '../runtime/sampler.js';
 import { JobRange, RunLayout, inRange, parseShard, rangeLayouts, shardRange, writeManifest } from '../runtime/shards.js';
 import { sampleOnQueue } from './sample-queue.js';
+import { reachQueue } from '../runtime/queue.js';
 import { DIRECTIONS, Direction, openDataset, splitAligned } from '../train/datasets.js';
 import { evalItems } from '../train/loader.js';
 import { resizeNearest } from '../train/resize.js';
@@ -259,6 +260,8 @@ export async function sample(options: SampleOptions | ParsedOptions<typeof sampl
   if (given.has('redis') !== given.has('queue')) throw usageError(given.has('redis') ? 'option --redis needs --queue NAME' : 'option --queue needs --redis URL');
   if (!given.has('redis')) refuseGiven(given, ['jobImages'], 'needs --redis');
   if (given.has('redis') && o.resume) throw usageError('option --resume does not apply to --redis: the queue keeps the run, and a restarted worker takes up its jobs');
+  // a bad address is found before any work (reading the model and layouts, making the output folder)
+  if (o.redis !== undefined) await reachQueue({ redis: o.redis, queue: need(o, 'queue') });
   const s = await prepareSampling(parsed, log);
   const out = need(o, 'out');
   const jobs = s.layouts.length * o.count;

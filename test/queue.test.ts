@@ -91,7 +91,8 @@ test('three workers, one killed with SIGKILL mid-job: its job is rerun by anothe
   }
 });
 
-test('a Redis address that refuses or does not answer is one error naming it, within 10 s', async (t) => {
+// serial: run alone, before the test that runs five divsyn processes, so that its time is its own
+test.serial('a Redis address that refuses or does not answer is one error naming it, within 10 s, before any work', async (t) => {
   const closed = await freePort();
   const silent = net.createServer(() => undefined);
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
@@ -105,11 +106,13 @@ test('a Redis address that refuses or does not answer is one error naming it, wi
       divsynAsync(['worker', '--redis', `redis://127.0.0.1:${closed}`, '--queue', 'q']),
       divsynAsync(['sample', '--model', model, '--layouts', 'fixture', '--out', path.join(dir, 'o'), '--redis', `redis://127.0.0.1:${silentPort}`, '--queue', 'q']),
     ]);
-    t.true(performance.now() - began < 10_000);
+    const seconds = (performance.now() - began) / 1000;
+    t.true(seconds < 10, `${seconds.toFixed(1)} s`);
     t.is(refused.status, 2);
     t.is(refused.stderr, `divsyn: option --redis: cannot reach Redis at redis://127.0.0.1:${closed}: connect ECONNREFUSED 127.0.0.1:${closed}\n`);
     t.is(unanswered.status, 2);
-    t.is(unanswered.stderr, `divsyn: option --redis: cannot reach Redis at redis://127.0.0.1:${silentPort}: no answer to PING within 4 s\n`);
+    t.is(unanswered.stderr, `divsyn: option --redis: cannot reach Redis at redis://127.0.0.1:${silentPort}: no answer within 3 s\n`);
+    t.false(fs.existsSync(path.join(dir, 'o')), 'no output folder is made');
   } finally {
     silent.close();
   }
