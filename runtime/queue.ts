@@ -1,12 +1,12 @@
 // Jobs on a BullMQ queue in Redis: a coordinator enqueues them, follows them and collects their results;
 // workers on any number of machines run them. A worker killed mid-job loses its lock, and BullMQ's
 // stalled-job check (run by the other workers every lock duration) puts the job back for another.
-// Redis is reached through runtime/redis.ts; a server that does not answer is one error (no retry loop at
-// the start), and one lost for LOST_AFTER_MS mid-run ends the coordinator or worker with an error.
+// Redis is reached through ioredis (runtime/redis.ts): a server that does not answer is one error (no retry
+// loop at the start), and one lost for LOST_AFTER_MS mid-run ends the coordinator or worker with an error.
 import crypto from 'node:crypto';
-import { Job, Queue, Worker, createBunRedisClient } from 'bullmq';
+import { Job, Queue, Worker } from 'bullmq';
 import { stateError, usageError } from '../common/errors.js';
-import { RedisAddress, RedisConnection, parseRedisUrl } from './redis.js';
+import { RedisAddress, bullConnection, parseRedisUrl, probeRedis, watchRedis } from './redis.js';
 
 export interface QueuePlace {
   /** redis://host:port[/db] */
@@ -17,60 +17,23 @@ export interface QueuePlace {
 /** A coordinator or worker that cannot reach Redis for this long gives up. */
 const LOST_AFTER_MS = 10_000;
 const POLL_MS = 500;
-/** How long the first connection and PING may take, each. */
-const PROBE_MS = 4000;
+/** How long the first connection and PING may take, together: well inside the 10 s a bad address may cost. */
+const PROBE_MS = 3000;
 /** Jobs that fail (throw) are tried this many times, on whichever worker takes them, before the run fails. */
 const ATTEMPTS = 3;
 
-type BullClient = ReturnType<typeof createBunRedisClient>;
-const bullClient = (a: RedisAddress): BullClient => createBunRedisClient(new RedisConnection(a));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Fails with one usage error naming the address when Redis does not answer a PING (within 2 PROBE_MS). */
-async function reach(place: QueuePlace): Promise<RedisAddress> {
+/** Fails with one usage error naming the address when Redis does not answer a PING within PROBE_MS (a command calls it before any work). */
+export async function reachQueue(place: QueuePlace): Promise<RedisAddress> {
   const a = parseRedisUrl(place.redis);
   if (!place.queue.trim() || place.queue.includes(':')) throw usageError(`option --queue: '${place.queue}' is not a queue name (non-empty, no ':')`);
-  const c = new RedisConnection(a, PROBE_MS);
   try {
-    await c.connect();
-    await Promise.race([c.send('PING', []), sleep(PROBE_MS).then(() => Promise.reject(new Error(`cannot reach Redis at ${a.url}: no answer to PING within ${PROBE_MS / 1000} s`)))]);
+    await probeRedis(a, PROBE_MS);
   } catch (e) {
-    throw usageError(`option --redis: ${(e as Error).message.replace(/^Connection closed: /, '')}`);
-  } finally {
-    c.close();
+    throw usageError(`option --redis: ${(e as Error).message}`);
   }
   return a;
-}
-
-/** Pings Redis every 2 s on a connection of its own; calls onLost once after LOST_AFTER_MS without an answer. */
-function watchRedis(a: RedisAddress, onLost: (e: Error) => void): () => void {
-  const c = new RedisConnection(a, 2000);
-  let answered = Date.now();
-  let busy = false;
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    const ping = (async () => {
-      await c.connect();
-      await Promise.race([c.send('PING', []), sleep(2000).then(() => Promise.reject(new Error('no answer to PING within 2 s')))]);
-    })();
-    ping
-      .then(
-        () => (answered = Date.now()),
-        (e: Error) => {
-          c.close();
-          if (Date.now() - answered > LOST_AFTER_MS) {
-            clearInterval(timer);
-            onLost(new Error(`lost Redis at ${a.url}: no answer for ${LOST_AFTER_MS / 1000} s (${e.message})`));
-          }
-        },
-      )
-      .finally(() => (busy = false));
-  }, 2000);
-  return () => {
-    clearInterval(timer);
-    c.close();
-  };
 }
 
 export interface JobSpec<D> {
@@ -99,12 +62,12 @@ export interface QueueRunHooks {
  * the queue is emptied, so that workers stop). The queue is emptied at the end too.
  */
 export async function runJobs<D, R>(place: QueuePlace, jobs: JobSpec<D>[], hooks: QueueRunHooks = {}): Promise<{ results: R[]; seconds: number; workersSeen: number }> {
-  const a = await reach(place);
-  const connection = bullClient(a);
+  const a = await reachQueue(place);
+  const connection = bullConnection(a);
   const queue = new Queue(place.queue, { connection });
   let lost: Error | undefined;
   queue.on('error', () => undefined); // reconnecting; a lasting loss is the watchdog's to report
-  const stopWatch = watchRedis(a, (e) => (lost = e));
+  const stopWatch = watchRedis(a, LOST_AFTER_MS, (e) => (lost = e));
   try {
     await queue.waitUntilReady();
     const busy = await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized', 'waiting-children');
@@ -181,8 +144,8 @@ export interface QueueJob<D> {
 
 /** Takes jobs from the queue one at a time and runs them until the signal aborts (or Redis is lost). */
 export async function serveJobs<D, R>(place: QueuePlace, run: (job: QueueJob<D>) => Promise<R>, o: WorkerOptions): Promise<void> {
-  const a = await reach(place);
-  const connection = bullClient(a);
+  const a = await reachQueue(place);
+  const connection = bullConnection(a);
   let lost: Error | undefined;
   let stop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
@@ -206,7 +169,7 @@ export async function serveJobs<D, R>(place: QueuePlace, run: (job: QueueJob<D>)
   );
   worker.on('error', () => undefined); // reconnecting; a lasting loss is the watchdog's to report
   worker.on('failed', (job, e) => o.onLog?.(`job ${job?.id ?? '?'} failed: ${e.message}`));
-  const stopWatch = watchRedis(a, (e) => {
+  const stopWatch = watchRedis(a, LOST_AFTER_MS, (e) => {
     lost = e;
     stop();
   });
