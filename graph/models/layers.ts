@@ -100,7 +100,7 @@ export function convTransposeLayer(g: Graph, name: string, x: Tensor, cout: numb
     const w = g.param('weight', [cin, cout, k, k], o.init ?? pix2pixInit);
     const b = o.bias === false ? undefined : g.param('bias', [cout], { kind: 'zeros' });
     const [stride, pad] = [o.stride ?? 1, o.pad ?? 0];
-    if (usesSubpixel(o.transposedConv ?? 'convTranspose', w, stride, pad)) return subpixelConvTranspose(x, w, b);
+    if (usesSubpixel(o.transposedConv ?? 'convTranspose', x, w, stride, pad)) return subpixelConvTranspose(x, w, b);
     return convTranspose2d(x, w, b, { stride, pad });
   });
 }

@@ -22,10 +22,16 @@ export type TransposedConvChoice = 'convTranspose' | 'subpixel' | 'fastest';
  */
 export const SUBPIXEL_MIN_CHANNELS = 32;
 
-/** Whether this ConvTranspose (weight [Cin, Cout, kh, kw], no groups) is built as its phase convolutions. */
-export function usesSubpixel(choice: TransposedConvChoice, w: Tensor, stride: number, padding: number): boolean {
+/**
+ * Whether this ConvTranspose of x (weight [Cin, Cout, kh, kw], no groups) is built as its phase
+ * convolutions. 'fastest' keeps a 2x2 input's as a ConvTranspose: there each phase Conv's 2x2 kernel
+ * covers the whole input, and onnxruntime-web's WebGPU Conv (1.30) then runs it as a MatMul, checking only
+ * the begin pads, so phase (1, 1) (pads 0, 0, 1, 1) comes out wrong; at 2x2 the form costs nothing either way.
+ */
+export function usesSubpixel(choice: TransposedConvChoice, x: Tensor, w: Tensor, stride: number, padding: number): boolean {
   if (choice === 'convTranspose' || stride !== 2 || padding !== 1 || w.shape[2] !== 4 || w.shape[3] !== 4) return false;
-  return choice === 'subpixel' || (w.shape[1] as number) >= SUBPIXEL_MIN_CHANNELS;
+  if (choice === 'subpixel') return true;
+  return (w.shape[1] as number) >= SUBPIXEL_MIN_CHANNELS && !(x.shape[2] === 2 && x.shape[3] === 2);
 }
 
 /**
