@@ -66,7 +66,8 @@ async function main(): Promise<void> {
           const rate = (ms: number) => `${(gflop / (ms / 1000)).toFixed(1)} GFLOP/s`;
           console.log(
             `  ${size}x${size}, width 64, WASM ${s.threads} thread${s.threads === 1 ? ' ' : 's'}: latency ${latency.toFixed(1)} ms (goal <= ${goal} ms: ${latency <= goal ? 'met' : 'missed'}), ` +
-              `of which the run ${run.toFixed(1)} ms (${((100 * run) / latency).toFixed(0)}%, ${gflop.toFixed(2)} GFLOP at ${rate(run)}); onnxruntime-node ${native.toFixed(1)} ms (${rate(native)}): WASM ${(run / native).toFixed(2)}x native`,
+              `of which the run ${run.toFixed(1)} ms (${((100 * run) / latency).toFixed(0)}%, ${gflop.toFixed(2)} GFLOP at ${rate(run)}); onnxruntime-node ${native.toFixed(1)} ms (${rate(native)}): WASM ${(run / native).toFixed(2)}x native; ` +
+              `limited by ${run >= latency / 2 ? "onnxruntime-web's WASM kernels" : 'what the page adds (events, ImageData, repaint)'}`,
           );
         }
       } finally {
