@@ -3,44 +3,30 @@
 // server in headless Chromium, then docs/studio.png (the whole page as it opens) and
 // docs/studio-knob.png (the same once the facade knob is moved).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { serveStudio, studioSite } from '../api/studio.js';
 import { writeFileAtomic } from '../common/files.js';
 import { divsyn, repoRoot } from '../test/helpers/cli.js';
-import { launchChromium, openStudio, setSlider, settled } from '../test/helpers/studio-page.js';
+import { inChromium, openStudio, servingStudio, setSlider, settled } from '../test/helpers/studio-page.js';
 
 const VIEWPORT = { width: 1000, height: 800 };
 const docs = path.join(repoRoot, 'docs');
 
-async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'divsyn-screenshots-'));
-  const browser = await launchChromium();
-  try {
-    const run = path.join(dir, 'run');
-    const r = divsyn('train', '--model', 'pix2pix', '--data', 'fixture', '--size', '64', '--width', '16', '--steps', '600', '--seed', '1', '--out', run);
-    if (r.status !== 0) throw new Error(`divsyn train: ${r.stderr}`);
-    const server = await serveStudio(await studioSite({ model: path.join(run, 'generator.onnx'), onWarning: () => undefined }), { port: 0 });
-    try {
-      // WASM on every machine, so that the pictures do not depend on a GPU
-      const { page, errors } = await openStudio(browser, `${server.url}?backend=wasm`, { viewport: VIEWPORT });
-      if (errors.length) throw new Error(errors.join('; '));
-      // a sample of the seed, so that the knobs stand where its noise puts them
-      await settled(page, () => page.getByRole('button', { name: 'sample 1', exact: true }).click());
-      const whole = path.join(docs, 'studio.png');
-      writeFileAtomic(whole, await page.screenshot({ fullPage: true }));
-      await setSlider(page, 'facade', -0.9);
-      const knob = path.join(docs, 'studio-knob.png');
-      writeFileAtomic(knob, await page.screenshot({ fullPage: true }));
-      await page.close();
-      for (const f of [whole, knob]) console.log(`wrote ${path.relative(repoRoot, f)} (${(fs.statSync(f).size / 1024).toFixed(0)} KB)`);
-    } finally {
-      await server.close();
-    }
-  } finally {
-    await browser.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-await main();
+await inChromium('divsyn-screenshots-', async (browser, dir) => {
+  const run = path.join(dir, 'run');
+  const r = divsyn('train', '--model', 'pix2pix', '--data', 'fixture', '--size', '64', '--width', '16', '--steps', '600', '--seed', '1', '--out', run);
+  if (r.status !== 0) throw new Error(`divsyn train: ${r.stderr}`);
+  await servingStudio(path.join(run, 'generator.onnx'), async (url) => {
+    // WASM on every machine, so that the pictures do not depend on a GPU
+    const { page, errors } = await openStudio(browser, `${url}?backend=wasm`, { viewport: VIEWPORT });
+    if (errors.length) throw new Error(errors.join('; '));
+    // a sample of the seed, so that the knobs stand where its noise puts them
+    await settled(page, () => page.getByRole('button', { name: 'sample 1', exact: true }).click());
+    const whole = path.join(docs, 'studio.png');
+    writeFileAtomic(whole, await page.screenshot({ fullPage: true }));
+    await setSlider(page, 'facade', -0.9);
+    const knob = path.join(docs, 'studio-knob.png');
+    writeFileAtomic(knob, await page.screenshot({ fullPage: true }));
+    await page.close();
+    for (const f of [whole, knob]) console.log(`wrote ${path.relative(repoRoot, f)} (${(fs.statSync(f).size / 1024).toFixed(0)} KB)`);
+  });
+});
