@@ -4,7 +4,7 @@
 // photo (RMSE, SSIM, FSIM: best and mean of K samples from new codes), the feature-std diversity (Table 3's
 // measure) over --features layers, realism by the segmenter, and accuracy as K grows from 1 to K.
 import path from 'node:path';
-import { ReportLayout, ReproductionReport, TableRow, writeReproductionReport } from '../../metrics/reproduction-report.js';
+import { ReportLayout, ReproductionReport, TableRow, measureText, writeReproductionReport } from '../../metrics/reproduction-report.js';
 import { linesSvg, scatterSvg } from '../../metrics/plot.js';
 import { writePlot } from '../../metrics/report.js';
 import { samplesOf } from '../../metrics/evaluate.js';
@@ -253,7 +253,7 @@ async function run(ledger: StageLedger, s: HeSettings, data: PaperData, env: Run
 }
 
 function layout(r: ReproductionReport, s: HeSettings, curves: KCurve[], features: MeasureFeatures): ReportLayout {
-  const f = (x: number) => x.toFixed(3);
+  const f = measureText;
   const real = r.real as { accuracy: number; iou: number };
   const ks = curves[1]?.k ?? curves[0].k;
   return {
