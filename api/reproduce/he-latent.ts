@@ -25,6 +25,11 @@ export const HE_ONLY = ['branches', 'neighbours', 'input', 'theta'] as const;
 const DEFAULT_STEPS = 1500;
 /** The authors' neighbour search: at most one neighbour per colour cluster (θ: --theta). */
 const COLOUR_CLUSTERS = 4;
+/**
+ * θ unless --theta: the authors' fraction of differing cells for label maps; for normal maps and heat maps,
+ * whose relative L2 distances lie closer together (docs/design.md, Inputs beyond label maps), 0.15.
+ */
+const THETA = { labels: 0.45, conditions: 0.15 };
 /** Steps that train one branch at a time first (at most a tenth of the run). */
 const WARMUP = 200;
 const GRID_LAYOUTS = 3;
@@ -81,6 +86,7 @@ function contentOptions(o: ReproduceValues): Partial<TrainOptions> {
 }
 
 function settings(o: ReproduceValues, data: PaperData): HeSettings {
+  const theta = o.theta ?? (conditioned(o) ? THETA.conditions : THETA.labels);
   const length = trainingLength(o, DEFAULT_STEPS);
   const warmup = 'steps' in length ? Math.min(WARMUP, Math.floor(length.steps / 10)) : WARMUP;
   const base: TrainOptions = { ...data.train, ...contentOptions(o), size: o.size, width: o.width, ...length, seed: o.seed };
@@ -91,7 +97,7 @@ function settings(o: ReproduceValues, data: PaperData): HeSettings {
     sharing,
     split,
     warmup,
-    ...(neighbours ? { neighbours: o.neighbours, theta: o.theta, colourClusters: COLOUR_CLUSTERS } : {}),
+    ...(neighbours ? { neighbours: o.neighbours, theta, colourClusters: COLOUR_CLUSTERS } : {}),
   });
   const models: HeModel[] = [
     ...(conditioned(o) ? [] : [{ name: 'crn', label: 'CRN', samples: Math.min(o.samples, o.branches), train: { ...base, model: 'crn-multi' as const, images: o.branches } }]),
@@ -110,7 +116,7 @@ function settings(o: ReproduceValues, data: PaperData): HeSettings {
     seed: o.seed,
     segmenter: { steps: o.segmenterSteps, width: o.segmenterWidth },
     content: !conditioned(o) ? 'the encoder of the segmenter stage (segmenter/segmenter.onnx)' : o.features ? `the --features network ${path.resolve(o.features)}` : 'pixels only',
-    theta: o.theta,
+    theta,
     samples: o.samples,
     ...(o.limit !== undefined ? { limit: o.limit } : {}),
     branches: o.branches,

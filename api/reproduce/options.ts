@@ -40,8 +40,7 @@ export const reproduceOptions = {
   theta: float({
     min: 0,
     max: 1,
-    default: 0.45,
-    help: 'he-latent: neighbours differ from an input in under this fraction of cells (label maps), or under this relative squared L2 distance of their normal maps or heat maps',
+    help: 'he-latent: neighbours differ from an input in under this fraction of cells (label maps; default 0.45), or under this relative squared L2 distance of their normal maps or heat maps (default 0.15)',
     meta: 'T',
   }),
   features: str({ help: "the feature network of the feature-std diversity (default: the segmenter's three deepest encoder layers)", meta: 'F.onnx' }),
