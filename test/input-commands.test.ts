@@ -74,6 +74,9 @@ for (const input of ['image', 'landmarks'] as const) {
       // the same condition from its bytes, and another condition, through condition()
       const fromBytes = await g.condition(fs.readFileSync(source), { stem: layout.stem });
       t.deepEqual(fromBytes.onehot, layout.onehot);
+      // and from its values: the points themselves, or the normal map's planes
+      const values = input === 'image' ? layout.onehot : faceItem('test', 0, S, S).points;
+      t.deepEqual((await g.condition(values)).onehot, layout.onehot);
       const other = await g.condition(input === 'image' ? path.join(files.normals, 'head1.png') : path.join(files.points, 'face1.pts'));
       const [third] = await g.sample(other, { count: 1, seed: 5 });
       t.true(meanAbs(third.image.data, a.image.data) > 0.5);
