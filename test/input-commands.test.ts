@@ -74,6 +74,9 @@ for (const input of ['image', 'landmarks'] as const) {
       // the same condition from its bytes, and another condition, through condition()
       const fromBytes = await g.condition(fs.readFileSync(source), { stem: layout.stem });
       t.deepEqual(fromBytes.onehot, layout.onehot);
+      // and from its values: the points themselves, or the normal map's planes
+      const values = input === 'image' ? layout.onehot : faceItem('test', 0, S, S).points;
+      t.deepEqual((await g.condition(values)).onehot, layout.onehot);
       const other = await g.condition(input === 'image' ? path.join(files.normals, 'head1.png') : path.join(files.points, 'face1.pts'));
       const [third] = await g.sample(other, { count: 1, seed: 5 });
       t.true(meanAbs(third.image.data, a.image.data) > 0.5);
@@ -203,4 +206,53 @@ test('init, export-training, eval and --resume take the input', (t) => {
   const info = readGeneratorInfo(fs.readFileSync(path.join(run, 'generator.onnx')));
   t.is(info.training?.steps, 8);
   t.is(info.architecture.condition?.kind, 'landmarks');
+});
+
+test('reproduce he-latent --input landmarks: the five latent rows on the bundled faces, no segmenter, neighbours within θ', async (t) => {
+  const out = path.join(dir, 'reproduce');
+  const r = divsyn(
+    'reproduce',
+    'he-latent',
+    '--input',
+    'landmarks',
+    '--data',
+    'fixture',
+    '--size',
+    '32',
+    '--width',
+    '4',
+    '--steps',
+    '2',
+    '--branches',
+    '2',
+    '--neighbours',
+    '1',
+    '--samples',
+    '2',
+    '--limit',
+    '2',
+    '--threads',
+    '1',
+    '--out',
+    out,
+  );
+  t.is(r.status, 0, r.stderr);
+  const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8'));
+  t.deepEqual(
+    report.table.map((row: { model: string }) => row.model),
+    ['shared, best-of-n', 'shared, neighbours-enhanced', 'separate, best-of-n', 'separate, neighbours-enhanced', 'shared, neighbours-enhanced, late split'],
+  );
+  t.false(report.stages.some((s: { name: string }) => s.name === 'segmenter'));
+  t.is(report.settings.theta, 0.15);
+  t.regex(report.data, /faces with 68 landmarks/);
+  for (const row of report.table) {
+    t.is(row.accuracy, undefined);
+    t.true(row.ssim_best >= row.ssim_mean && row.rmse_best <= row.rmse_mean);
+  }
+  // the neighbour table was made with that θ
+  const table = JSON.parse(fs.readFileSync(path.join(out, 'train-shared-neighbours', 'neighbours.json'), 'utf8'));
+  t.is(JSON.parse(table.key).theta, 0.15);
+  t.is(report.paper.length, 5);
+  const refused = divsyn('reproduce', 'he-latent', '--input', 'image', '--data', 'fixture', '--palette', 'cityscapes', '--out', path.join(dir, 'refused-reproduce'));
+  t.is(refused.status, 2);
 });
