@@ -40,6 +40,8 @@ export interface QueueSampling {
   options: Record<string, unknown>;
   onProgress?: (p: QueueProgress) => void;
   onLog?: (message: string) => void;
+  /** Aborted: the run's unfinished jobs are removed from the queue, and sampleOnQueue rejects (InterruptedRun). */
+  signal?: AbortSignal;
 }
 
 /** Enqueues the run, waits for the workers, checks every (layout, k) came back once, and writes samples.jsonl. */
@@ -48,7 +50,7 @@ export async function sampleOnQueue(q: QueueSampling): Promise<{ images: number;
   const jobs = q.layouts.length * q.count;
   const ranges = queueRanges(jobs, q.batch, q.jobImages ?? defaultJobImages(jobs, q.height, q.width));
   const queued = ranges.map((range) => ({ data: { options: q.options, cwd: process.cwd(), out, range } satisfies SampleJobData, images: range.to - range.from }));
-  const r = await runJobs<SampleJobData, SampleJobResult>(q.place, queued, { onProgress: q.onProgress, onLog: q.onLog });
+  const r = await runJobs<SampleJobData, SampleJobResult>(q.place, queued, { onProgress: q.onProgress, onLog: q.onLog, signal: q.signal });
   const lines: SampleLine[] = r.results.flatMap((res, i) => res.lines.map((l) => ({ ...l, origin: `queue job ${i} (worker ${res.worker})` })));
   const text = joinSampleLines(lines, q.layouts, q.count);
   for (const l of lines) {

@@ -79,6 +79,8 @@ export interface SampleHooks {
   onLog?(message: string): void;
   /** Images written so far, of all the run will write; with --redis, a note of the rate and the workers. */
   onProgress?(done: number, total: number, note?: string): void;
+  /** With --redis: aborted, the run's unfinished jobs are removed from the queue and sample() rejects (an InterruptedRun). */
+  signal?: AbortSignal;
 }
 
 export interface SampleResult {
@@ -338,6 +340,7 @@ export async function sample(options: SampleOptions | ParsedOptions<typeof sampl
       out,
       options,
       onLog: log,
+      signal: hooks.signal,
       onProgress: (p) => hooks.onProgress?.(p.done, p.total, `${p.imagesPerSecond.toFixed(1)} img/s, ${p.workers} workers (${p.workersSeen} seen)`),
     });
     return { images: r.images, layouts: s.layouts.length, seconds: r.seconds, ep: o.ep, out: path.resolve(out) };

@@ -28,6 +28,12 @@ export const workerOptions = {
     help: "how long a job's lock lasts unrenewed (ms): a worker killed mid-job has its job rerun by another after one to two of these",
     meta: 'MS',
   }),
+  exitWhenEmpty: int({
+    min: 0,
+    max: 86_400,
+    help: 'exit (status 0) once the queue has held no unfinished job for S seconds: for job arrays, and workers started after the run is enqueued (default: run until stopped)',
+    meta: 'S',
+  }),
 };
 
 /** worker()'s options: the `divsyn worker` flags in camelCase; redis and queue are required. */
@@ -44,6 +50,8 @@ export interface WorkerHooks {
 export interface WorkerResult {
   jobs: number;
   images: number;
+  /** It stopped because the queue stayed empty (exitWhenEmpty), not on the signal. */
+  empty: boolean;
 }
 
 /** The run a worker's last job belonged to: its prepared sampling and the session on its model, reused while jobs of that run come. */
@@ -68,8 +76,8 @@ class OpenRun {
     const runThreads = data.options.threads as number | undefined;
     if (threads !== undefined && threads !== runThreads)
       this.log(`note: --threads ${threads} where the run has ${runThreads ?? 'none (all cores)'}: images equal a one-machine run's only with the same --threads`);
-    // checked against the folder the job parts go in; each job samples into a part of its own
-    const parsed = parsedOptions(sampleOptions, { ...data.options, ...(threads !== undefined ? { threads } : {}), out: path.join(data.out, PARTS_DIR), force: true });
+    // checked against the run's folder; each job samples into a part of its own under it
+    const parsed = parsedOptions(sampleOptions, { ...data.options, ...(threads !== undefined ? { threads } : {}), out: data.out, force: true });
     const sampling = await prepareSampling(parsed, this.log, data.cwd);
     const pool = openSamplingPool(sampling.engine);
     try {
@@ -91,15 +99,15 @@ class OpenRun {
   }
 }
 
-/** Runs sampling jobs from the queue until the signal aborts (or Redis is lost: an error). */
+/** Runs sampling jobs from the queue until the signal aborts or, with exitWhenEmpty, the queue stays empty (Redis lost: an error). */
 export async function worker(options: WorkerOptions | ParsedOptions<typeof workerOptions>, hooks: WorkerHooks = {}): Promise<WorkerResult> {
   const { values: o } = parsedOptions(workerOptions, options);
   const name = `${os.hostname()}:${process.pid}`;
   const log = (m: string) => hooks.onLog?.(m);
-  const total = { jobs: 0, images: 0 };
+  const total = { jobs: 0, images: 0, empty: false };
   const run = new OpenRun(log);
   try {
-    await serveJobs<SampleJobData, SampleJobResult>(
+    const served = await serveJobs<SampleJobData, SampleJobResult>(
       { redis: need(o, 'redis'), queue: need(o, 'queue') },
       async (job) => {
         const started = performance.now();
@@ -110,8 +118,9 @@ export async function worker(options: WorkerOptions | ParsedOptions<typeof worke
         hooks.onJob?.({ id: job.id, images: r.lines.length, seconds, attempt: job.attempt });
         return { ...r, seconds };
       },
-      { lockDurationMs: o.lockDuration, name, signal: hooks.signal, onLog: log },
+      { lockDurationMs: o.lockDuration, name, signal: hooks.signal, exitWhenEmptyMs: o.exitWhenEmpty === undefined ? undefined : o.exitWhenEmpty * 1000, onLog: log },
     );
+    total.empty = served.empty;
   } finally {
     await run.close();
   }

@@ -5,7 +5,7 @@
 // loop at the start), and one lost for LOST_AFTER_MS mid-run ends the coordinator or worker with an error.
 import crypto from 'node:crypto';
 import { Job, Queue, Worker } from 'bullmq';
-import { stateError, usageError } from '../common/errors.js';
+import { InterruptedRun, stateError, usageError } from '../common/errors.js';
 import { RedisAddress, bullConnection, parseRedisUrl, probeRedis, watchRedis } from './redis.js';
 
 export interface QueuePlace {
@@ -54,12 +54,20 @@ export interface QueueProgress {
 export interface QueueRunHooks {
   onProgress?(p: QueueProgress): void;
   onLog?(message: string): void;
+  /** Aborted: the jobs not yet finished are removed from the queue (those in hand finish), and runJobs rejects. */
+  signal?: AbortSignal;
+}
+
+/** Jobs of the queue not yet finished: waiting, in a worker's hand, or due for a retry. */
+async function unfinishedJobs(queue: Queue): Promise<number> {
+  const counts = await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized', 'waiting-children');
+  return Object.values(counts).reduce((x, y) => x + y, 0);
 }
 
 /**
  * Enqueues the jobs on a queue that holds no unfinished ones, follows them until all are done, and
  * returns their results in job order; a job that failed ATTEMPTS times ends the run with its error (and
- * the queue is emptied, so that workers stop). The queue is emptied at the end too.
+ * the queue is emptied, so that workers stop). The queue is emptied at the end too, and when the signal aborts.
  */
 export async function runJobs<D, R>(place: QueuePlace, jobs: JobSpec<D>[], hooks: QueueRunHooks = {}): Promise<{ results: R[]; seconds: number; workersSeen: number }> {
   const a = await reachQueue(place);
@@ -70,15 +78,16 @@ export async function runJobs<D, R>(place: QueuePlace, jobs: JobSpec<D>[], hooks
   const stopWatch = watchRedis(a, LOST_AFTER_MS, (e) => (lost = e));
   try {
     await queue.waitUntilReady();
-    const busy = await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized', 'waiting-children');
-    const unfinished = Object.values(busy).reduce((x, y) => x + y, 0);
+    const unfinished = await unfinishedJobs(queue);
     if (unfinished) throw stateError(`queue '${place.queue}' on ${place.redis} holds ${unfinished} unfinished jobs of another run: give another --queue, or wait for that run`);
     await queue.obliterate({ force: true }); // what finished runs left
     const tag = crypto.randomBytes(4).toString('hex');
     const ids = jobs.map((_, i) => `${tag}-${i}`);
     for (let i = 0; i < jobs.length; i += 500)
       await queue.addBulk(jobs.slice(i, i + 500).map((j, n) => ({ name: 'sample', data: j.data, opts: { jobId: ids[i + n], attempts: ATTEMPTS, backoff: { type: 'fixed', delay: 1000 } } })));
-    hooks.onLog?.(`enqueued ${jobs.length} jobs on queue '${place.queue}' at ${place.redis}; waiting for workers (divsyn worker --redis ${place.redis} --queue ${place.queue})`);
+    hooks.onLog?.(
+      `enqueued ${jobs.length} job${jobs.length === 1 ? '' : 's'} on queue '${place.queue}' at ${place.redis}; waiting for workers (divsyn worker --redis ${place.redis} --queue ${place.queue})`,
+    );
     const total = jobs.reduce((s, j) => s + j.images, 0);
     const sizes = new Map(ids.map((id, i) => [id, jobs[i].images]));
     const started = performance.now();
@@ -86,6 +95,12 @@ export async function runJobs<D, R>(place: QueuePlace, jobs: JobSpec<D>[], hooks
     const seen = new Set<string>();
     for (;;) {
       if (lost) throw lost;
+      if (hooks.signal?.aborted) {
+        const left = await unfinishedJobs(queue);
+        await queue.obliterate({ force: true });
+        hooks.onLog?.(`removed the ${left} unfinished jobs of queue '${place.queue}' (workers finish the jobs in hand and take no more); a run on a queue does not resume: run it again to start over`);
+        throw new InterruptedRun();
+      }
       const counts = await queue.getJobCounts('completed', 'failed');
       if (counts.failed) {
         const [job] = await queue.getFailed(0, 0);
@@ -130,6 +145,8 @@ export interface WorkerOptions {
   name: string;
   /** Aborted: finish the job in hand, then return. */
   signal?: AbortSignal;
+  /** Return once the queue has held no unfinished job for this long (job arrays, tests); unset: run until the signal. */
+  exitWhenEmptyMs?: number;
   onLog?(message: string): void;
 }
 
@@ -142,8 +159,32 @@ export interface QueueJob<D> {
   progress(images: number): void;
 }
 
-/** Takes jobs from the queue one at a time and runs them until the signal aborts (or Redis is lost). */
-export async function serveJobs<D, R>(place: QueuePlace, run: (job: QueueJob<D>) => Promise<R>, o: WorkerOptions): Promise<void> {
+/** Calls onEmpty once the queue has held no unfinished job for `ms` (checked every POLL_MS); returns a stop function. */
+function watchEmpty(queue: Queue, ms: number, onEmpty: () => void): () => void {
+  let emptySince: number | undefined;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    unfinishedJobs(queue)
+      .then(
+        (n) => {
+          const now = performance.now();
+          emptySince = n ? undefined : (emptySince ?? now);
+          if (emptySince !== undefined && now - emptySince >= ms) {
+            clearInterval(timer);
+            onEmpty();
+          }
+        },
+        () => (emptySince = undefined), // Redis away: the watchdog's to report
+      )
+      .finally(() => (busy = false));
+  }, POLL_MS);
+  return () => clearInterval(timer);
+}
+
+/** Takes jobs from the queue one at a time and runs them until the signal aborts, the queue stays empty (exitWhenEmptyMs) or Redis is lost. */
+export async function serveJobs<D, R>(place: QueuePlace, run: (job: QueueJob<D>) => Promise<R>, o: WorkerOptions): Promise<{ empty: boolean }> {
   const a = await reachQueue(place);
   const connection = bullConnection(a);
   let lost: Error | undefined;
@@ -175,16 +216,30 @@ export async function serveJobs<D, R>(place: QueuePlace, run: (job: QueueJob<D>)
   });
   if (o.signal?.aborted) stop();
   o.signal?.addEventListener('abort', stop);
+  let empty = false;
+  const countingConnection = o.exitWhenEmptyMs === undefined ? undefined : bullConnection(a);
+  const counting = countingConnection && new Queue(place.queue, { connection: countingConnection });
+  counting?.on('error', () => undefined);
+  let stopEmpty = () => undefined as void;
   try {
     await worker.waitUntilReady();
     o.onLog?.(`worker ${o.name} on queue '${place.queue}' at ${place.redis} (lock ${o.lockDurationMs / 1000} s)`);
+    if (counting)
+      stopEmpty = watchEmpty(counting, o.exitWhenEmptyMs!, () => {
+        empty = true;
+        stop();
+      });
     await stopped;
   } finally {
     o.signal?.removeEventListener('abort', stop);
+    stopEmpty();
     stopWatch();
+    await counting?.close().catch(() => undefined);
+    countingConnection?.disconnect();
     // with Redis lost there is no lock to give back: end at once
     await worker.close(Boolean(lost)).catch(() => undefined);
     connection.disconnect();
   }
   if (lost) throw lost;
+  return { empty };
 }
