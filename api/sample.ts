@@ -121,7 +121,7 @@ const stemOf = (file: string) => path.basename(file).replace(LAYOUT_IMAGE, '');
  * Layout files (colour maps in the model's palette, index PNGs, or pix2pix AB pairs) as one-hot maps,
  * read relative to cwd. Layouts that `read` leaves out are not read: no job of this run uses them.
  */
-async function* readLayouts(
+export async function* readLayouts(
   files: string[],
   cwd: string,
   classes: ClassInfo[],
