@@ -4,7 +4,7 @@
 import test from 'ava';
 import { Graph, Rng, convTranspose2d, emitModel, initParams, subpixelConvTranspose } from '../graph/index.js';
 import { emitProgram, inferenceProgram, segmenterInferenceProgram } from '../graph/programs/index.js';
-import { TransposedConvChoice } from '../graph/ops/subpixel.js';
+import { TransposedConvChoice, transposedConvForm } from '../graph/ops/subpixel.js';
 import { variationInputs } from '../graph/families/index.js';
 import { generatorValues, readGenerator } from '../runtime/model-file.js';
 import { createSession, floatTensor, type Feeds } from '../runtime/session.js';
@@ -63,6 +63,16 @@ for (const [name, x, cout, bias] of [
     t.true(maxDiff(p, m) < TOLERANCE, `merged: max |difference| ${maxDiff(p, m)}`);
   });
 }
+
+test("'fastest' keeps a 2x2 input's transposed convolution whole (onnxruntime-web's WebGPU Conv miscomputes its phase (1, 1)); 'subpixel' rewrites it", (t) => {
+  const g = new Graph();
+  const w = g.input('w', [128, 64, 4, 4]);
+  const [x1, x2, x4] = [1, 2, 4].map((s) => g.input(`x${s}`, [1, 128, s, s]));
+  t.is(transposedConvForm('fastest', x2, w, 2, 1), 'convTranspose');
+  t.is(transposedConvForm('fastest', x1, w, 2, 1), 'phases');
+  t.is(transposedConvForm('fastest', x4, w, 2, 1), 'phases');
+  t.is(transposedConvForm('subpixel', x2, w, 2, 1), 'phases');
+});
 
 const CHOICES: TransposedConvChoice[] = ['subpixel', 'merged', 'fastest'];
 

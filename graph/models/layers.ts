@@ -105,7 +105,7 @@ export function convTransposeLayer(g: Graph, name: string, x: Tensor, cout: numb
     const w = g.param('weight', [cin, cout, k, k], o.init ?? pix2pixInit);
     const b = o.bias === false ? undefined : g.param('bias', [cout], { kind: 'zeros' });
     const [stride, pad] = [o.stride ?? 1, o.pad ?? 0];
-    const form = transposedConvForm(o.transposedConv ?? 'convTranspose', w, stride, pad);
+    const form = transposedConvForm(o.transposedConv ?? 'convTranspose', x, w, stride, pad);
     if (form !== 'convTranspose') return subpixelConvTranspose(x, w, b, form);
     return convTranspose2d(x, w, b, { stride, pad });
   });

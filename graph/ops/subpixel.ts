@@ -25,11 +25,17 @@ export type TransposedConvForm = 'convTranspose' | 'phases' | 'merged';
  */
 export const SUBPIXEL_MIN_CHANNELS = 32;
 
-/** The form of this ConvTranspose (weight [Cin, Cout, kh, kw], no groups) under a choice. */
-export function transposedConvForm(choice: TransposedConvChoice, w: Tensor, stride: number, padding: number): TransposedConvForm {
+/**
+ * The form of this ConvTranspose of x (weight [Cin, Cout, kh, kw], no groups) under a choice. 'fastest'
+ * keeps a 2x2 input's as a ConvTranspose: there each phase Conv's 2x2 kernel covers the whole input, and
+ * onnxruntime-web's WebGPU Conv (1.30) then runs it as a MatMul, checking only the begin pads, so phase
+ * (1, 1) (pads 0, 0, 1, 1) comes out wrong; at 2x2 the form costs nothing either way.
+ */
+export function transposedConvForm(choice: TransposedConvChoice, x: Tensor, w: Tensor, stride: number, padding: number): TransposedConvForm {
   if (choice === 'convTranspose' || stride !== 2 || padding !== 1 || w.shape[2] !== 4 || w.shape[3] !== 4) return 'convTranspose';
   if (choice === 'subpixel') return 'phases';
   if (choice === 'merged') return 'merged';
+  if (x.shape[2] === 2 && x.shape[3] === 2) return 'convTranspose';
   return (w.shape[1] as number) >= SUBPIXEL_MIN_CHANNELS ? 'phases' : 'merged';
 }
 
