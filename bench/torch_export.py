@@ -9,6 +9,9 @@ Reads DIR/weights.bin (float32, G's parameters back to back in .parameters() ord
 creation order) and DIR/inputs.bin (a layout [B, C, S, S] and noise [B, C]); writes DIR/torch.onnx (inputs
 layout and noise, output image = clamp((G(x) + 1) / 2, 0, 1), the batch axis dynamic) and DIR/eager.bin (the
 image of the inputs in eager mode); prints one JSON line: {"eager_images_per_s": best, "eager_median": ...}.
+With "serve": true in the config, it then times one eager forward pass of a fresh random batch for each
+line "run" on its standard input, printing its seconds (so that the bench can run it in turn with
+onnxruntime), until the input ends.
 """
 import importlib.util, json, math, os, sys, time
 import torch
@@ -55,7 +58,18 @@ def main():
             if i >= 0:
                 times.append(time.perf_counter() - t)
     times.sort()
-    print(json.dumps({'eager_images_per_s': B / times[0], 'eager_median': B / times[len(times) // 2], 'torch': torch.__version__}))
+    print(json.dumps({'eager_images_per_s': B / times[0], 'eager_median': B / times[len(times) // 2], 'torch': torch.__version__}), flush=True)
+    if config.get('serve'):
+        with torch.no_grad():
+            for line in sys.stdin:
+                if line.strip() != 'run':
+                    continue
+                idx = torch.randint(0, C, (B, S, S))
+                onehot = torch.nn.functional.one_hot(idx, C).permute(0, 3, 1, 2).float().contiguous()
+                n = torch.rand(B, C) * 2 - 1
+                t = time.perf_counter()
+                model(onehot, n)
+                print(time.perf_counter() - t, flush=True)
 
 
 if __name__ == '__main__':
