@@ -54,6 +54,7 @@ test: build check test-deps
 
 bench: build test-deps
 	node dist/bench/run.js
+	node dist/bench/train-torch.js
 	node dist/bench/studio.js
 
 # the README's screenshots of the knob studio (docs/studio*.png), in headless Chromium

@@ -10,8 +10,10 @@ import { prepareOutputDir } from '../common/files.js';
 import { dataError, stateError, usageError } from '../common/errors.js';
 import { readGenerator } from '../runtime/model-file.js';
 import { LayoutItem, SampleOptions as EngineOptions, SampleSummary, sampleLayouts } from '../runtime/sampler.js';
+import { SessionPool } from '../runtime/pool.js';
 import { JobRange, RunLayout, inRange, parseShard, rangeLayouts, shardRange, writeManifest } from '../runtime/shards.js';
 import { sampleOnQueue } from './sample-queue.js';
+import { reachQueue } from '../runtime/queue.js';
 import { DIRECTIONS, Direction, openDataset, splitAligned } from '../train/datasets.js';
 import { evalItems } from '../train/loader.js';
 import { resizeNearest } from '../train/resize.js';
@@ -61,7 +63,12 @@ export const sampleOptions = {
   }),
   redis: str({ help: 'run on a BullMQ queue on this Redis server: enqueue the jobs, follow them, write samples.jsonl; divsyn worker runs them', meta: 'URL' }),
   queue: str({ help: 'the queue name (with --redis)', meta: 'NAME' }),
-  jobImages: int({ min: 1, max: 1000000, help: 'images per queue job, rounded to whole batches (default: about 1/32 of the run, 64 to 1024)', meta: 'N' }),
+  jobImages: int({
+    min: 1,
+    max: 1000000,
+    help: 'images per queue job, rounded up to whole batches (default: 2048 at 64x64, as many pixels for larger images but at least 256, and at most 1/8 of the run)',
+    meta: 'N',
+  }),
 };
 
 /** sample()'s options: the `divsyn sample` flags in camelCase; model, layouts and out are required. */
@@ -72,6 +79,8 @@ export interface SampleHooks {
   onLog?(message: string): void;
   /** Images written so far, of all the run will write; with --redis, a note of the rate and the workers. */
   onProgress?(done: number, total: number, note?: string): void;
+  /** With --redis: aborted, the run's unfinished jobs are removed from the queue and sample() rejects (an InterruptedRun). */
+  signal?: AbortSignal;
 }
 
 export interface SampleResult {
@@ -112,7 +121,7 @@ const stemOf = (file: string) => path.basename(file).replace(LAYOUT_IMAGE, '');
  * Layout files (colour maps in the model's palette, index PNGs, or pix2pix AB pairs) as one-hot maps,
  * read relative to cwd. Layouts that `read` leaves out are not read: no job of this run uses them.
  */
-async function* readLayouts(
+export async function* readLayouts(
   files: string[],
   cwd: string,
   classes: ClassInfo[],
@@ -263,8 +272,11 @@ export async function prepareSampling(parsed: ParsedOptions<typeof sampleOptions
   return { parsed, spec, modelPath, layouts, items, engine };
 }
 
-/** Runs a prepared sampling into out (a folder prepared for it, or one to resume); `range`: only those sample jobs. */
-export async function runSampling(s: Sampling, out: string, range: JobRange | undefined, onProgress?: (done: number, total: number) => void): Promise<SampleSummary> {
+/**
+ * Runs a prepared sampling into out (a folder prepared for it, or one to resume); `range`: only those
+ * sample jobs; `pool`: a session on the model the caller keeps (else one is opened and closed).
+ */
+export async function runSampling(s: Sampling, out: string, range: JobRange | undefined, onProgress?: (done: number, total: number) => void, pool?: SessionPool): Promise<SampleSummary> {
   const { values: o, given } = s.parsed;
   const count = s.engine.count;
   const used = range && rangeLayouts(range, count);
@@ -278,6 +290,7 @@ export async function runSampling(s: Sampling, out: string, range: JobRange | un
       runOptions: typedOptions({ values: o, given, positional: [] }),
       select: range && inRange(range, count),
       onProgress,
+      pool,
     },
   );
 }
@@ -296,12 +309,19 @@ export async function sample(options: SampleOptions | ParsedOptions<typeof sampl
   const { values: o, given } = parsed;
   const spread = (['shard', 'redis', 'queue'] as const).filter((k) => given.has(k));
   if (spread.length) {
-    refuseGiven(given, ['grid', 'sweep', 'codeInterp'], `makes one image of several samples of a layout: not with --${flagName(spread[0])} (run it on one machine)`);
+    // a grid or a strip is one image of many samples of a layout, which jobs on several machines would split
+    const whole = (['grid', 'sweep', 'codeInterp'] as const).filter((k) => given.has(k));
+    if (whole.length)
+      throw usageError(
+        `${whole.length > 1 ? 'options' : 'option'} ${whole.map((k) => `--${flagName(k)}`).join(' and ')} ${whole.length > 1 ? 'make' : 'makes'} one image of several samples of a layout: not with --${flagName(spread[0])} (run ${whole.length > 1 ? 'them' : 'it'} on one machine)`,
+      );
     if (given.has('shard') && (given.has('redis') || given.has('queue'))) throw usageError('give --shard or --redis, not both');
   }
   if (given.has('redis') !== given.has('queue')) throw usageError(given.has('redis') ? 'option --redis needs --queue NAME' : 'option --queue needs --redis URL');
   if (!given.has('redis')) refuseGiven(given, ['jobImages'], 'needs --redis');
   if (given.has('redis') && o.resume) throw usageError('option --resume does not apply to --redis: the queue keeps the run, and a restarted worker takes up its jobs');
+  // a bad address is found before any work (reading the model and layouts, making the output folder)
+  if (o.redis !== undefined) await reachQueue({ redis: o.redis, queue: need(o, 'queue') });
   const s = await prepareSampling(parsed, log);
   const out = need(o, 'out');
   const jobs = s.layouts.length * o.count;
@@ -314,10 +334,13 @@ export async function sample(options: SampleOptions | ParsedOptions<typeof sampl
       layouts: s.layouts,
       count: o.count,
       batch: o.batch,
+      height: s.spec.height,
+      width: s.spec.width,
       jobImages: o.jobImages,
       out,
       options,
       onLog: log,
+      signal: hooks.signal,
       onProgress: (p) => hooks.onProgress?.(p.done, p.total, `${p.imagesPerSecond.toFixed(1)} img/s, ${p.workers} workers (${p.workersSeen} seen)`),
     });
     return { images: r.images, layouts: s.layouts.length, seconds: r.seconds, ep: o.ep, out: path.resolve(out) };

@@ -55,6 +55,8 @@ export interface SampleOptions {
   select?: (layout: number, k: number) => boolean;
   /** The command's options, kept in the ledger for sample --resume to compare (sample-ledger.ts). */
   runOptions?: Record<string, unknown>;
+  /** A session of the caller's on this model (openSamplingPool), left open: a queue worker keeps one across jobs. */
+  pool?: SessionPool;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -97,6 +99,9 @@ function runIdentity(total: number, o: SampleOptions): Record<string, unknown> {
 const sha256 = (bytes: Uint8Array) => crypto.createHash('sha256').update(bytes).digest('hex');
 const bytesOf = (f: Float32Array) => new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
 
+/** The one inference session a sampling runs on, in a worker thread. */
+export const openSamplingPool = (o: Pick<SampleOptions, 'model' | 'ep' | 'threads'>) => new SessionPool(o.model, { workers: 1, ep: o.ep, threads: o.threads ?? os.availableParallelism() });
+
 /**
  * Samples every layout: `count` images each (and a grid, a strip), written atomically, each recorded in the
  * ledger once written; samples.jsonl is made from the ledger at the end. With resume, continues the run in
@@ -111,7 +116,8 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
   // samples.jsonl: the exact noise by class name, and the code, so any image can be made again
   const recordOf = (z: Float32Array) => variationRecord(z, o.inputs, o.classes);
   const run = runIdentity(total, o);
-  const pool = new SessionPool(o.model, { workers: 1, ep: o.ep, threads: o.threads ?? os.availableParallelism() });
+  const pool = o.pool ?? openSamplingPool(o);
+  const closePool = () => (o.pool ? Promise.resolve() : pool.close());
   let ep: string;
   let ledger: SampleLedger;
   try {
@@ -120,7 +126,7 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
     removeStaleTemporaries(o.out);
     ledger = SampleLedger.open(o.out, run, o.runOptions ?? {}, Boolean(o.resume));
   } catch (e) {
-    await pool.close();
+    await closePool();
     throw e;
   }
   // timed from here: session creation is a one-time cost, reading, inference and writing are the rate
@@ -242,7 +248,7 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
       }
       ledger.close();
     }
-    await pool.close();
+    await closePool();
   }
   return { images, seconds: (performance.now() - started) / 1000, ep };
 }

@@ -6,7 +6,7 @@
 // as K grows from 1 to K. With --input landmarks or image (the paper's own inputs: heat maps, normal maps)
 // the latent rows alone, with no segmenter and no crn-multi, which need label maps.
 import path from 'node:path';
-import { ReportLayout, ReproductionReport, TableRow, writeReproductionReport } from '../../metrics/reproduction-report.js';
+import { ReportLayout, ReproductionReport, TableRow, measureText, writeReproductionReport } from '../../metrics/reproduction-report.js';
 import { linesSvg, scatterSvg } from '../../metrics/plot.js';
 import { writePlot } from '../../metrics/report.js';
 import { samplesOf } from '../../metrics/evaluate.js';
@@ -24,7 +24,7 @@ import { testLayouts, writeSampleGrids } from './figures.js';
 /** The options only this reproduction takes. */
 export const HE_ONLY = ['branches', 'neighbours', 'input', 'theta'] as const;
 
-const DEFAULT_STEPS = 1500;
+const DEFAULT_STEPS = 500;
 /** The authors' neighbour search: at most one neighbour per colour cluster (θ: --theta). */
 const COLOUR_CLUSTERS = 4;
 /**
@@ -277,7 +277,7 @@ function trade(s: HeSettings, features: MeasureFeatures | undefined): { key: str
 }
 
 function layout(r: ReproductionReport, s: HeSettings, curves: KCurve[], features: MeasureFeatures | undefined): ReportLayout {
-  const f = (x: number) => x.toFixed(3);
+  const f = measureText;
   const real = r.real as { accuracy: number; iou: number } | undefined;
   const ks = curves[1]?.k ?? curves[0].k;
   return {
