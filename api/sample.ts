@@ -27,7 +27,7 @@ import { checkOutputDir } from '../common/output-paths.js';
 import { ledgerFile, sampleResumeRules, samplesFile, savedSampleOptions } from '../runtime/sample-ledger.js';
 import { LAYOUT_IMAGE, listLayoutFiles } from '../common/layout-files.js';
 import { conditionChannels, conditionInputName } from '../graph/condition.js';
-import { conditionInputs, readConditionFile } from '../train/condition-data.js';
+import { CONDITION_FILES, conditionInputs, readConditionFile } from '../train/condition-data.js';
 import { checkInputOptions } from '../train/condition-training.js';
 
 const INTERP_STEPS = 8;
@@ -153,12 +153,6 @@ export async function* readLayouts(
     yield { stem: stemOf(file), source: file, onehot: oneHot(indices, classes.length) };
   }
 }
-
-/** Where a model's condition files are: .png normal maps, or .pts/.txt point files, and their subfolder in a dataset folder. */
-const CONDITION_FILES = {
-  image: { ext: /\.png$/i, what: '.png normal maps', folder: 'normals' },
-  landmarks: { ext: /\.(pts|txt)$/i, what: '.pts or .txt point files', folder: 'landmarks' },
-};
 
 /** The condition files --layouts names for spec: a file, a folder of them, or a dataset folder's normals/ or landmarks/. */
 function listConditionFiles(where: string, spec: GeneratorSpec, cwd: string): string[] {

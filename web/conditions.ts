@@ -1,6 +1,7 @@
 // Conditions in memory for a model fed a normal map or landmarks (graph/condition.ts), as the file's
 // metadata describes them: heat maps [K, H, W] from a point file's text or from points, a normal map
 // [3, H, W] from RGB or RGBA pixels (a canvas's ImageData). Points are in the model's pixels.
+import { convertIndexedToRgb, decode } from 'fast-png';
 import { dataError } from '../common/errors.js';
 import { GeneratorInfo } from '../common/generator-info.js';
 import { normalPlanes, parsePoints, renderHeatMaps } from '../common/conditions.js';
@@ -30,4 +31,25 @@ export function conditionFromNormalRgb(info: GeneratorInfo, image: { data: Array
   const rgb = new Uint8Array(3 * w * h);
   for (let p = 0; p < w * h; p++) for (let k = 0; k < 3; k++) rgb[3 * p + k] = image.data[channels * p + k];
   return normalPlanes(rgb, w, h);
+}
+
+/**
+ * A condition from a file's bytes, as the studio page receives uploads: a point file's text (.pts or "x y"
+ * lines, in the model's pixels) for landmarks, an RGB(A) PNG of the model's size for a normal map (8-bit
+ * values; 16-bit ones keep their high byte).
+ */
+export function conditionFromFile(info: GeneratorInfo, bytes: Uint8Array, name = 'condition'): Float32Array {
+  const c = info.architecture.condition;
+  if (c?.kind === 'landmarks') return conditionFromPoints(info, new TextDecoder().decode(bytes), name);
+  let png: ReturnType<typeof decode>;
+  try {
+    png = decode(bytes);
+  } catch (e) {
+    throw dataError(`normal map '${name}' cannot be decoded as PNG: ${(e as Error).message}`);
+  }
+  const pixels = png.palette ? convertIndexedToRgb(png) : png.data;
+  const channels = png.palette ? pixels.length / (png.width * png.height) : png.channels;
+  if (channels < 3) throw dataError(`normal map '${name}' is grey; a normal map is RGB (x, y, z)`);
+  const shift = png.depth === 16 && !png.palette ? 8 : 0;
+  return conditionFromNormalRgb(info, { data: Array.from(pixels, (v) => v >> shift), width: png.width, height: png.height }, name);
 }
