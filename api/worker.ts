@@ -20,7 +20,7 @@ import { PARTS_DIR, SampleJobData, SampleJobResult } from './sample-queue.js';
 export const workerOptions = {
   redis: str({ help: 'the Redis server of the queue', meta: 'URL' }),
   queue: str({ help: 'the queue name given to divsyn sample --queue', meta: 'NAME' }),
-  ...threadsOption,
+  threads: { ...threadsOption.threads, help: "onnxruntime intra-op threads (default: the run's --threads, else all cores; images equal a one-machine run's with the same threads)" },
   lockDuration: int({
     min: 200,
     max: 3_600_000,
