@@ -25,6 +25,9 @@ import { resumeOptions, typedOptions } from './resume.js';
 import { checkOutputDir } from '../common/output-paths.js';
 import { ledgerFile, sampleResumeRules, samplesFile, savedSampleOptions } from '../runtime/sample-ledger.js';
 import { LAYOUT_IMAGE, listLayoutFiles } from '../common/layout-files.js';
+import { conditionChannels, conditionInputName } from '../graph/condition.js';
+import { conditionInputs, readConditionFile } from '../train/condition-data.js';
+import { checkInputOptions } from '../train/condition-training.js';
 
 const INTERP_STEPS = 8;
 
@@ -33,7 +36,10 @@ const GRID_MAX = 256;
 
 export const sampleOptions = {
   model: str({ help: 'generator file', meta: 'FILE.onnx' }),
-  layouts: str({ help: "a label map, a folder of them, a pix2pix AB folder (with --direction), or 'fixture'", meta: 'PATH' }),
+  layouts: str({
+    help: "a label map, a folder of them, a pix2pix AB folder (with --direction), or 'fixture'; a model with --input image: normal maps (.png), landmarks: point files (.pts or .txt, in the model's pixels), a folder of them or a dataset folder holding normals/ or landmarks/",
+    meta: 'PATH',
+  }),
   direction: choice(DIRECTIONS, { help: 'read PATH as pix2pix A|B pairs; the layout is A for AtoB, B for BtoA' }),
   out: str({ help: 'output directory', meta: 'DIR' }),
   count: int({ min: 0, max: 100000, default: 4, help: 'samples per layout', meta: 'K' }),
@@ -114,7 +120,7 @@ const stemOf = (file: string) => path.basename(file).replace(LAYOUT_IMAGE, '');
  * Layout files (colour maps in the model's palette, index PNGs, or pix2pix AB pairs) as one-hot maps,
  * read relative to cwd. Layouts that `read` leaves out are not read: no job of this run uses them.
  */
-async function* readLayouts(
+export async function* readLayouts(
   files: string[],
   cwd: string,
   classes: ClassInfo[],
@@ -144,6 +150,30 @@ async function* readLayouts(
       indices = resizeNearest(indices, map.width, map.height, 1, w, h);
     }
     yield { stem: stemOf(file), source: file, onehot: oneHot(indices, classes.length) };
+  }
+}
+
+/** Where a model's condition files are: .png normal maps, or .pts/.txt point files, and their subfolder in a dataset folder. */
+const CONDITION_FILES = {
+  image: { ext: /\.png$/i, what: '.png normal maps', folder: 'normals' },
+  landmarks: { ext: /\.(pts|txt)$/i, what: '.pts or .txt point files', folder: 'landmarks' },
+};
+
+/** The condition files --layouts names for spec: a file, a folder of them, or a dataset folder's normals/ or landmarks/. */
+function listConditionFiles(where: string, spec: GeneratorSpec, cwd: string): string[] {
+  const c = CONDITION_FILES[spec.condition!.kind];
+  const sub = path.join(where, c.folder);
+  const inFolder = fs.existsSync(path.resolve(cwd, sub)) && !fs.readdirSync(path.resolve(cwd, where)).some((f) => c.ext.test(f));
+  return listLayoutFiles(inFolder ? sub : where, cwd, c.ext, c.what);
+}
+
+/** Condition files read at the model's size (train/condition-data.ts), relative to cwd; those `read` leaves out are not read. */
+async function* readConditions(files: string[], cwd: string, spec: GeneratorSpec, log: (m: string) => void, read: (layout: number) => boolean): AsyncGenerator<LayoutItem> {
+  const ext = CONDITION_FILES[spec.condition!.kind].ext;
+  for (const [layout, file] of files.entries()) {
+    const stem = path.basename(file).replace(ext, '');
+    const planes = read(layout) ? await readConditionFile(path.resolve(cwd, file), spec.condition!, spec.width, spec.height, (m) => log(`warning: ${m}`)) : new Float32Array(0);
+    yield { stem, source: file, onehot: planes };
   }
 }
 
@@ -180,6 +210,8 @@ export async function prepareSampling(parsed: ParsedOptions<typeof sampleOptions
   checkOutputDir(path.resolve(cwd, need(o, 'out')));
   const modelPath = path.resolve(cwd, modelFile);
   const { spec } = readGenerator(modelPath);
+  // a model fed a normal map or landmarks has no classes: --noise, --sweep, --direction are refused, naming the option
+  if (spec.condition) checkInputOptions({ model: spec.model, input: spec.condition.kind, command: 'sample', given });
   if (o.codeInterp !== undefined) checkFamilyOption('codeInterp', spec, `'${modelFile}'`);
   if (given.has('codes')) checkFamilyOption('codes', spec, `'${modelFile}'`);
   if (o.sweep === undefined) refuseGiven(given, ['sweepSteps'], 'needs --sweep');
@@ -193,7 +225,17 @@ export async function prepareSampling(parsed: ParsedOptions<typeof sampleOptions
   const sweep = o.sweep === undefined ? undefined : classIndex(spec.classes, o.sweep);
   let layouts: RunLayout[];
   let items: Sampling['items'];
-  if (layoutsArg === 'fixture') {
+  if (spec.condition && layoutsArg === 'fixture') {
+    // the bundled test split of the model's input kind (heads or faces)
+    const fixture = await conditionInputs('fixture', spec.condition, spec.width, spec.height);
+    layouts = fixture.map((it) => ({ relative: it.stem, source: it.source }));
+    items = () => fixture.map((it) => ({ stem: it.stem, source: it.source, onehot: it.condition }));
+  } else if (spec.condition) {
+    const files = listConditionFiles(layoutsArg, spec, cwd);
+    const folder = files.length > 1 || files[0] !== layoutsArg;
+    layouts = files.map((f) => ({ relative: folder ? path.relative(layoutsArg, f) : path.basename(f), source: f }));
+    items = (read) => readConditions(files, cwd, spec, log, read);
+  } else if (layoutsArg === 'fixture') {
     if (spec.classes.length !== 12) throw dataError(`the fixture has the 12 CMP Facades classes; '${modelFile}' has ${spec.classes.length}`);
     if (spec.height !== spec.width) throw dataError(`the fixture is square; '${modelFile}' is ${spec.height}x${spec.width}`);
     const test = await evalItems(openDataset({ data: 'fixture', classes: spec.classes, split: 'test' }), spec.width, spec.height);
@@ -212,6 +254,7 @@ export async function prepareSampling(parsed: ParsedOptions<typeof sampleOptions
   const engine: Sampling['engine'] = {
     model: modelPath,
     classes: spec.classes.map((c) => c.name),
+    ...(spec.condition ? { input: { name: conditionInputName(spec), channels: conditionChannels(spec) } } : {}),
     height: spec.height,
     width: spec.width,
     count: o.count,

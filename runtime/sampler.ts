@@ -80,6 +80,11 @@ export interface SampleSummary {
   ep: string;
 }
 
+/** Batches given to the inference worker at a time: one running, one waiting. */
+const INFERENCE_DEPTH = 2;
+/** Batches of images waiting to be encoded before the next batch is given to the worker. */
+const ENCODE_DEPTH = 2;
+
 /** Kill points of a sampling run (common/kill-points.ts). */
 export const sampleKillPoints: readonly string[] = [...atomicWriteKillPoints, 'sample.image-written', 'sample.recorded', 'sample.merged'];
 
@@ -208,8 +213,18 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
     }
   };
 
-  // inference of batch i overlaps PNG encoding of batch i-1: at most one batch waits in the worker
-  let inFlight: Promise<void> = Promise.resolve();
+  // Inference of batch i overlaps the decoding of batch i + 1's layouts and the encoding of batch i - 1's
+  // images; batch i + 1 waits in the worker, so it never idles while this thread turns results into
+  // images. Bounded so that memory stays flat however long the run: INFERENCE_DEPTH batches in the
+  // worker, and at most ENCODE_DEPTH batches of images waiting to be encoded.
+  const inFlight: Promise<void>[] = [];
+  const dispatch = async (jobs: Job[]) => {
+    while (inFlight.length >= INFERENCE_DEPTH) await inFlight.shift();
+    await writes.onSizeLessThan(ENCODE_DEPTH * o.batch);
+    const p = flush(jobs);
+    p.catch(() => undefined); // handled when awaited, even if it fails while layouts are read
+    inFlight.push(p);
+  };
   let finished = false;
   try {
     let layout = 0;
@@ -225,24 +240,19 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
       }
       o.strip?.variations.forEach((z, s) => pending.push({ item, layout, z, file: '', k: s, kind: 'strip', needed: !stripDone }));
       layout++;
-      while (pending.length >= o.batch) {
-        const jobs = pending.splice(0, o.batch);
-        await inFlight;
-        inFlight = flush(jobs);
-        inFlight.catch(() => undefined); // handled when awaited, even if it fails while layouts are read
-      }
+      while (pending.length >= o.batch) await dispatch(pending.splice(0, o.batch));
     }
-    await inFlight;
-    if (pending.length) await flush(pending.splice(0));
+    if (pending.length) await dispatch(pending.splice(0));
+    while (inFlight.length) await inFlight.shift();
     await writes.onIdle();
     if (failure) throw failure;
     commit();
     ledger.finish();
     finished = true;
   } finally {
-    // nothing left running on the way out: the batch in flight finishes, queued writes are dropped and
+    // nothing left running on the way out: the batches in flight finish, queued writes are dropped and
     // the running ones finish; the ledger stays for --resume, with the images written so far
-    await inFlight.catch(() => undefined);
+    await Promise.allSettled(inFlight);
     writes.clear();
     await writes.onIdle();
     if (!finished) {

@@ -19,7 +19,7 @@ export const sampleCommand = defineCommand({
     try {
       r = await sample(parsed, {
         onLog: (m) => console.error(m),
-        onProgress: progressCallback('images'),
+        onProgress: progressCallback('images', 0, 'img'),
         signal: interrupt?.signal,
       });
     } finally {
