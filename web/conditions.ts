@@ -5,6 +5,7 @@ import { convertIndexedToRgb, decode } from 'fast-png';
 import { dataError } from '../common/errors.js';
 import { GeneratorInfo } from '../common/generator-info.js';
 import { normalPlanes, parsePoints, renderHeatMaps } from '../common/conditions.js';
+import { RgbPixels, modelSizedRgb } from './layouts.js';
 
 function conditionOf(info: GeneratorInfo, kind: 'image' | 'landmarks', name: string) {
   const c = info.architecture.condition;
@@ -22,15 +23,9 @@ export function conditionFromPoints(info: GeneratorInfo, points: ArrayLike<numbe
 }
 
 /** A normal map [3, H, W] in [-1, 1] from RGB or RGBA pixels of the model's size (alpha ignored). */
-export function conditionFromNormalRgb(info: GeneratorInfo, image: { data: ArrayLike<number>; width: number; height: number }, name = 'normal map'): Float32Array {
+export function conditionFromNormalRgb(info: GeneratorInfo, image: RgbPixels, name = 'normal map'): Float32Array {
   conditionOf(info, 'image', name);
-  const { height: h, width: w } = info;
-  if (image.width !== w || image.height !== h) throw dataError(`${name}: ${image.width}x${image.height} pixels for a model of ${w}x${h} (width x height)`);
-  const channels = image.data.length / (w * h);
-  if (channels !== 3 && channels !== 4) throw dataError(`${name}: ${image.data.length} values for ${w}x${h} pixels (RGB needs ${3 * w * h}, RGBA ${4 * w * h})`);
-  const rgb = new Uint8Array(3 * w * h);
-  for (let p = 0; p < w * h; p++) for (let k = 0; k < 3; k++) rgb[3 * p + k] = image.data[channels * p + k];
-  return normalPlanes(rgb, w, h);
+  return normalPlanes(modelSizedRgb(info, image, name), info.width, info.height);
 }
 
 /**
