@@ -1,6 +1,5 @@
 // sample(): K images per layout, gradation sweeps and grids, with samples.jsonl recording the exact noise
 // or code of every image (each depends only on seed, layout stem and k); resumable from its ledger.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ClassInfo, GeneratorSpec } from '../graph/spec.js';
@@ -9,7 +8,7 @@ import { CODE_CHOICES, interpolationVariations, sweepVariations, variationScheme
 import { prepareOutputDir } from '../common/files.js';
 import { dataError, stateError, usageError } from '../common/errors.js';
 import { readGenerator } from '../runtime/model-file.js';
-import { LayoutItem, SampleOptions as EngineOptions, SampleSummary, sampleLayouts } from '../runtime/sampler.js';
+import { LayoutItem, SampleOptions as EngineOptions, SampleSummary, modelDigest, sampleLayouts } from '../runtime/sampler.js';
 import { SessionPool } from '../runtime/pool.js';
 import { JobRange, RunLayout, inRange, parseShard, rangeLayouts, shardRange, writeManifest } from '../runtime/shards.js';
 import { sampleOnQueue } from './sample-queue.js';
@@ -27,7 +26,7 @@ import { checkOutputDir } from '../common/output-paths.js';
 import { ledgerFile, sampleResumeRules, samplesFile, savedSampleOptions } from '../runtime/sample-ledger.js';
 import { LAYOUT_IMAGE, listLayoutFiles } from '../common/layout-files.js';
 import { conditionChannels, conditionInputName } from '../graph/condition.js';
-import { conditionInputs, readConditionFile } from '../train/condition-data.js';
+import { CONDITION_FILES, conditionInputs, readConditionFile } from '../train/condition-data.js';
 import { checkInputOptions } from '../train/condition-training.js';
 
 const INTERP_STEPS = 8;
@@ -154,12 +153,6 @@ export async function* readLayouts(
   }
 }
 
-/** Where a model's condition files are: .png normal maps, or .pts/.txt point files, and their subfolder in a dataset folder. */
-const CONDITION_FILES = {
-  image: { ext: /\.png$/i, what: '.png normal maps', folder: 'normals' },
-  landmarks: { ext: /\.(pts|txt)$/i, what: '.pts or .txt point files', folder: 'landmarks' },
-};
-
 /** The condition files --layouts names for spec: a file, a folder of them, or a dataset folder's normals/ or landmarks/. */
 function listConditionFiles(where: string, spec: GeneratorSpec, cwd: string): string[] {
   const c = CONDITION_FILES[spec.condition!.kind];
@@ -272,11 +265,17 @@ export async function prepareSampling(parsed: ParsedOptions<typeof sampleOptions
   return { parsed, spec, modelPath, layouts, items, engine };
 }
 
+/** What a caller keeps from one sampling of a model to the next (a queue worker): its session and its digest. */
+export interface KeptModel {
+  pool: SessionPool;
+  modelDigest: string;
+}
+
 /**
  * Runs a prepared sampling into out (a folder prepared for it, or one to resume); `range`: only those
- * sample jobs; `pool`: a session on the model the caller keeps (else one is opened and closed).
+ * sample jobs; `kept`: the model's session and digest the caller keeps (else a session is opened and closed).
  */
-export async function runSampling(s: Sampling, out: string, range: JobRange | undefined, onProgress?: (done: number, total: number) => void, pool?: SessionPool): Promise<SampleSummary> {
+export async function runSampling(s: Sampling, out: string, range: JobRange | undefined, onProgress?: (done: number, total: number) => void, kept?: KeptModel): Promise<SampleSummary> {
   const { values: o, given } = s.parsed;
   const count = s.engine.count;
   const used = range && rangeLayouts(range, count);
@@ -290,7 +289,7 @@ export async function runSampling(s: Sampling, out: string, range: JobRange | un
       runOptions: typedOptions({ values: o, given, positional: [] }),
       select: range && inRange(range, count),
       onProgress,
-      pool,
+      ...kept,
     },
   );
 }
@@ -298,8 +297,17 @@ export async function runSampling(s: Sampling, out: string, range: JobRange | un
 /** What the images of a run depend on, for shards to agree on (the model by its bytes). */
 export function runIdentity(s: Sampling): Record<string, unknown> {
   const o = s.parsed.values;
-  const model = crypto.createHash('sha256').update(fs.readFileSync(s.modelPath)).digest('hex');
-  return { model, count: o.count, seed: o.seed, noise: o.noise ?? null, codes: o.codes, direction: o.direction ?? null, batch: o.batch, threads: o.threads ?? null, ep: o.ep };
+  return {
+    model: modelDigest(s.modelPath),
+    count: o.count,
+    seed: o.seed,
+    noise: o.noise ?? null,
+    codes: o.codes,
+    direction: o.direction ?? null,
+    batch: o.batch,
+    threads: o.threads ?? null,
+    ep: o.ep,
+  };
 }
 
 /** Samples a generator file over layouts into a folder, as `divsyn sample` does. */

@@ -31,7 +31,10 @@ export interface StudioSite {
 
 const siteOptions = {
   model: str({ help: 'generator file', meta: 'FILE.onnx' }),
-  layouts: str({ help: 'a label map or a folder of them (default: the fixture test layouts for CMP Facades models, else a few generated ones)', meta: 'PATH' }),
+  layouts: str({
+    help: 'a label map or a folder of them (default: the fixture test layouts for CMP Facades models, else a few generated ones); a model fed a normal map or landmarks: .png normal maps or .pts/.txt point files (default: the bundled heads or faces)',
+    meta: 'PATH',
+  }),
 };
 /** `divsyn studio`'s options. */
 export const studioOptions = { ...siteOptions, port: int({ min: 0, max: 65535, default: 8600, help: 'port on 127.0.0.1 (0: a free one; the address is printed)', meta: 'P' }) };
@@ -56,6 +59,7 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
   '.wasm': 'application/wasm',
   '.png': 'image/png',
+  '.txt': 'text/plain; charset=utf-8',
   '.onnx': 'application/octet-stream',
 };
 
@@ -99,9 +103,9 @@ export async function studioSite(o: StudioOptions): Promise<StudioSite> {
   const info = generatorInfo(generator, o.model);
   const bundle = await studioBundle();
   const ort = ORT_FILES.map((name) => ({ path: `ort/${name}`, file: ortFile(name) }));
-  const layouts = await siteLayouts({ classes: info.classes, height: info.height, width: info.width, layouts: o.layouts, onWarning: o.onWarning });
+  const layouts = await siteLayouts({ classes: info.classes, condition: info.architecture.condition, height: info.height, width: info.width, layouts: o.layouts, onWarning: o.onWarning });
   const name = path.basename(o.model);
-  const config = { model: MODEL_PATH, name, layouts: layouts.map((l) => ({ stem: l.stem, file: `layouts/${l.stem}.png`, source: l.source })) };
+  const config = { model: MODEL_PATH, name, layouts: layouts.map((l) => ({ stem: l.stem, file: `layouts/${l.stem}${l.ext}`, source: l.source })) };
   const seen = new Set<string>();
   for (const l of layouts) {
     if (seen.has(l.stem)) throw dataError(`layouts '${o.layouts}': two files named '${l.stem}' (the page names layouts by stem)`);

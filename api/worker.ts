@@ -8,19 +8,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { prepareOutputDir, syncDir } from '../common/files.js';
-import { SessionPool } from '../runtime/pool.js';
 import { serveJobs } from '../runtime/queue.js';
 import { samplesFile } from '../runtime/sample-ledger.js';
-import { openSamplingPool } from '../runtime/sampler.js';
+import { modelDigest, openSamplingPool } from '../runtime/sampler.js';
 import { threadsOption } from './common.js';
 import { OptionsInput, ParsedOptions, int, need, parsedOptions, str } from './options.js';
-import { Sampling, prepareSampling, runSampling, sampleOptions } from './sample.js';
+import { KeptModel, Sampling, prepareSampling, runSampling, sampleOptions } from './sample.js';
 import { PARTS_DIR, SampleJobData, SampleJobResult } from './sample-queue.js';
 
 export const workerOptions = {
   redis: str({ help: 'the Redis server of the queue', meta: 'URL' }),
   queue: str({ help: 'the queue name given to divsyn sample --queue', meta: 'NAME' }),
-  ...threadsOption,
+  threads: { ...threadsOption.threads, help: "onnxruntime intra-op threads (default: the run's --threads, else all cores; images equal a one-machine run's with the same threads)" },
   lockDuration: int({
     min: 200,
     max: 3_600_000,
@@ -57,12 +56,12 @@ export interface WorkerResult {
 /** The run a worker's last job belonged to: its prepared sampling and the session on its model, reused while jobs of that run come. */
 class OpenRun {
   private key?: string;
-  private open?: { sampling: Sampling; pool: SessionPool };
+  private open?: { sampling: Sampling; kept: KeptModel };
 
   constructor(private readonly log: (m: string) => void) {}
 
   /** The sampling and session for a job; a job of another run (or of a model file rewritten since) closes the last ones. */
-  async get(data: SampleJobData, threads: number | undefined): Promise<{ sampling: Sampling; pool: SessionPool }> {
+  async get(data: SampleJobData, threads: number | undefined): Promise<{ sampling: Sampling; kept: KeptModel }> {
     const model = path.resolve(data.cwd, String(data.options.model));
     let stat: fs.Stats | undefined;
     try {
@@ -87,7 +86,7 @@ class OpenRun {
       await pool.close();
       throw e;
     }
-    this.open = { sampling, pool };
+    this.open = { sampling, kept: { pool, modelDigest: modelDigest(sampling.modelPath) } };
     this.key = key;
     return this.open;
   }
@@ -95,7 +94,7 @@ class OpenRun {
   async close(): Promise<void> {
     const open = this.open;
     this.open = this.key = undefined;
-    await open?.pool.close();
+    await open?.kept.pool.close();
   }
 }
 
@@ -130,7 +129,7 @@ export async function worker(options: WorkerOptions | ParsedOptions<typeof worke
 /** One queue job: its range of the run sampled into a folder of its own, then its images renamed into the run's folder. */
 async function sampleJob(
   data: SampleJobData,
-  open: { sampling: Sampling; pool: SessionPool },
+  open: { sampling: Sampling; kept: KeptModel },
   attempt: string,
   name: string,
   progress: (images: number) => void,
@@ -138,7 +137,7 @@ async function sampleJob(
   const { range } = data;
   const part = path.join(data.out, PARTS_DIR, `${attempt}.${name.replace(/[^\w.-]+/g, '.')}.${crypto.randomBytes(4).toString('hex')}`);
   prepareOutputDir(part, false);
-  await runSampling(open.sampling, part, range, (done) => progress(Math.max(0, Math.min(range.to - range.from, done - range.from))), open.pool);
+  await runSampling(open.sampling, part, range, (done) => progress(Math.max(0, Math.min(range.to - range.from, done - range.from))), open.kept);
   const count = open.sampling.engine.count;
   const text = fs.readFileSync(samplesFile(part), 'utf8');
   const lines = text.split('\n').filter(Boolean);

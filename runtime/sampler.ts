@@ -55,8 +55,9 @@ export interface SampleOptions {
   select?: (layout: number, k: number) => boolean;
   /** The command's options, kept in the ledger for sample --resume to compare (sample-ledger.ts). */
   runOptions?: Record<string, unknown>;
-  /** A session of the caller's on this model (openSamplingPool), left open: a queue worker keeps one across jobs. */
+  /** A session of the caller's on this model (openSamplingPool), left open, and the model's digest: a queue worker keeps them across jobs. */
   pool?: SessionPool;
+  modelDigest?: string;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -89,16 +90,20 @@ export const sampleKillPoints: readonly string[] = [...atomicWriteKillPoints, 's
 
 /** What the images of a run depend on, for the ledger: a resumed run must make the same ones. */
 function runIdentity(total: number, o: SampleOptions): Record<string, unknown> {
-  let model: string;
-  try {
-    model = sha256(fs.readFileSync(o.model));
-  } catch (e) {
-    throw modelError(`cannot read model file '${o.model}': ${(e as Error).message}`);
-  }
+  const model = o.modelDigest ?? modelDigest(o.model);
   // the seeded draws stand for the variation scheme (its kind, latent code choice) without naming it
   const draws = sha256(bytesOf(packVariations([0, 1].map((k) => o.scheme.draw(o.seed, 'ledger', k)))));
   const strip = o.strip ? { suffix: o.strip.suffix, variations: sha256(bytesOf(packVariations(o.strip.variations))) } : null;
   return { model, layouts: total, count: o.count, seed: o.seed, draws, fixed: [...o.fixed].sort((a, b) => a[0] - b[0]), grid: o.grid, strip };
+}
+
+/** The model file's SHA-256 (hex), which the images depend on. */
+export function modelDigest(file: string): string {
+  try {
+    return sha256(fs.readFileSync(file));
+  } catch (e) {
+    throw modelError(`cannot read model file '${file}': ${(e as Error).message}`);
+  }
 }
 
 const sha256 = (bytes: Uint8Array) => crypto.createHash('sha256').update(bytes).digest('hex');

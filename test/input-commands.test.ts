@@ -12,7 +12,11 @@ import { writePng } from '../common/image.js';
 import { readGeneratorInfo } from '../common/generator-info.js';
 import { headItem } from '../fixtures/heads.js';
 import { faceItem } from '../fixtures/faces.js';
+import { readGenerator } from '../runtime/model-file.js';
+import { openSampler } from '../runtime/open-sampler.js';
+import { conditionInputs } from '../train/condition-data.js';
 import { divsyn, tempDir } from './helpers/cli.js';
+import { canvasPixels, inChromium, openStudio, servingStudio, settled, studioStatus } from './helpers/studio-page.js';
 
 const S = 32;
 const dir = tempDir();
@@ -255,4 +259,63 @@ test('reproduce he-latent --input landmarks: the five latent rows on the bundled
   t.is(report.paper.length, 5);
   const refused = divsyn('reproduce', 'he-latent', '--input', 'image', '--data', 'fixture', '--palette', 'cityscapes', '--out', path.join(dir, 'refused-reproduce'));
   t.is(refused.status, 2);
+});
+
+test.serial('the studio page takes a model fed landmarks: the bundled faces, the image within 1 level of onnxruntime-node, point-file uploads', async (t) => {
+  const model = latentOn('landmarks');
+  const files = await conditionFiles();
+  await inChromium('divsyn-inputs-studio-', (browser) =>
+    servingStudio(model, async (url) => {
+      const { page, errors } = await openStudio(browser, url);
+      const status = await studioStatus(page);
+      t.is(status.error, undefined);
+      t.is(await page.locator('#layout-choice option').count(), 50);
+      t.true(await page.locator('#brush-class').isHidden());
+      // the first face at training code 0, as the page starts, through onnxruntime-node
+      const { spec } = readGenerator(model);
+      const [first] = await conditionInputs('fixture', spec.condition!, S, S);
+      const sampler = await openSampler(model, { threads: 1 });
+      const want = await sampler.generatePacked(first.condition, sampler.scheme.zero(0), 1);
+      await sampler.release();
+      const shown = await canvasPixels(page);
+      let worst = 0;
+      for (let p = 0; p < S * S; p++) for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(shown[4 * p + c] - Math.round(want[c * S * S + p] * 255)));
+      t.true(worst <= 1, `the canvas differs from onnxruntime-node by ${worst} levels`);
+
+      await settled(page, () => page.locator('#upload').setInputFiles(path.join(files.points, 'face1.pts')));
+      t.is(await page.locator('#layout-choice').inputValue(), 'upload:face1.pts');
+      const uploaded = await canvasPixels(page);
+      t.true(
+        uploaded.some((v, i) => Math.abs(v - shown[i]) > 10),
+        'the uploaded face is drawn',
+      );
+      const bad = path.join(dir, 'three-points.txt');
+      fs.writeFileSync(bad, '1 2\n3 4\n5 6\n');
+      await page.locator('#upload').setInputFiles(bad);
+      await page.waitForFunction(() => document.querySelector('#message')!.textContent !== '');
+      t.regex((await page.locator('#message').textContent())!, /three-points\.txt: 3 points; this model takes 68/);
+      t.deepEqual(errors, []);
+      await page.close();
+    }),
+  );
+});
+
+test.serial('the studio page takes a model fed normal maps: the bundled heads, and a normal-map upload', async (t) => {
+  const files = await conditionFiles();
+  await inChromium('divsyn-inputs-studio-', (browser) =>
+    servingStudio(latentOn('image'), async (url) => {
+      const { page, errors } = await openStudio(browser, url);
+      t.is((await studioStatus(page)).error, undefined);
+      t.is(await page.locator('#layout-choice option').count(), 50);
+      const shown = await canvasPixels(page);
+      await settled(page, () => page.locator('#upload').setInputFiles(path.join(files.normals, 'head1.png')));
+      t.is(await page.locator('#layout-choice').inputValue(), 'upload:head1.png');
+      t.true(
+        (await canvasPixels(page)).some((v, i) => Math.abs(v - shown[i]) > 10),
+        'the uploaded normal map is drawn',
+      );
+      t.deepEqual(errors, []);
+      await page.close();
+    }),
+  );
 });

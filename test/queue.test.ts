@@ -33,6 +33,12 @@ async function saying(run: ReturnType<typeof start>, what: RegExp): Promise<void
   while (!what.test(run.stderr()) && !ended) await new Promise((r) => setTimeout(r, 50));
 }
 
+/** sample over the fixture's 50 layouts, 2 images each (100), on queue 'q' in jobs of jobImages. */
+const fixtureRun = (model: string, out: string, redis: string, jobImages: number) => [
+  ...'sample --layouts fixture --count 2 --threads 1 --queue q'.split(' '),
+  ...['--model', model, '--out', out, '--redis', redis, '--job-images', String(jobImages)],
+];
+
 /** An untrained 12-class model at S px for the fixture's layouts. */
 function tinyModel(dir: string): string {
   const model = path.join(dir, 'g.onnx');
@@ -149,7 +155,7 @@ test('a job that fails 3 times fails the run, naming the job and its error; --ex
   fs.writeFileSync(path.join(out, '.divsyn-jobs'), 'not a folder');
   const redis = await startRedis();
   try {
-    const run = start(['sample', '--model', model, '--layouts', 'fixture', '--count', '2', '--threads', '1', '--out', out, '--force', '--redis', redis.url, '--queue', 'q', '--job-images', '100']);
+    const run = start([...fixtureRun(model, out, redis.url, 100), '--force']);
     await saying(run, /enqueued 1 job /);
     const worker = await divsynAsync(['worker', '--redis', redis.url, '--queue', 'q', '--exit-when-empty', '1']);
     const r = await run.done;
@@ -169,25 +175,7 @@ test('Ctrl-C on the coordinator removes the unfinished jobs of its run from the 
   const redis = await startRedis();
   try {
     // 100 images in jobs of 8: 13 jobs, and no worker yet
-    const run = start([
-      'sample',
-      '--model',
-      model,
-      '--layouts',
-      'fixture',
-      '--count',
-      '2',
-      '--threads',
-      '1',
-      '--out',
-      path.join(dir, 'out'),
-      '--redis',
-      redis.url,
-      '--queue',
-      'q',
-      '--job-images',
-      '8',
-    ]);
+    const run = start(fixtureRun(model, path.join(dir, 'out'), redis.url, 8));
     await saying(run, /enqueued 13 jobs/);
     run.child.kill('SIGINT');
     const r = await run.done;

@@ -113,6 +113,12 @@ export function facesDataset(split: FaceSplit = 'train', redrawPerEpoch = split 
 const PNG = /\.png$/i;
 const POINT_EXT = /\.(pts|txt)$/i;
 
+/** The files of each condition kind: their extension, their name in messages, and their folder in a dataset. */
+export const CONDITION_FILES = {
+  image: { ext: PNG, what: '.png normal maps', folder: 'normals' },
+  landmarks: { ext: POINT_EXT, what: '.pts or .txt point files', folder: 'landmarks' },
+} as const;
+
 function folderParts(root: string, sub: string, what: string): { conditions: string; photos: string } {
   if (!fs.existsSync(root)) throw dataError(`${what} data folder '${root}' does not exist`);
   return { conditions: path.join(root, sub), photos: path.join(root, 'photos') };

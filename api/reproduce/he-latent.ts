@@ -1,10 +1,10 @@
-// reproduce he-latent: He, Schiele and Fritz's comparisons on label maps, landmarks or normal maps. Latent drop-out codes trained
-// with best-of-n against the neighbours-enhanced loss, one shared network against separate branches, the
-// code dropout early against late, and CRN's own multi-output model; for each, accuracy against the true
-// photo (RMSE, SSIM, FSIM: best and mean of K samples from new codes), the feature-std diversity (Table 3's
-// measure) over --features layers, realism by the segmenter, and accuracy as K grows from 1 to K. With
-// --input landmarks or image (the paper's own inputs: heat maps, normal maps) the latent rows alone, with
-// no segmenter and no crn-multi, which need label maps.
+// reproduce he-latent: He, Schiele and Fritz's comparisons on label maps, landmarks or normal maps. Latent
+// drop-out codes trained with best-of-n against the neighbours-enhanced loss, one shared network against
+// separate branches, the code dropout early against late, and CRN's own multi-output model; for each,
+// accuracy against the true photo (RMSE, SSIM, FSIM: best and mean of K samples from new codes), the
+// feature-std diversity (Table 3's measure) over --features layers, realism by the segmenter, and accuracy
+// as K grows from 1 to K. With --input landmarks or image (the paper's own inputs: heat maps, normal maps)
+// the latent rows alone, with no segmenter and no crn-multi, which need label maps.
 import path from 'node:path';
 import { ReportLayout, ReproductionReport, TableRow, measureText, writeReproductionReport } from '../../metrics/reproduction-report.js';
 import { linesSvg, scatterSvg } from '../../metrics/plot.js';
