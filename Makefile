@@ -6,7 +6,7 @@ NODE_ENV_INSTALL := ONNXRUNTIME_NODE_INSTALL=$(if $(CUDA),cuda12,skip)
 PY := /usr/bin/python3
 DEBIAN_TEST_PACKAGES := python3-torch python3-onnx python3-skimage chromium redis-server
 
-.PHONY: all install build check import-rules lint format-check test test-deps bench bench-memory screenshots demo clean
+.PHONY: all install build check import-rules lint format-check test test-deps bench bench-threads bench-memory screenshots demo clean
 
 all: build
 
@@ -54,16 +54,23 @@ test: build check test-deps
 
 bench: build test-deps
 	node dist/bench/run.js
+	node dist/bench/train-torch.js
 	node dist/bench/studio.js
 	node dist/bench/precision.js
+
+# onnxruntime's spinning and thread counts, quiet and under a competing load (bench/threads.ts)
+bench-threads: build test-deps
+	node dist/bench/threads.js
 
 # the README's screenshots of the knob studio (docs/studio*.png), in headless Chromium
 screenshots: build test-deps
 	node dist/bench/screenshots.js
 
-# peak resident memory of CRN training: crn-multi's n images against crn with the diversity loss (bench/memory.ts)
+# peak resident memory of CRN training: crn-multi's n images against crn with the diversity loss (bench/memory.ts);
+# then of a 10,000-image sampling run at 64 px, after 1,000 images and at its end (bench/sample-memory.ts)
 bench-memory: build
 	node dist/bench/memory.js
+	node dist/bench/sample-memory.js
 
 # make demo DEMO_ARGS='--minutes 2 --threads 1'; DEMO_OUT=DIR writes elsewhere (an earlier demo there is replaced, and make says so)
 DEMO_OUT ?= out/demo

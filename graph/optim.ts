@@ -20,14 +20,15 @@ export interface AdamOptions {
 
 export function adam(o: Partial<AdamOptions> = {}): Optimizer {
   const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0 } = o;
-  // Bias corrections are shared by all parameters: computed once per graph and step tensor.
-  const cache = new WeakMap<Tensor, { stepSize: Tensor; invC2: Tensor }>();
+  // Bias corrections are shared by all parameters: computed once per graph and step tensor. As in
+  // torch.optim.Adam, √c2 scales the step and ε rather than v: one elementwise pass per parameter fewer.
+  const cache = new WeakMap<Tensor, { stepSize: Tensor; epsHat: Tensor }>();
   const corrections = (lr: Tensor, step: Tensor) => {
     let c = cache.get(step);
     if (!c || c.stepSize.graph !== lr.graph) {
       const c1 = sub(1, exp(mul(step, Math.log(beta1))));
-      const c2 = sub(1, exp(mul(step, Math.log(beta2))));
-      c = { stepSize: div(lr, c1), invC2: div(1, c2) };
+      const sqrtC2 = sqrt(sub(1, exp(mul(step, Math.log(beta2)))));
+      c = { stepSize: div(mul(lr, sqrtC2), c1), epsHat: mul(sqrtC2, eps) };
       cache.set(step, c);
     }
     return c;
@@ -35,11 +36,12 @@ export function adam(o: Partial<AdamOptions> = {}): Optimizer {
   return {
     stateNames: ['m', 'v'],
     update(param, grad, [m, v], lr, step) {
-      const { stepSize, invC2 } = corrections(lr, step);
+      const { stepSize, epsHat } = corrections(lr, step);
       const g = weightDecay ? add(grad, mul(param, weightDecay)) : grad;
       const m2 = add(mul(m, beta1), mul(g, 1 - beta1));
       const v2 = add(mul(v, beta2), mul(mul(g, g), 1 - beta2));
-      const denom = add(sqrt(mul(v2, invC2)), eps);
+      // m̂ / (√v̂ + ε) · lr = m2 / (√v2 + ε·√c2) · lr·√c2 / c1
+      const denom = add(sqrt(v2), epsHat);
       return { param: sub(param, mul(div(m2, denom), stepSize)), state: [m2, v2] };
     },
   };

@@ -78,6 +78,8 @@ export interface GradientSettings {
  */
 export interface ConvGradientSettings {
   oneConvBelowMacs: number;
+  /** ... nor with a weight of more than this many elements (its gradient by one Conv needs a transpose). */
+  oneConvMaxWeights: number;
   im2colMaxBytes: number;
 }
 

@@ -13,7 +13,14 @@ export interface SessionOptions {
   ep?: EpChoice;
   /** Intra-op threads (default: onnxruntime's choice, one per core). */
   threads?: number;
-  profile?: boolean;
+  /**
+   * Whether idle intra-op threads spin waiting for work (onnxruntime's `session.intra_op.allow_spinning`).
+   * Default off, unless DIVSYN_SPINNING=1: on a machine shared with other jobs, spinning threads take
+   * the cores the busy threads need, and a step ran about twice as slow (README.md#threads).
+   */
+  spinning?: boolean;
+  /** onnxruntime's profiling on, its JSON file named from this prefix (written at endProfiling or release). */
+  profile?: string;
   /**
    * onnxruntime's memory pattern (default on): after the first run it plans one block for every
    * intermediate of a run and keeps it besides its arena. Off, each intermediate comes from the arena as
@@ -29,6 +36,11 @@ export interface SessionOptions {
 export interface Session {
   session: ort.InferenceSession;
   ep: 'cpu' | 'cuda' | 'webgpu';
+}
+
+/** Spinning unless told otherwise: DIVSYN_SPINNING=1 turns it on for every session of the process. */
+export function defaultSpinning(): boolean {
+  return process.env.DIVSYN_SPINNING === '1';
 }
 
 function order(ep: EpChoice): ('cpu' | 'cuda' | 'webgpu')[] {
@@ -47,11 +59,12 @@ export async function createSession(model: Uint8Array | string, o: SessionOption
         executionProviders: [ep],
         graphOptimizationLevel: 'all',
         interOpNumThreads: 1,
-        enableProfiling: o.profile ?? false,
-        ...(o.profile ? { profileFilePrefix: 'divsyn-profile' } : {}),
+        enableProfiling: o.profile !== undefined,
+        ...(o.profile !== undefined ? { profileFilePrefix: o.profile } : {}),
         logSeverityLevel: 3,
       };
       if (o.threads) options.intraOpNumThreads = o.threads;
+      options.extra = { session: { intra_op: { allow_spinning: (o.spinning ?? defaultSpinning()) ? '1' : '0' } } };
       if (o.memPattern !== undefined) options.enableMemPattern = o.memPattern;
       if (o.cpuArena !== undefined) options.enableCpuMemArena = o.cpuArena;
       const session = await ort.InferenceSession.create(model as Uint8Array, options);

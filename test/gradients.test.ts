@@ -331,6 +331,32 @@ for (const [op, colBytes] of [
   });
 }
 
+// A small layer with a large weight takes its gradient by im2col: by one Conv it would need a Transpose of
+// the whole weight. With a batch of two, Σ_n is the MatMul's contraction: no ReduceSum over the batch.
+test('dW of a small layer with a large weight by im2col, the batch summed inside one MatMul', (t) => {
+  const weights = 128 * 64 * 4 * 4;
+  const opsOfGradient = (cap?: number) => {
+    const g = new Graph();
+    const x = g.input('x', [2, 64, 4, 4]);
+    const w = g.input('w', [128, 64, 4, 4]);
+    const loss = G.sum(G.conv2d(x, w, undefined, { stride: 2, pad: 1 }));
+    const before = g.nodes.length;
+    G.gradients(loss, [w], cap === undefined ? undefined : { conv: { oneConvMaxWeights: cap } });
+    return g.nodes.slice(before);
+  };
+  // the defaults: few multiply-adds (2·2·2·|w|), but a weight over the cap
+  const large = opsOfGradient();
+  const names = large.map((n) => n.op.name);
+  t.true(names.includes('Concat') && names.includes('MatMul'), names.join(' '));
+  t.false(names.includes('ReduceSum'), names.join(' '));
+  // the only transposes are of x and dY (swapping batch and channels) and of the columns, none of a weight
+  for (const n of large.filter((m) => m.op.name === 'Transpose')) t.not(n.outputs[0].size, weights);
+  t.false(
+    opsOfGradient(weights).some((n) => n.op.name === 'Concat'),
+    'at the cap: one Conv',
+  );
+});
+
 test('conv gradient settings hold for one gradients() call only; the defaults hold without them', (t) => {
   const g = new Graph();
   const x = g.input('x', [1, 2, 6, 6]);

@@ -57,24 +57,38 @@ function convOut(op: string, size: number, k: number, s: number, p0: number, p1:
   return out;
 }
 
-/**
- * Columns of x for a kernel sliding over an outH×outW grid: [N, C·kh·kw, outH·outW], rows ordered
- * (c, i, j) like a flattened [C, kh, kw] weight.
- */
-export function im2col(x: Tensor, kernel: [number, number], a: ConvAttrs, outH: number, outW: number): Tensor {
-  const [n, c] = [num('im2col', x.shape[0]), num('im2col', x.shape[1])];
+/** The k² strided taps of x (padded) for a kernel sliding over an outH×outW grid, each [D0, D1, outH, outW]. */
+function kernelTaps(x: Tensor, kernel: [number, number], a: ConvAttrs, outH: number, outW: number): Tensor[] {
   const [kh, kw] = kernel;
   const [sh, sw] = a.strides;
   const [dh, dw] = a.dilations;
   const xp = pad(x, [0, 0, a.pads[0], a.pads[1], 0, 0, a.pads[2], a.pads[3]]);
   const taps: Tensor[] = [];
   for (let i = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) {
-      const tap = slice(xp, [2, 3], [i * dh, j * dw], [i * dh + (outH - 1) * sh + 1, j * dw + (outW - 1) * sw + 1], [sh, sw]);
-      taps.push(reshape(tap, [n, c, 1, outH * outW]));
-    }
+    for (let j = 0; j < kw; j++) taps.push(slice(xp, [2, 3], [i * dh, j * dw], [i * dh + (outH - 1) * sh + 1, j * dw + (outW - 1) * sw + 1], [sh, sw]));
   }
-  return reshape(concat(taps, 2), [n, c * kh * kw, outH * outW]);
+  return taps;
+}
+
+/**
+ * Columns of x for a kernel sliding over an outH×outW grid: [N, C·kh·kw, outH·outW], rows ordered
+ * (c, i, j) like a flattened [C, kh, kw] weight.
+ */
+export function im2col(x: Tensor, kernel: [number, number], a: ConvAttrs, outH: number, outW: number): Tensor {
+  const [n, c] = [num('im2col', x.shape[0]), num('im2col', x.shape[1])];
+  const taps = kernelTaps(x, kernel, a, outH, outW).map((t) => reshape(t, [n, c, 1, outH * outW]));
+  return reshape(concat(taps, 2), [n, c * kernel[0] * kernel[1], outH * outW]);
+}
+
+/**
+ * The same columns with the batch among them: [C·kh·kw, N·outH·outW], columns ordered (n, h, w). Taken
+ * from x with its first two axes swapped (a copy k²/stride² times smaller than the columns), so that Σ_n
+ * of the weight gradient is the contraction of one MatMul rather than a ReduceSum of N products.
+ */
+function batchFoldedIm2col(x: Tensor, kernel: [number, number], a: ConvAttrs, outH: number, outW: number): Tensor {
+  const [n, c] = [num('im2col', x.shape[0]), num('im2col', x.shape[1])];
+  const taps = kernelTaps(transpose(x, [1, 0, 2, 3]), kernel, a, outH, outW).map((t) => reshape(t, [c, 1, n * outH * outW]));
+  return reshape(concat(taps, 1), [c * kernel[0] * kernel[1], n * outH * outW]);
 }
 
 /** Σ_n a[n] · b[n]ᵀ per group: a [N, G·Ra, P], b [N, G·Rb, P] → [G·Ra, Rb]. */
@@ -89,6 +103,18 @@ function groupedOuter(a: Tensor, b: Tensor, group: number): Tensor {
 }
 
 /**
+ * Σ_n a[n] · cols(b)[n]ᵀ, the weight gradient by im2col: a [N, Ra, P] (what multiplies the columns),
+ * b the tensor whose columns are taken on the P = outH·outW grid; returns [Ra, Rb] per group.
+ */
+function im2colOuter(a: Tensor, b: Tensor, kernel: [number, number], at: ConvAttrs, outH: number, outW: number): Tensor {
+  const n = num('im2col', a.shape[0]);
+  if (n === 1 || at.group !== 1) return groupedOuter(a, im2col(b, kernel, at, outH, outW), at.group);
+  const ra = num('im2col', a.shape[1]);
+  const aFolded = reshape(transpose(reshape(a, [n, ra, outH, outW]), [1, 0, 2, 3]), [ra, n * outH * outW]);
+  return matMul(aFolded, transpose(batchFoldedIm2col(b, kernel, at, outH, outW), [1, 0]));
+}
+
+/**
  * Σ_n x[n] ⋆ dy[n] as one Conv: channels become the batch and the batch the channels, and dy (dilated by
  * the stride) is the kernel. Returns [x channels, dy channels, kh, kw]. Few nodes, so it wins where a
  * layer is small and per-node overhead dominates; im2col + MatMul wins on large layers
@@ -98,21 +124,31 @@ function correlateByConv(x: Tensor, dy: Tensor, kernel: [number, number], a: Con
   const xp = pad(x, [0, 0, a.pads[0], a.pads[1], 0, 0, a.pads[2], a.pads[3]]);
   const r = convRaw(transpose(xp, [1, 0, 2, 3]), transpose(dy, [1, 0, 2, 3]), undefined, { strides: [1, 1], pads: [0, 0, 0, 0], dilations: a.strides, group: 1 });
   const [dh, dw] = a.dilations;
-  return slice(r, [2, 3], [0, 0], [dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1], [dh, dw]);
+  const [eh, ew] = [dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1];
+  // a slice that would keep all of r, one step at a time, would only copy it
+  if (dh === 1 && dw === 1 && r.shape[2] === eh && r.shape[3] === ew) return r;
+  return slice(r, [2, 3], [0, 0], [eh, ew], [dh, dw]);
 }
 
 /**
  * How weight gradients are built: by im2col + MatMul (fastest on large layers), except by one Conv below
- * `oneConvBelowMacs` multiply-adds (few nodes: per-node overhead dominates small layers) or where the
- * im2col tensor would exceed `im2colMaxBytes` (at CRN's 256x512 top module it is the largest single tensor
- * of the step, so capping it sets peak memory; the memory and time traded: docs/design.md#memory).
+ * `oneConvBelowMacs` multiply-adds (few nodes: per-node overhead dominates small layers) and at most
+ * `oneConvMaxWeights` weights (that Conv's result is the gradient with its first two axes swapped, and
+ * onnxruntime's Transpose of a large 4-D weight ran an order of magnitude slower than an elementwise pass
+ * over it), or where the im2col tensor would exceed `im2colMaxBytes` (at CRN's 256x512 top module it is
+ * the largest single tensor of the step, so capping it sets peak memory; the memory and time traded:
+ * docs/design.md#memory).
  */
-export const defaultConvGradientSettings: Readonly<ConvGradientSettings> = Object.freeze({ oneConvBelowMacs: 3e7, im2colMaxBytes: 256 * 2 ** 20 });
+export const defaultConvGradientSettings: Readonly<ConvGradientSettings> = Object.freeze({
+  oneConvBelowMacs: 3e7,
+  oneConvMaxWeights: 2 ** 16,
+  im2colMaxBytes: 256 * 2 ** 20,
+});
 
-/** Whether dW goes by one Conv: small layers, grouped ones excluded, or an im2col tensor over the cap. */
-function weightGradByConv(s: ConvGradientSettings, group: number, macs: number, colElements: number): boolean {
+/** Whether dW goes by one Conv: small layers with small weights, grouped ones excluded, or an im2col tensor over the cap. */
+function weightGradByConv(s: ConvGradientSettings, group: number, macs: number, colElements: number, weights: number): boolean {
   if (group !== 1) return false;
-  return macs < s.oneConvBelowMacs || colElements * 4 > s.im2colMaxBytes;
+  return (macs < s.oneConvBelowMacs && weights <= s.oneConvMaxWeights) || colElements * 4 > s.im2colMaxBytes;
 }
 
 const ConvOp: OpDef<ConvAttrs> = {
@@ -139,12 +175,11 @@ const ConvOp: OpDef<ConvAttrs> = {
     const outputPadding: [number, number] = [H - natural(oh, kh, 0), W - natural(ow, kw, 1)];
     const dx = convTransposeRaw(dy!, w, undefined, { ...a, outputPadding });
     const macs = (x.shape[0] as number) * oh * ow * (w.shape as number[]).reduce((p, d) => p * d, 1);
-    if (weightGradByConv(settings.conv, a.group, macs, macs / cout)) {
+    if (weightGradByConv(settings.conv, a.group, macs, macs / cout, w.size)) {
       return [dx, transpose(correlateByConv(x, dy!, [kh, kw], a), [1, 0, 2, 3]), b && reduceSum(dy!, [0, 2, 3])];
     }
-    const cols = im2col(x, [kh, kw], a, oh, ow);
     const dyFlat = reshape(dy!, [dy!.shape[0], cout, oh * ow]);
-    const dw = reshape(groupedOuter(dyFlat, cols, a.group), w.shape);
+    const dw = reshape(im2colOuter(dyFlat, x, [kh, kw], a, oh, ow), w.shape);
     return [dx, dw, b && reduceSum(dy!, [0, 2, 3])];
   },
 };
@@ -170,14 +205,13 @@ const ConvTransposeOp: OpDef<ConvTransposeAttrs> = {
     const [H, W] = [x.shape[2] as number, x.shape[3] as number];
     const dx = convRaw(dy!, w, undefined, a);
     const macs = (x.shape[0] as number) * H * W * (w.shape as number[]).reduce((p, d) => p * d, 1);
-    if (weightGradByConv(settings.conv, a.group, macs, macs / cin)) {
+    if (weightGradByConv(settings.conv, a.group, macs, macs / cin, w.size)) {
       // dW[ci, co] = Σ x[n, ci] ⋆ dYpad[n, co]: the same correlation with the roles of x and dY swapped
       return [dx, transpose(correlateByConv(dy!, x, [kh, kw], a), [1, 0, 2, 3]), b && reduceSum(dy!, [0, 2, 3])];
     }
     // dY gathered on x's grid by the same geometry: cols[n, (co, i, j), (h, w)] = dYpad[n, co, h·s + i·d, w·s + j·d]
-    const cols = im2col(dy!, [kh, kw], a, H, W);
     const xFlat = reshape(x, [x.shape[0], cin, H * W]);
-    const dw = reshape(groupedOuter(xFlat, cols, a.group), w.shape);
+    const dw = reshape(im2colOuter(xFlat, dy!, [kh, kw], a, H, W), w.shape);
     return [dx, dw, b && reduceSum(dy!, [0, 2, 3])];
   },
 };
