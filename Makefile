@@ -65,9 +65,11 @@ bench-threads: build test-deps
 screenshots: build test-deps
 	node dist/bench/screenshots.js
 
-# peak resident memory of CRN training: crn-multi's n images against crn with the diversity loss (bench/memory.ts)
+# peak resident memory of CRN training: crn-multi's n images against crn with the diversity loss (bench/memory.ts);
+# then of a 10,000-image sampling run at 64 px, after 1,000 images and at its end (bench/sample-memory.ts)
 bench-memory: build
 	node dist/bench/memory.js
+	node dist/bench/sample-memory.js
 
 # make demo DEMO_ARGS='--minutes 2 --threads 1'; DEMO_OUT=DIR writes elsewhere (an earlier demo there is replaced, and make says so)
 DEMO_OUT ?= out/demo

@@ -4,7 +4,7 @@
 // exportTraining (each taking the options of its `divsyn` command as an object), palettes and PNG images.
 export * from './web/index.js';
 export { openGenerator } from './api/generator.js';
-export type { Generator, GeneratorOptions, LayoutSource, Sample, SampleRecord } from './api/generator.js';
+export type { ConditionSource, Generator, GeneratorOptions, LayoutSource, Sample, SampleRecord } from './api/generator.js';
 export { train } from './api/train.js';
 export type { TrainHooks, TrainOptions, TrainResult, TrainStart } from './api/train.js';
 export type { StepInfo } from './train/trainer.js';

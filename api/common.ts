@@ -1,7 +1,10 @@
 // Options shared by several commands, declared once (one spelling, one default, one help text), and the
 // specs and checks built from them: classes, sizes, model kinds, feature networks, per-class λ.
-import { ClassInfo, GeneratorSpec, ModelKind, MODEL_KINDS, PASS_CONTENTS, defaultLambda } from '../graph/spec.js';
-import { FAMILIES, FamilyOption, ModelFamily, familyOf, optionApplies, takesNoise } from '../graph/families/index.js';
+import { ClassInfo, GeneratorSpec, INPUT_KINDS, InputKind, ModelKind, MODEL_KINDS, PASS_CONTENTS, defaultLambda } from '../graph/spec.js';
+import { FAMILIES, FamilyOption, ModelFamily, familyOf, modelsTaking, optionApplies, takesNoise } from '../graph/families/index.js';
+import { conditionSpec } from '../graph/condition.js';
+import { DEFAULT_SIGMA, checkInputOptions, conditionGeneratorSpec } from '../train/condition-training.js';
+import { FACE_POINTS } from '../fixtures/faces.js';
 import { DIVERSITY_MODES, DiversityMode, GAN_MODES } from '../graph/losses.js';
 import { PerceptualSpec } from '../graph/perceptual.js';
 import { CODE_KINDS, trainingCodes } from '../train/codes.js';
@@ -33,12 +36,29 @@ export const classOptions = {
 
 /** --data, --format, --direction: where images come from (`what` says what they are for). */
 export const dataOptions = (what: string) => ({
-  data: str({ help: `${what}: 'fixture' (bundled procedural facades) or a dataset folder`, meta: 'PATH|fixture' }),
+  data: str({
+    help: `${what}: 'fixture' (bundled procedural facades; with --input image the bundled heads with normal maps, with --input landmarks the bundled faces with 68 landmarks) or a dataset folder (--input image: PATH/normals/ and PATH/photos/; landmarks: PATH/landmarks/ and PATH/photos/)`,
+    meta: 'PATH|fixture',
+  }),
   format: choice(DATA_FORMATS, { default: 'pix2pix', help: 'dataset format of --data PATH (pairs: PATH/layouts/NAME.png + PATH/photos/NAME.jpg|png)' }),
   ...directionOption,
 });
 
 export const modelOption = { model: choice(MODEL_KINDS, { help: 'generator architecture' }) };
+
+/** --input and --sigma: what conditions the generator (graph/condition.ts), for the commands that build one. */
+export const inputOptions = {
+  input: choice(INPUT_KINDS, {
+    default: 'labels',
+    help: `what conditions the generator: label maps; image: a normal map (RGB PNG, read as x, y, z in [-1, 1]); landmarks: one Gaussian heat map per point (.pts or "x y" files); image and landmarks: --model ${modelsTaking('image').join(' or ')}, without a diversity loss or classes`,
+  }),
+  sigma: float({ min: 0.01, max: 1000, help: `--input landmarks: σ of the heat maps in pixels at the model's size (default ${DEFAULT_SIGMA})`, meta: 'PX' }),
+};
+
+/** --points: the heat maps of a landmarks model built without data (init, export-training). */
+export const pointsOption = {
+  points: int({ min: 1, max: 4096, help: `--input landmarks: points per file, one heat map each (default ${FACE_POINTS}, the 68-point scheme)`, meta: 'K' }),
+};
 
 export const archOptions = {
   size: str({ help: 'S (pix2pix, a power of two >= 32) or HxW', meta: 'S' }),
@@ -126,6 +146,22 @@ type ArchValues = { model?: ModelKind; size?: string; width?: number; seed: numb
       : number;
 };
 
+/**
+ * The spec of a model built without data (init, export-training): label maps as generatorSpec, or for
+ * --input image|landmarks the condition (landmarks: --points heat maps of σ --sigma), its usage errors first
+ * (checkInputOptions: no classes, no diversity loss).
+ */
+export function inputSpec(o: ArchValues & { input: InputKind; sigma?: number; points?: number; diversity?: string }, given: ReadonlySet<string>, command: string): GeneratorSpec {
+  if (!o.model) throw usageError('option --model is required');
+  checkInputOptions({ model: o.model, input: o.input, command, given, values: { diversity: o.diversity } });
+  if (given.has('points') && o.input !== 'landmarks') throw usageError(`--points applies to --input landmarks (the heat maps' count), not --input ${o.input}`);
+  if (o.input === 'labels') return generatorSpec(o);
+  if (o.size === undefined) throw usageError('option --size is required');
+  const [height, width] = parseSize(o.model, o.size);
+  const condition = conditionSpec(o.input, { points: o.points ?? FACE_POINTS, sigma: o.sigma ?? DEFAULT_SIGMA });
+  return conditionGeneratorSpec({ ...o, model: o.model, height, width, channels: o.width }, condition);
+}
+
 /** The generator's spec from --model, --size, the classes and the family's own options. */
 export function generatorSpec(o: ArchValues): GeneratorSpec {
   if (!o.model) throw usageError('option --model is required');
@@ -152,7 +188,7 @@ export function generatorSpec(o: ArchValues): GeneratorSpec {
 
 export function choosePerceptualFromOptions(
   o: { features?: string; featureTaps?: string; featureNorm: 'imagenet' | 'none'; keepMaxPool: boolean; segmenter?: string },
-  spec: GeneratorSpec,
+  spec: { height: number; width: number },
 ): PerceptualSpec {
   const taps = o.featureTaps === undefined ? undefined : parseTaps(o.featureTaps);
   if (taps && o.features === undefined) throw usageError('--feature-taps needs --features');

@@ -1,7 +1,7 @@
 // evaluate(): generators side by side on a dataset's test layouts, written as report.json (the object
 // returned), report.html, sample grids, gradation strips and a scatter plot.
 import path from 'node:path';
-import { ClassInfo } from '../graph/spec.js';
+import { ClassInfo, GeneratorSpec } from '../graph/spec.js';
 import { EvalLayout, evaluateModel, realImagesScore, samplesOf } from '../metrics/evaluate.js';
 import { CODE_CHOICES, packVariations, sweepVariations, variationScheme } from '../common/variation.js';
 import { Report, writeReport, writeScatter } from '../metrics/report.js';
@@ -11,12 +11,15 @@ import { prepareOutputDir } from '../common/files.js';
 import { modelError, usageError } from '../common/errors.js';
 import { openSampler } from '../runtime/open-sampler.js';
 import { readGenerator } from '../runtime/model-file.js';
-import { GridRow, chwToRgb, layoutToRgb, sampleGrid, writePng } from '../common/image.js';
+import { GridRow, chwToRgb, conditionToRgb, layoutToRgb, sampleGrid, writePng } from '../common/image.js';
 import { openDataset } from '../train/datasets.js';
-import { evalItems } from '../train/loader.js';
+import { EvalItem, evalItems } from '../train/loader.js';
+import { conditionChannels, inputKind } from '../graph/condition.js';
+import { openConditionDataset } from '../train/condition-data.js';
+import { checkInputOptions, conditionEvalItems } from '../train/condition-training.js';
 import { classIndex } from '../common/palettes.js';
 import { dataOptions, featureNetworkOptions, forceOption, seedOption, threadsOption } from './common.js';
-import { OptionsInput, ParsedOptions, choice, int, list, need, parsedOptions, refuseGiven, str } from './options.js';
+import { OptionValues, OptionsInput, ParsedOptions, choice, int, list, need, parsedOptions, refuseGiven, str } from './options.js';
 import { DataCheckHooks, checkedDataset, skipBadOption } from './data-check.js';
 import { checkOutputDir } from '../common/output-paths.js';
 
@@ -26,6 +29,25 @@ const SWEEP_STEPS = 7;
 
 function sameClasses(a: ClassInfo[], b: ClassInfo[]): boolean {
   return a.length === b.length && a.every((c, i) => c.name === b[i].name);
+}
+
+/** The same input: label maps of the same classes, or the same condition kind and channel count. */
+function sameInput(a: GeneratorSpec, b: GeneratorSpec): boolean {
+  return inputKind(a) === inputKind(b) && conditionChannels(a) === conditionChannels(b) && sameClasses(a.classes, b.classes);
+}
+
+/** The test items: the condition dataset of a model fed a normal map or landmarks, else label maps (checked once in full). */
+async function testItems(spec: GeneratorSpec, o: EvalValues, given: ReadonlySet<string>, hooks: EvaluateHooks): Promise<{ items: EvalItem[]; description: string }> {
+  const data = need(o, 'data');
+  const split = o.split ?? (data === 'fixture' ? 'test' : undefined);
+  if (spec.condition) {
+    // no classes: --segmenter (realism), --format, --direction, --sweep are refused, naming the option
+    checkInputOptions({ model: spec.model, input: spec.condition.kind, command: 'eval', given });
+    const dataset = openConditionDataset({ data, input: spec.condition.kind, split });
+    return { items: await conditionEvalItems(dataset, spec, o.limit ?? dataset.length), description: dataset.description };
+  }
+  const { dataset } = await checkedDataset(openDataset({ data, format: o.format, direction: o.direction, classes: spec.classes, split }), { ...hooks, skipBad: o.skipBad });
+  return { items: await evalItems(dataset, spec.width, spec.height, o.limit ?? dataset.length), description: dataset.description };
 }
 
 /** The class a gradation strip moves: the one covering most of the first layouts. */
@@ -62,6 +84,7 @@ export const evalOptions = {
 
 /** evaluate()'s options: the `divsyn eval` flags in camelCase; model (a list of files), data and out are required. */
 export type EvaluateOptions = OptionsInput<typeof evalOptions>;
+type EvalValues = OptionValues<typeof evalOptions>;
 
 export interface EvaluateHooks extends DataCheckHooks {
   /** Layouts measured so far, over all models. */
@@ -74,30 +97,27 @@ export async function evaluate(options: EvaluateOptions | ParsedOptions<typeof e
   const { values: o, given } = first;
   const models = o.model;
   if (!models.length) throw usageError('option --model is required (repeat it to compare several)');
-  const dataArg = need(o, 'data');
+  need(o, 'data');
   const out = need(o, 'out');
   checkOutputDir(out);
   if (o.features === undefined) refuseGiven(given, ['featureTaps', 'featureNorm'], 'needs --features');
   const files = models.map((m) => readGenerator(m));
   const spec = files[0].spec;
   for (const f of files.slice(1)) {
-    if (!sameClasses(f.spec.classes, spec.classes) || f.spec.height !== spec.height || f.spec.width !== spec.width)
-      throw modelError(
-        `'${f.path}' (${f.spec.classes.length} classes, ${f.spec.height}x${f.spec.width}) does not match '${files[0].path}' (${spec.classes.length} classes, ${spec.height}x${spec.width})`,
-      );
+    const input = (g: GeneratorSpec) => (g.condition ? `input ${g.condition.kind}, ${g.condition.channels} channels` : `${g.classes.length} classes`);
+    if (!sameInput(f.spec, spec) || f.spec.height !== spec.height || f.spec.width !== spec.width)
+      throw modelError(`'${f.path}' (${input(f.spec)}, ${f.spec.height}x${f.spec.width}) does not match '${files[0].path}' (${input(spec)}, ${spec.height}x${spec.width})`);
   }
-  const split = o.split ?? (dataArg === 'fixture' ? 'test' : undefined);
-  const { dataset } = await checkedDataset(openDataset({ data: dataArg, format: o.format, direction: o.direction, classes: spec.classes, split }), { ...hooks, skipBad: o.skipBad });
+  const { items, description } = await testItems(spec, o, given, hooks);
   const threads = o.threads;
   const segmenter = o.segmenter ? await openSegmenter(o.segmenter, spec.classes, { height: spec.height, width: spec.width }, { threads }) : undefined;
   const features = o.features
     ? await openFeatureNet(o.features, { height: spec.height, width: spec.width, batch: o.count }, { threads, taps: o.featureTaps?.split(',').map((t) => t.split('=')[0]), norm: o.featureNorm })
     : undefined;
   prepareOutputDir(out, o.force);
-  const items = await evalItems(dataset, spec.width, spec.height, o.limit ?? dataset.length);
   const sweepC = sweepClass(items, spec.classes, o.sweep);
   const report: Report = {
-    data: dataset.description,
+    data: description,
     layouts: items.length,
     samples_per_layout: o.count,
     seed: o.seed,
@@ -133,7 +153,7 @@ export async function evaluate(options: EvaluateOptions | ParsedOptions<typeof e
         for (const it of items.slice(0, GRID_LAYOUTS)) {
           const k = Math.min(GRID_SAMPLES, o.count);
           const samples = await samplesOf(g, it, { scheme, count: k, seed: o.seed });
-          gridRows.push({ lead: [layoutToRgb(it.layout, spec), chwToRgb(it.photo, spec.height, spec.width)], images: samples });
+          gridRows.push({ lead: [conditionToRgb(it.layout, spec), chwToRgb(it.photo, spec.height, spec.width)], images: samples });
           if (!scheme.noise) continue;
           const noise = packVariations(sweepVariations(scheme, sweepC, SWEEP_STEPS));
           const layouts = new Float32Array(SWEEP_STEPS * it.layout.length);

@@ -5,12 +5,14 @@ import { defaultTrainingOptions } from '../graph/families/index.js';
 import { prepareOutputDir } from '../common/files.js';
 import { generatorMetadata } from '../runtime/model-file.js';
 import { writeTrainingArtifacts } from '../runtime/training-artifacts.js';
-import { archOptions, checkTrainingOptions, classOptions, forceOption, generatorSpec, modelOption, objectiveOptions, parseLambda, seedOption } from './common.js';
+import { archOptions, checkTrainingOptions, classOptions, forceOption, inputOptions, inputSpec, modelOption, objectiveOptions, parseLambda, pointsOption, seedOption } from './common.js';
 import { OptionsInput, ParsedOptions, float, need, parsedOptions, str } from './options.js';
 import { checkOutputDir } from '../common/output-paths.js';
 
 export const exportTrainingOptions = {
   ...modelOption,
+  ...inputOptions,
+  ...pointsOption,
   ...classOptions,
   ...archOptions,
   ...objectiveOptions,
@@ -28,8 +30,9 @@ export async function exportTraining(options: ExportTrainingOptions | ParsedOpti
   const { values: o, given } = parsedOptions(exportTrainingOptions, options);
   const dir = need(o, 'out');
   checkOutputDir(dir);
-  const spec = generatorSpec(o);
-  const diversity = checkTrainingOptions(spec, o, given);
+  const spec = inputSpec(o, given, 'export-training');
+  // a model fed a normal map or landmarks has no per-class noise (checkInputOptions refused a diversity loss)
+  const diversity = checkTrainingOptions(spec, spec.condition ? { ...o, diversity: 'none' } : o, given);
   const topts = defaultTrainingOptions(spec, {
     diversity,
     beta: o.beta,

@@ -9,9 +9,11 @@ import { TensorDescription } from '../graph/interface.js';
 import { CodeChoice, VariationRecord, drawSample, interpolationVariations, sweepVariations, variationRecord } from '../common/variation.js';
 import { RgbImage, chwToRgb } from '../common/image.js';
 import { classIndex } from '../common/palettes.js';
-import { usageError } from '../common/errors.js';
+import { dataError, usageError } from '../common/errors.js';
 import { variationInputs } from '../graph/families/index.js';
 import { Layout, layoutFromIndices } from '../web/layouts.js';
+import { conditionFromPoints } from '../web/conditions.js';
+import { readConditionFile } from '../train/condition-data.js';
 import { openSampler } from '../runtime/open-sampler.js';
 import { SessionOptions } from '../runtime/session.js';
 import { readLabelMap } from '../train/labels.js';
@@ -60,6 +62,14 @@ export interface Generator {
    * (default: the file's stem, else 'layout').
    */
   layout(source: LayoutSource, o?: { stem?: string }): Promise<Layout & { stem: string }>;
+  /**
+   * The condition of a model fed a normal map or landmarks (a model's layout() takes the same sources): a file
+   * (a .png normal map, resized bilinearly to the model's size with a warning; a .pts or .txt point file in
+   * the model's pixels), its bytes (a PNG, or a point file's text), or the values themselves: landmarks as
+   * points [x0, y0, …], a normal map as planes [3, H, W] in [-1, 1]. `stem` names it in records (default: the
+   * file's stem, else 'condition'). Its planes are the layout's `onehot`; it has no class indices.
+   */
+  condition(source: ConditionSource, o?: { stem?: string }): Promise<Layout & { stem: string }>;
   /** Samples k = 0 … count − 1 (default 1), drawn from (seed, the layout's stem, k) as `divsyn sample` does; `noise` fixes classes to values in [-1, 1]. */
   sample(layout: Layout & { stem?: string }, o?: { count?: number; seed?: number; noise?: Record<string, number> }): Promise<Sample[]>;
   /** sample() of several layouts in one go (inference batched across them): one list of samples per layout. */
@@ -71,7 +81,25 @@ export interface Generator {
   release(): Promise<void>;
 }
 
+/** A condition from a file path, its bytes, or its values (landmarks: points; a normal map: planes). */
+export type ConditionSource = string | Uint8Array | ArrayLike<number>;
+
 const IMAGE = /\.(png|jpe?g)$/i;
+const CONDITION_FILE = /\.(png|pts|txt)$/i;
+
+/** A file's name without its folder and extension; `fallback` for bytes and values. */
+const stemOf = (source: ConditionSource, ext: RegExp, fallback: string) => (typeof source === 'string' ? (source.split(/[\\/]/).pop() ?? source).replace(ext, '') : fallback);
+
+/** The condition planes [K, H, W] of a model fed a normal map or landmarks, from a file, its bytes or its values. */
+async function conditionPlanes(info: GeneratorInfo, source: ConditionSource, name: string, warn: (m: string) => void): Promise<Float32Array> {
+  const c = info.architecture.condition;
+  if (!c) throw usageError(`condition: this ${info.kind} model takes label maps; give them to layout()`);
+  if (typeof source === 'string' || source instanceof Uint8Array) return readConditionFile(source, c, info.width, info.height, warn, name);
+  if (c.kind === 'landmarks') return conditionFromPoints(info, source, name);
+  const want = 3 * info.width * info.height;
+  if (source.length !== want) throw dataError(`${name}: ${source.length} values for a normal map of ${info.width}x${info.height} (planes [3, H, W]: ${want})`);
+  return Float32Array.from(source);
+}
 
 /** Opens a generator file (a path or its bytes) for sampling. */
 export async function openGenerator(file: string | Uint8Array, o: GeneratorOptions = {}): Promise<Generator> {
@@ -115,6 +143,13 @@ export async function openGenerator(file: string | Uint8Array, o: GeneratorOptio
     return run(jobs, { seed });
   };
 
+  const condition: Generator['condition'] = async (source, co = {}) => {
+    const stem = co.stem ?? stemOf(source, CONDITION_FILE, 'condition');
+    const warnings: string[] = [];
+    const planes = await conditionPlanes(info, source, typeof source === 'string' ? source : stem, (m) => warnings.push(m));
+    return { onehot: planes, indices: new Uint8Array(0), stem, ...(warnings.length ? { warning: warnings.join('; ') } : {}) };
+  };
+
   return {
     info,
     kind: info.kind,
@@ -125,10 +160,12 @@ export async function openGenerator(file: string | Uint8Array, o: GeneratorOptio
     outputs: info.outputs,
     takesNoise: Boolean(scheme.noise),
     ep: sampler.ep ?? 'cpu',
+    condition,
     async layout(source, lo = {}) {
+      if (info.architecture.condition) return condition(source, lo);
       if (typeof source !== 'string' && !(source instanceof Uint8Array && isEncodedImage(source))) return { ...layoutFromIndices(info, source, lo.stem ?? 'layout'), stem: lo.stem ?? 'layout' };
       const name = typeof source === 'string' ? source : (lo.stem ?? 'layout');
-      const stem = lo.stem ?? (typeof source === 'string' ? (source.split(/[\\/]/).pop() ?? source).replace(IMAGE, '') : 'layout');
+      const stem = lo.stem ?? stemOf(source, IMAGE, 'layout');
       const map = await readLabelMap(source, info.classes, name);
       const warnings = map.warning ? [map.warning] : [];
       let indices = map.indices;

@@ -12,7 +12,13 @@ import { float, int } from './options.js';
 
 export const latentTrainOptions = {
   neighbours: int({ min: 0, max: 64, default: 0, help: 'latent: neighbour targets per input (0: best-of-n alone)', meta: 'K' }),
-  theta: float({ min: 0, max: 1, default: 0.45, help: 'latent: neighbours are layouts differing in under this fraction of cells', meta: 'T' }),
+  theta: float({
+    min: 0,
+    max: 1,
+    default: 0.45,
+    help: 'latent: neighbours are layouts differing in under this fraction of cells (--input image|landmarks: conditions under this relative squared L2 distance, ||a - b||² / (||a||² + ||b||²), of the normal maps or heat maps)',
+    meta: 'T',
+  }),
   colourClusters: int({ min: 0, max: 256, default: 0, help: 'latent: at most one neighbour per colour cluster of the photos (k-means; 0: off)', meta: 'N' }),
   warmup: int({ min: 0, default: 0, help: 'latent: steps that train branch (step mod n) alone', meta: 'N' }),
 };

@@ -46,10 +46,11 @@ export async function reproduce(options: ReproduceOptions | ParsedOptions<typeof
   refuseGiven(given, PAPER_ONLY[other], `applies to reproduce ${other}, not ${paper}`);
   if (o.features === undefined) refuseGiven(given, ['featureTaps', 'featureNorm'], 'needs --features');
   if (dataArg === 'fixture') refuseGiven(given, ['direction', 'palette'], 'does not apply to --data fixture');
+  if (o.input !== 'labels') refuseGiven(given, ['direction', 'palette'], `reads label maps: it does not apply to --input ${o.input}`);
   const size = Number(o.size);
   if (!/^\d+$/.test(o.size) || size < 32 || !Number.isInteger(Math.log2(size))) throw usageError(`option --size: '${o.size}' is not a power of two >= 32 (the segmenter's U-Net needs one)`);
   const pipeline = PIPELINES[paper];
-  const data = paperData(dataArg, o.direction, o.palette);
+  const data = paperData(dataArg, o.direction, o.palette, o.input);
   const settings = pipeline.settings(o, data);
   const ledger = StageLedger.open(out, paper, settings, pipeline.stages(settings), { force: o.force, hooks });
   const env = { threads: o.threads, ep: o.ep, checkpointEvery: o.checkpointEvery, hooks, root: path.resolve(out) };

@@ -6,7 +6,7 @@ import { stateError } from '../common/errors.js';
 import { writeFileAtomic } from '../common/files.js';
 import { QueuePlace, QueueProgress, runJobs } from '../runtime/queue.js';
 import { samplesFile } from '../runtime/sample-ledger.js';
-import { JobRange, RunLayout, SampleLine, joinSampleLines, queueRanges } from '../runtime/shards.js';
+import { JobRange, RunLayout, SampleLine, defaultJobImages, joinSampleLines, queueRanges } from '../runtime/shards.js';
 
 /** Each job attempt samples into a folder of its own in here, then moves its images into the output folder. */
 export const PARTS_DIR = '.divsyn-jobs';
@@ -32,19 +32,25 @@ export interface QueueSampling {
   layouts: RunLayout[];
   count: number;
   batch: number;
+  /** The images' size, for the default job size. */
+  height: number;
+  width: number;
   jobImages?: number;
   out: string;
   options: Record<string, unknown>;
   onProgress?: (p: QueueProgress) => void;
   onLog?: (message: string) => void;
+  /** Aborted: the run's unfinished jobs are removed from the queue, and sampleOnQueue rejects (InterruptedRun). */
+  signal?: AbortSignal;
 }
 
 /** Enqueues the run, waits for the workers, checks every (layout, k) came back once, and writes samples.jsonl. */
 export async function sampleOnQueue(q: QueueSampling): Promise<{ images: number; seconds: number; workersSeen: number }> {
   const out = path.resolve(q.out);
-  const ranges = queueRanges(q.layouts.length * q.count, q.batch, q.jobImages);
-  const jobs = ranges.map((range) => ({ data: { options: q.options, cwd: process.cwd(), out, range } satisfies SampleJobData, images: range.to - range.from }));
-  const r = await runJobs<SampleJobData, SampleJobResult>(q.place, jobs, { onProgress: q.onProgress, onLog: q.onLog });
+  const jobs = q.layouts.length * q.count;
+  const ranges = queueRanges(jobs, q.batch, q.jobImages ?? defaultJobImages(jobs, q.height, q.width));
+  const queued = ranges.map((range) => ({ data: { options: q.options, cwd: process.cwd(), out, range } satisfies SampleJobData, images: range.to - range.from }));
+  const r = await runJobs<SampleJobData, SampleJobResult>(q.place, queued, { onProgress: q.onProgress, onLog: q.onLog, signal: q.signal });
   const lines: SampleLine[] = r.results.flatMap((res, i) => res.lines.map((l) => ({ ...l, origin: `queue job ${i} (worker ${res.worker})` })));
   const text = joinSampleLines(lines, q.layouts, q.count);
   for (const l of lines) {

@@ -1,6 +1,5 @@
 // sample(): K images per layout, gradation sweeps and grids, with samples.jsonl recording the exact noise
 // or code of every image (each depends only on seed, layout stem and k); resumable from its ledger.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ClassInfo, GeneratorSpec } from '../graph/spec.js';
@@ -9,9 +8,11 @@ import { CODE_CHOICES, interpolationVariations, sweepVariations, variationScheme
 import { prepareOutputDir } from '../common/files.js';
 import { dataError, stateError, usageError } from '../common/errors.js';
 import { readGenerator } from '../runtime/model-file.js';
-import { LayoutItem, SampleOptions as EngineOptions, SampleSummary, sampleLayouts } from '../runtime/sampler.js';
+import { LayoutItem, SampleOptions as EngineOptions, SampleSummary, modelDigest, sampleLayouts } from '../runtime/sampler.js';
+import { SessionPool } from '../runtime/pool.js';
 import { JobRange, RunLayout, inRange, parseShard, rangeLayouts, shardRange, writeManifest } from '../runtime/shards.js';
 import { sampleOnQueue } from './sample-queue.js';
+import { reachQueue } from '../runtime/queue.js';
 import { DIRECTIONS, Direction, openDataset, splitAligned } from '../train/datasets.js';
 import { evalItems } from '../train/loader.js';
 import { resizeNearest } from '../train/resize.js';
@@ -24,6 +25,9 @@ import { resumeOptions, typedOptions } from './resume.js';
 import { checkOutputDir } from '../common/output-paths.js';
 import { ledgerFile, sampleResumeRules, samplesFile, savedSampleOptions } from '../runtime/sample-ledger.js';
 import { LAYOUT_IMAGE, listLayoutFiles } from '../common/layout-files.js';
+import { conditionChannels, conditionInputName } from '../graph/condition.js';
+import { CONDITION_FILES, conditionInputs, readConditionFile } from '../train/condition-data.js';
+import { checkInputOptions } from '../train/condition-training.js';
 
 const INTERP_STEPS = 8;
 
@@ -32,7 +36,10 @@ const GRID_MAX = 256;
 
 export const sampleOptions = {
   model: str({ help: 'generator file', meta: 'FILE.onnx' }),
-  layouts: str({ help: "a label map, a folder of them, a pix2pix AB folder (with --direction), or 'fixture'", meta: 'PATH' }),
+  layouts: str({
+    help: "a label map, a folder of them, a pix2pix AB folder (with --direction), or 'fixture'; a model with --input image: normal maps (.png), landmarks: point files (.pts or .txt, in the model's pixels), a folder of them or a dataset folder holding normals/ or landmarks/",
+    meta: 'PATH',
+  }),
   direction: choice(DIRECTIONS, { help: 'read PATH as pix2pix A|B pairs; the layout is A for AtoB, B for BtoA' }),
   out: str({ help: 'output directory', meta: 'DIR' }),
   count: int({ min: 0, max: 100000, default: 4, help: 'samples per layout', meta: 'K' }),
@@ -55,7 +62,12 @@ export const sampleOptions = {
   }),
   redis: str({ help: 'run on a BullMQ queue on this Redis server: enqueue the jobs, follow them, write samples.jsonl; divsyn worker runs them', meta: 'URL' }),
   queue: str({ help: 'the queue name (with --redis)', meta: 'NAME' }),
-  jobImages: int({ min: 1, max: 1000000, help: 'images per queue job, rounded to whole batches (default: about 1/32 of the run, 64 to 1024)', meta: 'N' }),
+  jobImages: int({
+    min: 1,
+    max: 1000000,
+    help: 'images per queue job, rounded up to whole batches (default: 2048 at 64x64, as many pixels for larger images but at least 256, and at most 1/8 of the run)',
+    meta: 'N',
+  }),
 };
 
 /** sample()'s options: the `divsyn sample` flags in camelCase; model, layouts and out are required. */
@@ -66,6 +78,8 @@ export interface SampleHooks {
   onLog?(message: string): void;
   /** Images written so far, of all the run will write; with --redis, a note of the rate and the workers. */
   onProgress?(done: number, total: number, note?: string): void;
+  /** With --redis: aborted, the run's unfinished jobs are removed from the queue and sample() rejects (an InterruptedRun). */
+  signal?: AbortSignal;
 }
 
 export interface SampleResult {
@@ -106,7 +120,7 @@ const stemOf = (file: string) => path.basename(file).replace(LAYOUT_IMAGE, '');
  * Layout files (colour maps in the model's palette, index PNGs, or pix2pix AB pairs) as one-hot maps,
  * read relative to cwd. Layouts that `read` leaves out are not read: no job of this run uses them.
  */
-async function* readLayouts(
+export async function* readLayouts(
   files: string[],
   cwd: string,
   classes: ClassInfo[],
@@ -136,6 +150,24 @@ async function* readLayouts(
       indices = resizeNearest(indices, map.width, map.height, 1, w, h);
     }
     yield { stem: stemOf(file), source: file, onehot: oneHot(indices, classes.length) };
+  }
+}
+
+/** The condition files --layouts names for spec: a file, a folder of them, or a dataset folder's normals/ or landmarks/. */
+function listConditionFiles(where: string, spec: GeneratorSpec, cwd: string): string[] {
+  const c = CONDITION_FILES[spec.condition!.kind];
+  const sub = path.join(where, c.folder);
+  const inFolder = fs.existsSync(path.resolve(cwd, sub)) && !fs.readdirSync(path.resolve(cwd, where)).some((f) => c.ext.test(f));
+  return listLayoutFiles(inFolder ? sub : where, cwd, c.ext, c.what);
+}
+
+/** Condition files read at the model's size (train/condition-data.ts), relative to cwd; those `read` leaves out are not read. */
+async function* readConditions(files: string[], cwd: string, spec: GeneratorSpec, log: (m: string) => void, read: (layout: number) => boolean): AsyncGenerator<LayoutItem> {
+  const ext = CONDITION_FILES[spec.condition!.kind].ext;
+  for (const [layout, file] of files.entries()) {
+    const stem = path.basename(file).replace(ext, '');
+    const planes = read(layout) ? await readConditionFile(path.resolve(cwd, file), spec.condition!, spec.width, spec.height, (m) => log(`warning: ${m}`)) : new Float32Array(0);
+    yield { stem, source: file, onehot: planes };
   }
 }
 
@@ -172,6 +204,8 @@ export async function prepareSampling(parsed: ParsedOptions<typeof sampleOptions
   checkOutputDir(path.resolve(cwd, need(o, 'out')));
   const modelPath = path.resolve(cwd, modelFile);
   const { spec } = readGenerator(modelPath);
+  // a model fed a normal map or landmarks has no classes: --noise, --sweep, --direction are refused, naming the option
+  if (spec.condition) checkInputOptions({ model: spec.model, input: spec.condition.kind, command: 'sample', given });
   if (o.codeInterp !== undefined) checkFamilyOption('codeInterp', spec, `'${modelFile}'`);
   if (given.has('codes')) checkFamilyOption('codes', spec, `'${modelFile}'`);
   if (o.sweep === undefined) refuseGiven(given, ['sweepSteps'], 'needs --sweep');
@@ -185,7 +219,17 @@ export async function prepareSampling(parsed: ParsedOptions<typeof sampleOptions
   const sweep = o.sweep === undefined ? undefined : classIndex(spec.classes, o.sweep);
   let layouts: RunLayout[];
   let items: Sampling['items'];
-  if (layoutsArg === 'fixture') {
+  if (spec.condition && layoutsArg === 'fixture') {
+    // the bundled test split of the model's input kind (heads or faces)
+    const fixture = await conditionInputs('fixture', spec.condition, spec.width, spec.height);
+    layouts = fixture.map((it) => ({ relative: it.stem, source: it.source }));
+    items = () => fixture.map((it) => ({ stem: it.stem, source: it.source, onehot: it.condition }));
+  } else if (spec.condition) {
+    const files = listConditionFiles(layoutsArg, spec, cwd);
+    const folder = files.length > 1 || files[0] !== layoutsArg;
+    layouts = files.map((f) => ({ relative: folder ? path.relative(layoutsArg, f) : path.basename(f), source: f }));
+    items = (read) => readConditions(files, cwd, spec, log, read);
+  } else if (layoutsArg === 'fixture') {
     if (spec.classes.length !== 12) throw dataError(`the fixture has the 12 CMP Facades classes; '${modelFile}' has ${spec.classes.length}`);
     if (spec.height !== spec.width) throw dataError(`the fixture is square; '${modelFile}' is ${spec.height}x${spec.width}`);
     const test = await evalItems(openDataset({ data: 'fixture', classes: spec.classes, split: 'test' }), spec.width, spec.height);
@@ -204,6 +248,7 @@ export async function prepareSampling(parsed: ParsedOptions<typeof sampleOptions
   const engine: Sampling['engine'] = {
     model: modelPath,
     classes: spec.classes.map((c) => c.name),
+    ...(spec.condition ? { input: { name: conditionInputName(spec), channels: conditionChannels(spec) } } : {}),
     height: spec.height,
     width: spec.width,
     count: o.count,
@@ -220,8 +265,17 @@ export async function prepareSampling(parsed: ParsedOptions<typeof sampleOptions
   return { parsed, spec, modelPath, layouts, items, engine };
 }
 
-/** Runs a prepared sampling into out (a folder prepared for it, or one to resume); `range`: only those sample jobs. */
-export async function runSampling(s: Sampling, out: string, range: JobRange | undefined, onProgress?: (done: number, total: number) => void): Promise<SampleSummary> {
+/** What a caller keeps from one sampling of a model to the next (a queue worker): its session and its digest. */
+export interface KeptModel {
+  pool: SessionPool;
+  modelDigest: string;
+}
+
+/**
+ * Runs a prepared sampling into out (a folder prepared for it, or one to resume); `range`: only those
+ * sample jobs; `kept`: the model's session and digest the caller keeps (else a session is opened and closed).
+ */
+export async function runSampling(s: Sampling, out: string, range: JobRange | undefined, onProgress?: (done: number, total: number) => void, kept?: KeptModel): Promise<SampleSummary> {
   const { values: o, given } = s.parsed;
   const count = s.engine.count;
   const used = range && rangeLayouts(range, count);
@@ -235,6 +289,7 @@ export async function runSampling(s: Sampling, out: string, range: JobRange | un
       runOptions: typedOptions({ values: o, given, positional: [] }),
       select: range && inRange(range, count),
       onProgress,
+      ...kept,
     },
   );
 }
@@ -242,8 +297,17 @@ export async function runSampling(s: Sampling, out: string, range: JobRange | un
 /** What the images of a run depend on, for shards to agree on (the model by its bytes). */
 export function runIdentity(s: Sampling): Record<string, unknown> {
   const o = s.parsed.values;
-  const model = crypto.createHash('sha256').update(fs.readFileSync(s.modelPath)).digest('hex');
-  return { model, count: o.count, seed: o.seed, noise: o.noise ?? null, codes: o.codes, direction: o.direction ?? null, batch: o.batch, threads: o.threads ?? null, ep: o.ep };
+  return {
+    model: modelDigest(s.modelPath),
+    count: o.count,
+    seed: o.seed,
+    noise: o.noise ?? null,
+    codes: o.codes,
+    direction: o.direction ?? null,
+    batch: o.batch,
+    threads: o.threads ?? null,
+    ep: o.ep,
+  };
 }
 
 /** Samples a generator file over layouts into a folder, as `divsyn sample` does. */
@@ -253,12 +317,19 @@ export async function sample(options: SampleOptions | ParsedOptions<typeof sampl
   const { values: o, given } = parsed;
   const spread = (['shard', 'redis', 'queue'] as const).filter((k) => given.has(k));
   if (spread.length) {
-    refuseGiven(given, ['grid', 'sweep', 'codeInterp'], `makes one image of several samples of a layout: not with --${flagName(spread[0])} (run it on one machine)`);
+    // a grid or a strip is one image of many samples of a layout, which jobs on several machines would split
+    const whole = (['grid', 'sweep', 'codeInterp'] as const).filter((k) => given.has(k));
+    if (whole.length)
+      throw usageError(
+        `${whole.length > 1 ? 'options' : 'option'} ${whole.map((k) => `--${flagName(k)}`).join(' and ')} ${whole.length > 1 ? 'make' : 'makes'} one image of several samples of a layout: not with --${flagName(spread[0])} (run ${whole.length > 1 ? 'them' : 'it'} on one machine)`,
+      );
     if (given.has('shard') && (given.has('redis') || given.has('queue'))) throw usageError('give --shard or --redis, not both');
   }
   if (given.has('redis') !== given.has('queue')) throw usageError(given.has('redis') ? 'option --redis needs --queue NAME' : 'option --queue needs --redis URL');
   if (!given.has('redis')) refuseGiven(given, ['jobImages'], 'needs --redis');
   if (given.has('redis') && o.resume) throw usageError('option --resume does not apply to --redis: the queue keeps the run, and a restarted worker takes up its jobs');
+  // a bad address is found before any work (reading the model and layouts, making the output folder)
+  if (o.redis !== undefined) await reachQueue({ redis: o.redis, queue: need(o, 'queue') });
   const s = await prepareSampling(parsed, log);
   const out = need(o, 'out');
   const jobs = s.layouts.length * o.count;
@@ -271,10 +342,13 @@ export async function sample(options: SampleOptions | ParsedOptions<typeof sampl
       layouts: s.layouts,
       count: o.count,
       batch: o.batch,
+      height: s.spec.height,
+      width: s.spec.width,
       jobImages: o.jobImages,
       out,
       options,
       onLog: log,
+      signal: hooks.signal,
       onProgress: (p) => hooks.onProgress?.(p.done, p.total, `${p.imagesPerSecond.toFixed(1)} img/s, ${p.workers} workers (${p.workersSeen} seen)`),
     });
     return { images: r.images, layouts: s.layouts.length, seconds: r.seconds, ep: o.ep, out: path.resolve(out) };

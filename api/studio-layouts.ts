@@ -2,11 +2,14 @@
 // `divsyn sample` reads them), else for a CMP Facades model the bundled fixture's test layouts, else a
 // few generated ones (rectangles of the palette's classes). Each goes to the page as an index PNG, which
 // the page reads back exactly (web/label-png.ts, the same mapping as readLabelMap).
+import fs from 'node:fs';
 import path from 'node:path';
 import { encodePng } from '../common/image.js';
 import { cmpFacades } from '../common/palettes.js';
 import { Rng } from '../graph/random.js';
-import { ClassInfo } from '../graph/spec.js';
+import { ClassInfo, ConditionSpec } from '../graph/spec.js';
+import { Points, conditionPicture, normalPlanes } from '../common/conditions.js';
+import { CONDITION_FILES, openConditionDataset, readConditionFile } from '../train/condition-data.js';
 import { openDataset } from '../train/datasets.js';
 import { indicesToIds, readLabelMap } from '../train/labels.js';
 import { resizeNearest } from '../train/resize.js';
@@ -16,7 +19,10 @@ export interface SiteLayout {
   stem: string;
   /** What the page's samples.jsonl lines say the layout is: the path as given, fixture:<stem>, or <stem>.png. */
   source: string;
+  /** The file the page reads: an index PNG, or for a model fed a condition a normal map PNG or a point file. */
   png: Uint8Array;
+  /** The file's extension: .png, or .txt for a point file. */
+  ext: string;
 }
 
 /** Generated layouts for palettes without bundled ones. */
@@ -46,9 +52,42 @@ function generatedLayout(j: number, classes: number, width: number, height: numb
   return out;
 }
 
-export async function siteLayouts(o: { classes: ClassInfo[]; height: number; width: number; layouts?: string; onWarning?: (m: string) => void }): Promise<SiteLayout[]> {
+/**
+ * The conditions a site offers a model fed a normal map or landmarks: the files given (read and checked as
+ * `divsyn sample` reads them; normal maps re-encoded at the model's size), else the bundled test split of
+ * its kind (heads or faces), each as the file the page reads: a normal map PNG or a point file's text.
+ */
+async function siteConditions(condition: ConditionSpec, w: number, h: number, layouts: string | undefined, warn: (m: string) => void): Promise<SiteLayout[]> {
+  const kind = CONDITION_FILES[condition.kind];
+  const asFile = async (planes: Float32Array, points?: Points) =>
+    condition.kind === 'landmarks'
+      ? new TextEncoder().encode(Array.from({ length: points!.length / 2 }, (_, k) => `${points![2 * k]} ${points![2 * k + 1]}`).join('\n') + '\n')
+      : encodePng({ data: conditionPicture('image', planes, 3, w, h), width: w, height: h, channels: 3 });
+  if (layouts !== undefined)
+    return Promise.all(
+      listLayoutFiles(layouts, '.', kind.ext, kind.what).map(async (file) => ({
+        stem: path.basename(file).replace(kind.ext, ''),
+        source: file,
+        // a point file goes as it is, once its count is checked
+        png:
+          condition.kind === 'landmarks' ? (await readConditionFile(file, condition, w, h), new Uint8Array(fs.readFileSync(file))) : await asFile(await readConditionFile(file, condition, w, h, warn)),
+        ext: condition.kind === 'landmarks' ? '.txt' : '.png',
+      })),
+    );
+  const test = openConditionDataset({ data: 'fixture', input: condition.kind, split: 'test' });
+  return Promise.all(
+    Array.from({ length: test.length }, async (_, i) => {
+      const s = await test.load(i, { width: w, height: h });
+      const planes = s.normals ? normalPlanes(s.normals, w, h) : new Float32Array(0);
+      return { stem: s.stem, source: `fixture:${s.stem}`, png: await asFile(planes, s.points), ext: condition.kind === 'landmarks' ? '.txt' : '.png' };
+    }),
+  );
+}
+
+export async function siteLayouts(o: { classes: ClassInfo[]; condition?: ConditionSpec; height: number; width: number; layouts?: string; onWarning?: (m: string) => void }): Promise<SiteLayout[]> {
   const { classes, height: h, width: w } = o;
   const warn = o.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  if (o.condition) return siteConditions(o.condition, w, h, o.layouts, warn);
   if (o.layouts !== undefined) {
     const out: SiteLayout[] = [];
     for (const file of listLayoutFiles(o.layouts)) {
@@ -59,7 +98,7 @@ export async function siteLayouts(o: { classes: ClassInfo[]; height: number; wid
         warn(`layout '${file}' is ${map.width}x${map.height}; resized (nearest) to the model's ${w}x${h}`);
         indices = resizeNearest(indices, map.width, map.height, 1, w, h);
       }
-      out.push({ stem: path.basename(file).replace(LAYOUT_IMAGE, ''), source: file, png: await indexPng(indices, w, h, classes) });
+      out.push({ stem: path.basename(file).replace(LAYOUT_IMAGE, ''), source: file, png: await indexPng(indices, w, h, classes), ext: '.png' });
     }
     return out;
   }
@@ -69,14 +108,14 @@ export async function siteLayouts(o: { classes: ClassInfo[]; height: number; wid
       Array.from({ length: test.length }, async (_, i) => {
         const s = await test.load(i, { width: w, height: h });
         const indices = s.width === w && s.height === h ? s.layout : resizeNearest(s.layout, s.width, s.height, 1, w, h);
-        return { stem: s.stem, source: `fixture:${s.stem}`, png: await indexPng(indices, w, h, classes) };
+        return { stem: s.stem, source: `fixture:${s.stem}`, png: await indexPng(indices, w, h, classes), ext: '.png' };
       }),
     );
   }
   return Promise.all(
     Array.from({ length: GENERATED }, async (_, j) => {
       const stem = `generated_${j}`;
-      return { stem, source: `${stem}.png`, png: await indexPng(generatedLayout(j, classes.length, w, h), w, h, classes) };
+      return { stem, source: `${stem}.png`, png: await indexPng(generatedLayout(j, classes.length, w, h), w, h, classes), ext: '.png' };
     }),
   );
 }

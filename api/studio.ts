@@ -9,7 +9,10 @@ import path from 'node:path';
 import { dataError, outputError } from '../common/errors.js';
 import { prepareOutputDir, syncDir, writeError, writeFileAtomic } from '../common/files.js';
 import { GeneratorInfo, generatorInfo } from '../common/generator-info.js';
+import { checkOutputDir } from '../common/output-paths.js';
 import { readGenerator } from '../runtime/model-file.js';
+import { forceOption } from './common.js';
+import { OptionsInput, ParsedOptions, int, need, parsedOptions, str } from './options.js';
 import { ORT_FILES, bundleEntry, ortFile, studioBundle } from './studio-bundle.js';
 import { siteLayouts } from './studio-layouts.js';
 
@@ -25,6 +28,18 @@ export interface StudioSite {
   files: SiteFile[];
   layouts: number;
 }
+
+const siteOptions = {
+  model: str({ help: 'generator file', meta: 'FILE.onnx' }),
+  layouts: str({
+    help: 'a label map or a folder of them (default: the fixture test layouts for CMP Facades models, else a few generated ones); a model fed a normal map or landmarks: .png normal maps or .pts/.txt point files (default: the bundled heads or faces)',
+    meta: 'PATH',
+  }),
+};
+/** `divsyn studio`'s options. */
+export const studioOptions = { ...siteOptions, port: int({ min: 0, max: 65535, default: 8600, help: 'port on 127.0.0.1 (0: a free one; the address is printed)', meta: 'P' }) };
+/** `divsyn export-web`'s options. */
+export const exportWebOptions = { ...siteOptions, out: str({ help: 'output folder', meta: 'SITE' }), ...forceOption('write into a non-empty SITE') };
 
 export interface StudioOptions {
   /** The generator file. */
@@ -44,6 +59,7 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
   '.wasm': 'application/wasm',
   '.png': 'image/png',
+  '.txt': 'text/plain; charset=utf-8',
   '.onnx': 'application/octet-stream',
 };
 
@@ -87,9 +103,9 @@ export async function studioSite(o: StudioOptions): Promise<StudioSite> {
   const info = generatorInfo(generator, o.model);
   const bundle = await studioBundle();
   const ort = ORT_FILES.map((name) => ({ path: `ort/${name}`, file: ortFile(name) }));
-  const layouts = await siteLayouts({ classes: info.classes, height: info.height, width: info.width, layouts: o.layouts, onWarning: o.onWarning });
+  const layouts = await siteLayouts({ classes: info.classes, condition: info.architecture.condition, height: info.height, width: info.width, layouts: o.layouts, onWarning: o.onWarning });
   const name = path.basename(o.model);
-  const config = { model: MODEL_PATH, name, layouts: layouts.map((l) => ({ stem: l.stem, file: `layouts/${l.stem}.png`, source: l.source })) };
+  const config = { model: MODEL_PATH, name, layouts: layouts.map((l) => ({ stem: l.stem, file: `layouts/${l.stem}${l.ext}`, source: l.source })) };
   const seen = new Set<string>();
   for (const l of layouts) {
     if (seen.has(l.stem)) throw dataError(`layouts '${o.layouts}': two files named '${l.stem}' (the page names layouts by stem)`);
@@ -185,4 +201,26 @@ export function exportStudio(site: StudioSite, out: string, force: boolean): { f
   }
   for (const d of dirs) syncDir(d);
   return { files: site.files.length, bytes };
+}
+
+/** startStudio()'s options: the `divsyn studio` flags; model is required. */
+export type StartStudioOptions = OptionsInput<typeof studioOptions>;
+
+/** `divsyn studio`: the model's site served on 127.0.0.1 until the returned server is closed. */
+export async function startStudio(options: StartStudioOptions | ParsedOptions<typeof studioOptions>): Promise<{ site: StudioSite; server: StudioServer }> {
+  const { values: o } = parsedOptions(studioOptions, options);
+  const site = await studioSite({ model: need(o, 'model'), layouts: o.layouts });
+  return { site, server: await serveStudio(site, { port: o.port }) };
+}
+
+/** exportWeb()'s options: the `divsyn export-web` flags; model and out are required. */
+export type ExportWebOptions = OptionsInput<typeof exportWebOptions>;
+
+/** `divsyn export-web`: the model's site written to a folder; its absolute path, file count and bytes. */
+export async function exportWeb(options: ExportWebOptions | ParsedOptions<typeof exportWebOptions>): Promise<{ site: StudioSite; out: string; files: number; bytes: number }> {
+  const { values: o } = parsedOptions(exportWebOptions, options);
+  const out = need(o, 'out');
+  checkOutputDir(out);
+  const site = await studioSite({ model: need(o, 'model'), layouts: o.layouts });
+  return { site, out: path.resolve(out), ...exportStudio(site, out, o.force) };
 }

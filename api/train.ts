@@ -12,7 +12,7 @@ import { Progress as RunProgress, latestProgress } from '../train/checkpoint.js'
 import { RunRecord, readRunRecord, trainResumeRules } from '../train/run-record.js';
 import { resumeOptions, typedOptions } from './resume.js';
 import { openDataset } from '../train/datasets.js';
-import { batchOpener, evalItems } from '../train/loader.js';
+import { EvalItem, batchOpener, evalItems } from '../train/loader.js';
 import { StepInfo, train as runTrainer } from '../train/trainer.js';
 import { latentTrainOptions, latentTraining } from './latent-training.js';
 import {
@@ -25,18 +25,23 @@ import {
   familyDefaults,
   forceOption,
   generatorSpec,
+  inputOptions,
   modelOption,
   objectiveOptions,
   parseLambda,
+  parseSize,
   perceptualOptions,
   seedOption,
   threadsOption,
 } from './common.js';
 import { OptionValues, OptionsInput, ParsedOptions, choice, flag, float, int, need, parsedOptions, str } from './options.js';
 import { renderPreview } from './preview.js';
+import { ConditionDataset, ConditionKind, openConditionDataset } from '../train/condition-data.js';
+import { checkInputOptions, conditionEvalItems, trainOnConditions } from '../train/condition-training.js';
 
 export const trainOptions = {
   ...modelOption,
+  ...inputOptions,
   ...dataOptions('training data'),
   ...classOptions,
   ...archOptions,
@@ -106,6 +111,91 @@ function savedProgress(out: string, seed: number, record: RunRecord | undefined)
   return progress;
 }
 
+/** What a run trains, as its first line says. */
+const trainingLine = (spec: GeneratorSpec, data: string, ep: string, extent: string) => `training ${spec.model} ${spec.height}x${spec.width} on ${data} with ${ep}, ${extent}`;
+
+/** The run's extent in words: its time budget or its steps. */
+const extentOf = (budget: number | undefined, startStep: number, totalSteps: number) => (budget !== undefined ? `for ${Math.round(budget)} s` : `steps ${startStep}..${totalSteps}`);
+
+/**
+ * --input image|landmarks: trains through train/condition-training.ts (no classes, no diversity loss), with
+ * the same checks before any work, run folder, resume, hooks and preview as a label-map run.
+ */
+async function trainOnInput(parsed: ParsedOptions<typeof trainOptions>, hooks: TrainHooks, log: (m: string) => void): Promise<TrainResult> {
+  const { values: o, given } = parsed;
+  const model = need(o, 'model');
+  const input = o.input as ConditionKind;
+  const data = need(o, 'data');
+  const out = need(o, 'out');
+  checkInputOptions({ model, input, command: 'train', given, values: { diversity: o.diversity } });
+  const [height, width] = parseSize(model, need(o, 'size'));
+  const perceptual = familyOf(model).contentNetwork ? choosePerceptualFromOptions(o, { height, width }) : undefined;
+  let run: { spec: GeneratorSpec; dataset: ConditionDataset } | undefined;
+  let preview: EvalItem[] | undefined;
+  const started = performance.now();
+  const budget = hooks.stopAfterSeconds;
+  const r = await trainOnConditions(
+    {
+      model,
+      input,
+      data,
+      height,
+      width,
+      channels: o.width,
+      norm: o.norm,
+      seed: o.seed,
+      branches: o.branches,
+      split: o.split,
+      splitDepth: o.splitDepth,
+      sharing: o.sharing,
+      dropRate: o.dropRate,
+      codes: o.codes,
+      sigma: o.sigma,
+      steps: o.steps,
+      epochs: o.epochs,
+      batch: o.batch,
+      lr: o.lr,
+      lrPolicy: o.lrPolicy,
+      perceptual,
+      neighbours: o.neighbours,
+      theta: o.theta,
+      colourClusters: o.colourClusters,
+      warmup: o.warmup,
+      checkpointEvery: o.checkpointEvery,
+      out,
+      resume: o.resume,
+      force: o.force,
+      ep: o.ep,
+      threads: o.threads,
+      init: o.init,
+      runOptions: typedOptions(parsed),
+    },
+    {
+      log,
+      // the family's own options (--images for latent, --neighbours for crn) are refused before any work
+      onSpec: (spec, dataset) => {
+        checkTrainingOptions(spec, { diversity: 'none', diversityPool: o.diversityPool }, given);
+        run = { spec, dataset };
+      },
+      onStart: ({ ep, startStep, totalSteps, notes }) => {
+        for (const note of notes) log(note);
+        log(trainingLine(run!.spec, run!.dataset.description, ep, extentOf(budget, startStep, totalSteps)));
+        if (perceptual) log(`content loss on ${perceptual.description}`);
+        hooks.onStart?.({ spec: run!.spec, ep, startStep, totalSteps, data: run!.dataset.description });
+      },
+      onStep: (i) => hooks.onProgress?.(i),
+      onCheckpoint: async (params) => {
+        // held-out conditions where the data has them (the fixtures' test split)
+        const shown = data === 'fixture' ? openConditionDataset({ data, input, split: 'test' }) : run!.dataset;
+        preview ??= await conditionEvalItems(shown, run!.spec, 4);
+        await renderPreview(path.join(out, 'preview.png'), run!.spec, params, preview);
+      },
+      shouldStop: () => Boolean(hooks.signal?.aborted) || (budget !== undefined && (performance.now() - started) / 1000 > budget),
+    },
+  );
+  return { steps: r.steps, seconds: r.seconds, stopped: r.interrupted, generator: path.resolve(out, 'generator.onnx'), spec: r.spec, losses: r.lastLosses ?? {} };
+}
+
 /** Trains a generator as `divsyn train` does; `options` as an object, or as parsed flags (the CLI). */
 export async function train(options: TrainOptions | ParsedOptions<typeof trainOptions>, hooks: TrainHooks = {}): Promise<TrainResult> {
   const log = (m: string) => hooks.onLog?.(m);
@@ -121,6 +211,9 @@ export async function train(options: TrainOptions | ParsedOptions<typeof trainOp
   const data = need(o, 'data');
   checkOutputDir(out);
   if (o.steps !== undefined && o.epochs !== undefined) throw usageError('give --epochs or --steps, not both');
+  if (o.input !== 'labels') return trainOnInput(parsed, hooks, log);
+  // --sigma and the like given with label maps
+  checkInputOptions({ model: need(o, 'model'), input: o.input, command: 'train', given: parsed.given });
   // the fixture's classes are CMP Facades'
   const palette = data === 'fixture' && o.palette === undefined && o.classes === undefined ? 'cmp-facades' : o.palette;
   const spec = generatorSpec({ ...o, palette });
@@ -194,8 +287,7 @@ export async function train(options: TrainOptions | ParsedOptions<typeof trainOp
     {
       onStart: ({ ep, startStep, notes }) => {
         for (const note of notes) log(note);
-        const extent = budget !== undefined ? `for ${Math.round(budget)} s` : `steps ${startStep}..${totalSteps}`;
-        log(`training ${spec.model} ${spec.height}x${spec.width} on ${dataset.description} with ${ep}, ${extent}`);
+        log(trainingLine(spec, dataset.description, ep, extentOf(budget, startStep, totalSteps)));
         if (perceptual) log(`content loss on ${perceptual.description}`);
         hooks.onStart?.({ spec, ep, startStep, totalSteps, data: dataset.description });
       },

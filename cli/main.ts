@@ -14,6 +14,7 @@ import { evalCommand } from './commands/eval.js';
 import { trainSegmenterCommand } from './commands/train-segmenter.js';
 import { studioCommand } from './commands/studio.js';
 import { exportWebCommand } from './commands/export-web.js';
+import { exportCommand } from './commands/export.js';
 import { mergeCommand } from './commands/merge.js';
 import { workerCommand } from './commands/worker.js';
 import { reproduceCommand } from './commands/reproduce.js';
@@ -25,6 +26,7 @@ export const commands: Command[] = [
   initCommand,
   infoCommand,
   exportTrainingCommand,
+  exportCommand,
   evalCommand,
   trainSegmenterCommand,
   reproduceCommand,

@@ -10,6 +10,8 @@ export class Progress {
     private readonly startAt = 0,
     /** 'seconds': done and total are seconds, shown as minutes and seconds (a time-boxed run). */
     private readonly unit: 'count' | 'seconds' = 'count',
+    /** Shows the rate as "R <rateUnit>/s" (e.g. 'img'); none when absent. */
+    private readonly rateUnit?: string,
   ) {}
 
   private amount(n: number): string {
@@ -23,14 +25,16 @@ export class Progress {
     this.lastPrint = now;
     const frac = this.total ? done / this.total : 1;
     const rate = (done - this.startAt) / Math.max(1e-3, (now - this.started) / 1000);
-    const eta = rate > 0 ? (this.total - done) / rate : 0;
+    // no rate yet (nothing done since the start): the ETA is unknown
+    const eta = finished ? 0 : rate > 0 ? (this.total - done) / rate : Infinity;
+    const speed = this.rateUnit && rate > 0 ? `, ${rate.toFixed(1)} ${this.rateUnit}/s` : '';
     if (this.tty) {
       const width = 24;
       const filled = Math.round(frac * width);
       const bar = '='.repeat(filled) + ' '.repeat(width - filled);
-      process.stderr.write(`\r${this.label} ${this.amount(done)}/${this.amount(this.total)} [${bar}] ${(frac * 100).toFixed(0)}% ETA ${formatSeconds(eta)} ${extra}\x1b[K`);
+      process.stderr.write(`\r${this.label} ${this.amount(done)}/${this.amount(this.total)} [${bar}] ${(frac * 100).toFixed(0)}% ETA ${formatSeconds(eta)}${speed} ${extra}\x1b[K`);
       if (finished) process.stderr.write('\n');
-    } else process.stderr.write(`${this.label} ${this.amount(done)}/${this.amount(this.total)} (${(frac * 100).toFixed(0)}%, ETA ${formatSeconds(eta)}) ${extra}\n`);
+    } else process.stderr.write(`${this.label} ${this.amount(done)}/${this.amount(this.total)} (${(frac * 100).toFixed(0)}%, ETA ${formatSeconds(eta)}${speed}) ${extra}\n`);
   }
 
   done(): void {
@@ -45,12 +49,16 @@ export function formatSeconds(s: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-/** An onProgress(done, total) callback that shows a bar, made at the first call, when the total is known; none below `from` items. */
-export function progressCallback(label: string, from = 0): (done: number, total: number, note?: string) => void {
+/**
+ * An onProgress(done, total) callback that shows a bar, made at the first call, when the total is known;
+ * none below `from` items. rateUnit: also the rate, counted from the first call (a resumed run's earlier
+ * work and the first batch's start-up do not count).
+ */
+export function progressCallback(label: string, from = 0, rateUnit?: string): (done: number, total: number, note?: string) => void {
   let bar: Progress | undefined;
   return (done, total, note) => {
     if (total < from) return;
-    bar ??= new Progress(label, total);
+    bar ??= new Progress(label, total, rateUnit ? done : 0, 'count', rateUnit);
     bar.update(done, note);
   };
 }

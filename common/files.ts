@@ -73,6 +73,31 @@ export function writeFileAtomic(file: string, data: Uint8Array | string, opts: {
   }
 }
 
+/**
+ * writeFileAtomic with the write, fsync and rename in libuv's thread pool: the event loop's thread stays
+ * free (for the inference results and encodings of a sampling run) while the disk works.
+ */
+export async function writeFileAtomicAsync(file: string, data: Uint8Array, opts: { syncDir?: boolean } = {}): Promise<void> {
+  const dir = path.dirname(file);
+  makeDir(dir);
+  const tmp = temporaryName(file);
+  try {
+    const handle = await fs.promises.open(tmp, 'w');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    killPoint('file.before-rename');
+    await fs.promises.rename(tmp, file);
+    if (opts.syncDir ?? true) syncDir(dir);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw writeError(file, e);
+  }
+}
+
 function processRuns(pid: number): boolean {
   try {
     process.kill(pid, 0);

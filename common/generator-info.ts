@@ -4,7 +4,7 @@
 // before they existed (format 0), from its spec; either way they are checked against the graph's own.
 import { BaseSpec, acceptsInput, familyOf } from '../graph/families/index.js';
 import { readCondition } from '../graph/condition.js';
-import { FORMAT_VERSION, PRECISION, TensorDescription, generatorInterface } from '../graph/interface.js';
+import { FORMAT_VERSION, PRECISION, PRECISIONS, Precision, TensorDescription, generatorInterface } from '../graph/interface.js';
 import { NormKind } from '../graph/models/layers.js';
 import { ClassInfo, GeneratorSpec, MODEL_KINDS, ModelKind } from '../graph/spec.js';
 import { modelError } from './errors.js';
@@ -42,7 +42,8 @@ export interface GeneratorInfo {
   /** In feeding order: the layout (or the condition), then noise and code where the model takes them. */
   inputs: TensorDescription[];
   outputs: TensorDescription[];
-  precision: typeof PRECISION;
+  /** fp32, or an exported fp16 or int8 file (its inputs and outputs float32 all the same). */
+  precision: Precision;
   /** divsyn's version that wrote the file, if it says. */
   version: string | null;
   architecture: Architecture;
@@ -136,8 +137,8 @@ function checkedAgainstGraph(described: TensorDescription[], graph: ReturnType<t
 export function generatorInfo({ model, metadata }: DecodedOnnx, name: string): GeneratorInfo {
   const format = formatOf(metadata, name);
   const spec = specFrom(metadata, name);
-  const precision = format >= 1 ? metadata['divsyn.precision'] : PRECISION;
-  if (precision !== PRECISION) throw modelError(`'${name}': divsyn.precision '${precision}' is not one this divsyn reads (${PRECISION})`);
+  const precision = (format >= 1 ? metadata['divsyn.precision'] : PRECISION) as Precision;
+  if (!PRECISIONS.includes(precision)) throw modelError(`'${name}': divsyn.precision '${precision}' is not one this divsyn reads (${PRECISIONS.join(', ')})`);
   const derived = generatorInterface(spec);
   const inputs = format >= 1 ? (parseJson(metadata, 'divsyn.inputs', name) as TensorDescription[]) : derived.inputs;
   const outputs = format >= 1 ? (parseJson(metadata, 'divsyn.outputs', name) as TensorDescription[]) : derived.outputs;

@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { ClassInfo, GeneratorSpec } from '../graph/spec.js';
 import { conditionPicture } from './conditions.js';
 import { UserError, dataError } from './errors.js';
-import { writeFileAtomic } from './files.js';
+import { writeFileAtomicAsync } from './files.js';
 import { indicesToColors } from './label-maps.js';
 
 export { indicesToColors };
@@ -98,9 +98,9 @@ export async function encodePng(img: Image8): Promise<Buffer> {
   return s.png({ compressionLevel: 3 }).toBuffer();
 }
 
-/** Writes a PNG atomically (common/files.ts: write beside, fsync, rename; opts as writeFileAtomic's). */
+/** Writes a PNG atomically (common/files.ts: write beside, fsync, rename; opts as writeFileAtomic's), encoding and writing off the event loop's thread. */
 export async function writePng(file: string, img: Image8, opts: { syncDir?: boolean } = {}): Promise<void> {
-  writeFileAtomic(file, await encodePng(img), opts);
+  await writeFileAtomicAsync(file, await encodePng(img), opts);
 }
 
 /** RGB Uint8 HWC → Float32 CHW in [0, 1], written at `out[offset…]`. */

@@ -5,8 +5,12 @@ import { dataError } from './errors.js';
 
 export const LAYOUT_IMAGE = /\.(png|jpe?g)$/i;
 
-/** `p` and the files are named as given; both are read relative to `cwd` (default: the process's). */
-export function listLayoutFiles(p: string, cwd = '.'): string[] {
+/**
+ * `p` and the files are named as given; both are read relative to `cwd` (default: the process's). `ext`
+ * and `what`: the files a folder's listing keeps, and their name in errors (condition files: normal maps,
+ * point files).
+ */
+export function listLayoutFiles(p: string, cwd = '.', ext: RegExp = LAYOUT_IMAGE, what = 'PNG or JPG files'): string[] {
   let st: fs.Stats;
   try {
     st = fs.statSync(path.resolve(cwd, p));
@@ -16,9 +20,9 @@ export function listLayoutFiles(p: string, cwd = '.'): string[] {
   if (st.isFile()) return [p];
   const files = fs
     .readdirSync(path.resolve(cwd, p))
-    .filter((f) => LAYOUT_IMAGE.test(f) && !f.startsWith('.'))
+    .filter((f) => ext.test(f) && !f.startsWith('.'))
     .sort()
     .map((f) => path.join(p, f));
-  if (!files.length) throw dataError(`layouts folder '${p}' holds no PNG or JPG files`);
+  if (!files.length) throw dataError(`layouts folder '${p}' holds no ${what}`);
   return files;
 }

@@ -13,8 +13,15 @@ import { GeneratorSpec } from './spec.js';
  */
 export const FORMAT_VERSION = 1;
 
-/** Every tensor of divsyn's files is float32. */
-export const PRECISION = 'fp32';
+/**
+ * A file's precision (divsyn.precision): fp32, every tensor float32 (what training and init write);
+ * fp16 and int8, an exported file computing in float16 or in int8 QDQ form, its inputs and outputs
+ * float32 all the same (docs/formats.md, "Precision").
+ */
+export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+/** The precision of the files divsyn builds from its graphs. */
+export const PRECISION: Precision = 'fp32';
 
 export interface TensorDescription {
   name: string;

@@ -20,6 +20,21 @@ function niceRange(values: number[]): [number, number] {
   return [lo - pad, hi + pad];
 }
 
+/** Tick values with as many decimals as tell ticks `step` apart (three at least). */
+const tickText = (v: number, step: number) => v.toFixed(Math.min(8, Math.max(3, Math.ceil(-Math.log10(Math.abs(step) || 1)) + 1)));
+
+/** Label positions moved up a line while they would overprint one placed before (points close together). */
+function placeLabels(anchors: { x: number; y: number; right: boolean; width: number }[]): number[] {
+  const placed: { x0: number; x1: number; y: number }[] = [];
+  return anchors.map((a) => {
+    const [x0, x1] = a.right ? [a.x - a.width, a.x] : [a.x, a.x + a.width];
+    let y = a.y;
+    while (placed.some((q) => Math.abs(q.y - y) < 14 && x0 < q.x1 && q.x0 < x1)) y -= 14;
+    placed.push({ x0, x1, y });
+    return y;
+  });
+}
+
 /** A horizontal line across the plot at y, with its label at the right end. */
 export interface Guide {
   y: number;
@@ -35,14 +50,17 @@ export function scatterSvg(points: Point[], xLabel: string, yLabel: string, titl
   const sy = (y: number) => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
   const ticks = (a: number, b: number) => Array.from({ length: 5 }, (_, i) => a + ((b - a) * i) / 4);
   const colours = ['#d62728', '#1f77b4', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
+  // labels of points in the right half go to their left, so they stay inside the plot
+  const anchors = points.map((p) => ({ x: sx(p.x) > W / 2 ? sx(p.x) - 9 : sx(p.x) + 9, y: sy(p.y) - 8, right: sx(p.x) > W / 2, width: 7 * p.label.length }));
+  const labelY = placeLabels(anchors);
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(title)}</text>`,
     `<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="black"/>`,
     `<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="black"/>`,
-    ...ticks(x0, x1).map((v) => `<text x="${sx(v)}" y="${H - m.b + 16}" text-anchor="middle">${v.toFixed(3)}</text>`),
-    ...ticks(y0, y1).map((v) => `<text x="${m.l - 6}" y="${sy(v) + 4}" text-anchor="end">${v.toFixed(3)}</text>`),
+    ...ticks(x0, x1).map((v) => `<text x="${sx(v)}" y="${H - m.b + 16}" text-anchor="middle">${tickText(v, (x1 - x0) / 4)}</text>`),
+    ...ticks(y0, y1).map((v) => `<text x="${m.l - 6}" y="${sy(v) + 4}" text-anchor="end">${tickText(v, (y1 - y0) / 4)}</text>`),
     `<text x="${(m.l + W - m.r) / 2}" y="${H - 14}" text-anchor="middle">${esc(xLabel)}</text>`,
     `<text transform="translate(16 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
     ...guides.flatMap((g) => [
@@ -51,8 +69,7 @@ export function scatterSvg(points: Point[], xLabel: string, yLabel: string, titl
     ]),
     ...points.flatMap((p, i) => [
       `<circle cx="${sx(p.x)}" cy="${sy(p.y)}" r="6" fill="${colours[i % colours.length]}"/>`,
-      // labels of points in the right half go to their left, so they stay inside the plot
-      sx(p.x) > W / 2 ? `<text x="${sx(p.x) - 9}" y="${sy(p.y) - 8}" text-anchor="end">${esc(p.label)}</text>` : `<text x="${sx(p.x) + 9}" y="${sy(p.y) - 8}">${esc(p.label)}</text>`,
+      `<text x="${anchors[i].x}" y="${labelY[i]}"${anchors[i].right ? ' text-anchor="end"' : ''}>${esc(p.label)}</text>`,
     ]),
     '</svg>',
   ];
@@ -83,7 +100,7 @@ export function linesSvg(series: Series[], xLabel: string, yLabel: string, title
     `<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="black"/>`,
     `<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="black"/>`,
     ...xTicks.map((v) => `<text x="${sx(v)}" y="${H - m.b + 16}" text-anchor="middle">${v}</text>`),
-    ...yTicks.map((v) => `<text x="${m.l - 6}" y="${sy(v) + 4}" text-anchor="end">${v.toFixed(3)}</text>`),
+    ...yTicks.map((v) => `<text x="${m.l - 6}" y="${sy(v) + 4}" text-anchor="end">${tickText(v, (y1 - y0) / 4)}</text>`),
     `<text x="${(m.l + W - m.r) / 2}" y="${H - 14}" text-anchor="middle">${esc(xLabel)}</text>`,
     `<text transform="translate(16 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
     ...series.flatMap((s, i) => {

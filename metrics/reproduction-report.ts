@@ -38,7 +38,10 @@ export interface ReportLayout {
   sections: { title: string; head?: string[]; rows?: string[][]; image?: string; note?: string }[];
 }
 
-const cell = (v: unknown) => (typeof v === 'number' ? f3(v) : typeof v === 'string' || typeof v === 'boolean' ? esc(String(v)) : v === undefined || v === null ? '–' : esc(JSON.stringify(v)));
+/** A measure as the report shows it: three decimals, or three significant digits below 0.1 (diversities of 0.01). */
+export const measureText = (x: number | undefined | null): string => (x === undefined || x === null || !Number.isFinite(x) || x === 0 || Math.abs(x) >= 0.1 ? f3(x) : x.toPrecision(3));
+
+const cell = (v: unknown) => (typeof v === 'number' ? measureText(v) : typeof v === 'string' || typeof v === 'boolean' ? esc(String(v)) : v === undefined || v === null ? '–' : esc(JSON.stringify(v)));
 
 /** Writes DIR/report.json and DIR/report.html. */
 export function writeReproductionReport(dir: string, report: ReproductionReport, layout: ReportLayout): void {

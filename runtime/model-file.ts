@@ -3,7 +3,7 @@
 import onnxProto from 'onnx-proto';
 import { inferenceProgram, emitProgram, paramIo } from '../graph/programs/index.js';
 import { ClassInfo, GeneratorSpec, MODEL_KINDS, ModelKind } from '../graph/spec.js';
-import { generatorInterface, interfaceMetadata } from '../graph/interface.js';
+import { PRECISION, generatorInterface, interfaceMetadata } from '../graph/interface.js';
 import { conditionChannels, conditionInputName, conditionMetadata, inputKind, readCondition } from '../graph/condition.js';
 import { BaseSpec, acceptsInput, familyOf, takesNoise, variationInputs } from '../graph/families/index.js';
 import { NormKind } from '../graph/models/layers.js';
@@ -130,7 +130,9 @@ export function readGenerator(file: string, opts: { weights?: boolean } = {}): G
   const { inputs, outputs } = graphInterface(model);
   const interfaceProblem = generatorInterfaceProblem(spec, infos(inputs), infos(outputs));
   if (interfaceProblem) throw modelError(`'${file}' is not a working ${kind} generator: ${interfaceProblem}`);
-  const parameterProblem = generatorParameterProblem(spec, graph.initializer ?? []);
+  // an exported fp16 or int8 file holds its weights converted (and int8's decoder rewritten), not as param.<name>
+  const exported = (metadata['divsyn.precision'] ?? PRECISION) !== PRECISION;
+  const parameterProblem = exported ? undefined : generatorParameterProblem(spec, graph.initializer ?? []);
   if (parameterProblem) throw modelError(`'${file}' is not a working ${kind} generator: ${parameterProblem}`);
   const initializers = new Map<string, Float32Array>();
   if (opts.weights) for (const t of graph.initializer ?? []) if (t.dataType === 1) initializers.set(t.name ?? '', floatsOf(t));

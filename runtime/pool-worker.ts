@@ -1,4 +1,5 @@
-// Worker side of SessionPool: one onnxruntime session per thread, run requests answered in order.
+// Worker side of SessionPool: one onnxruntime session per thread, run requests answered in order, one
+// at a time (a request that arrives while one runs waits, so that callers can queue the next batch).
 import { parentPort, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import { createSession } from './session.js';
@@ -26,12 +27,15 @@ async function answer(msg: { id: number; feeds: Record<string, RawTensor> }): Pr
   }
 }
 
+// answer() settles with every run, failed or not
+let runs: Promise<void> = Promise.resolve();
+
 // { exit: code } and { crash: message } make the worker die as it would of a fatal error (for tests of
 // SessionPool's handling of that): messages after them stay unanswered.
 parentPort!.on('message', (msg: { id: number; feeds: Record<string, RawTensor> } | { exit: number } | { crash: string }) => {
   if ('exit' in msg) process.exit(msg.exit);
   if ('crash' in msg) throw new Error(msg.crash);
-  void answer(msg);
+  runs = runs.then(() => answer(msg));
 });
 
 ready.then(

@@ -1,12 +1,12 @@
 // Jobs on a BullMQ queue in Redis: a coordinator enqueues them, follows them and collects their results;
 // workers on any number of machines run them. A worker killed mid-job loses its lock, and BullMQ's
 // stalled-job check (run by the other workers every lock duration) puts the job back for another.
-// Redis is reached through runtime/redis.ts; a server that does not answer is one error (no retry loop at
-// the start), and one lost for LOST_AFTER_MS mid-run ends the coordinator or worker with an error.
+// Redis is reached through ioredis (runtime/redis.ts): a server that does not answer is one error (no retry
+// loop at the start), and one lost for LOST_AFTER_MS mid-run ends the coordinator or worker with an error.
 import crypto from 'node:crypto';
-import { Job, Queue, Worker, createBunRedisClient } from 'bullmq';
-import { stateError, usageError } from '../common/errors.js';
-import { RedisAddress, RedisConnection, parseRedisUrl } from './redis.js';
+import { Job, Queue, Worker } from 'bullmq';
+import { InterruptedRun, stateError, usageError } from '../common/errors.js';
+import { RedisAddress, bullConnection, parseRedisUrl, probeRedis, watchRedis } from './redis.js';
 
 export interface QueuePlace {
   /** redis://host:port[/db] */
@@ -17,60 +17,23 @@ export interface QueuePlace {
 /** A coordinator or worker that cannot reach Redis for this long gives up. */
 const LOST_AFTER_MS = 10_000;
 const POLL_MS = 500;
-/** How long the first connection and PING may take, each. */
-const PROBE_MS = 4000;
+/** How long the first connection and PING may take, together: well inside the 10 s a bad address may cost. */
+const PROBE_MS = 3000;
 /** Jobs that fail (throw) are tried this many times, on whichever worker takes them, before the run fails. */
 const ATTEMPTS = 3;
 
-type BullClient = ReturnType<typeof createBunRedisClient>;
-const bullClient = (a: RedisAddress): BullClient => createBunRedisClient(new RedisConnection(a));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Fails with one usage error naming the address when Redis does not answer a PING (within 2 PROBE_MS). */
-async function reach(place: QueuePlace): Promise<RedisAddress> {
+/** Fails with one usage error naming the address when Redis does not answer a PING within PROBE_MS (a command calls it before any work). */
+export async function reachQueue(place: QueuePlace): Promise<RedisAddress> {
   const a = parseRedisUrl(place.redis);
   if (!place.queue.trim() || place.queue.includes(':')) throw usageError(`option --queue: '${place.queue}' is not a queue name (non-empty, no ':')`);
-  const c = new RedisConnection(a, PROBE_MS);
   try {
-    await c.connect();
-    await Promise.race([c.send('PING', []), sleep(PROBE_MS).then(() => Promise.reject(new Error(`cannot reach Redis at ${a.url}: no answer to PING within ${PROBE_MS / 1000} s`)))]);
+    await probeRedis(a, PROBE_MS);
   } catch (e) {
-    throw usageError(`option --redis: ${(e as Error).message.replace(/^Connection closed: /, '')}`);
-  } finally {
-    c.close();
+    throw usageError(`option --redis: ${(e as Error).message}`);
   }
   return a;
-}
-
-/** Pings Redis every 2 s on a connection of its own; calls onLost once after LOST_AFTER_MS without an answer. */
-function watchRedis(a: RedisAddress, onLost: (e: Error) => void): () => void {
-  const c = new RedisConnection(a, 2000);
-  let answered = Date.now();
-  let busy = false;
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    const ping = (async () => {
-      await c.connect();
-      await Promise.race([c.send('PING', []), sleep(2000).then(() => Promise.reject(new Error('no answer to PING within 2 s')))]);
-    })();
-    ping
-      .then(
-        () => (answered = Date.now()),
-        (e: Error) => {
-          c.close();
-          if (Date.now() - answered > LOST_AFTER_MS) {
-            clearInterval(timer);
-            onLost(new Error(`lost Redis at ${a.url}: no answer for ${LOST_AFTER_MS / 1000} s (${e.message})`));
-          }
-        },
-      )
-      .finally(() => (busy = false));
-  }, 2000);
-  return () => {
-    clearInterval(timer);
-    c.close();
-  };
 }
 
 export interface JobSpec<D> {
@@ -91,31 +54,40 @@ export interface QueueProgress {
 export interface QueueRunHooks {
   onProgress?(p: QueueProgress): void;
   onLog?(message: string): void;
+  /** Aborted: the jobs not yet finished are removed from the queue (those in hand finish), and runJobs rejects. */
+  signal?: AbortSignal;
+}
+
+/** Jobs of the queue not yet finished: waiting, in a worker's hand, or due for a retry. */
+async function unfinishedJobs(queue: Queue): Promise<number> {
+  const counts = await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized', 'waiting-children');
+  return Object.values(counts).reduce((x, y) => x + y, 0);
 }
 
 /**
  * Enqueues the jobs on a queue that holds no unfinished ones, follows them until all are done, and
  * returns their results in job order; a job that failed ATTEMPTS times ends the run with its error (and
- * the queue is emptied, so that workers stop). The queue is emptied at the end too.
+ * the queue is emptied, so that workers stop). The queue is emptied at the end too, and when the signal aborts.
  */
 export async function runJobs<D, R>(place: QueuePlace, jobs: JobSpec<D>[], hooks: QueueRunHooks = {}): Promise<{ results: R[]; seconds: number; workersSeen: number }> {
-  const a = await reach(place);
-  const connection = bullClient(a);
+  const a = await reachQueue(place);
+  const connection = bullConnection(a);
   const queue = new Queue(place.queue, { connection });
   let lost: Error | undefined;
   queue.on('error', () => undefined); // reconnecting; a lasting loss is the watchdog's to report
-  const stopWatch = watchRedis(a, (e) => (lost = e));
+  const stopWatch = watchRedis(a, LOST_AFTER_MS, (e) => (lost = e));
   try {
     await queue.waitUntilReady();
-    const busy = await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized', 'waiting-children');
-    const unfinished = Object.values(busy).reduce((x, y) => x + y, 0);
+    const unfinished = await unfinishedJobs(queue);
     if (unfinished) throw stateError(`queue '${place.queue}' on ${place.redis} holds ${unfinished} unfinished jobs of another run: give another --queue, or wait for that run`);
     await queue.obliterate({ force: true }); // what finished runs left
     const tag = crypto.randomBytes(4).toString('hex');
     const ids = jobs.map((_, i) => `${tag}-${i}`);
     for (let i = 0; i < jobs.length; i += 500)
       await queue.addBulk(jobs.slice(i, i + 500).map((j, n) => ({ name: 'sample', data: j.data, opts: { jobId: ids[i + n], attempts: ATTEMPTS, backoff: { type: 'fixed', delay: 1000 } } })));
-    hooks.onLog?.(`enqueued ${jobs.length} jobs on queue '${place.queue}' at ${place.redis}; waiting for workers (divsyn worker --redis ${place.redis} --queue ${place.queue})`);
+    hooks.onLog?.(
+      `enqueued ${jobs.length} job${jobs.length === 1 ? '' : 's'} on queue '${place.queue}' at ${place.redis}; waiting for workers (divsyn worker --redis ${place.redis} --queue ${place.queue})`,
+    );
     const total = jobs.reduce((s, j) => s + j.images, 0);
     const sizes = new Map(ids.map((id, i) => [id, jobs[i].images]));
     const started = performance.now();
@@ -123,6 +95,12 @@ export async function runJobs<D, R>(place: QueuePlace, jobs: JobSpec<D>[], hooks
     const seen = new Set<string>();
     for (;;) {
       if (lost) throw lost;
+      if (hooks.signal?.aborted) {
+        const left = await unfinishedJobs(queue);
+        await queue.obliterate({ force: true });
+        hooks.onLog?.(`removed the ${left} unfinished jobs of queue '${place.queue}' (workers finish the jobs in hand and take no more); a run on a queue does not resume: run it again to start over`);
+        throw new InterruptedRun();
+      }
       const counts = await queue.getJobCounts('completed', 'failed');
       if (counts.failed) {
         const [job] = await queue.getFailed(0, 0);
@@ -167,6 +145,8 @@ export interface WorkerOptions {
   name: string;
   /** Aborted: finish the job in hand, then return. */
   signal?: AbortSignal;
+  /** Return once the queue has held no unfinished job for this long (job arrays, tests); unset: run until the signal. */
+  exitWhenEmptyMs?: number;
   onLog?(message: string): void;
 }
 
@@ -179,10 +159,34 @@ export interface QueueJob<D> {
   progress(images: number): void;
 }
 
-/** Takes jobs from the queue one at a time and runs them until the signal aborts (or Redis is lost). */
-export async function serveJobs<D, R>(place: QueuePlace, run: (job: QueueJob<D>) => Promise<R>, o: WorkerOptions): Promise<void> {
-  const a = await reach(place);
-  const connection = bullClient(a);
+/** Calls onEmpty once the queue has held no unfinished job for `ms` (checked every POLL_MS); returns a stop function. */
+function watchEmpty(queue: Queue, ms: number, onEmpty: () => void): () => void {
+  let emptySince: number | undefined;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    unfinishedJobs(queue)
+      .then(
+        (n) => {
+          const now = performance.now();
+          emptySince = n ? undefined : (emptySince ?? now);
+          if (emptySince !== undefined && now - emptySince >= ms) {
+            clearInterval(timer);
+            onEmpty();
+          }
+        },
+        () => (emptySince = undefined), // Redis away: the watchdog's to report
+      )
+      .finally(() => (busy = false));
+  }, POLL_MS);
+  return () => clearInterval(timer);
+}
+
+/** Takes jobs from the queue one at a time and runs them until the signal aborts, the queue stays empty (exitWhenEmptyMs) or Redis is lost. */
+export async function serveJobs<D, R>(place: QueuePlace, run: (job: QueueJob<D>) => Promise<R>, o: WorkerOptions): Promise<{ empty: boolean }> {
+  const a = await reachQueue(place);
+  const connection = bullConnection(a);
   let lost: Error | undefined;
   let stop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
@@ -206,22 +210,36 @@ export async function serveJobs<D, R>(place: QueuePlace, run: (job: QueueJob<D>)
   );
   worker.on('error', () => undefined); // reconnecting; a lasting loss is the watchdog's to report
   worker.on('failed', (job, e) => o.onLog?.(`job ${job?.id ?? '?'} failed: ${e.message}`));
-  const stopWatch = watchRedis(a, (e) => {
+  const stopWatch = watchRedis(a, LOST_AFTER_MS, (e) => {
     lost = e;
     stop();
   });
   if (o.signal?.aborted) stop();
   o.signal?.addEventListener('abort', stop);
+  let empty = false;
+  const countingConnection = o.exitWhenEmptyMs === undefined ? undefined : bullConnection(a);
+  const counting = countingConnection && new Queue(place.queue, { connection: countingConnection });
+  counting?.on('error', () => undefined);
+  let stopEmpty = () => undefined as void;
   try {
     await worker.waitUntilReady();
     o.onLog?.(`worker ${o.name} on queue '${place.queue}' at ${place.redis} (lock ${o.lockDurationMs / 1000} s)`);
+    if (counting)
+      stopEmpty = watchEmpty(counting, o.exitWhenEmptyMs!, () => {
+        empty = true;
+        stop();
+      });
     await stopped;
   } finally {
     o.signal?.removeEventListener('abort', stop);
+    stopEmpty();
     stopWatch();
+    await counting?.close().catch(() => undefined);
+    countingConnection?.disconnect();
     // with Redis lost there is no lock to give back: end at once
     await worker.close(Boolean(lost)).catch(() => undefined);
     connection.disconnect();
   }
   if (lost) throw lost;
+  return { empty };
 }

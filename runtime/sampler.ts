@@ -55,6 +55,9 @@ export interface SampleOptions {
   select?: (layout: number, k: number) => boolean;
   /** The command's options, kept in the ledger for sample --resume to compare (sample-ledger.ts). */
   runOptions?: Record<string, unknown>;
+  /** A session of the caller's on this model (openSamplingPool), left open, and the model's digest: a queue worker keeps them across jobs. */
+  pool?: SessionPool;
+  modelDigest?: string;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -77,25 +80,37 @@ export interface SampleSummary {
   ep: string;
 }
 
+/** Batches given to the inference worker at a time: one running, one waiting. */
+const INFERENCE_DEPTH = 2;
+/** Batches of images waiting to be encoded before the next batch is given to the worker. */
+const ENCODE_DEPTH = 2;
+
 /** Kill points of a sampling run (common/kill-points.ts). */
 export const sampleKillPoints: readonly string[] = [...atomicWriteKillPoints, 'sample.image-written', 'sample.recorded', 'sample.merged'];
 
 /** What the images of a run depend on, for the ledger: a resumed run must make the same ones. */
 function runIdentity(total: number, o: SampleOptions): Record<string, unknown> {
-  let model: string;
-  try {
-    model = sha256(fs.readFileSync(o.model));
-  } catch (e) {
-    throw modelError(`cannot read model file '${o.model}': ${(e as Error).message}`);
-  }
+  const model = o.modelDigest ?? modelDigest(o.model);
   // the seeded draws stand for the variation scheme (its kind, latent code choice) without naming it
   const draws = sha256(bytesOf(packVariations([0, 1].map((k) => o.scheme.draw(o.seed, 'ledger', k)))));
   const strip = o.strip ? { suffix: o.strip.suffix, variations: sha256(bytesOf(packVariations(o.strip.variations))) } : null;
   return { model, layouts: total, count: o.count, seed: o.seed, draws, fixed: [...o.fixed].sort((a, b) => a[0] - b[0]), grid: o.grid, strip };
 }
 
+/** The model file's SHA-256 (hex), which the images depend on. */
+export function modelDigest(file: string): string {
+  try {
+    return sha256(fs.readFileSync(file));
+  } catch (e) {
+    throw modelError(`cannot read model file '${file}': ${(e as Error).message}`);
+  }
+}
+
 const sha256 = (bytes: Uint8Array) => crypto.createHash('sha256').update(bytes).digest('hex');
 const bytesOf = (f: Float32Array) => new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+
+/** The one inference session a sampling runs on, in a worker thread. */
+export const openSamplingPool = (o: Pick<SampleOptions, 'model' | 'ep' | 'threads'>) => new SessionPool(o.model, { workers: 1, ep: o.ep, threads: o.threads ?? os.availableParallelism() });
 
 /**
  * Samples every layout: `count` images each (and a grid, a strip), written atomically, each recorded in the
@@ -111,7 +126,8 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
   // samples.jsonl: the exact noise by class name, and the code, so any image can be made again
   const recordOf = (z: Float32Array) => variationRecord(z, o.inputs, o.classes);
   const run = runIdentity(total, o);
-  const pool = new SessionPool(o.model, { workers: 1, ep: o.ep, threads: o.threads ?? os.availableParallelism() });
+  const pool = o.pool ?? openSamplingPool(o);
+  const closePool = () => (o.pool ? Promise.resolve() : pool.close());
   let ep: string;
   let ledger: SampleLedger;
   try {
@@ -120,7 +136,7 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
     removeStaleTemporaries(o.out);
     ledger = SampleLedger.open(o.out, run, o.runOptions ?? {}, Boolean(o.resume));
   } catch (e) {
-    await pool.close();
+    await closePool();
     throw e;
   }
   // timed from here: session creation is a one-time cost, reading, inference and writing are the rate
@@ -197,8 +213,18 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
     }
   };
 
-  // inference of batch i overlaps PNG encoding of batch i-1: at most one batch waits in the worker
-  let inFlight: Promise<void> = Promise.resolve();
+  // Inference of batch i overlaps the decoding of batch i + 1's layouts and the encoding of batch i - 1's
+  // images; batch i + 1 waits in the worker, so it never idles while this thread turns results into
+  // images. Bounded so that memory stays flat however long the run: INFERENCE_DEPTH batches in the
+  // worker, and at most ENCODE_DEPTH batches of images waiting to be encoded.
+  const inFlight: Promise<void>[] = [];
+  const dispatch = async (jobs: Job[]) => {
+    while (inFlight.length >= INFERENCE_DEPTH) await inFlight.shift();
+    await writes.onSizeLessThan(ENCODE_DEPTH * o.batch);
+    const p = flush(jobs);
+    p.catch(() => undefined); // handled when awaited, even if it fails while layouts are read
+    inFlight.push(p);
+  };
   let finished = false;
   try {
     let layout = 0;
@@ -214,24 +240,19 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
       }
       o.strip?.variations.forEach((z, s) => pending.push({ item, layout, z, file: '', k: s, kind: 'strip', needed: !stripDone }));
       layout++;
-      while (pending.length >= o.batch) {
-        const jobs = pending.splice(0, o.batch);
-        await inFlight;
-        inFlight = flush(jobs);
-        inFlight.catch(() => undefined); // handled when awaited, even if it fails while layouts are read
-      }
+      while (pending.length >= o.batch) await dispatch(pending.splice(0, o.batch));
     }
-    await inFlight;
-    if (pending.length) await flush(pending.splice(0));
+    if (pending.length) await dispatch(pending.splice(0));
+    while (inFlight.length) await inFlight.shift();
     await writes.onIdle();
     if (failure) throw failure;
     commit();
     ledger.finish();
     finished = true;
   } finally {
-    // nothing left running on the way out: the batch in flight finishes, queued writes are dropped and
+    // nothing left running on the way out: the batches in flight finish, queued writes are dropped and
     // the running ones finish; the ledger stays for --resume, with the images written so far
-    await inFlight.catch(() => undefined);
+    await Promise.allSettled(inFlight);
     writes.clear();
     await writes.onIdle();
     if (!finished) {
@@ -242,7 +263,7 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
       }
       ledger.close();
     }
-    await pool.close();
+    await closePool();
   }
   return { images, seconds: (performance.now() - started) / 1000, ep };
 }

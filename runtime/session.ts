@@ -19,7 +19,8 @@ export interface SessionOptions {
    * the cores the busy threads need, and a step ran about twice as slow (README.md#threads).
    */
   spinning?: boolean;
-  profile?: boolean;
+  /** onnxruntime's profiling on, its JSON file named from this prefix (written at endProfiling or release). */
+  profile?: string;
   /**
    * onnxruntime's memory pattern (default on): after the first run it plans one block for every
    * intermediate of a run and keeps it besides its arena. Off, each intermediate comes from the arena as
@@ -58,8 +59,8 @@ export async function createSession(model: Uint8Array | string, o: SessionOption
         executionProviders: [ep],
         graphOptimizationLevel: 'all',
         interOpNumThreads: 1,
-        enableProfiling: o.profile ?? false,
-        ...(o.profile ? { profileFilePrefix: 'divsyn-profile' } : {}),
+        enableProfiling: o.profile !== undefined,
+        ...(o.profile !== undefined ? { profileFilePrefix: o.profile } : {}),
         logSeverityLevel: 3,
       };
       if (o.threads) options.intraOpNumThreads = o.threads;

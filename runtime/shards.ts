@@ -62,12 +62,18 @@ export function shardRange(jobs: number, batch: number, shard: Shard): JobRange 
 }
 
 /**
- * Queue jobs of about `images` each in whole batches; by default about 1/32 of the run (so that workers
- * share it out and a rerun costs little), at least 64 images (so that opening the model for each job is a
- * small part of it), at most 1024.
+ * Images per queue job by default: 2048 at 64x64 and below, fewer for larger images (as many pixels, at
+ * least 256), so that a job's fixed cost (fetching it, its ledger and folder, moving its images) is a small
+ * part of it; and at most 1/8 of the run, so that a small run is still shared out among workers.
  */
-export function queueRanges(jobs: number, batch: number, images = Math.min(1024, Math.max(64, Math.ceil(jobs / 32)))): JobRange[] {
-  const step = Math.max(1, Math.round(images / batch)) * batch;
+export function defaultJobImages(jobs: number, height: number, width: number): number {
+  const bySize = Math.min(2048, Math.max(256, Math.round((2048 * 64 * 64) / (height * width))));
+  return Math.max(1, Math.min(bySize, Math.ceil(jobs / 8)));
+}
+
+/** Queue jobs of `images` each, rounded up to whole batches. */
+export function queueRanges(jobs: number, batch: number, images: number): JobRange[] {
+  const step = Math.max(1, Math.ceil(images / batch)) * batch;
   const ranges: JobRange[] = [];
   for (let from = 0; from < jobs; from += step) ranges.push({ from, to: Math.min(jobs, from + step) });
   return ranges;

@@ -1,13 +1,16 @@
 // The README's commands run as written, in order, in a fresh folder: every `divsyn` line of its code
 // blocks (and `make demo`, which runs divsyn demo), at tiny sizes so that the whole walk takes about a minute.
+// A line ending in `&` runs in the background until the walk is over (the queue's workers); redis:// URLs
+// point at a real redis-server the test starts.
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { fixtureItem } from '../fixtures/facades.js';
 import { cmpFacades } from '../common/palettes.js';
 import { indicesToColors, writePng } from '../common/image.js';
 import { repoRoot, tempDir } from './helpers/cli.js';
+import { RedisServer, startRedis } from './helpers/redis.js';
 
 /** The command lines of the README's code blocks (indented or fenced), continuations joined, comments cut. */
 export function readmeCommands(text: string): string[][] {
@@ -48,7 +51,7 @@ function tiny(words: string[]): string[] {
   const args = words[0] === 'make' ? ['demo', '--out', 'out/demo'] : words.slice(1);
   const shrunk = args.map((a, i) => (i > 0 && TINY[args[i - 1]] !== undefined ? TINY[args[i - 1]] : a));
   if ((args[0] === 'demo' || args[0] === 'train-segmenter') && !args.includes('--steps')) shrunk.push('--steps', '2');
-  if (THREADED.has(args[0])) shrunk.push('--threads', '1');
+  if (THREADED.has(args[0]) && !args.includes('--threads')) shrunk.push('--threads', '1');
   return shrunk;
 }
 
@@ -59,13 +62,44 @@ test("the README's commands run as written, in order, from a fresh folder", asyn
   // the README's label map of one's own
   const item = fixtureItem('test', 0, 64);
   await writePng(path.join(dir, 'my_layout.png'), { data: indicesToColors(item.layout, cmpFacades()), width: 64, height: 64, channels: 3 });
-  for (const words of commands) {
-    const args = tiny(words);
-    const r = spawnSync(path.join(repoRoot, 'bin', 'divsyn'), args, { cwd: dir, encoding: 'utf8', timeout: 120_000 });
-    t.is(r.status, 0, `${words.join(' ')}\n  ran as: divsyn ${args.join(' ')}\n${r.stderr}`);
-    if (r.status !== 0) return;
+  const redis: RedisServer | undefined = commands.some((w) => w.includes('--redis')) ? await startRedis() : undefined;
+  const background: { words: string[]; child: ChildProcess; done: Promise<{ status: number | null; stderr: string }> }[] = [];
+  try {
+    for (const line of commands) {
+      const inBackground = line.at(-1) === '&';
+      const words = inBackground ? line.slice(0, -1) : line;
+      const args = tiny(words).map((a, i, all) => (all[i - 1] === '--redis' ? redis!.url : a));
+      if (inBackground) {
+        const child = spawn(path.join(repoRoot, 'bin', 'divsyn'), args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        background.push({ words, child, done: new Promise((resolve) => child.on('close', (status) => resolve({ status, stderr }))) });
+        continue;
+      }
+      const r = spawnSync(path.join(repoRoot, 'bin', 'divsyn'), args, { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+      t.is(r.status, 0, `${words.join(' ')}\n  ran as: divsyn ${args.join(' ')}\n${r.stderr}`);
+      if (r.status !== 0) return;
+    }
+    // the background commands (workers) ran until now and stop on SIGTERM, as a scheduler stops them
+    for (const b of background) b.child.kill('SIGTERM');
+    for (const b of background) {
+      const r = await b.done;
+      t.is(r.status, 143, `${b.words.join(' ')} &\n${r.stderr}`);
+    }
+  } finally {
+    for (const b of background) b.child.kill('SIGKILL');
+    await redis?.stop();
   }
-  for (const f of ['out/demo/generator.onnx', 'out/baseline/generator.onnx', 'report/report.html', 'runs/latent/generator.onnx', 'prog/train_step.onnx', 's2/samples.jsonl'])
+  for (const f of [
+    'out/demo/generator.onnx',
+    'out/baseline/generator.onnx',
+    'report/report.html',
+    'runs/latent/generator.onnx',
+    'prog/train_step.onnx',
+    's2/samples.jsonl',
+    'many/samples.jsonl',
+    'merged/samples.jsonl',
+  ])
     t.true(fs.existsSync(path.join(dir, f)), f);
 });
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fixtureLayout } from '../fixtures/facades.js';
 import { cmpFacades } from '../common/palettes.js';
 import { writeIndexPng } from '../train/labels.js';
-import { parseShard, shardRange } from '../runtime/shards.js';
+import { defaultJobImages, parseShard, queueRanges, shardRange } from '../runtime/shards.js';
 import { divsyn, divsynAsync, tempDir } from './helpers/cli.js';
 
 const S = 32;
@@ -107,8 +107,28 @@ test('--shard values: I/N with I from 0; auto/N from JOB_COMPLETION_INDEX, else 
 test('--shard and --redis refuse what needs all of a layout on one machine, and each other', (t) => {
   const r = divsyn('sample', '--model', 'g.onnx', '--layouts', 'fixture', '--out', 'x', '--shard', '0/2', '--grid');
   t.is(r.status, 2);
-  t.regex(r.stderr, /^divsyn: option --grid makes one image of several samples of a layout: not with --shard/m);
+  t.regex(r.stderr, /^divsyn: option --grid makes one image of several samples of a layout: not with --shard \(run it on one machine\)$/m);
+  const two = divsyn('sample', '--model', 'g.onnx', '--layouts', 'fixture', '--out', 'x', '--redis', 'redis://127.0.0.1:1', '--queue', 'q', '--sweep', 'window', '--grid');
+  t.is(two.status, 2);
+  t.regex(two.stderr, /^divsyn: options --grid and --sweep make one image of several samples of a layout: not with --redis \(run them on one machine\)$/m);
+  const interp = divsyn('sample', '--model', 'g.onnx', '--layouts', 'fixture', '--out', 'x', '--shard', 'auto/3', '--code-interp', '0,1');
+  t.is(interp.status, 2);
+  t.regex(interp.stderr, /^divsyn: option --code-interp makes one image .* not with --shard/m);
   const both = divsyn('sample', '--model', 'g.onnx', '--layouts', 'fixture', '--out', 'x', '--shard', '0/2', '--redis', 'redis://127.0.0.1:1', '--queue', 'q');
   t.is(both.status, 2);
   t.regex(both.stderr, /give --shard or --redis, not both/);
+});
+
+test('queue jobs: 2048 images at 64 px and below, as many pixels for larger images but at least 256, at most 1/8 of the run; whole batches', (t) => {
+  t.is(defaultJobImages(1_000_000, 64, 64), 2048);
+  t.is(defaultJobImages(1_000_000, 32, 32), 2048);
+  t.is(defaultJobImages(1_000_000, 128, 128), 512);
+  t.is(defaultJobImages(1_000_000, 256, 512), 256);
+  t.is(defaultJobImages(2000, 64, 64), 250);
+  t.is(defaultJobImages(3, 64, 64), 1);
+  const ranges = queueRanges(2000, 8, 250);
+  t.is(ranges.length, 8);
+  t.deepEqual(ranges[0], { from: 0, to: 256 });
+  t.deepEqual(ranges.at(-1), { from: 1792, to: 2000 });
+  t.true(ranges.every((r, i) => i === 0 || r.from === ranges[i - 1].to));
 });

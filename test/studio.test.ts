@@ -287,24 +287,23 @@ test.serial("export-web's folder on a plain static server works the same, on one
   await Promise.all([served.page.close(), exported.page.close()]);
 });
 
-test.serial('with a WebGPU adapter (SwiftShader, in software) the page runs on WebGPU and paints what WASM paints', async (t) => {
+// Both backends compute in float32, so a pixel may land one level apart only where its value sits on a
+// rounding boundary. More means a miscomputed kernel: onnxruntime-web's WebGPU Conv on a 2x2 input with a
+// 2x2 kernel, which graph/ops/subpixel.ts avoids (docs/design.md, Numerics).
+test.serial('with a WebGPU adapter (SwiftShader, in software) the page runs on WebGPU and paints what WASM paints, within 1 level (float32 rounding)', async (t) => {
   const gpuBrowser = await launchChromium({ webgpu: true });
   try {
     const wasm = await open(await studioUrl);
     const gpu = await open(await studioUrl, gpuBrowser);
     const offered = await gpu.page.evaluate(async () => Boolean(await (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter()));
-    const label = (await gpu.page.locator('#backend').textContent()) ?? '';
-    if (!offered) {
-      t.log('this Chromium offers no WebGPU adapter, even SwiftShader: the page fell back to WASM');
-      t.regex(label, /^running on WASM/);
-    } else t.is(label, 'running on WebGPU');
+    t.true(offered, "this Chromium offers no WebGPU adapter, not even SwiftShader's: the WebGPU path is untested");
+    t.is((await gpu.page.locator('#backend').textContent()) ?? '', 'running on WebGPU');
     for (const { page } of [wasm, gpu]) await setSlider(page, 'facade', 0.3);
     const worst = largestDifference(await canvasPixels(wasm.page), await canvasPixels(gpu.page));
     t.log(`largest difference from WASM: ${worst} levels`);
-    // SwiftShader computes in software with rounding of its own, so a few levels apart is expected
-    t.true(worst <= 16, `${worst} levels apart`);
+    t.true(worst <= 1, `${worst} levels apart`);
     t.deepEqual([...wasm.errors, ...gpu.errors], []);
-    await wasm.page.close();
+    await Promise.all([wasm.page.close(), gpu.page.close()]);
   } finally {
     await gpuBrowser.close();
   }

@@ -4,7 +4,7 @@
 import test from 'ava';
 import { Graph, Rng, convTranspose2d, emitModel, initParams, subpixelConvTranspose } from '../graph/index.js';
 import { emitProgram, inferenceProgram, segmenterInferenceProgram } from '../graph/programs/index.js';
-import { TransposedConvChoice } from '../graph/ops/subpixel.js';
+import { TransposedConvChoice, transposedConvForm } from '../graph/ops/subpixel.js';
 import { variationInputs } from '../graph/families/index.js';
 import { generatorValues, readGenerator } from '../runtime/model-file.js';
 import { createSession, floatTensor, type Feeds } from '../runtime/session.js';
@@ -31,7 +31,7 @@ for (const [name, x, cout, bias] of [
   ['1x4x1x1 to 2 channels, no bias', [1, 4, 1, 1], 2, false],
   ['3x6x5x2 to 7 channels, bias', [3, 6, 5, 2], 7, true],
 ] as const) {
-  test(`one layer, ${name}: the phase convolutions equal the ConvTranspose`, async (t) => {
+  test(`one layer, ${name}: the phase convolutions and the merged one equal the ConvTranspose`, async (t) => {
     const g = new Graph();
     const input = g.input('x', x);
     const rng = new Rng(7);
@@ -39,11 +39,14 @@ for (const [name, x, cout, bias] of [
     const b = bias ? g.constant(rng.fillUniform(new Float32Array(cout), -1, 1), [cout]) : undefined;
     const plain = convTranspose2d(input, w, b, { stride: 2, pad: 1 });
     const phases = subpixelConvTranspose(input, w, b);
+    const merged = subpixelConvTranspose(input, w, b, 'merged');
     t.deepEqual(phases.shape, plain.shape);
+    t.deepEqual(merged.shape, plain.shape);
     const bytes = emitModel(g, {
       outputs: [
         ['plain', plain],
         ['phases', phases],
+        ['merged', merged],
       ],
       params: 'initializers',
     });
@@ -51,16 +54,27 @@ for (const [name, x, cout, bias] of [
     const { session } = await createSession(bytes, { threads: 1 });
     const out = await session.run(feeds);
     await session.release();
-    const [p, q] = [out.plain.data as Float32Array, out.phases.data as Float32Array];
+    const [p, q, m] = [out.plain.data as Float32Array, out.phases.data as Float32Array, out.merged.data as Float32Array];
     t.true(
       p.some((v) => Math.abs(v) > 0.5),
       'values of the size of the weights',
     );
-    t.true(maxDiff(p, q) < TOLERANCE, `max |difference| ${maxDiff(p, q)}`);
+    t.true(maxDiff(p, q) < TOLERANCE, `phases: max |difference| ${maxDiff(p, q)}`);
+    t.true(maxDiff(p, m) < TOLERANCE, `merged: max |difference| ${maxDiff(p, m)}`);
   });
 }
 
-const CHOICES: TransposedConvChoice[] = ['subpixel', 'fastest'];
+test("'fastest' keeps a 2x2 input's transposed convolution whole (onnxruntime-web's WebGPU Conv miscomputes its phase (1, 1)); 'subpixel' rewrites it", (t) => {
+  const g = new Graph();
+  const w = g.input('w', [128, 64, 4, 4]);
+  const [x1, x2, x4] = [1, 2, 4].map((s) => g.input(`x${s}`, [1, 128, s, s]));
+  t.is(transposedConvForm('fastest', x2, w, 2, 1), 'convTranspose');
+  t.is(transposedConvForm('fastest', x1, w, 2, 1), 'phases');
+  t.is(transposedConvForm('fastest', x4, w, 2, 1), 'phases');
+  t.is(transposedConvForm('subpixel', x2, w, 2, 1), 'phases');
+});
+
+const CHOICES: TransposedConvChoice[] = ['subpixel', 'merged', 'fastest'];
 
 test('every model kind: the inference graph with phase convolutions gives the ConvTranspose graph’s images', async (t) => {
   const files = initGenerators(tempDir('divsyn-subpixel-'));

@@ -113,6 +113,12 @@ export function facesDataset(split: FaceSplit = 'train', redrawPerEpoch = split 
 const PNG = /\.png$/i;
 const POINT_EXT = /\.(pts|txt)$/i;
 
+/** The files of each condition kind: their extension, their name in messages, and their folder in a dataset. */
+export const CONDITION_FILES = {
+  image: { ext: PNG, what: '.png normal maps', folder: 'normals' },
+  landmarks: { ext: POINT_EXT, what: '.pts or .txt point files', folder: 'landmarks' },
+} as const;
+
 function folderParts(root: string, sub: string, what: string): { conditions: string; photos: string } {
   if (!fs.existsSync(root)) throw dataError(`${what} data folder '${root}' does not exist`);
   return { conditions: path.join(root, sub), photos: path.join(root, 'photos') };
@@ -230,16 +236,24 @@ export interface ConditionInput {
 
 /**
  * One condition file at the model's size: a normal map PNG (resized bilinearly to the model's size, with a
- * note when it is), or a point file whose points are in the model's pixels, rendered with its σ.
+ * note when it is), or a point file whose points are in the model's pixels, rendered with its σ. `source`:
+ * the file, or its bytes (a PNG, or a point file's UTF-8 text) named `name` in errors.
  */
-export async function readConditionFile(file: string, condition: ConditionSpec, width: number, height: number, onNote?: (m: string) => void): Promise<Float32Array> {
+export async function readConditionFile(
+  source: string | Uint8Array,
+  condition: ConditionSpec,
+  width: number,
+  height: number,
+  onNote?: (m: string) => void,
+  name = typeof source === 'string' ? source : '<bytes>',
+): Promise<Float32Array> {
   if (condition.kind === 'landmarks') {
-    const points = readPointFile(file);
-    if (points.length / 2 !== condition.channels) throw dataError(`point file '${file}' holds ${points.length / 2} points; the model takes ${condition.channels}`);
+    const points = typeof source === 'string' ? readPointFile(source) : parsePoints(new TextDecoder().decode(source), name);
+    if (points.length / 2 !== condition.channels) throw dataError(`point file '${name}' holds ${points.length / 2} points; the model takes ${condition.channels}`);
     return renderHeatMaps(points, width, height, condition.sigma!);
   }
-  const img = await readRgb(file);
-  if (img.width !== width || img.height !== height) onNote?.(`normal map '${file}' is ${img.width}x${img.height}: resized to the model's ${width}x${height}`);
+  const img = await readRgb(typeof source === 'string' ? source : Buffer.from(source), name);
+  if (img.width !== width || img.height !== height) onNote?.(`normal map '${name}' is ${img.width}x${img.height}: resized to the model's ${width}x${height}`);
   return normalPlanes(resizeBilinear(img.data, img.width, img.height, 3, width, height), width, height);
 }
 

@@ -12,6 +12,7 @@ import { usageError } from '../common/errors.js';
 import { prepareOutputDir } from '../common/files.js';
 import { chwToRgb } from '../common/image.js';
 import { EpChoice } from '../runtime/session.js';
+import { readInitGenerator } from '../runtime/model-file.js';
 import { CodeKind, trainingCodes } from './codes.js';
 import { ConditionDataset, ConditionKind, conditionReader, datasetCondition, openConditionDataset } from './condition-data.js';
 import { scalePoints } from './augment.js';
@@ -157,7 +158,9 @@ export interface ConditionTrainOptions extends ConditionModelOptions {
   data: string;
   /** landmarks: the heat maps' σ in pixels at the model's size (default DEFAULT_SIGMA). */
   sigma?: number;
-  steps: number;
+  /** Training steps, or else --epochs passes over the data (default 200). */
+  steps?: number;
+  epochs?: number;
   batch?: number;
   lr?: number;
   lrPolicy?: LrPolicy;
@@ -178,6 +181,8 @@ export interface ConditionTrainOptions extends ConditionModelOptions {
   ep?: EpChoice;
   threads?: number;
   initGenerator?: Map<string, Float32Array>;
+  /** A generator file to start from (--init), checked against the run's spec once it is known. */
+  init?: string;
   /** The command's options for RUN/run.json (what --resume takes back). */
   runOptions?: Record<string, unknown>;
 }
@@ -201,6 +206,7 @@ export async function trainOnConditions(o: ConditionTrainOptions, hooks: Conditi
   const spec = conditionGeneratorSpec(o, datasetCondition(dataset, o.sigma ?? DEFAULT_SIGMA));
   const family = familyOf(spec);
   hooks.onSpec?.(spec, dataset);
+  const initGenerator = o.initGenerator ?? (o.init ? readInitGenerator(o.init, spec) : undefined);
   const options: TrainingOptions = defaultTrainingOptions(spec, {
     diversity: 'none',
     perceptual: family.contentNetwork ? (o.perceptual ?? PIXELS_ONLY) : PIXELS_ONLY,
@@ -236,13 +242,13 @@ export async function trainOnConditions(o: ConditionTrainOptions, hooks: Conditi
       lr,
       lrPolicy,
       latent,
-      totalSteps: o.steps,
+      totalSteps: o.steps ?? (o.epochs ?? 200) * Math.ceil(dataset.length / options.batch),
       checkpointEvery: o.checkpointEvery ?? 500,
       out: o.out,
       resume: Boolean(o.resume),
       ep: o.ep ?? 'cpu',
       threads: o.threads,
-      initGenerator: o.initGenerator,
+      initGenerator,
       metadata: { data: o.data, input: o.input, seed: o.seed, lr, lrPolicy, ...options, perceptual: options.perceptual.description },
       runOptions: o.runOptions,
     },

@@ -27,15 +27,28 @@ export function layoutFromIndices(info: GeneratorInfo, indices: ArrayLike<number
   return { onehot: oneHot(out, c), indices: out };
 }
 
-/** From an image of the model's size in its palette's colours, each pixel by nearest colour (as `divsyn sample` reads colour maps). */
-export function layoutFromRgb(info: GeneratorInfo, image: { data: ArrayLike<number>; width: number; height: number }, name = 'layout'): Layout {
+/** Pixels as a caller holds them: RGB or RGBA, row-major. */
+export interface RgbPixels {
+  data: ArrayLike<number>;
+  width: number;
+  height: number;
+}
+
+/** The RGB bytes of an RGB or RGBA image that must be the model's size (alpha dropped); `name` is in the error. */
+export function modelSizedRgb(info: GeneratorInfo, image: RgbPixels, name: string): Uint8Array {
   const { height: h, width: w } = info;
   if (image.width !== w || image.height !== h) throw dataError(`${name}: ${image.width}x${image.height} pixels for a model of ${w}x${h} (width x height)`);
   const channels = image.data.length / (w * h);
   if (channels !== 3 && channels !== 4) throw dataError(`${name}: ${image.data.length} values for ${w}x${h} pixels (RGB needs ${3 * w * h}, RGBA ${4 * w * h})`);
   const rgb = new Uint8Array(3 * w * h);
   for (let p = 0; p < w * h; p++) for (let k = 0; k < 3; k++) rgb[3 * p + k] = image.data[channels * p + k];
-  const map = colorsToIndices(rgb, w, h, info.classes, name);
+  return rgb;
+}
+
+/** From an image of the model's size in its palette's colours, each pixel by nearest colour (as `divsyn sample` reads colour maps). */
+export function layoutFromRgb(info: GeneratorInfo, image: RgbPixels, name = 'layout'): Layout {
+  const rgb = modelSizedRgb(info, image, name);
+  const map = colorsToIndices(rgb, info.width, info.height, info.classes, name);
   return { onehot: oneHot(map.indices, info.classes.length), indices: map.indices, ...(map.warning ? { warning: map.warning } : {}) };
 }
 

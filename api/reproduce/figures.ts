@@ -2,12 +2,14 @@
 // Fig. 2: one row per class, its noise from -1 to 1, the others 0) and sample grids of several layouts side
 // by side for several models (Fig. 6).
 import path from 'node:path';
-import { ClassInfo } from '../../graph/spec.js';
-import { RgbImage, chwToRgb, layoutToRgb, sampleGrid, writePng } from '../../common/image.js';
+import { ClassInfo, ConditionSpec } from '../../graph/spec.js';
+import { RgbImage, chwToRgb, conditionToRgb, layoutToRgb, sampleGrid, writePng } from '../../common/image.js';
+import { specOf } from '../../common/generator-info.js';
+import { conditionReader, openConditionDataset } from '../../train/condition-data.js';
 import { classesOfOneHot } from '../../metrics/segmentation.js';
 import { EvalLayout } from '../../metrics/evaluate.js';
 import { openDataset } from '../../train/datasets.js';
-import { evalItems } from '../../train/loader.js';
+import { evalItems, evalItemsOf } from '../../train/loader.js';
 import { loadPalette } from '../../common/palettes.js';
 import { Generator, openGenerator } from '../generator.js';
 import { PaperData, RunEnvironment } from './runners.js';
@@ -16,14 +18,24 @@ import { PaperData, RunEnvironment } from './runners.js';
 const SWEEP_MIN_AREA = 0.02;
 const NO_IMAGES = new Float32Array(0);
 
-/** The first n test layouts with their photos, at the generators' size. */
-export async function testLayouts(data: PaperData, size: number, n?: number): Promise<{ classes: ClassInfo[]; items: EvalLayout[] }> {
-  const classes = loadPalette(data.train.palette);
+/**
+ * The first n test layouts with their photos, at the generators' size; for generators fed a normal map or
+ * landmarks, the conditions as `condition` (the generators' own, from their spec) describes them.
+ */
+export async function testLayouts(data: PaperData, size: number, n?: number, condition?: ConditionSpec): Promise<{ classes: ClassInfo[]; items: EvalLayout[] }> {
+  if (data.input !== 'labels') {
+    if (!condition) throw new Error(`testLayouts: the ${data.input} condition of the generators is needed`);
+    const dataset = openConditionDataset({ ...data.test, input: data.input });
+    return { classes: [], items: await evalItemsOf(conditionReader(dataset, condition), size, size, n ?? dataset.length) };
+  }
+  const classes = loadPalette(data.train.palette!);
   const dataset = openDataset({ ...data.test, classes });
   return { classes, items: await evalItems(dataset, size, size, n ?? dataset.length) };
 }
 
+/** A test item as the generator takes it: its class indices, or a condition's planes as they are. */
 async function openLayout(g: Generator, it: EvalLayout) {
+  if (g.info.architecture.condition) return { onehot: it.layout, indices: new Uint8Array(0), stem: it.stem };
   const hw = g.height * g.width;
   return g.layout(classesOfOneHot(it.layout, 1, g.classes.length, hw), { stem: it.stem });
 }
@@ -70,10 +82,10 @@ export async function writeClassSweeps(file: string, generatorFile: string, it: 
 export async function writeSampleGrids(file: string, models: { label: string; generator: string; count: number }[], items: EvalLayout[], seed: number, env: RunEnvironment): Promise<void> {
   const generators = await Promise.all(models.map((m) => openGenerator(path.resolve(env.root, m.generator), { threads: env.threads, ep: env.ep })));
   try {
-    const { height: h, width: w, classes } = generators[0];
+    const { height: h, width: w } = generators[0];
     const rows = [];
     for (const it of items) {
-      const lead = [layoutToRgb(it.layout, { classes, height: h, width: w }), chwToRgb(it.photo, h, w)];
+      const lead = [conditionToRgb(it.layout, specOf(generators[0].info)), chwToRgb(it.photo, h, w)];
       for (let i = 0; i < models.length; i++) {
         const samples = await generators[i].sample(await openLayout(generators[i], it), { count: models[i].count, seed });
         lead.push(...samples.map((s) => s.image));

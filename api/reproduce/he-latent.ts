@@ -1,10 +1,12 @@
-// reproduce he-latent: He, Schiele and Fritz's comparisons on label-map data. Latent drop-out codes trained
-// with best-of-n against the neighbours-enhanced loss, one shared network against separate branches, the
-// code dropout early against late, and CRN's own multi-output model; for each, accuracy against the true
-// photo (RMSE, SSIM, FSIM: best and mean of K samples from new codes), the feature-std diversity (Table 3's
-// measure) over --features layers, realism by the segmenter, and accuracy as K grows from 1 to K.
+// reproduce he-latent: He, Schiele and Fritz's comparisons on label maps, landmarks or normal maps. Latent
+// drop-out codes trained with best-of-n against the neighbours-enhanced loss, one shared network against
+// separate branches, the code dropout early against late, and CRN's own multi-output model; for each,
+// accuracy against the true photo (RMSE, SSIM, FSIM: best and mean of K samples from new codes), the
+// feature-std diversity (Table 3's measure) over --features layers, realism by the segmenter, and accuracy
+// as K grows from 1 to K. With --input landmarks or image (the paper's own inputs: heat maps, normal maps)
+// the latent rows alone, with no segmenter and no crn-multi, which need label maps.
 import path from 'node:path';
-import { ReportLayout, ReproductionReport, TableRow, writeReproductionReport } from '../../metrics/reproduction-report.js';
+import { ReportLayout, ReproductionReport, TableRow, measureText, writeReproductionReport } from '../../metrics/reproduction-report.js';
 import { linesSvg, scatterSvg } from '../../metrics/plot.js';
 import { writePlot } from '../../metrics/report.js';
 import { samplesOf } from '../../metrics/evaluate.js';
@@ -15,17 +17,21 @@ import { readGenerator } from '../../runtime/model-file.js';
 import { TrainOptions } from '../train.js';
 import { ReproduceValues } from './options.js';
 import { PaperPipeline, stageTimes, trainingLength } from './pipeline.js';
-import { MeasureFeatures, ModelScores, PaperData, RunEnvironment, TrainedModel, evaluateStage, segmenterFeatures, segmenterStage, trainStage } from './runners.js';
+import { ConditionScores, MeasureFeatures, ModelScores, PaperData, RunEnvironment, TrainedModel, evaluateStage, segmenterFeatures, segmenterStage, trainStage } from './runners.js';
 import { StageLedger } from './stages.js';
 import { testLayouts, writeSampleGrids } from './figures.js';
 
 /** The options only this reproduction takes. */
-export const HE_ONLY = ['branches', 'neighbours', 'input'] as const;
+export const HE_ONLY = ['branches', 'neighbours', 'input', 'theta'] as const;
 
-const DEFAULT_STEPS = 1500;
-/** The authors' neighbour search: layouts differing in under θ of their cells, at most one per colour cluster. */
-const THETA = 0.45;
+const DEFAULT_STEPS = 500;
+/** The authors' neighbour search: at most one neighbour per colour cluster (θ: --theta). */
 const COLOUR_CLUSTERS = 4;
+/**
+ * θ unless --theta: the authors' fraction of differing cells for label maps; for normal maps and heat maps,
+ * whose relative L2 distances lie closer together (docs/design.md, Inputs beyond label maps), 0.15.
+ */
+const THETA = { labels: 0.45, conditions: 0.15 };
 /** Steps that train one branch at a time first (at most a tenth of the run). */
 const WARMUP = 200;
 const GRID_LAYOUTS = 3;
@@ -49,6 +55,9 @@ interface HeModel {
   train: TrainOptions;
 }
 
+/** Models fed a normal map or landmarks: no classes, so no segmenter (realism, content loss) and no crn-multi (label maps only). */
+const conditioned = (s: { input: string }) => s.input !== 'labels';
+
 interface HeSettings {
   [key: string]: unknown;
   data: string;
@@ -58,8 +67,9 @@ interface HeSettings {
   training: { steps: number } | { epochs: number };
   seed: number;
   segmenter: { steps: number; width: number };
-  /** The content loss of every model: the segmenter stage's encoder. */
+  /** The content loss of every model: the segmenter stage's encoder (label maps), else --features or pixels. */
   content: string;
+  theta: number;
   samples: number;
   limit?: number;
   branches: number;
@@ -69,18 +79,19 @@ interface HeSettings {
 }
 
 /**
- * The condition a model trains on, as train() options. Label maps need none beyond the data; other inputs
- * (landmark heat maps, normal maps: issue 24) would add theirs here, and `--input` would offer them.
+ * The content loss of a model fed a normal map or landmarks, as train() options: --features where given
+ * (label-map models take the segmenter stage's encoder in run()), else pixels.
  */
-function conditionOptions(input: string): Partial<TrainOptions> {
-  if (input !== 'labels') throw new Error(`reproduce he-latent: input ${input} is not supported yet`);
-  return {};
+function contentOptions(o: ReproduceValues): Partial<TrainOptions> {
+  if (o.input === 'labels' || o.features === undefined) return {};
+  return { features: o.features, ...(o.featureTaps ? { featureTaps: o.featureTaps } : {}), featureNorm: o.featureNorm };
 }
 
 function settings(o: ReproduceValues, data: PaperData): HeSettings {
+  const theta = o.theta ?? (conditioned(o) ? THETA.conditions : THETA.labels);
   const length = trainingLength(o, DEFAULT_STEPS);
   const warmup = 'steps' in length ? Math.min(WARMUP, Math.floor(length.steps / 10)) : WARMUP;
-  const base: TrainOptions = { ...data.train, ...conditionOptions(o.input), size: o.size, width: o.width, ...length, seed: o.seed };
+  const base: TrainOptions = { ...data.train, ...contentOptions(o), size: o.size, width: o.width, ...length, seed: o.seed };
   const latent = (sharing: 'shared' | 'separate', neighbours: boolean, split: 'early' | 'late'): TrainOptions => ({
     ...base,
     model: 'latent',
@@ -88,10 +99,10 @@ function settings(o: ReproduceValues, data: PaperData): HeSettings {
     sharing,
     split,
     warmup,
-    ...(neighbours ? { neighbours: o.neighbours, theta: THETA, colourClusters: COLOUR_CLUSTERS } : {}),
+    ...(neighbours ? { neighbours: o.neighbours, theta, colourClusters: COLOUR_CLUSTERS } : {}),
   });
   const models: HeModel[] = [
-    { name: 'crn', label: 'CRN', samples: Math.min(o.samples, o.branches), train: { ...base, model: 'crn-multi', images: o.branches } },
+    ...(conditioned(o) ? [] : [{ name: 'crn', label: 'CRN', samples: Math.min(o.samples, o.branches), train: { ...base, model: 'crn-multi' as const, images: o.branches } }]),
     { name: 'shared-best', label: 'shared, best-of-n', samples: o.samples, train: latent('shared', false, 'early') },
     { name: 'shared-neighbours', label: 'shared, neighbours-enhanced', samples: o.samples, train: latent('shared', true, 'early') },
     { name: 'separate-best', label: 'separate, best-of-n', samples: o.samples, train: latent('separate', false, 'early') },
@@ -106,7 +117,8 @@ function settings(o: ReproduceValues, data: PaperData): HeSettings {
     training: length,
     seed: o.seed,
     segmenter: { steps: o.segmenterSteps, width: o.segmenterWidth },
-    content: 'the encoder of the segmenter stage (segmenter/segmenter.onnx)',
+    content: !conditioned(o) ? 'the encoder of the segmenter stage (segmenter/segmenter.onnx)' : o.features ? `the --features network ${path.resolve(o.features)}` : 'pixels only',
+    theta,
     samples: o.samples,
     ...(o.limit !== undefined ? { limit: o.limit } : {}),
     branches: o.branches,
@@ -117,7 +129,7 @@ function settings(o: ReproduceValues, data: PaperData): HeSettings {
 }
 
 function stages(s: HeSettings): string[] {
-  return ['segmenter', ...s.models.flatMap((m) => [`train-${m.name}`, `eval-${m.name}`]), 'accuracy-k', 'figures'];
+  return [...(conditioned(s) ? [] : ['segmenter']), ...s.models.flatMap((m) => [`train-${m.name}`, `eval-${m.name}`]), 'accuracy-k', 'figures'];
 }
 
 /** K = 1, 2, 4, … up to n (and n itself). */
@@ -138,7 +150,7 @@ interface KCurve {
 async function accuracyByK(model: HeModel, generator: string, data: PaperData, s: HeSettings, env: RunEnvironment): Promise<KCurve> {
   const file = path.resolve(env.root, generator);
   const { spec } = readGenerator(file);
-  const { items } = await testLayouts(data, s.size, s.limit);
+  const { items } = await testLayouts(data, s.size, s.limit, spec.condition);
   const scheme = variationScheme(spec, { codes: 'new' });
   const ks = counts(model.samples);
   const rmseSum = new Float64Array(ks.length);
@@ -173,14 +185,13 @@ async function accuracyByK(model: HeModel, generator: string, data: PaperData, s
   return { model: model.label, k: ks, rmse_best: mean(rmseSum), ssim_best: mean(ssimSum) };
 }
 
-const row = (m: HeModel, sc: ModelScores): TableRow => ({
+const row = (m: HeModel, sc: ModelScores | ConditionScores): TableRow => ({
   model: m.label,
   samples: m.samples,
   feature_std: sc.feature_std,
   feature_distance: sc.feature_distance,
   diversity: sc.diversity,
-  accuracy: sc.accuracy,
-  iou: sc.iou,
+  ...('accuracy' in sc ? { accuracy: sc.accuracy, iou: sc.iou } : {}),
   rmse_best: sc.rmse.best,
   rmse_mean: sc.rmse.mean,
   ssim_best: sc.ssim.best,
@@ -191,17 +202,21 @@ const row = (m: HeModel, sc: ModelScores): TableRow => ({
 });
 
 async function run(ledger: StageLedger, s: HeSettings, data: PaperData, env: RunEnvironment): Promise<ReproductionReport> {
-  const seg = await ledger.stage('segmenter', ({ dir }) => segmenterStage('segmenter', dir, data, { size: s.size, width: s.segmenter.width, steps: s.segmenter.steps, seed: s.seed }, env));
-  const segFile = path.resolve(env.root, seg.file);
-  const features: MeasureFeatures = s.features ?? { ...segmenterFeatures(segFile), file: seg.file };
+  const seg = conditioned(s)
+    ? undefined
+    : await ledger.stage('segmenter', ({ dir }) => segmenterStage('segmenter', dir, data, { size: s.size, width: s.segmenter.width, steps: s.segmenter.steps, seed: s.seed }, env));
+  const segFile = seg && path.resolve(env.root, seg.file);
+  // without a segmenter (no classes) the feature std needs --features
+  const features: MeasureFeatures | undefined = s.features ?? (seg && { ...segmenterFeatures(segFile!), file: seg.file });
   const trained: TrainedModel[] = [];
-  const scores: ModelScores[] = [];
+  const scores: (ModelScores | ConditionScores)[] = [];
   for (const m of s.models) {
-    const model = await ledger.stage(`train-${m.name}`, ({ dir }) => trainStage(`train-${m.name}`, dir, { ...m.train, segmenter: segFile }, env));
+    const model = await ledger.stage(`train-${m.name}`, ({ dir }) => trainStage(`train-${m.name}`, dir, { ...m.train, ...(segFile ? { segmenter: segFile } : {}) }, env));
     trained.push(model);
+    const settings = { samples: m.samples, limit: s.limit, seed: s.seed, ...(m.train.model === 'latent' ? { codes: 'new' as const } : {}) };
     scores.push(
       await ledger.stage(`eval-${m.name}`, ({ dir }) =>
-        evaluateStage(dir, model.generator, seg.file, features, data, { samples: m.samples, limit: s.limit, seed: s.seed, ...(m.train.model === 'latent' ? { codes: 'new' as const } : {}) }, env),
+        seg ? evaluateStage(dir, model.generator, seg.file, features, data, settings, env) : evaluateStage(dir, model.generator, undefined, features, data, settings, env),
       ),
     );
   }
@@ -211,7 +226,7 @@ async function run(ledger: StageLedger, s: HeSettings, data: PaperData, env: Run
     return out;
   });
   const figures = await ledger.stage('figures', async ({ dir }) => {
-    const { items } = await testLayouts(data, s.size, GRID_LAYOUTS);
+    const { items } = await testLayouts(data, s.size, GRID_LAYOUTS, readGenerator(path.resolve(env.root, trained[0].generator)).spec.condition);
     const grid = path.join(dir, 'samples.png');
     const shown = s.models.map((m, i) => ({ label: m.name, generator: trained[i].generator, count: GRID_SAMPLES }));
     await writeSampleGrids(grid, shown, items, s.seed, env);
@@ -227,13 +242,15 @@ async function run(ledger: StageLedger, s: HeSettings, data: PaperData, env: Run
       'accuracy as K grows',
     ),
   );
+  // without a segmenter: accuracy against the true photo (SSIM of the best sample) against diversity
+  const [x, y] = trade(s, features);
   await writePlot(
     path.join(env.root, 'trade.png'),
     scatterSvg(
-      table.map((r) => ({ label: r.model, x: Number(r.feature_std), y: Number(r.accuracy) })),
-      'feature std (diversity)',
-      'segmenter pixel accuracy',
-      'the realism-diversity trade',
+      table.map((r) => ({ label: r.model, x: Number(r[x.key]), y: Number(r[y.key]) })),
+      x.label,
+      y.label,
+      conditioned(s) ? 'the accuracy-diversity trade' : 'the realism-diversity trade',
     ),
   );
   const report: ReproductionReport = {
@@ -241,8 +258,9 @@ async function run(ledger: StageLedger, s: HeSettings, data: PaperData, env: Run
     title: 'He, Schiele and Fritz: latent drop-out codes, best-of-n against neighbours-enhanced, shared against separate, early against late',
     data: s.data,
     table,
-    paper: PAPER_ROWS,
-    real: scores[0].real,
+    // Table 3 is of LFW faces from landmarks; the label-map runs compare with it as well
+    paper: s.input === 'image' ? [] : PAPER_ROWS,
+    ...('real' in scores[0] ? { real: scores[0].real } : {}),
     accuracy_k: curves,
     figures: { samples: figures.samples, accuracy_k: 'accuracy_k.png', trade: 'trade.png', ...Object.fromEntries(s.models.map((m, i) => [`grid_${m.name}`, scores[i].grid])) },
     settings: s,
@@ -252,16 +270,22 @@ async function run(ledger: StageLedger, s: HeSettings, data: PaperData, env: Run
   return report;
 }
 
-function layout(r: ReproductionReport, s: HeSettings, curves: KCurve[], features: MeasureFeatures): ReportLayout {
-  const f = (x: number) => x.toFixed(3);
-  const real = r.real as { accuracy: number; iou: number };
+/** The trade's axes: the diversity measure and realism, or (no segmenter) the best sample's SSIM. */
+function trade(s: HeSettings, features: MeasureFeatures | undefined): { key: string; label: string }[] {
+  const x = features ? { key: 'feature_std', label: 'feature std (diversity)' } : { key: 'diversity', label: 'diversity (mean L1 between samples)' };
+  return [x, conditioned(s) ? { key: 'ssim_best', label: 'SSIM of the best sample' } : { key: 'accuracy', label: 'segmenter pixel accuracy' }];
+}
+
+function layout(r: ReproductionReport, s: HeSettings, curves: KCurve[], features: MeasureFeatures | undefined): ReportLayout {
+  const f = measureText;
+  const real = r.real as { accuracy: number; iou: number } | undefined;
   const ks = curves[1]?.k ?? curves[0].k;
   return {
     compared: [{ key: 'feature_std', label: 'feature std' }],
     ours: [
       { key: 'samples', label: 'K' },
       { key: 'diversity', label: 'diversity' },
-      { key: 'accuracy', label: 'pixel accuracy' },
+      ...(real ? [{ key: 'accuracy', label: 'pixel accuracy' }] : []),
       { key: 'rmse_best', label: 'RMSE best' },
       { key: 'rmse_mean', label: 'RMSE mean' },
       { key: 'ssim_best', label: 'SSIM best' },
@@ -270,8 +294,12 @@ function layout(r: ReproductionReport, s: HeSettings, curves: KCurve[], features
       { key: 'fsim_mean', label: 'FSIM mean' },
     ],
     notes: [
-      `Ours: ${s.size} px, width ${s.width}, ${'steps' in s.training ? `${s.training.steps} steps` : `${s.training.epochs} epochs`} per model, ${s.branches} branches (CRN: ${s.branches} images), content loss on ${s.content}; feature std over ${features.taps ? `the layers ${features.taps} of ` : ''}${features.file}. The paper's feature std is of fc5 of a face network on LFW: compare the order of the rows, not the values.`,
-      `The segmenter on the true test photos: pixel accuracy ${f(real.accuracy)}, mean IoU ${f(real.iou)}.`,
+      `Ours: ${s.size} px, width ${s.width}, ${'steps' in s.training ? `${s.training.steps} steps` : `${s.training.epochs} epochs`} per model, ${s.branches} branches${conditioned(s) ? '' : ` (CRN: ${s.branches} images)`}, content loss on ${s.content}, neighbours within θ ${s.theta}; ${features ? `feature std over ${features.taps ? `the layers ${features.taps} of ` : ''}${features.file}` : 'no feature std (give --features: without classes there is no segmenter to take the layers from)'}. The paper's feature std is of fc5 of a face network on LFW: compare the order of the rows, not the values.`,
+      ...(real
+        ? [`The segmenter on the true test photos: pixel accuracy ${f(real.accuracy)}, mean IoU ${f(real.iou)}.`]
+        : [
+            `--input ${s.input}: no classes, so no segmenter (no realism, no pixel accuracy) and no CRN row (crn-multi takes label maps only); the neighbours are by the conditions' relative squared L2 distance.`,
+          ]),
     ],
     sections: [
       {
@@ -285,7 +313,14 @@ function layout(r: ReproductionReport, s: HeSettings, curves: KCurve[], features
         ]),
         image: r.figures.accuracy_k,
       },
-      { title: 'The realism-diversity trade', note: "Each model's segmentation accuracy against its feature std.", image: r.figures.trade },
+      {
+        title: conditioned(s) ? 'The accuracy-diversity trade' : 'The realism-diversity trade',
+        note: `Each model's ${trade(s, features)
+          .map((a) => a.label)
+          .reverse()
+          .join(' against its ')}.`,
+        image: r.figures.trade,
+      },
       { title: 'Samples', note: `Rows: test layouts; columns: layout, photo, then ${GRID_SAMPLES} samples of each model (${s.models.map((m) => m.name).join(', ')}).`, image: r.figures.samples },
     ],
   };

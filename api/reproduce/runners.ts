@@ -9,6 +9,8 @@ import { dataError } from '../../common/errors.js';
 import { runRecordFile } from '../../train/run-record.js';
 import { readSegmenter } from '../../runtime/segmenter-file.js';
 import { Direction } from '../../train/datasets.js';
+import { InputKind } from '../../graph/spec.js';
+import { ConditionKind, openConditionDataset } from '../../train/condition-data.js';
 import { ModelReport } from '../../metrics/evaluate.js';
 import { TrainOptions, train } from '../train.js';
 import { trainSegmenter } from '../train-segmenter.js';
@@ -17,27 +19,45 @@ import { StageHooks, StageStopped } from './stages.js';
 
 /** Where a reproduction's training and test items come from. */
 export interface PaperData {
-  /** The options train() and trainSegmenter() read the training split with. */
-  train: { data: string; direction?: Direction; palette: string };
+  /** What conditions the generators: label maps (of `train.palette`), a normal map or landmarks. */
+  input: InputKind;
+  /** The options train() and trainSegmenter() read the training split with (no palette for a normal map or landmarks). */
+  train: { data: string; direction?: Direction; palette?: string; input?: ConditionKind };
   /** The options evaluate() reads the test split with. */
   test: { data: string; direction?: Direction; split?: string };
   /** For the report: the data in words. */
   description: string;
 }
 
+/** What a dataset root of each input holds in its train/ and test/ (or val/) folders. */
+const ROOT_HOLDS: Record<InputKind, string> = {
+  labels: 'a pix2pix dataset root',
+  image: 'a dataset root whose train/ and test/ hold normals/ and photos/',
+  landmarks: 'a dataset root whose train/ and test/ hold landmarks/ and photos/',
+};
+
 /**
- * --data fixture (its train and test splits), or a pix2pix dataset root: ROOT/train for training and
- * ROOT/test (else ROOT/val) for testing.
+ * --data fixture (its train and test splits: the facades, or with --input image the heads, landmarks the
+ * faces), or a dataset root: ROOT/train for training and ROOT/test (else ROOT/val) for testing, each a
+ * pix2pix folder, or for a normal map or landmarks a folder as train/condition-data.ts reads them.
  */
-export function paperData(data: string, direction: Direction, palette: string): PaperData {
-  if (data === 'fixture') return { train: { data, palette }, test: { data, split: 'test' }, description: 'the bundled procedural facades (train 400, test 50)' };
+export function paperData(data: string, direction: Direction, palette: string, input: InputKind = 'labels'): PaperData {
+  const conditioned = input === 'labels' ? {} : { input };
+  if (data === 'fixture') {
+    const description = input === 'labels' ? 'the bundled procedural facades (train 400, test 50)' : openConditionDataset({ data, input, split: 'test' }).description.replace(/ \(test split.*\)$/, '');
+    return { input, train: { data, ...(input === 'labels' ? { palette } : conditioned) }, test: { data, split: 'test' }, description };
+  }
   const split = (name: string) => path.join(data, name);
   const isDir = (p: string) => fs.existsSync(p) && fs.statSync(p).isDirectory();
-  if (!isDir(data)) throw dataError(`--data '${data}' is not a folder (give a pix2pix dataset root with train/ and test/, or 'fixture')`);
-  if (!isDir(split('train'))) throw dataError(`--data '${data}' has no train/ folder (a pix2pix dataset root holds train/ and test/, val/ optional)`);
+  const holds = ROOT_HOLDS[input];
+  if (!isDir(data)) throw dataError(`--data '${data}' is not a folder (give ${holds} with train/ and test/, or 'fixture')`);
+  if (!isDir(split('train'))) throw dataError(`--data '${data}' has no train/ folder (${holds} holds train/ and test/, val/ optional)`);
   const testDir = ['test', 'val'].map(split).find(isDir);
   if (!testDir) throw dataError(`--data '${data}' has neither test/ nor val/ to evaluate on`);
+  if (input !== 'labels')
+    return { input, train: { data: split('train'), input }, test: { data: testDir }, description: `${input} folder '${data}': train/ for training, ${path.basename(testDir)}/ for testing` };
   return {
+    input,
     train: { data: split('train'), direction, palette },
     test: { data: testDir, direction },
     description: `pix2pix folder '${data}' (${direction}): train/ for training, ${path.basename(testDir)}/ for testing`,
@@ -91,7 +111,7 @@ export async function segmenterStage(stage: string, dir: string, data: PaperData
   fs.rmSync(dir, { recursive: true, force: true });
   const out = path.join(dir, 'segmenter.onnx');
   const r = await trainSegmenter(
-    { ...data.train, size: String(s.size), width: s.width, steps: s.steps, seed: s.seed, out, threads: env.threads, ep: env.ep },
+    { ...data.train, palette: data.train.palette, size: String(s.size), width: s.width, steps: s.steps, seed: s.seed, out, threads: env.threads, ep: env.ep },
     { signal: env.hooks.signal, onLog: (m) => env.hooks.onLog?.(m), onProgress: (i) => env.hooks.onSteps?.(stage, i.step, i.totalSteps) },
   );
   if (r.stopped) throw new StageStopped(stage);
@@ -140,7 +160,12 @@ export interface EvaluateSettings {
 const round = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? x : +x.toFixed(6));
 const roundPair = (p: { best: number; mean: number }) => ({ best: round(p.best)!, mean: round(p.mean)! });
 
-/** evaluate() of one generator on the test split with the segmenter (and feature network) into dir. */
+/** The measures of realism, which need a segmenter (label maps). */
+type Realism = 'accuracy' | 'iou' | 'real';
+/** A model fed a normal map or landmarks, measured without a segmenter. */
+export type ConditionScores = Omit<ModelScores, Realism>;
+
+/** evaluate() of one generator on the test split with the segmenter (none for a normal map or landmarks: no realism) and feature network into dir. */
 export async function evaluateStage(
   dir: string,
   generator: string,
@@ -149,12 +174,30 @@ export async function evaluateStage(
   data: PaperData,
   s: EvaluateSettings,
   env: RunEnvironment,
-): Promise<ModelScores> {
+): Promise<ModelScores>;
+export async function evaluateStage(
+  dir: string,
+  generator: string,
+  segmenter: undefined,
+  features: MeasureFeatures | undefined,
+  data: PaperData,
+  s: EvaluateSettings,
+  env: RunEnvironment,
+): Promise<ConditionScores>;
+export async function evaluateStage(
+  dir: string,
+  generator: string,
+  segmenter: string | undefined,
+  features: MeasureFeatures | undefined,
+  data: PaperData,
+  s: EvaluateSettings,
+  env: RunEnvironment,
+): Promise<ConditionScores & Partial<Pick<ModelScores, Realism>>> {
   const abs = (p: string) => path.resolve(env.root, p);
   const report = await evaluate({
     model: [abs(generator)],
     ...data.test,
-    segmenter: abs(segmenter),
+    ...(segmenter ? { segmenter: abs(segmenter) } : {}),
     ...(features ? { features: abs(features.file), featureTaps: features.taps, featureNorm: features.norm } : {}),
     count: s.samples,
     limit: s.limit,
@@ -168,8 +211,7 @@ export async function evaluateStage(
   const rel = (name: string) => path.relative(env.root, path.join(dir, name));
   const sweep = fs.readdirSync(dir).find((f) => f.startsWith('sweep_0_'));
   return {
-    accuracy: round(m.realism!.pixelAccuracy)!,
-    iou: round(m.realism!.meanIoU)!,
+    ...(m.realism ? { accuracy: round(m.realism.pixelAccuracy)!, iou: round(m.realism.meanIoU)! } : {}),
     diversity: round(m.diversity.diversity)!,
     ...(m.diversity.linking !== undefined ? { linking: round(m.diversity.linking) } : {}),
     l1_truth: round(m.diversity.l1_truth)!,
@@ -178,7 +220,7 @@ export async function evaluateStage(
     ssim: roundPair(m.accuracy.ssim),
     fsim: roundPair(m.accuracy.fsim),
     fsimc: roundPair(m.accuracy.fsimc),
-    real: { accuracy: round(report.real!.pixelAccuracy)!, iou: round(report.real!.meanIoU)! },
+    ...(report.real ? { real: { accuracy: round(report.real.pixelAccuracy)!, iou: round(report.real.meanIoU)! } } : {}),
     grid: rel('samples_0.png'),
     ...(sweep ? { sweep: rel(sweep) } : {}),
   };

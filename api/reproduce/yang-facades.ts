@@ -4,7 +4,7 @@
 // generators at other weights β and bounds λ, each one's segmentation accuracy against its diversity, with
 // the baseline as a point, and which of them stay within 0.02 of the baseline's accuracy.
 import path from 'node:path';
-import { ReportLayout, ReproductionReport, TableRow, writeReproductionReport } from '../../metrics/reproduction-report.js';
+import { ReportLayout, ReproductionReport, TableRow, measureText, writeReproductionReport } from '../../metrics/reproduction-report.js';
 import { scatterSvg } from '../../metrics/plot.js';
 import { writePlot } from '../../metrics/report.js';
 import { TrainOptions } from '../train.js';
@@ -17,7 +17,7 @@ import { testLayouts, writeClassSweeps, writeSampleGrids } from './figures.js';
 /** The options only this reproduction takes. */
 export const YANG_ONLY = ['beta', 'lambda', 'sweepBeta', 'sweepLambda'] as const;
 
-const DEFAULT_STEPS = 4000;
+const DEFAULT_STEPS = 2000;
 /** Accuracy within this of the baseline's counts as keeping it (the trade's question). */
 export const ACCURACY_TOLERANCE = 0.02;
 const SWEEP_STEPS = 7;
@@ -183,7 +183,7 @@ async function run(ledger: StageLedger, s: YangSettings, data: PaperData, env: R
 function layout(r: ReproductionReport, s: YangSettings, sweepClasses: string[]): ReportLayout {
   const trade = r.trade as { model: string; accuracy: number; iou: number; diversity: number; linking?: number; accuracy_change: number; within_tolerance: boolean }[];
   const real = r.real as { accuracy: number; iou: number };
-  const f = (x: number | undefined) => (x === undefined ? '–' : x.toFixed(3));
+  const f = measureText;
   return {
     compared: [
       { key: 'accuracy', label: 'pixel accuracy' },

@@ -1,24 +1,16 @@
-// divsyn export-web: the knob studio as a static folder (api/studio.ts).
-import path from 'node:path';
-import { exportStudio, studioSite } from '../../api/studio.js';
-import { checkOutputDir } from '../../common/output-paths.js';
+// divsyn export-web: flags into api/studio.ts's exportWeb(), and a summary line.
+import { exportWeb, exportWebOptions } from '../../api/studio.js';
+import { plural } from '../../api/common.js';
 import { defineCommand } from '../command.js';
-import { forceOption, plural } from '../../api/common.js';
-import { need, str } from '../../api/options.js';
-import { studioOptions } from './studio.js';
 
 export const exportWebCommand = defineCommand({
   name: 'export-web',
-  summary: 'Write the knob studio as a static site: page, model, layouts and onnxruntime-web WASM files, for any static host.',
-  options: { ...studioOptions, out: str({ help: 'output folder', meta: 'SITE' }), ...forceOption('write into a non-empty SITE') },
+  summary:
+    "Write the knob studio as a static site (the page, the model, its layouts and onnxruntime-web's WASM files; nothing from a CDN) for any static host. Without cross-origin isolation headers the page runs on one WASM thread; the site's _headers file sends them on hosts that read it.",
+  options: exportWebOptions,
   required: ['model', 'out'],
-  async run({ values: o }) {
-    const out = need(o, 'out');
-    checkOutputDir(out);
-    const site = await studioSite({ model: need(o, 'model'), layouts: o.layouts });
-    const r = exportStudio(site, out, o.force);
-    console.log(
-      `wrote ${plural(r.files, 'file')} (${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${plural(site.layouts, 'layout')}) to ${path.resolve(out)}: serve it from any static host and open index.html there`,
-    );
+  async run(parsed) {
+    const r = await exportWeb(parsed);
+    console.log(`wrote ${plural(r.files, 'file')} (${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${plural(r.site.layouts, 'layout')}) to ${r.out}: serve it from any static host and open index.html there`);
   },
 });

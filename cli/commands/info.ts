@@ -40,6 +40,7 @@ function infoLines(info: GeneratorInfo): string[] {
     ...inputLine(info),
     `noise:   ${info.inputs.some((v) => v.kind === 'noise') ? 'per-class' : 'none'}`,
     `version: ${info.version ?? '?'} (file format ${info.format})`,
+    `precision: ${info.precision}${info.precision === 'fp32' ? '' : ' (inputs and outputs float32)'}`,
     ...(info.architecture.condition ? [] : [`classes: ${info.classes.length}`]),
     ...info.classes.map((c, i) => `  ${String(i).padStart(3)}  ${c.name.padEnd(16)} rgb(${c.color.join(', ')})`),
     'inputs:',

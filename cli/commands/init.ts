@@ -10,6 +10,7 @@ export const initCommand = defineCommand({
   required: ['model', 'size', 'out'],
   async run(parsed) {
     const { file, spec, parameters } = await initGenerator(parsed);
-    console.log(`wrote ${file}: ${spec.model} ${spec.height}x${spec.width}, ${plural(spec.classes.length, 'class')}, ${plural(parameters, 'parameter')}`);
+    const input = spec.condition ? `input ${spec.condition.kind} (${plural(spec.condition.channels, 'channel')})` : plural(spec.classes.length, 'class');
+    console.log(`wrote ${file}: ${spec.model} ${spec.height}x${spec.width}, ${input}, ${plural(parameters, 'parameter')}`);
   },
 });

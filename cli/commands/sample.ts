@@ -4,6 +4,7 @@ import { sample, sampleOptions } from '../../api/sample.js';
 import { plural } from '../../api/common.js';
 import { defineCommand } from '../command.js';
 import { progressCallback } from '../progress.js';
+import { catchInterrupt } from '../interrupt.js';
 
 export const sampleCommand = defineCommand({
   name: 'sample',
@@ -12,10 +13,18 @@ export const sampleCommand = defineCommand({
   required: ['model', 'layouts', 'out'],
   notes: [sampleResumeHelp],
   async run(parsed) {
-    const r = await sample(parsed, {
-      onLog: (m) => console.error(m),
-      onProgress: progressCallback('images'),
-    });
+    // a run on a queue cleans the queue up on Ctrl-C; a run here stops at once and resumes from its ledger
+    const interrupt = parsed.given.has('redis') ? catchInterrupt('removing the unfinished jobs from the queue') : undefined;
+    let r;
+    try {
+      r = await sample(parsed, {
+        onLog: (m) => console.error(m),
+        onProgress: progressCallback('images', 0, 'img'),
+        signal: interrupt?.signal,
+      });
+    } finally {
+      interrupt?.dispose();
+    }
     console.error(`${plural(r.images, 'image')} from ${plural(r.layouts, 'layout')} in ${r.seconds.toFixed(1)} s (${(r.images / r.seconds).toFixed(1)} img/s, ${r.ep}) in ${r.out}`);
   },
 });

@@ -10,7 +10,7 @@ export const workerCommand = defineCommand({
   summary: 'Run the jobs of divsyn sample --redis URL --queue NAME runs, on any number of machines that see the model and output folder.',
   options: workerOptions,
   required: ['redis', 'queue'],
-  notes: ['runs until Ctrl-C or SIGTERM, which let the job in hand finish; a worker killed outright has its job rerun by another'],
+  notes: ['runs until Ctrl-C or SIGTERM, which let the job in hand finish, or with --exit-when-empty until the queue stays empty; a worker killed outright has its job rerun by another'],
   async run(parsed) {
     const interrupt = catchInterrupt('finishing the job in hand');
     try {
@@ -19,7 +19,7 @@ export const workerCommand = defineCommand({
         onLog: (m) => console.error(m),
         onJob: (j) => console.error(`job ${j.id}: ${plural(j.images, 'image')} in ${j.seconds.toFixed(1)} s${j.attempt > 1 ? ` (attempt ${j.attempt})` : ''}`),
       });
-      console.error(`worker stopped after ${plural(r.jobs, 'job')}, ${plural(r.images, 'image')}`);
+      console.error(`worker stopped${r.empty ? ' (the queue stayed empty)' : ''} after ${plural(r.jobs, 'job')}, ${plural(r.images, 'image')}`);
     } finally {
       interrupt.dispose();
     }

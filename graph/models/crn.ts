@@ -35,7 +35,7 @@ function layerNormPerChannel(ctx: ModelContext, name: string, x: Tensor): Tensor
   return g.scope(name, () => {
     const scale = g.param('weight', [c], { kind: 'ones' });
     const shift = g.param('bias', [c], { kind: 'zeros' });
-    return add(mul(normalizeOver(x, [1, 2, 3]), reshape4(scale, c)), reshape4(shift, c));
+    return add(mul(normalizeOver(x, [1, 2, 3], 1e-5, { batchInvariant: ctx.mode === 'infer' }), reshape4(scale, c)), reshape4(shift, c));
   });
 }
 

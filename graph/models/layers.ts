@@ -3,7 +3,7 @@
 import { Graph, Init, Tensor } from '../tensor.js';
 import { concat } from '../ops/shape.js';
 import { conv2d, convTranspose2d } from '../ops/conv.js';
-import { TransposedConvChoice, subpixelConvTranspose, usesSubpixel } from '../ops/subpixel.js';
+import { TransposedConvChoice, subpixelConvTranspose, transposedConvForm } from '../ops/subpixel.js';
 import { batchNormInfer, batchNormTrain, instanceNorm } from '../ops/norm.js';
 import { add, mul, stopGradient } from '../ops/elementwise.js';
 
@@ -69,9 +69,14 @@ export function trainingContext(
   };
 }
 
-/** Inference context: dropout is the identity; transposed convolutions in their fastest equal form by default. */
-export function inferenceContext(graph: Graph, norm: NormKind, transposedConv: TransposedConvChoice = 'fastest'): ModelContext {
-  return { graph, mode: 'infer', norm, dropout: (x) => x, transposedConv };
+/** How an inference graph is formed where equal forms differ in speed (graph/ops/subpixel.ts). */
+export interface InferenceForm {
+  transposedConv?: TransposedConvChoice;
+}
+
+/** Inference context: dropout is the identity; by default the fastest equal forms. */
+export function inferenceContext(graph: Graph, norm: NormKind, form: InferenceForm = {}): ModelContext {
+  return { graph, mode: 'infer', norm, dropout: (x) => x, transposedConv: form.transposedConv ?? 'fastest' };
 }
 
 const pix2pixInit: Init = { kind: 'normal', std: 0.02 };
@@ -100,7 +105,8 @@ export function convTransposeLayer(g: Graph, name: string, x: Tensor, cout: numb
     const w = g.param('weight', [cin, cout, k, k], o.init ?? pix2pixInit);
     const b = o.bias === false ? undefined : g.param('bias', [cout], { kind: 'zeros' });
     const [stride, pad] = [o.stride ?? 1, o.pad ?? 0];
-    if (usesSubpixel(o.transposedConv ?? 'convTranspose', w, stride, pad)) return subpixelConvTranspose(x, w, b);
+    const form = transposedConvForm(o.transposedConv ?? 'convTranspose', x, w, stride, pad);
+    if (form !== 'convTranspose') return subpixelConvTranspose(x, w, b, form);
     return convTranspose2d(x, w, b, { stride, pad });
   });
 }

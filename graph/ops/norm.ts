@@ -7,7 +7,7 @@ import { add, div, mul, sqrt, sub } from './elementwise.js';
 import { reduceSum, reshape, sumToShape } from './broadcast.js';
 import { reduceMean } from './reduce.js';
 
-const NormalizeOverOp: OpDef<{ axes: number[]; eps: number }> = {
+const NormalizeOverOp: OpDef<{ axes: number[]; eps: number; batchInvariant?: number }> = {
   name: 'NormalizeOver',
   infer([x], a) {
     if (a.axes.some((ax, i) => !Number.isInteger(ax) || ax < 0 || ax >= x.rank || a.axes.indexOf(ax) !== i)) throw new ShapeError('NormalizeOver', `axes [${a.axes}] for input ${fmtShape(x.shape)}`);
@@ -24,10 +24,10 @@ const NormalizeOverOp: OpDef<{ axes: number[]; eps: number }> = {
     const variance = e.fresh('variance');
     const varEps = e.fresh('var_eps');
     const std = e.fresh('std');
-    emitMeanOver(e, x, mean, a.axes);
+    emitMeanOver(e, x, mean, a.axes, a.batchInvariant);
     e.node('Sub', [x, mean], [centred]);
     e.node('Mul', [centred, centred], [squared]);
-    emitMeanOver(e, squared, variance, a.axes);
+    emitMeanOver(e, squared, variance, a.axes, a.batchInvariant);
     e.node('Add', [variance, e.float([a.eps])], [varEps]);
     e.node('Sqrt', [varEps], [std]);
     e.node('Reciprocal', [std], [invStd]);
@@ -50,11 +50,24 @@ function meanOver(t: Tensor, axes: number[]): Tensor {
   return axes.length < 2 ? reduceMean(t, axes, true) : reduceMean(reduceMean(t, axes.slice(1), true), axes.slice(0, 1), true);
 }
 
-function emitMeanOver(e: Emitter, input: string, output: string, axes: number[]): void {
+/**
+ * batchInvariant (the extent of the first axis, of axes [1, ..., rank - 1]): the second stage as a MatMul
+ * with ones and a Div. onnxruntime's ReduceMean sums a single output (a batch of one) in another order
+ * than several, so a sample's last bits would depend on its batch; its MatMul sums each row alike at any
+ * number of rows (test/batch-invariance.test.ts).
+ */
+function emitMeanOver(e: Emitter, input: string, output: string, axes: number[], batchInvariant?: number): void {
   if (axes.length < 2) return e.node('ReduceMean', [input], [output], { axes, keepdims: 1 });
   const partial = e.fresh('partial_mean');
   e.node('ReduceMean', [input], [partial], { axes: axes.slice(1), keepdims: 1 });
-  e.node('ReduceMean', [partial], [output], { axes: axes.slice(0, 1), keepdims: 1 });
+  if (!batchInvariant) return e.node('ReduceMean', [partial], [output], { axes: axes.slice(0, 1), keepdims: 1 });
+  const rows = e.fresh('partial_rows');
+  const sums = e.fresh('sums');
+  const means = e.fresh('means');
+  e.node('Reshape', [partial, e.int64([0, -1])], [rows]);
+  e.node('MatMul', [rows, e.float(new Array<number>(batchInvariant).fill(1), [batchInvariant, 1])], [sums]);
+  e.node('Div', [sums, e.float([batchInvariant])], [means]);
+  e.node('Reshape', [means, e.int64([0, ...axes.map(() => 1)])], [output]);
 }
 
 /**
@@ -62,11 +75,13 @@ function emitMeanOver(e: Emitter, input: string, output: string, axes: number[])
  * [C, H, W]-sized scale and shift constants a network with its own per-channel affine would otherwise
  * carry. One op whose gradient needs only its output and the per-sample 1/σ, so the backward pass keeps
  * one full-size tensor (the output, which a following affine keeps anyway) where the same built from
- * primitives keeps the centred input too.
+ * primitives keeps the centred input too. batchInvariant (over all axes but the batch's): each sample's
+ * values the same bits whatever its batch (emitMeanOver), as inference graphs need.
  */
-export function normalizeOver(x: Tensor, axes: number[], eps = 1e-5): Tensor {
+export function normalizeOver(x: Tensor, axes: number[], eps = 1e-5, o: { batchInvariant?: boolean } = {}): Tensor {
   const norm = [...new Set(axes.map((ax) => (ax < 0 ? ax + x.rank : ax)))].sort((p, q) => p - q);
-  return x.graph.apply(NormalizeOverOp, [x], { axes: norm, eps })[0];
+  const invariant = o.batchInvariant && norm.length >= 2 && norm[0] === 1 && norm.every((ax, i) => ax === i + 1) && norm.length === x.rank - 1;
+  return x.graph.apply(NormalizeOverOp, [x], { axes: norm, eps, ...(invariant ? { batchInvariant: x.shape[1] as number } : {}) })[0];
 }
 
 /** x normalised over axes: its centred values and 1/σ, kept broadcastable. */

@@ -11,21 +11,32 @@ import { concat, reshape, slice, transpose } from './shape.js';
 
 /**
  * How stride-2 4x4 pad-1 transposed convolutions are built: 'convTranspose' as themselves; 'subpixel' all
- * as their phase convolutions; 'fastest' as phase convolutions where that measured faster (at least
- * SUBPIXEL_MIN_CHANNELS output channels), ConvTranspose elsewhere.
+ * as four phase convolutions; 'merged' all as one convolution with the four phases' output channels;
+ * 'fastest' each as the form that measured fastest for its output channels (SUBPIXEL_MIN_CHANNELS).
  */
-export type TransposedConvChoice = 'convTranspose' | 'subpixel' | 'fastest';
+export type TransposedConvChoice = 'convTranspose' | 'subpixel' | 'merged' | 'fastest';
+
+export type TransposedConvForm = 'convTranspose' | 'phases' | 'merged';
 
 /**
- * Below this many output channels onnxruntime's ConvTranspose beat the phase convolutions (its blocked
- * Conv kernels pad channels to blocks of 8 or 16): pix2pix's last layer (3 channels) stays a ConvTranspose.
+ * Below this many output channels the four phase convolutions lose to the ConvTranspose and to the merged
+ * convolution (onnxruntime's blocked Conv kernels pad output channels to blocks of 8 or 16, so four
+ * 3-channel convolutions do the work of four 16-channel ones): pix2pix's last layer is merged.
  */
 export const SUBPIXEL_MIN_CHANNELS = 32;
 
-/** Whether this ConvTranspose (weight [Cin, Cout, kh, kw], no groups) is built as its phase convolutions. */
-export function usesSubpixel(choice: TransposedConvChoice, w: Tensor, stride: number, padding: number): boolean {
-  if (choice === 'convTranspose' || stride !== 2 || padding !== 1 || w.shape[2] !== 4 || w.shape[3] !== 4) return false;
-  return choice === 'subpixel' || (w.shape[1] as number) >= SUBPIXEL_MIN_CHANNELS;
+/**
+ * The form of this ConvTranspose of x (weight [Cin, Cout, kh, kw], no groups) under a choice. 'fastest'
+ * keeps a 2x2 input's as a ConvTranspose: there each phase Conv's 2x2 kernel covers the whole input, and
+ * onnxruntime-web's WebGPU Conv (1.30) then runs it as a MatMul, checking only the begin pads, so phase
+ * (1, 1) (pads 0, 0, 1, 1) comes out wrong; at 2x2 the form costs nothing either way.
+ */
+export function transposedConvForm(choice: TransposedConvChoice, x: Tensor, w: Tensor, stride: number, padding: number): TransposedConvForm {
+  if (choice === 'convTranspose' || stride !== 2 || padding !== 1 || w.shape[2] !== 4 || w.shape[3] !== 4) return 'convTranspose';
+  if (choice === 'subpixel') return 'phases';
+  if (choice === 'merged') return 'merged';
+  if (x.shape[2] === 2 && x.shape[3] === 2) return 'convTranspose';
+  return (w.shape[1] as number) >= SUBPIXEL_MIN_CHANNELS ? 'phases' : 'merged';
 }
 
 /**
@@ -59,17 +70,29 @@ export function interleavePhases(p: readonly (readonly Tensor[])[]): Tensor {
   return reshape(concat([row(0), row(1)], 3), [n, c, 2 * h, 2 * w]);
 }
 
-/** x [N, Cin, H, W], w [Cin, Cout, 4, 4], b [Cout] → [N, Cout, 2H, 2W], as ConvTranspose(stride 2, pad 1). */
-export function subpixelConvTranspose(x: Tensor, w: Tensor, b: Tensor | undefined): Tensor {
+// phase r of output row 2m + r reads input rows m - 1 + r + i by kernel tap 3 - r - 2i
+const phaseTap = (r: number, i: number) => 3 - r - 2 * i;
+
+/**
+ * x [N, Cin, H, W], w [Cin, Cout, 4, 4], b [Cout] → [N, Cout, 2H, 2W],
+ * as ConvTranspose(stride 2, pad 1). form 'phases': four 2x2 Convs, phase (r, s) padded by 1 - r before and
+ * r after its rows (columns alike); 'merged': one 2x2 Conv with 4·Cout output channels over x padded by 1
+ * all round, whose output row m + r is phase r's row m, so each phase is a Slice of it.
+ */
+export function subpixelConvTranspose(x: Tensor, w: Tensor, b: Tensor | undefined, form: 'phases' | 'merged' = 'phases'): Tensor {
   if (w.rank !== 4 || w.shape[2] !== 4 || w.shape[3] !== 4) throw new ShapeError('subpixelConvTranspose', `weight ${fmtShape(w.shape)} is not [Cin, Cout, 4, 4]`);
-  // phase r of output row 2m + r reads input rows m - 1 + r + i (pad 1 - r before, r after) by tap 3 - r - 2i
-  const phase = (r: number, s: number) =>
-    conv2d(
-      x,
-      phaseWeight(w, r, s, 2, (q, i) => 3 - q - 2 * i),
-      b,
-      { pad: [1 - r, 1 - s, r, s] },
-    );
+  const weights = [0, 1, 2, 3].map((q) => phaseWeight(w, q >> 1, q & 1, 2, phaseTap));
+  if (form === 'merged') {
+    const merged = conv2d(x, concat(weights, 0), b && concat([b, b, b, b], 0), { pad: 1 });
+    const [, , h, wd] = x.shape as number[];
+    const cout = w.shape[1] as number;
+    const phase = (r: number, s: number) => slice(merged, [1, 2, 3], [(2 * r + s) * cout, r, s], [(2 * r + s + 1) * cout, r + h, s + wd]);
+    return interleavePhases([
+      [phase(0, 0), phase(0, 1)],
+      [phase(1, 0), phase(1, 1)],
+    ]);
+  }
+  const phase = (r: number, s: number) => conv2d(x, weights[2 * r + s], b, { pad: [1 - r, 1 - s, r, s] });
   return interleavePhases([
     [phase(0, 0), phase(0, 1)],
     [phase(1, 0), phase(1, 1)],

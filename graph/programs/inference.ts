@@ -3,22 +3,21 @@
 import { Graph, Tensor } from '../tensor.js';
 import { clip } from '../ops/elementwise.js';
 import { toUnit } from '../losses.js';
-import { inferenceContext } from '../models/layers.js';
-import { TransposedConvChoice } from '../ops/subpixel.js';
+import { InferenceForm, inferenceContext } from '../models/layers.js';
 import { familyOf } from '../families/index.js';
 import { GeneratorSpec } from '../spec.js';
 import { conditionChannels, conditionInputName } from '../condition.js';
 import { GeneratorInputs } from './batch.js';
 import { Program, ioOf } from './program.js';
 
-/** transposedConv: 'convTranspose' builds the graph as before the sub-pixel rewrite (tests, benches). */
-export function inferenceProgram(spec: GeneratorSpec, o: { transposedConv?: TransposedConvChoice } = {}): Program {
+/** form: the graph's equal forms (default the fastest); { transposedConv: 'convTranspose' } builds it as the training graph's forward pass is (tests, benches). */
+export function inferenceProgram(spec: GeneratorSpec, form: InferenceForm = {}): Program {
   const g = new Graph();
   const family = familyOf(spec);
   const name = conditionInputName(spec);
   const layout = g.input(name, ['N', conditionChannels(spec), spec.height, spec.width]);
   const inputs = [ioOf(layout, name, 'data')];
-  const ctx = inferenceContext(g, spec.norm, o.transposedConv);
+  const ctx = inferenceContext(g, spec.norm, form);
   const x: GeneratorInputs = { layout };
   for (const v of family.variationInputs(spec)) {
     const t = g.input(v.name, ['N', v.dim]);

@@ -7,8 +7,7 @@ import { mean, reduceSum } from '../ops/reduce.js';
 import { logSoftmax } from '../ops/softmax.js';
 import { gradients } from '../autodiff.js';
 import { adam } from '../optim.js';
-import { ModelContext } from '../models/layers.js';
-import { TransposedConvChoice } from '../ops/subpixel.js';
+import { InferenceForm, ModelContext, inferenceContext } from '../models/layers.js';
 import { unet } from '../models/pix2pix.js';
 import { ClassInfo } from '../spec.js';
 import { Program, Role, paramInputName } from './program.js';
@@ -25,8 +24,8 @@ export interface SegmenterSpec {
  * Instance norm behaves alike in training and inference, and dropout is left out (identity): a segmenter
  * needs no stochastic output, and without masks the train step takes no host randomness but the data.
  */
-function segmenterContext(graph: Graph, mode: 'train' | 'infer', transposedConv: TransposedConvChoice = 'convTranspose'): ModelContext {
-  return { graph, mode, norm: 'instance', dropout: (x) => x, transposedConv };
+function segmenterTrainingContext(graph: Graph): ModelContext {
+  return { graph, mode: 'train', norm: 'instance', dropout: (x) => x };
 }
 
 /** Class scores (logits) [N, C, S, S] of photos [N, 3, S, S] in [0, 1]. */
@@ -44,11 +43,11 @@ export function crossEntropy(scores: Tensor, target: Tensor): Tensor {
 const io = (tensor: Tensor, name: string, role: Role, feeds?: string) => ({ tensor, spec: { name, shape: tensor.shape, role, ...(feeds ? { feeds } : {}) } });
 
 /** Input `image` [N, 3, S, S] (N symbolic), output `scores` [N, C, S, S]: the segmenter file's graph. */
-/** transposedConv: as in inferenceProgram (default: the fastest equal form). */
-export function segmenterInferenceProgram(spec: SegmenterSpec, o: { transposedConv?: TransposedConvChoice } = {}): Program {
+/** form: as in inferenceProgram (default: the fastest equal forms). */
+export function segmenterInferenceProgram(spec: SegmenterSpec, form: InferenceForm = {}): Program {
   const g = new Graph();
   const image = g.input('image', ['N', 3, spec.size, spec.size]);
-  const scores = segmenterNet(segmenterContext(g, 'infer', o.transposedConv ?? 'fastest'), spec, image);
+  const scores = segmenterNet(inferenceContext(g, 'instance', form), spec, image);
   return { graph: g, inputs: [io(image, 'image', 'data')], outputs: [io(scores, 'scores', 'output')] };
 }
 
@@ -69,7 +68,7 @@ export function segmenterTrainStep(spec: SegmenterSpec, o: SegmenterStepOptions)
   const layout = g.input('layout', [o.batch, classes.length, s, s]);
   const lr = g.input('lr', []);
   const step = g.input('step', []);
-  const loss = crossEntropy(segmenterNet(segmenterContext(g, 'train'), spec, image), layout);
+  const loss = crossEntropy(segmenterNet(segmenterTrainingContext(g), spec, image), layout);
   const params = [...g.params];
   const grads = gradients(loss, params);
   const opt = adam({ beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.999 });

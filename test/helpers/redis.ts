@@ -2,7 +2,7 @@
 // folder, with nothing saved to disk; stop() ends it.
 import { ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
-import { RedisConnection, parseRedisUrl } from '../../runtime/redis.js';
+import { parseRedisUrl, probeRedis } from '../../runtime/redis.js';
 import { tempDir } from './cli.js';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
@@ -37,18 +37,15 @@ export async function startRedis(): Promise<RedisServer> {
     });
   // ready once it answers a PING
   for (let tries = 0; ; tries++) {
-    const c = new RedisConnection(parseRedisUrl(url), 1000);
     try {
-      await c.connect();
-      if ((await c.send('PING', [])) === 'PONG') break;
+      await probeRedis(parseRedisUrl(url), 1000);
+      break;
     } catch (e) {
       if (tries > 100 || child.exitCode !== null) {
         await stop();
         throw new Error(`redis-server did not start on port ${port}: ${(e as Error).message}`);
       }
       await new Promise((r) => setTimeout(r, 50));
-    } finally {
-      c.close();
     }
   }
   return { url, stop };

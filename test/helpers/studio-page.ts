@@ -1,6 +1,11 @@
-// Driving the knob studio in Debian's Chromium through playwright-core: the launch flags, and waiting
-// on the page's status (window.studio) and reading its canvas. Used by test/studio.test.ts and bench/.
+// Driving the knob studio in Debian's Chromium through playwright-core: the launch flags, a browser and a
+// server for a script's lifetime, waiting on the page's status (window.studio) and reading its canvas.
+// Used by test/studio.test.ts and bench/.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Browser, Page, chromium } from 'playwright-core';
+import { serveStudio, studioSite } from '../../api/studio.js';
 import type { StudioStatus } from '../../web/studio/studio.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -11,6 +16,31 @@ export const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swif
 export function launchChromium(o: { webgpu?: boolean } = {}): Promise<Browser> {
   const args = o.webgpu ? [...CHROMIUM_ARGS.filter((a) => a !== '--disable-gpu'), ...WEBGPU_ARGS] : CHROMIUM_ARGS;
   return chromium.launch({ executablePath: CHROMIUM, args });
+}
+
+/** Headless Chromium and a temporary folder while body runs; both closed and removed after, whatever happens. */
+export async function inChromium<T>(prefix: string, body: (browser: Browser, dir: string) => Promise<T>): Promise<T> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  try {
+    const browser = await launchChromium();
+    try {
+      return await body(browser, dir);
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `divsyn studio`'s server of model (on a free port) while body runs with its address. */
+export async function servingStudio<T>(model: string, body: (url: string) => Promise<T>): Promise<T> {
+  const server = await serveStudio(await studioSite({ model, onWarning: () => undefined }), { port: 0 });
+  try {
+    return await body(server.url);
+  } finally {
+    await server.close();
+  }
 }
 
 export interface OpenedPage {

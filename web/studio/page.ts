@@ -36,6 +36,9 @@ export interface PageElements {
   message: HTMLElement;
   layoutChoice: HTMLSelectElement;
   upload: HTMLInputElement;
+  /** The upload's label (its text says what a model takes), and the brush's row (hidden where nothing is painted). */
+  uploadLabel: HTMLLabelElement;
+  brush: HTMLElement;
   brushClass: HTMLSelectElement;
   brushSize: HTMLInputElement;
   knobs: HTMLFieldSetElement;
@@ -64,6 +67,10 @@ export function buildPage(root: HTMLElement, height: number, width: number): Pag
   document.head.append(el('style', {}, STYLE));
   const canvas = (id: string, label: string) => el('canvas', { id, class: 'big', width: String(width), height: String(height), 'aria-label': label });
   const button = (id: string, text: string) => el('button', { id, type: 'button' }, text);
+  const label = (text: string, control: HTMLElement) => el('label', {}, text, ' ', control);
+  const upload = el('input', { id: 'upload', type: 'file', accept: 'image/png' });
+  const brushClass = el('select', { id: 'brush-class', 'aria-label': 'brush class' });
+  const brushSize = el('input', { id: 'brush-size', type: 'number', min: '1', max: String(Math.max(1, width >> 1)), value: String(Math.max(1, width >> 5)), 'aria-label': 'brush size' });
   const e: PageElements = {
     title: el('span', { class: 'muted', id: 'model' }),
     backend: el('span', { id: 'backend', class: 'muted' }, 'loading onnxruntime-web…'),
@@ -71,9 +78,11 @@ export function buildPage(root: HTMLElement, height: number, width: number): Pag
     layout: canvas('layout', 'layout'),
     message: el('p', { id: 'message', role: 'alert' }),
     layoutChoice: el('select', { id: 'layout-choice', 'aria-label': 'layout' }),
-    upload: el('input', { id: 'upload', type: 'file', accept: 'image/png' }),
-    brushClass: el('select', { id: 'brush-class', 'aria-label': 'brush class' }),
-    brushSize: el('input', { id: 'brush-size', type: 'number', min: '1', max: String(Math.max(1, width >> 1)), value: String(Math.max(1, width >> 5)), 'aria-label': 'brush size' }),
+    upload,
+    uploadLabel: label('upload PNG', upload),
+    brushClass,
+    brushSize,
+    brush: el('div', { class: 'row' }, label('brush', brushClass), label('size', brushSize)),
     knobs: el('fieldset', { id: 'knobs' }),
     code: el('fieldset', { id: 'code', hidden: '' }),
     seed: el('input', { id: 'seed', type: 'number', min: '0', step: '1', value: '1', 'aria-label': 'seed' }),
@@ -87,7 +96,6 @@ export function buildPage(root: HTMLElement, height: number, width: number): Pag
     downloadLayout: button('download-layout', 'Layout PNG'),
     command: el('code', { id: 'command' }),
   };
-  const label = (text: string, control: HTMLElement) => el('label', {}, text, ' ', control);
   root.append(
     el(
       'main',
@@ -98,19 +106,7 @@ export function buildPage(root: HTMLElement, height: number, width: number): Pag
       el(
         'section',
         { class: 'panel' },
-        el(
-          'div',
-          {},
-          el(
-            'fieldset',
-            {},
-            el('legend', {}, 'Layout'),
-            el('div', { class: 'row' }, e.layoutChoice, label('upload PNG', e.upload)),
-            el('div', { class: 'row' }, label('brush', e.brushClass), label('size', e.brushSize)),
-          ),
-          e.knobs,
-          e.code,
-        ),
+        el('div', {}, el('fieldset', {}, el('legend', {}, 'Layout'), el('div', { class: 'row' }, e.layoutChoice, e.uploadLabel), e.brush), e.knobs, e.code),
         el(
           'div',
           {},

@@ -1,7 +1,7 @@
 // The studio's controller: the page's state (layout, per-class noise, code, seed and sample index),
 // the runs that paint it (through one Coalescer, so the image follows the sliders without a queue of
 // stale runs), and the handlers of every control.
-import { GeneratorInfo, UserError, dataError, interpolateCode, layoutFromIndices, layoutFromPng, toRgba } from '../index.js';
+import { GeneratorInfo, UserError, conditionFromFile, conditionPicture, dataError, interpolateCode, layoutFromIndices, layoutFromPng, toRgba } from '../index.js';
 import { Backend } from './backend.js';
 import { attachBrush, paintDisc } from './brush.js';
 import { commandLine, layoutToPng, rgbaToPng, sampleRecord, save } from './downloads.js';
@@ -41,6 +41,8 @@ interface Current {
   source: string;
   indices: Uint8Array;
   onehot: Float32Array;
+  /** A model fed a normal map or landmarks: the file's bytes (what "Layout" downloads), and no indices. */
+  file?: Uint8Array;
 }
 
 interface CodeState {
@@ -51,7 +53,7 @@ interface CodeState {
 }
 
 const nextFrame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
-const stemOf = (file: string) => file.replace(/^.*[\\/]/, '').replace(/\.png$/i, '');
+const stemOf = (file: string) => file.replace(/^.*[\\/]/, '').replace(/\.(png|pts|txt)$/i, '');
 
 export class Studio {
   readonly status: StudioStatus;
@@ -103,6 +105,14 @@ export class Studio {
     for (const l of this.config.layouts) p.layoutChoice.append(el('option', { value: `site:${l.file}` }, l.stem));
     this.info.classes.forEach((c, i) => p.brushClass.append(el('option', { value: String(i) }, c.name)));
     p.brushClass.value = String(Math.min(2, this.info.classes.length - 1));
+    const condition = this.info.architecture.condition;
+    // a normal map or landmarks: uploaded as a file, not painted
+    if (condition) {
+      p.brush.style.display = 'none';
+      p.upload.accept = condition.kind === 'landmarks' ? '.pts,.txt,text/plain' : 'image/png';
+      p.uploadLabel.textContent = condition.kind === 'landmarks' ? 'upload point file ' : 'upload normal map ';
+      p.uploadLabel.append(p.upload);
+    }
     if (this.codeDim) this.buildCode();
     if (!this.backend.sampler.scheme.noise) p.knobs.hidden = true;
     this.wire();
@@ -201,36 +211,48 @@ export class Studio {
     });
     p.downloadImage.addEventListener('click', () => this.shown && save(`${this.current.stem}_${this.k}.png`, rgbaToPng(this.shown.rgba, this.w, this.h), 'image/png'));
     p.downloadNoise.addEventListener('click', () => this.shown && save(`${this.current.stem}_${this.k}.json`, JSON.stringify(this.record()) + '\n', 'application/json'));
-    p.downloadLayout.addEventListener('click', () => save(`${this.current.stem}.png`, layoutToPng(this.current.indices, this.info.classes, this.w, this.h), 'image/png'));
-    attachBrush({
-      canvas: p.layout,
-      width: this.w,
-      height: this.h,
-      brush: () => ({ cls: Number(p.brushClass.value), radius: Math.max(0.5, Number(p.brushSize.value) || 1) }),
-      paint: (x, y, cls, radius) => {
-        if (!this.current.stem.endsWith('_painted')) {
-          const stem = `${this.current.stem}_painted`;
-          this.current = { ...this.current, stem, source: `${stem}.png`, indices: this.current.indices.slice() };
-        }
-        return paintDisc(this.current.indices, this.w, this.h, x, y, cls, radius);
-      },
-      changed: () => {
-        this.current.onehot = layoutFromIndices(this.info, this.current.indices).onehot;
-        this.drawLayout();
-        this.requestImage();
-      },
-      ended: () => {
-        this.buildKnobs();
-        this.requestSamples();
-      },
-    });
+    p.downloadLayout.addEventListener('click', () =>
+      this.current.file
+        ? save(this.current.source.replace(/^.*[\\/]/, ''), this.current.file, 'application/octet-stream')
+        : save(`${this.current.stem}.png`, layoutToPng(this.current.indices, this.info.classes, this.w, this.h), 'image/png'),
+    );
+    if (!this.info.architecture.condition)
+      attachBrush({
+        canvas: p.layout,
+        width: this.w,
+        height: this.h,
+        brush: () => ({ cls: Number(p.brushClass.value), radius: Math.max(0.5, Number(p.brushSize.value) || 1) }),
+        paint: (x, y, cls, radius) => {
+          if (!this.current.stem.endsWith('_painted')) {
+            const stem = `${this.current.stem}_painted`;
+            this.current = { ...this.current, stem, source: `${stem}.png`, indices: this.current.indices.slice() };
+          }
+          return paintDisc(this.current.indices, this.w, this.h, x, y, cls, radius);
+        },
+        changed: () => {
+          this.current.onehot = layoutFromIndices(this.info, this.current.indices).onehot;
+          this.drawLayout();
+          this.requestImage();
+        },
+        ended: () => {
+          this.buildKnobs();
+          this.requestSamples();
+        },
+      });
+  }
+
+  /** A layout PNG's bytes, or a condition file's (a normal map PNG, a point file) for a model fed one. */
+  private read(bytes: Uint8Array, stem: string, source: string): Current & { warning?: string } {
+    if (this.info.architecture.condition) return { stem, source, indices: new Uint8Array(0), onehot: conditionFromFile(this.info, bytes, source), file: bytes };
+    const layout = layoutFromPng(this.info, bytes, source);
+    return { stem, source, indices: layout.indices, onehot: layout.onehot, ...(layout.warning ? { warning: layout.warning } : {}) };
   }
 
   private async chooseSiteLayout(file: string): Promise<void> {
     const entry = this.config.layouts.find((l) => l.file === file)!;
     const bytes = new Uint8Array(await (await fetch(file)).arrayBuffer());
-    const layout = layoutFromPng(this.info, bytes, entry.source);
-    this.setLayout({ stem: entry.stem, source: entry.source, indices: layout.indices, onehot: layout.onehot });
+    // the site's layouts were read by divsyn studio, which printed their warnings
+    this.setLayout(this.read(bytes, entry.stem, entry.source));
     this.page.layoutChoice.value = `site:${file}`;
   }
 
@@ -240,10 +262,9 @@ export class Studio {
     if (!file) return;
     this.page.upload.value = '';
     try {
-      const layout = layoutFromPng(this.info, new Uint8Array(await file.arrayBuffer()), file.name);
-      if (layout.warning) throw dataError(`${layout.warning}. The layout is unchanged.`);
+      const { warning, ...current } = this.read(new Uint8Array(await file.arrayBuffer()), stemOf(file.name), file.name);
+      if (warning) throw dataError(`${warning}. The layout is unchanged.`);
       const key = `upload:${file.name}`;
-      const current = { stem: stemOf(file.name), source: file.name, indices: layout.indices, onehot: layout.onehot };
       this.uploads.set(key, current);
       if (![...this.page.layoutChoice.options].some((o) => o.value === key)) this.page.layoutChoice.append(el('option', { value: key }, `uploaded: ${file.name}`));
       this.page.layoutChoice.value = key;
@@ -265,11 +286,13 @@ export class Studio {
   }
 
   private drawLayout(): void {
-    const rgba = new Uint8ClampedArray(4 * this.h * this.w);
-    this.current.indices.forEach((k, p) => {
-      rgba.set(this.info.classes[k].color, 4 * p);
-      rgba[4 * p + 3] = 255;
-    });
+    const rgba = new Uint8ClampedArray(4 * this.h * this.w).fill(255);
+    const c = this.info.architecture.condition;
+    if (c) {
+      // a normal map in its colours, heat maps as their maximum
+      const rgb = conditionPicture(c.kind, this.current.onehot, c.channels, this.w, this.h);
+      for (let p = 0; p < this.h * this.w; p++) rgba.set(rgb.subarray(3 * p, 3 * p + 3), 4 * p);
+    } else this.current.indices.forEach((k, p) => rgba.set(this.info.classes[k].color, 4 * p));
     this.page.layout.getContext('2d')!.putImageData(new ImageData(rgba, this.w, this.h), 0, 0);
   }
 
@@ -412,7 +435,7 @@ export class Studio {
 
   private command(): string {
     if (this.codeDim) return "this model takes a code, which divsyn sample's options cannot set: feed the noise JSON's code to the ONNX file (examples/)";
-    return commandLine(this.config.name, `${this.current.stem}.png`, this.record());
+    return commandLine(this.config.name, this.current.file ? this.current.source.replace(/^.*[\\/]/, '') : `${this.current.stem}.png`, this.record());
   }
 
   private fail(e: unknown): void {

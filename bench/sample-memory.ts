@@ -1,0 +1,45 @@
+// Memory over a long sampling run: `divsyn sample` (the api's sample(), in this process, inference worker
+// included) of 10,000 images at 64 px from 50 layout PNGs; the process's peak resident memory after the
+// first 1,000 images and after all 10,000, which should be within 10% (memory flat however long the run).
+//
+//   node dist/bench/sample-memory.js [--images 10000] [--width 16] [--batch 8] [--threads 2]
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { initParams } from '../graph/index.js';
+import { inferenceProgram } from '../graph/programs/index.js';
+import { sample } from '../api/sample.js';
+import { benchSpec } from './feeds.js';
+import { sampleFolder } from './sample-end-to-end.js';
+
+const LAYOUTS = 50;
+const EARLY = 1000;
+
+const { values: a } = parseArgs({
+  options: {
+    images: { type: 'string', default: '10000' },
+    width: { type: 'string', default: '16' },
+    batch: { type: 'string', default: '8' },
+    threads: { type: 'string', default: '2' },
+  },
+});
+const images = Number(a.images);
+const spec = benchSpec('pix2pix', '64', Number(a.width));
+const folder = await sampleFolder(spec, initParams(inferenceProgram(spec).graph.params, 0), LAYOUTS);
+const peakMiB = () => process.resourceUsage().maxRSS / 1024;
+let early: number | undefined;
+try {
+  const r = await sample(
+    { model: folder.model, layouts: folder.layouts, out: path.join(folder.dir, 'out'), count: Math.ceil(images / LAYOUTS), batch: Number(a.batch), threads: Number(a.threads) },
+    {
+      onProgress: (done) => {
+        if (done >= EARLY && early === undefined) early = peakMiB();
+      },
+    },
+  );
+  const late = peakMiB();
+  console.log(`divsyn sample, 64 px pix2pix width ${a.width}, batch ${a.batch}, ${a.threads} threads: ${r.images} images from ${LAYOUTS} layout PNGs, ${(r.images / r.seconds).toFixed(1)} img/s`);
+  console.log(`  peak resident memory after ${EARLY} images ${early?.toFixed(0)} MiB, after ${r.images} ${late.toFixed(0)} MiB: ${(late / early!).toFixed(3)}x (target within 1.10x)`);
+} finally {
+  fs.rmSync(folder.dir, { recursive: true, force: true });
+}
