@@ -13,6 +13,8 @@
 // --images 1,2 (see --help).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '../graph/index.js';
 import { randomVggFile } from '../graph/models/vgg.js';
@@ -27,6 +29,7 @@ import { initialValues } from '../runtime/training-artifacts.js';
 import { cityscapes } from '../common/palettes.js';
 import { dropoutMasks } from '../train/sampling.js';
 import { trainingNoise } from '../common/variation.js';
+import { train } from '../api/train.js';
 
 const GiB = 2 ** 30;
 const gib = (kib: number) => kib / 2 ** 20;
@@ -53,6 +56,12 @@ export interface ChildConfig {
   secondUnder: number;
   /** onnxruntime's memory pattern (StepRunner's default: off). */
   memPattern?: boolean;
+  /**
+   * The whole of `divsyn train` (api/train.ts) in this process instead of one bare step: the fixture's
+   * data (its 12 classes), the VGG-19-shaped network as a --features file, `steps` steps, the checkpoint
+   * and its preview; the report's peak is the process's.
+   */
+  whole?: boolean;
 }
 
 /** The child's report (one JSON line on stdout). */
@@ -92,7 +101,45 @@ function peaks() {
 
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
+/** `divsyn train` as a user runs it, in this process: the peak is everything it holds, not one step's. */
+async function wholeTrain(c: ChildConfig): Promise<ChildReport> {
+  const report: ChildReport = { ok: false, peakKiB: 0, maxRssKiB: 0, vmHwmKiB: 0, vmPeakKiB: 0, stagesKiB: { build: 0, session: 0, steps: [] }, buildSeconds: 0, sessionSeconds: 0, stepSeconds: [] };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'divsyn-memory-'));
+  try {
+    const features = path.join(dir, 'vgg.onnx');
+    fs.writeFileSync(features, randomVggFile({ height: c.height, width: c.width, shrink: c.shrink, seed: 7 }));
+    const stepSeconds: number[] = [];
+    const r = await train(
+      {
+        model: c.model,
+        data: 'fixture',
+        size: `${c.height}x${c.width}`,
+        width: c.channels,
+        ...(c.model === 'crn-multi' ? { images: c.images } : { diversity: c.diversity }),
+        features,
+        steps: c.steps,
+        threads: c.threads,
+        out: path.join(dir, 'run'),
+      },
+      {
+        onProgress: (i) => {
+          stepSeconds.push(i.stepSeconds);
+          report.stagesKiB.steps.push(procStatusKiB('VmHWM'));
+          process.stderr.write(`  [child] whole train: step ${i.step} in ${i.stepSeconds.toFixed(1)} s\n`);
+        },
+      },
+    );
+    Object.assign(report, { ok: true, stepSeconds, losses: r.losses });
+  } catch (e) {
+    report.error = (e as Error).message ?? String(e);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return { ...report, ...peaks() };
+}
+
 async function child(c: ChildConfig): Promise<ChildReport> {
+  if (c.whole) return wholeTrain(c);
   const say = (s: string) => process.stderr.write(`  [child] ${s}\n`);
   // what is known so far, for the parent to keep should this process be stopped later
   const interim = () => process.stderr.write(`${INTERIM}${JSON.stringify({ ...report, ...peaks() })}\n`);
@@ -172,6 +219,8 @@ interface Options {
   steps: number;
   capGiB: number;
   memPattern: boolean;
+  /** Also the whole `divsyn train` process for crn + diversity loss and crn-multi. */
+  whole: boolean;
 }
 
 /** Further steps only after a step shorter than this (s). */
@@ -182,7 +231,7 @@ const ADDRESS_SLACK_GIB = 6;
 const FLOOR_GIB = 0.6;
 
 const USAGE = `usage: node dist/bench/memory.js [--size HxW] [--width W] [--shrink K] [--images N,N,...] [--search K] [--no-reference]
-                                 [--threads T] [--steps 1|2] [--cap GIB] [--mem-pattern]
+                                 [--threads T] [--steps 1|2] [--cap GIB] [--mem-pattern] [--no-whole]
   defaults: --size 256x512 --width 256 --shrink 1 --images 1,9,32,64 --search 8 --threads 2 --steps 2 --cap 22
   --shrink K     VGG-19's widths divided by K (1: the real network)
   --search K     crn with pairwise diversity and the noise search over K candidates (0: left out)
@@ -190,13 +239,15 @@ const USAGE = `usage: node dist/bench/memory.js [--size HxW] [--width W] [--shri
   --steps 2      a second step (skipped after a first one over ${SECOND_UNDER} s): onnxruntime reaches its
                  steady-state memory there (with the memory pattern, it plans the run's memory after the first
                  and keeps it)
+  --no-whole     leave out the whole \`divsyn train\` process (fixture data, the VGG-shaped network as
+                 --features, the steps, the checkpoint and its preview) beside crn + diversity and crn-multi
   --mem-pattern  train with onnxruntime's memory pattern on (the train step's default is off)
   --cap GIB      stop (or do not start) a configuration beyond this much resident memory (also kept under
                  the machine's available memory)
   node dist/bench/memory.js --child JSON   one configuration; prints its report as a JSON line`;
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { height: 256, width: 512, channels: 256, shrink: 1, images: [1, 9, 32, 64], search: 8, reference: true, threads: 2, steps: 2, capGiB: 22, memPattern: false };
+  const o: Options = { height: 256, width: 512, channels: 256, shrink: 1, images: [1, 9, 32, 64], search: 8, reference: true, threads: 2, steps: 2, capGiB: 22, memPattern: false, whole: true };
   const positive = (flag: string, v: string | undefined) => {
     const n = Number(v);
     if (!v || !Number.isFinite(n) || n <= 0) throw new Error(`${flag} needs a positive number, got '${v ?? ''}'`);
@@ -213,6 +264,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === '--shrink') o.shrink = positive(a, v());
     else if (a === '--images') o.images = (v() ?? '').split(',').map((s) => Math.round(positive(a, s)));
     else if (a === '--no-reference') o.reference = false;
+    else if (a === '--no-whole') o.whole = false;
     else if (a === '--search') {
       const k = Number(v());
       if (!Number.isInteger(k) || k < 0) throw new Error(`--search needs a whole number of candidates (0: leave the row out), got '${argv[i] ?? ''}'`);
@@ -334,6 +386,8 @@ interface Outcome {
   skipped?: string;
   /** A lower bound for a configuration not run (its estimate) or stopped during step 1. */
   atLeastGiB?: number;
+  /** The whole `divsyn train` process of the same configuration. */
+  whole?: ChildRun;
 }
 
 /** Peak RSS over the first step, and over all steps (steady state from the second on). */
@@ -393,6 +447,11 @@ async function parent(o: Options) {
       if (step1 !== undefined) multi.push({ n, gib: step1 });
       else if (run.killed) multiStoppedAt = n;
     }
+    if (o.whole && run.report?.ok && (n !== undefined || cfg.diversity === 'bounded')) {
+      const steps = run.report.stepSeconds[0] < SECOND_UNDER ? o.steps : 1;
+      process.stderr.write(`[memory] ${label}: the whole divsyn train, ${steps} step(s)\n`);
+      out.whole = await runChild({ ...cfg, whole: true, steps }, Math.min(o.capGiB, memAvailableGiB() - FLOOR_GIB - 0.25), `${label}, whole divsyn train`);
+    }
   }
   printTable(outcomes);
 }
@@ -406,8 +465,16 @@ const fmtGiB = (v: number | undefined, x: Outcome, stage: 'step1' | 'steady') =>
   return stage === 'step1' || peaksOf(x).step1 !== undefined ? `> ${run.peakGiB.toFixed(1)} *` : '*';
 };
 
+/** The whole process's peak, as the table shows it. */
+function wholeGiB(x: Outcome): string {
+  const w = x.whole;
+  if (!w) return '';
+  if (w.report?.ok) return gib(w.report.peakKiB).toFixed(2);
+  return w.killed ? `> ${w.peakGiB.toFixed(1)} *` : 'failed *';
+}
+
 function printTable(outcomes: Outcome[]) {
-  const head = ['config', 'images wanted', 'peak RSS GiB, step 1', 'peak RSS GiB, steady (2 steps)', 'RSS before step GiB', 'build s', 'step s'];
+  const head = ['config', 'images wanted', 'peak RSS GiB, step 1', 'peak RSS GiB, steady (2 steps)', 'RSS before step GiB', 'build s', 'step s', 'whole divsyn train GiB'];
   const rows = outcomes.map((x) => {
     const r = x.run?.report;
     const { step1, steady } = peaksOf(x);
@@ -419,6 +486,7 @@ function printTable(outcomes: Outcome[]) {
       r?.stagesKiB.session ? gib(r.stagesKiB.session).toFixed(2) : '',
       r?.buildSeconds ? r.buildSeconds.toFixed(1) : '',
       (r?.stepSeconds ?? []).map((t) => t.toFixed(t < 10 ? 2 : 1)).join(', '),
+      wholeGiB(x),
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -428,6 +496,8 @@ function printTable(outcomes: Outcome[]) {
   for (const x of outcomes) {
     const why = x.skipped ?? (x.run?.killed ? `> available memory (killed: ${x.run.killed})` : x.run?.failed ? `failed: ${x.run.failed}` : undefined);
     if (why) console.log(`* ${x.label}: ${why}`);
+    const whole = x.whole?.killed ?? x.whole?.failed;
+    if (whole) console.log(`* ${x.label}, whole divsyn train: ${whole}`);
   }
 
   const n32 = outcomes.find((x) => x.label === 'crn-multi n=32');
@@ -452,6 +522,11 @@ function printTable(outcomes: Outcome[]) {
     else if (bound) text = `< ${(dv / bound).toFixed(3)} (n=32 needs more than ${bound.toFixed(1)} GiB)${dv / bound <= 1 / 3 ? ': at most 1/3, as the paper argues' : ': not conclusive'}`;
     else text = 'crn-multi n=32 not measured';
     console.log(`ratio ${div.label} / crn-multi n=32, peak RSS ${what}: ${text}`);
+  }
+  const div = outcomes.find((x) => x.label === 'crn + diversity loss');
+  if (div?.whole?.report?.ok && n32.whole?.report?.ok) {
+    const ratio = div.whole.report.peakKiB / n32.whole.report.peakKiB;
+    console.log(`ratio crn + diversity loss / crn-multi n=32, peak RSS of the whole divsyn train: ${ratio.toFixed(3)} (target <= 0.25)`);
   }
 }
 

@@ -1,7 +1,8 @@
 // make bench, second part: divsyn's pix2pix train step (G+D, batch 1, bounded diversity loss: two passes)
 // next to the PyTorch reference's, side by side in one run, first on the machine as it is, then under a
 // competing load that this bench starts (one busy process per core). Prints the ratios and how much the
-// ratio moves under load; never fails on time. DIVSYN_BENCH_LOAD=0 skips the loaded half.
+// ratio moves under load; never fails on time. DIVSYN_BENCH_LOAD=0 skips the loaded half;
+// DIVSYN_BENCH_QUICK=1 times 128x128 alone, 4 steps each.
 import { DiversityMode } from '../graph/losses.js';
 import { THREADS, fmt, reference, torchTrainStep, trainStep, underLoad } from './workload.js';
 
@@ -17,6 +18,8 @@ const CONFIGS: Config[] = [
   { size: 256, width: 64, diversity: 'bounded', steps: 3 },
 ];
 
+const quick = process.env.DIVSYN_BENCH_QUICK === '1';
+
 async function pair(c: Config) {
   const ours = await trainStep(c.size, c.width, c.diversity, c.steps);
   const torch = torchTrainStep(c.size, c.width, c.diversity, c.steps);
@@ -26,7 +29,7 @@ async function pair(c: Config) {
 async function main() {
   console.log(`divsyn train step vs PyTorch: ${THREADS} threads, PyTorch reference ${reference}`);
   const load = process.env.DIVSYN_BENCH_LOAD !== '0';
-  for (const c of CONFIGS) {
+  for (const c of quick ? [{ ...CONFIGS[0], steps: 4 }] : CONFIGS) {
     const name = `train step ${c.size}x${c.size} width ${c.width} diversity ${c.diversity}`;
     const quiet = await pair(c);
     const line = `${name}: divsyn ${fmt(quiet.ours.seconds)} s (${fmt(quiet.ours.gflop / quiet.ours.seconds, 1)} GFLOP/s of ${fmt(quiet.ours.gflop, 1)} GFLOP)`;

@@ -44,4 +44,18 @@ test('memory bench parent: the table at a tiny size, crn + diversity against crn
   t.true(r.stdout.indexOf('n=2 ') < r.stdout.indexOf('n=32 '), 'smallest first');
   t.regex(r.stdout, /^ratio crn \+ diversity loss \/ crn-multi n=32, peak RSS over step 1: \d\.\d{3}/m);
   t.regex(r.stderr, /\[memory\] crn-multi n=32: running/);
+  // the whole divsyn train beside the one-step figures, and its ratio
+  t.regex(r.stdout, /^crn-multi n=32\s+32\s.*\s\d+\.\d\d$/m);
+  t.regex(r.stdout, /^ratio crn \+ diversity loss \/ crn-multi n=32, peak RSS of the whole divsyn train: \d\.\d{3}/m);
+});
+
+test('memory bench child: the whole divsyn train reports its peak and step times', (t) => {
+  const r = run(['--child', JSON.stringify({ ...tiny, model: 'crn', diversity: 'bounded', whole: true })]);
+  t.is(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  t.true(report.ok, report.error);
+  t.is(report.stepSeconds.length, 2);
+  t.is(report.stagesKiB.steps.length, 2);
+  t.true(report.peakKiB >= report.stagesKiB.steps[1], 'the peak covers the steps and what follows them');
+  t.true(Object.values(report.losses as Record<string, number>).every(Number.isFinite));
 });

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { convStackModel } from './helpers/models.js';
 import { SessionPool } from '../runtime/pool.js';
-import { createSession, floatTensor } from '../runtime/session.js';
+import { createSession, defaultSpinning, floatTensor } from '../runtime/session.js';
 
 test('--ep auto falls back to a provider that loads and says which', async (t) => {
   let told: string | undefined;
@@ -71,4 +71,31 @@ test('pre-allocated outputs receive the results', async (t) => {
     'written into the given buffer',
   );
   t.deepEqual(Array.from(target.data as Float32Array), Array.from(fresh.y.data as Float32Array));
+});
+
+// Spinning changes how idle threads wait, never what a run computes; off unless DIVSYN_SPINNING=1.
+test('sessions run alike with spinning on and off; the default is off unless DIVSYN_SPINNING=1', async (t) => {
+  const x = floatTensor(
+    Float32Array.from({ length: 128 }, (_, i) => Math.sin(i)),
+    [1, 2, 8, 8],
+  );
+  const outputs = [];
+  for (const spinning of [true, false]) {
+    const { session } = await createSession(convStackModel(), { threads: 2, spinning });
+    outputs.push(Array.from((await session.run({ x })).y.data as Float32Array));
+    await session.release();
+  }
+  t.deepEqual(outputs[0], outputs[1]);
+  const before = process.env.DIVSYN_SPINNING;
+  try {
+    delete process.env.DIVSYN_SPINNING;
+    t.false(defaultSpinning());
+    process.env.DIVSYN_SPINNING = '1';
+    t.true(defaultSpinning());
+    process.env.DIVSYN_SPINNING = '0';
+    t.false(defaultSpinning());
+  } finally {
+    if (before === undefined) delete process.env.DIVSYN_SPINNING;
+    else process.env.DIVSYN_SPINNING = before;
+  }
 });

@@ -207,22 +207,38 @@ function repairGenerator(cfg: TrainConfig, saved: SavedState, notes: string[]): 
   notes.push(`'${file}' ${bytes ? 'did not match' : 'was missing from'} the checkpoint of step ${saved.progress.step}: written again from its state`);
 }
 
-export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: TrainHooks = {}): Promise<TrainResult> {
+/**
+ * The train step's session and what the steps need of the programs. The builder's graphs, the step's
+ * ONNX bytes and the initial values stay in here: once the session holds its own copies, they are
+ * garbage, rather than part of the process's memory for the whole run (docs/design.md#memory).
+ */
+async function openStep(cfg: TrainConfig, notes: string[], record: RunRecord | undefined, beforeSession: () => void) {
   const programs = trainingPrograms(cfg.spec, cfg.options);
+  const { values, progress } = cfg.resume ? resumedState(cfg, programs, record, notes) : initialState(cfg, programs);
+  beforeSession();
+  let ep = 'cpu';
+  const runner = await StepRunner.create(emitProgram(programs.trainStep), manifestEntry(programs.trainStep), values, { ep: cfg.ep, threads: cfg.threads, onProvider: (e) => (ep = e) });
+  values.clear();
+  // [B, C]; [2B, C] with pairwise diversity (both passes' noises); with --noise-search K, K candidates per
+  // sample for the first pass ([B·K, C] then the second pass's B rows): all uniform random
+  const noiseShape = programs.trainStep.inputs.find((i) => i.spec.name === 'noise')?.spec.shape as number[] | undefined;
+  const latent = programs.lossMatrix ? await latentFeeder(cfg, programs.lossMatrix) : undefined;
+  return { runner, ep, progress, masks: programs.masks, noiseShape, latent };
+}
+
+export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: TrainHooks = {}): Promise<TrainResult> {
   removeStaleTemporaries(cfg.out);
   const notes: string[] = [];
   const record = cfg.resume ? readRunRecord(cfg.out) : undefined;
-  const { values, progress } = cfg.resume ? resumedState(cfg, programs, record, notes) : initialState(cfg, programs);
-  writeRunRecord(cfg.out, {
-    options: cfg.runOptions ?? record?.options ?? {},
-    seed: cfg.seed,
-    totalSteps: cfg.totalSteps,
-    model: modelFingerprint(cfg),
-    ...(cfg.skippedFiles?.length ? { skippedFiles: cfg.skippedFiles } : {}),
-  });
-  const stepModel = emitProgram(programs.trainStep);
-  let ep = 'cpu';
-  const runner = await StepRunner.create(stepModel, manifestEntry(programs.trainStep), values, { ep: cfg.ep, threads: cfg.threads, onProvider: (e) => (ep = e) });
+  const { runner, ep, progress, masks, noiseShape, latent } = await openStep(cfg, notes, record, () =>
+    writeRunRecord(cfg.out, {
+      options: cfg.runOptions ?? record?.options ?? {},
+      seed: cfg.seed,
+      totalSteps: cfg.totalSteps,
+      model: modelFingerprint(cfg),
+      ...(cfg.skippedFiles?.length ? { skippedFiles: cfg.skippedFiles } : {}),
+    }),
+  );
   const logFile = path.join(cfg.out, 'log.jsonl');
   if (cfg.resume) trimLog(logFile, progress.step);
   const log = AppendFile.open(logFile, !cfg.resume);
@@ -232,10 +248,6 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
   const input = conditionInputName(cfg.spec);
   const k = conditionChannels(cfg.spec);
   const batches = openBatches(progress.step);
-  // [B, C]; [2B, C] with pairwise diversity (both passes' noises); with --noise-search K, K candidates per
-  // sample for the first pass ([B·K, C] then the second pass's B rows): all uniform random
-  const noiseShape = programs.trainStep.inputs.find((i) => i.spec.name === 'noise')?.spec.shape as number[] | undefined;
-  const latent = programs.lossMatrix ? await latentFeeder(cfg, programs.lossMatrix) : undefined;
   hooks.onStart?.({ ep, startStep: progress.step, totalSteps: cfg.totalSteps, notes });
 
   const began = performance.now() / 1000 - progress.seconds;
@@ -278,8 +290,8 @@ export async function train(cfg: TrainConfig, openBatches: OpenBatches, hooks: T
         image: floatTensor(batch.image, [b, 3, h, w]),
       };
       if (noiseShape) feeds.noise = floatTensor(trainingNoise(cfg.seed, step, noiseShape[0], c), noiseShape);
-      for (const [name, m] of dropoutMasks(cfg.seed, step, programs.masks)) {
-        feeds[name] = floatTensor(m, programs.masks.find((s) => s.name === name)!.shape);
+      for (const [name, m] of dropoutMasks(cfg.seed, step, masks)) {
+        feeds[name] = floatTensor(m, masks.find((s) => s.name === name)!.shape);
       }
       if (latent) Object.assign(feeds, await latent.feeds(batch, step, runner));
       const lr = learningRate(cfg.lrPolicy, cfg.lr, step, cfg.totalSteps);
