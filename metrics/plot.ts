@@ -21,7 +21,11 @@ function niceRange(values: number[]): [number, number] {
 }
 
 /** Tick values with as many decimals as tell ticks `step` apart (three at least). */
-const tickText = (v: number, step: number) => v.toFixed(Math.min(8, Math.max(3, Math.ceil(-Math.log10(Math.abs(step) || 1)) + 1)));
+function tickText(v: number, step: number): string {
+  const text = v.toFixed(Math.min(8, Math.max(3, Math.ceil(-Math.log10(Math.abs(step) || 1)) + 1)));
+  // a tick a rounding error below zero
+  return /^-[0.]+$/.test(text) ? text.slice(1) : text;
+}
 
 /** Label positions moved up a line while they would overprint one placed before (points close together). */
 function placeLabels(anchors: { x: number; y: number; right: boolean; width: number }[]): number[] {
@@ -83,8 +87,10 @@ export interface Series {
 
 /** Lines of y against x, one per series, on a log2 x axis (counts 1, 2, 4, …), with a legend. */
 export function linesSvg(series: Series[], xLabel: string, yLabel: string, title: string): string {
-  const [W, H] = [560, 400];
-  const m = { l: 70, r: 170, t: 40, b: 55 };
+  // the legend's width from its longest label
+  const legend = 45 + 7 * Math.max(0, ...series.map((s) => s.label.length));
+  const [W, H] = [490 + legend, 400];
+  const m = { l: 70, r: legend, t: 40, b: 55 };
   const xs = series.flatMap((s) => s.points.map((p) => Math.log2(p.x)));
   const [x0, x1] = [Math.min(...xs), Math.max(...xs) > Math.min(...xs) ? Math.max(...xs) : Math.min(...xs) + 1];
   const [y0, y1] = niceRange(series.flatMap((s) => s.points.map((p) => p.y)));

@@ -45,6 +45,12 @@ const TINY: Record<string, string> = {
   '--warmup': '1',
   '--colour-clusters': '2',
 };
+/** A reproduction (the README runs it at its defaults) at the smallest sizes, each paper's own options added. */
+const TINY_REPRODUCTION: Record<string, Record<string, string>> = {
+  common: { '--size': '32', '--width': '4', '--steps': '2', '--segmenter-steps': '2', '--segmenter-width': '4', '--samples': '2', '--limit': '2', '--threads': '1' },
+  'yang-facades': { '--sweep-beta': 'none', '--sweep-lambda': 'none' },
+  'he-latent': { '--branches': '2', '--neighbours': '1' },
+};
 const THREADED = new Set(['demo', 'train', 'sample', 'eval', 'train-segmenter', 'export']);
 
 function tiny(words: string[]): string[] {
@@ -52,6 +58,7 @@ function tiny(words: string[]): string[] {
   const shrunk = args.map((a, i) => (i > 0 && TINY[args[i - 1]] !== undefined ? TINY[args[i - 1]] : a));
   if ((args[0] === 'demo' || args[0] === 'train-segmenter') && !args.includes('--steps')) shrunk.push('--steps', '2');
   if (THREADED.has(args[0]) && !args.includes('--threads')) shrunk.push('--threads', '1');
+  if (args[0] === 'reproduce') for (const [option, value] of Object.entries({ ...TINY_REPRODUCTION.common, ...TINY_REPRODUCTION[args[1]] })) if (!args.includes(option)) shrunk.push(option, value);
   return shrunk;
 }
 
