@@ -7,6 +7,7 @@
 // close() lets the calls already made finish before it ends the workers: terminating a worker inside
 // onnxruntime's model load or run aborts the whole process (onnxruntime-node 1.30).
 import { Worker } from 'node:worker_threads';
+import './ort-environment.js';
 import { EpChoice } from './session.js';
 
 export interface RawTensor {

@@ -1,5 +1,6 @@
 // onnxruntime sessions: execution-provider choice with fallback, threads, typed feeds.
 import ort from 'onnxruntime-node';
+import './ort-environment.js';
 
 // onnxruntime logs a provider library it cannot load (auto's cuda attempt) as an error on stderr before
 // it throws; the exception is what divsyn reports, so its log keeps to fatal messages. (WebGPU's Dawn

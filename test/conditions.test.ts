@@ -3,7 +3,6 @@
 // and normals with the photo, the conditions' neighbour distance, and the bundled heads and faces.
 import test from 'ava';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Rng } from '../graph/random.js';
 import { UserError } from '../common/errors.js';
@@ -14,12 +13,7 @@ import { conditionReader, datasetCondition, landmarksFolder, normalsFolder, open
 import { conditionNeighbourTable } from '../train/neighbours.js';
 import { headItem } from '../fixtures/heads.js';
 import { faceItem, facePoints } from '../fixtures/faces.js';
-
-function tmpdir(t: { teardown(fn: () => void): void }): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'divsyn-cond-'));
-  t.teardown(() => fs.rmSync(d, { recursive: true, force: true }));
-  return d;
-}
+import { tempDir } from './helpers/cli.js';
 
 const thrown = (t: { throws: (f: () => unknown, e?: object) => unknown }, f: () => unknown) => (t.throws(f, { instanceOf: UserError }) as Error).message;
 
@@ -172,7 +166,7 @@ async function writeRgb(file: string, w: number, h: number, rgb: (p: number) => 
 }
 
 test('normal-map folders: paired with photos by name, a missing partner named; read as [3, H, W] in [-1, 1]', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-cond-');
   await writeRgb(path.join(d, 'normals', 'a.png'), 8, 8, (p) => [p, 128, 255]);
   await writeRgb(path.join(d, 'photos', 'a.png'), 8, 8, () => [10, 20, 30]);
   const ds = normalsFolder(d);
@@ -208,7 +202,7 @@ test('normal-map folders: paired with photos by name, a missing partner named; r
 });
 
 test('landmark folders: .pts and .txt files by name; the point count of every file checked, naming it; points scaled to the model size', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-cond-');
   fs.mkdirSync(path.join(d, 'landmarks'));
   fs.writeFileSync(path.join(d, 'landmarks', 'a.pts'), 'version: 1\nn_points: 2\n{\n2 2\n16 8\n}\n');
   fs.writeFileSync(path.join(d, 'landmarks', 'b.txt'), '1 1\n2 2\n3 3\n');

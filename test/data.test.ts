@@ -1,7 +1,6 @@
 // Data: images, label maps, datasets, augmentation and the batch loader. Files are written into temp dirs.
 import test from 'ava';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { Rng } from '../graph/random.js';
@@ -13,14 +12,9 @@ import { encodePng, readLabelImage, readRgb, rgbToPlanar, chwToRgb, writePng, in
 import { colorsToIndices, FAR_DISTANCE2, oneHot, readLabelMap, writeIndexPng } from '../train/labels.js';
 import { BatchLoader, batchOpener, epochOrder, evalItems, positionOfStep } from '../train/loader.js';
 import { cityscapes, cmpFacades, genericPalette } from '../common/palettes.js';
+import { tempDir } from './helpers/cli.js';
 
 const CMP = cmpFacades();
-
-function tmpdir(t: { teardown(fn: () => void): void }): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'divsyn-data-'));
-  t.teardown(() => fs.rmSync(d, { recursive: true, force: true }));
-  return d;
-}
 
 /** A blocky layout: class of pixel (x, y) from 8×8 blocks, every class present. */
 function blockLayout(w: number, h: number, classes: number, block = 8): Uint8Array {
@@ -77,7 +71,7 @@ const thrown = (f: () => unknown): unknown => {
 // images
 
 test('images: PNG round trip of RGB and single-channel images; JPG decodes to RGB; alpha dropped', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-data-');
   const rgb = coordPhoto(20, 10);
   await writePng(path.join(d, 'a.png'), { data: rgb, width: 20, height: 10, channels: 3 });
   const back = await readRgb(path.join(d, 'a.png'));
@@ -104,7 +98,7 @@ test('images: PNG round trip of RGB and single-channel images; JPG decodes to RG
 });
 
 test('images: truncated, corrupt and missing files are UserErrors naming the file', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-data-');
   const rgb = coordPhoto(64, 64);
   await writeJpeg(path.join(d, 'full.jpg'), rgb, 64, 64);
   const bytes = fs.readFileSync(path.join(d, 'full.jpg'));
@@ -143,7 +137,7 @@ test('images: nearest and bilinear resizing', (t) => {
 // labels
 
 test('labels: a JPEG colour label map reads back as the right classes (nearest palette colour), without a warning', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-data-');
   const W = 128;
   const H = 96;
   const B = 16;
@@ -208,7 +202,7 @@ test('labels: many pixels far from every palette colour give a warning naming th
   t.false(many.warning!.includes('\n'));
   t.is(FAR_DISTANCE2, 4800);
   // a label map in another palette (Cityscapes colours read as CMP), through a file: the warning names it
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-data-');
   const file = path.join(d, 'city.png');
   await writePng(file, { data: indicesToColors(blockLayout(W, H, 20), cityscapes()), width: W, height: H, channels: 3 });
   const m = await readLabelMap(file, CMP);
@@ -216,7 +210,7 @@ test('labels: many pixels far from every palette colour give a warning naming th
 });
 
 test('labels: index PNGs: class indices, label ids through the palette, out-of-range values are UserErrors', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-data-');
   const gen = genericPalette(5);
   const ok = path.join(d, 'ok.png');
   await writePng(ok, { data: Uint8Array.of(0, 1, 2, 3, 4, 4), width: 3, height: 2, channels: 1 });
@@ -239,7 +233,7 @@ test('labels: index PNGs: class indices, label ids through the palette, out-of-r
 });
 
 test('labels: Cityscapes label ids map to the 19 train classes and void', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-data-');
   const cs = cityscapes();
   const file = path.join(d, 'x_gtFine_labelIds.png');
   await writePng(file, { data: Uint8Array.of(7, 0, 26, 33, 11, 1, 23, 255), width: 4, height: 2, channels: 1 });
@@ -264,7 +258,7 @@ test('labels: one-hot', (t) => {
 // datasets
 
 test('datasets: pix2pix aligned folders split A|B in both directions', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-data-');
   const W = 32;
   const H = 24;
   const truth = blockLayout(W, H, 12);
@@ -294,7 +288,7 @@ test('datasets: pix2pix aligned folders split A|B in both directions', async (t)
 });
 
 test('datasets: clear UserErrors for missing and empty folders, odd widths, corrupt files', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-data-');
   const missing = path.join(d, 'nope');
   userError(
     t,
@@ -357,7 +351,7 @@ test('datasets: clear UserErrors for missing and empty folders, odd widths, corr
 });
 
 test('datasets: pairs folders match by name; unmatched and wrong-size pairs name the files', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-data-');
   const W = 20;
   const H = 12;
   const truth = blockLayout(W, H, 12, 4);
@@ -412,7 +406,7 @@ test('datasets: pairs folders match by name; unmatched and wrong-size pairs name
 });
 
 test('datasets: cityscapes root with gtFine labelIds and leftImg8bit photos', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-data-');
   const cs = cityscapes();
   const W = 16;
   const H = 8;
@@ -648,7 +642,7 @@ test('loader: decodes ahead of the step; a bad file rejects its batch with a Use
   t.is(ds.loads, 6);
   l.close();
 
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-data-');
   const W = 24;
   const labels = indicesToColors(blockLayout(W, W, 12), CMP);
   for (const name of ['a', 'b', 'c']) await writePng(path.join(d, `${name}.png`), { data: sideBySide(coordPhoto(W, W), labels, W, W), width: 2 * W, height: W, channels: 3 });
@@ -680,7 +674,7 @@ test('loader: the fixture through the loader; evalItems on files', async (t) => 
   t.is(items[0].layout.length, 12 * 32 * 32);
   t.is(items[0].photo.length, 3 * 32 * 32);
   // a file dataset is resized (nearest layout, bilinear photo) to the size asked for
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-data-');
   fs.mkdirSync(path.join(d, 'layouts'));
   fs.mkdirSync(path.join(d, 'photos'));
   await writeIndexPng(path.join(d, 'layouts', 'x.png'), blockLayout(40, 40, 12), 40, 40, CMP);

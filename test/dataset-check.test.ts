@@ -4,7 +4,6 @@
 // sides and a dataset root with split folders are refused with what to give instead.
 import test from 'ava';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../common/errors.js';
@@ -16,15 +15,10 @@ import { alignedDataset, fixtureDataset, openDataset, pairsDataset, withoutFiles
 import { badFiles, badItemsError, checkDataset } from '../train/dataset-check.js';
 import { ON_PALETTE_MIN, colorsToIndices, onPaletteShare } from '../train/labels.js';
 import { BatchLoader } from '../train/loader.js';
+import { tempDir } from './helpers/cli.js';
 
 const CMP = cmpFacades();
 const S = 64;
-
-function tmpdir(t: { teardown(fn: () => void): void }): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'divsyn-check-'));
-  t.teardown(() => fs.rmSync(d, { recursive: true, force: true }));
-  return d;
-}
 
 async function jpegRoundTrip(rgb: Uint8Array, w: number, h: number, quality: number): Promise<Uint8Array> {
   const bytes = await sharp(Buffer.from(rgb), { raw: { width: w, height: h, channels: 3 } })
@@ -75,7 +69,7 @@ async function pairsFolder(d: string, n: number): Promise<void> {
 }
 
 test('bad items are all reported at once, each with its reason; skipping them leaves a dataset that loads', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-check-');
   const n = 8;
   await pairsFolder(d, n);
   const photo = (i: number) => path.join(d, 'photos', `f${i}.png`);
@@ -123,7 +117,7 @@ test('bad items are all reported at once, each with its reason; skipping them le
 });
 
 test('a dataset with nothing but bad items offers no skipping', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-check-');
   await pairsFolder(d, 2);
   for (const i of [0, 1]) await writePng(path.join(d, 'layouts', `f${i}.png`), { data: noise(S, S, i), width: S, height: S, channels: 3 });
   const ds = pairsDataset(d, CMP);
@@ -148,7 +142,7 @@ async function alignedFolder(d: string, n: number, side: 'A' | 'B'): Promise<voi
 }
 
 test('swapped sides: a pix2pix folder read the wrong way round names --direction; swapped pairs folders are named', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-check-');
   await alignedFolder(path.join(d, 'facades'), 4, 'B'); // as CMP Facades from pix2pix: photo left, labels right
   const wrong = await checkDataset(alignedDataset(path.join(d, 'facades'), 'AtoB', CMP)).catch((e: unknown) => e);
   t.true(wrong instanceof UserError);
@@ -171,7 +165,7 @@ test('swapped sides: a pix2pix folder read the wrong way round names --direction
 });
 
 test('a dataset root with split folders is named with its splits', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-check-');
   await alignedFolder(path.join(d, 'facades', 'train'), 1, 'A');
   await alignedFolder(path.join(d, 'facades', 'test'), 1, 'A');
   fs.mkdirSync(path.join(d, 'facades', 'val'));

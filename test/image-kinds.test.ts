@@ -3,7 +3,6 @@
 // colour and grey. The PNGs are built byte by byte (test/helpers/png.ts).
 import test from 'ava';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../common/errors.js';
@@ -13,14 +12,9 @@ import { ClassInfo } from '../graph/spec.js';
 import { readLabelMap } from '../train/labels.js';
 import { pairsDataset } from '../train/datasets.js';
 import { PngImage, pngBytes } from './helpers/png.js';
+import { tempDir } from './helpers/cli.js';
 
 const CMP = cmpFacades();
-
-function tmpdir(t: { teardown(fn: () => void): void }): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'divsyn-kinds-'));
-  t.teardown(() => fs.rmSync(d, { recursive: true, force: true }));
-  return d;
-}
 
 function writePngFile(dir: string, name: string, img: PngImage): string {
   const file = path.join(dir, name);
@@ -29,7 +23,7 @@ function writePngFile(dir: string, name: string, img: PngImage): string {
 }
 
 test('grey index maps of 1, 2, 4, 8 and 16 bits read as the values stored, not rescaled', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-kinds-');
   const cases: [PngImage['depth'], number[]][] = [
     [1, [0, 1, 1, 0]],
     [2, [0, 1, 2, 3]],
@@ -47,7 +41,7 @@ test('grey index maps of 1, 2, 4, 8 and 16 bits read as the values stored, not r
 });
 
 test('a 16-bit index map: values 1..12 are the CMP label ids; 514 and 771 are no class, not 2 and 3', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-kinds-');
   const ids = Array.from({ length: 12 }, (_, i) => i + 1);
   const ok = writePngFile(d, 'ids16.png', { width: 4, height: 3, depth: 16, colourType: 0, samples: ids });
   t.deepEqual([...(await readLabelMap(ok, CMP)).indices], [...Array(12).keys()]);
@@ -64,7 +58,7 @@ test('a 16-bit index map: values 1..12 are the CMP label ids; 514 and 771 are no
 });
 
 test('grey+alpha index maps (8 and 16 bits): the grey values, whatever the alpha', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-kinds-');
   const a8 = writePngFile(d, 'ga8.png', { width: 2, height: 2, depth: 8, colourType: 4, samples: [0, 255, 1, 0, 11, 128, 255, 255] });
   t.deepEqual([...(await readLabelImage(a8)).data], [0, 1, 11, 255]);
   const a16 = writePngFile(d, 'ga16.png', { width: 2, height: 2, depth: 16, colourType: 4, samples: [1, 65535, 514, 0, 771, 9, 65535, 65535] });
@@ -74,7 +68,7 @@ test('grey+alpha index maps (8 and 16 bits): the grey values, whatever the alpha
 });
 
 test('palette PNGs (4 and 8 bits) are colour label maps: their colours, matched to the palette', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-kinds-');
   const colours = [CMP[0].color, CMP[2].color, CMP[11].color];
   for (const depth of [4, 8] as const) {
     const file = writePngFile(d, `p${depth}.png`, { width: 4, height: 1, depth, colourType: 3, samples: [0, 1, 2, 1], palette: colours });
@@ -86,7 +80,7 @@ test('palette PNGs (4 and 8 bits) are colour label maps: their colours, matched 
 });
 
 test('RGB and RGBA PNGs of 8 and 16 bits decode to 8-bit RGB, alpha dropped', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-kinds-');
   const rgb8 = writePngFile(d, 'rgb8.png', { width: 2, height: 1, depth: 8, colourType: 2, samples: [1, 2, 3, 250, 0, 9] });
   t.deepEqual([...(await readRgb(rgb8)).data], [1, 2, 3, 250, 0, 9]);
   // 16-bit samples v read as round(v / 257)
@@ -102,7 +96,7 @@ test('RGB and RGBA PNGs of 8 and 16 bits decode to 8-bit RGB, alpha dropped', as
 });
 
 test('JPEG in colour and in grey decodes to RGB; a grey JPEG is a colour map, not an index map', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-kinds-');
   const w = 16;
   const flat = (rgb: number[]) => Buffer.from(Array.from({ length: w * w }, () => rgb).flat());
   const colour = path.join(d, 'c.jpg');
@@ -125,7 +119,7 @@ test('JPEG in colour and in grey decodes to RGB; a grey JPEG is a colour map, no
 });
 
 test('a pairs dataset with 16-bit index layouts trains on the right classes', async (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-kinds-');
   fs.mkdirSync(path.join(d, 'layouts'));
   fs.mkdirSync(path.join(d, 'photos'));
   const ids = [1, 12, 3, 7];

@@ -3,8 +3,6 @@
 // the file and what it is instead. The files are made here (test/helpers/input-files.ts), with damaged
 // copies of each.
 import test from 'ava';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import { generatorParams } from '../graph/programs/index.js';
@@ -16,15 +14,15 @@ import { readFeatureNetwork } from '../runtime/feature-file.js';
 import { choosePerceptual } from '../runtime/perceptual-file.js';
 import { GeneratorSpec } from '../graph/spec.js';
 import { editedModel, makeModelFiles, pix2pix32, setMetadata } from './helpers/input-files.js';
+import { tempDir } from './helpers/cli.js';
 
 const { onnx } = onnxProto;
 
 let dir = '';
 test.before(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'divsyn-input-files-'));
+  dir = tempDir('divsyn-input-files-');
   makeModelFiles(dir);
 });
-test.after.always(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const edited = (name: string, out: string, edit: (m: onnxProto.onnx.ModelProto) => void) => editedModel(dir, name, out, edit);
 

@@ -2,16 +2,10 @@
 // option and the path, and nothing is made on disk by the check.
 import test from 'ava';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../common/errors.js';
 import { checkOutputDir, checkOutputFile } from '../common/output-paths.js';
-
-function tmpdir(t: { teardown(fn: () => void): void }): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'divsyn-out-'));
-  t.teardown(() => fs.rmSync(d, { recursive: true, force: true }));
-  return d;
-}
+import { tempDir } from './helpers/cli.js';
 
 function refusal(t: { fail(m: string): void }, f: () => void): string {
   try {
@@ -26,7 +20,7 @@ function refusal(t: { fail(m: string): void }, f: () => void): string {
 }
 
 test('a file or folder to be made below a file is refused, naming the file in the way', (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-out-');
   const afile = path.join(d, 'afile');
   fs.writeFileSync(afile, 'x');
   t.regex(
@@ -60,7 +54,7 @@ test('paths under /proc, /sys and /dev are refused, also through a link', (t) =>
     refusal(t, () => checkOutputDir('/proc/self/run', '--out')),
     /^--out '\/proc\/self\/run' is under \/proc/,
   );
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-out-');
   fs.symlinkSync('/proc/self', path.join(d, 'link'));
   t.regex(
     refusal(t, () => checkOutputDir(path.join(d, 'link', 'run'), '--out')),
@@ -69,7 +63,7 @@ test('paths under /proc, /sys and /dev are refused, also through a link', (t) =>
 });
 
 test('writable places pass: a new file in a new folder, an existing file, an existing folder', (t) => {
-  const d = tmpdir(t);
+  const d = tempDir('divsyn-out-');
   t.notThrows(() => checkOutputFile(path.join(d, 'a', 'b', 'seg.onnx')));
   t.notThrows(() => checkOutputDir(path.join(d, 'run')));
   fs.writeFileSync(path.join(d, 'g.onnx'), 'x');

@@ -12,8 +12,18 @@ export function divsyn(...args: string[]): { status: number; stdout: string; std
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+// Every folder tempDir makes is removed when the test process exits (AVA runs each test file in its own
+// process), so a suite run leaves nothing in the temporary folder, whichever test made it.
+const tempDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new empty folder under the system's temporary folder, removed when this process exits. */
 export function tempDir(prefix = 'divsyn-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
 }
 
 /** bin/divsyn in a child process, without blocking (tests run side by side): its status, or the signal that ended it. */
