@@ -3,13 +3,12 @@
 // difference from the first form's images.
 //
 //   node dist/bench/graph-forms.js [--model pix2pix] [--size 256] [--width 64] [--batch 8] [--threads 2] [--rounds 6]
-import { parseArgs } from 'node:util';
 import { Rng, initParams } from '../graph/index.js';
 import { emitProgram, inferenceProgram } from '../graph/programs/index.js';
 import { InferenceForm } from '../graph/models/layers.js';
 import { createSession } from '../runtime/session.js';
 import { alternate, maxDifference } from './alternate.js';
-import { benchSpec, randomFeeds } from './feeds.js';
+import { benchArgs, benchSpec, randomFeeds } from './feeds.js';
 
 const FORMS: [string, InferenceForm][] = [
   ['ConvTranspose', { transposedConv: 'convTranspose' }],
@@ -18,23 +17,13 @@ const FORMS: [string, InferenceForm][] = [
   ['default (fastest)', {}],
 ];
 
-const { values: a } = parseArgs({
-  options: {
-    model: { type: 'string', default: 'pix2pix' },
-    size: { type: 'string', default: '256' },
-    width: { type: 'string', default: '64' },
-    batch: { type: 'string', default: '8' },
-    threads: { type: 'string', default: '2' },
-    rounds: { type: 'string', default: '6' },
-  },
-});
-const spec = benchSpec(a.model, a.size, Number(a.width));
+const a = benchArgs({ rounds: '6' });
+const spec = benchSpec(a.model, a.size, a.width);
 const values = initParams(inferenceProgram(spec).graph.params, 0);
 const sessions = [];
-for (const [name, form] of FORMS)
-  sessions.push({ name, ...(await createSession(emitProgram(inferenceProgram(spec, form), { paramValues: values }), { threads: Number(a.threads), spinning: false })) });
+for (const [name, form] of FORMS) sessions.push({ name, ...(await createSession(emitProgram(inferenceProgram(spec, form), { paramValues: values }), { threads: a.threads, spinning: false })) });
 const rng = new Rng(1);
-const batch = Number(a.batch);
+const batch = a.batch;
 const timed = await alternate(sessions, () => randomFeeds(spec, batch, rng), batch, Number(a.rounds));
 console.log(
   `${a.model} ${a.size} width ${a.width} batch ${batch}, ${a.threads} threads without spinning, ${a.rounds} rounds: best / median img/s; CPU s per image; speed-up in CPU time over the first form`,

@@ -6,12 +6,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { Rng, initParams } from '../graph/index.js';
 import { emitProgram, inferenceProgram } from '../graph/programs/index.js';
 import { TransposedConvChoice } from '../graph/ops/subpixel.js';
 import { createSession } from '../runtime/session.js';
-import { benchSpec, randomFeeds } from './feeds.js';
+import { benchArgs, benchSpec, randomFeeds } from './feeds.js';
 
 interface ProfileEvent {
   cat: string;
@@ -37,25 +36,15 @@ export function opShares(events: ProfileEvent[], skipRuns: number): { op: string
 }
 
 async function main() {
-  const { values: a } = parseArgs({
-    options: {
-      model: { type: 'string', default: 'pix2pix' },
-      size: { type: 'string', default: '256' },
-      width: { type: 'string', default: '64' },
-      batch: { type: 'string', default: '8' },
-      threads: { type: 'string', default: '2' },
-      runs: { type: 'string', default: '3' },
-      'transposed-conv': { type: 'string', default: 'fastest' },
-    },
-  });
-  const spec = benchSpec(a.model, a.size, Number(a.width));
+  const a = benchArgs({ runs: '3', 'transposed-conv': 'fastest' });
+  const spec = benchSpec(a.model, a.size, a.width);
   const program = inferenceProgram(spec, { transposedConv: a['transposed-conv'] as TransposedConvChoice });
   const bytes = emitProgram(program, { paramValues: initParams(program.graph.params, 0) });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'divsyn-profile-'));
   try {
-    const { session } = await createSession(bytes, { threads: Number(a.threads), spinning: false, profile: path.join(dir, 'profile') });
+    const { session } = await createSession(bytes, { threads: a.threads, spinning: false, profile: path.join(dir, 'profile') });
     const rng = new Rng(1);
-    const batch = Number(a.batch);
+    const batch = a.batch;
     const times: number[] = [];
     for (let i = 0; i <= Number(a.runs); i++) {
       const feeds = randomFeeds(spec, batch, rng);

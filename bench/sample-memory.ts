@@ -5,32 +5,24 @@
 //   node dist/bench/sample-memory.js [--images 10000] [--width 16] [--batch 8] [--threads 2]
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { initParams } from '../graph/index.js';
 import { inferenceProgram } from '../graph/programs/index.js';
 import { sample } from '../api/sample.js';
-import { benchSpec } from './feeds.js';
+import { benchArgs, benchSpec } from './feeds.js';
 import { sampleFolder } from './sample-end-to-end.js';
 
 const LAYOUTS = 50;
 const EARLY = 1000;
 
-const { values: a } = parseArgs({
-  options: {
-    images: { type: 'string', default: '10000' },
-    width: { type: 'string', default: '16' },
-    batch: { type: 'string', default: '8' },
-    threads: { type: 'string', default: '2' },
-  },
-});
+const a = benchArgs({ images: '10000' }, { size: '64', width: '16' });
 const images = Number(a.images);
-const spec = benchSpec('pix2pix', '64', Number(a.width));
+const spec = benchSpec(a.model, a.size, a.width);
 const folder = await sampleFolder(spec, initParams(inferenceProgram(spec).graph.params, 0), LAYOUTS);
 const peakMiB = () => process.resourceUsage().maxRSS / 1024;
 let early: number | undefined;
 try {
   const r = await sample(
-    { model: folder.model, layouts: folder.layouts, out: path.join(folder.dir, 'out'), count: Math.ceil(images / LAYOUTS), batch: Number(a.batch), threads: Number(a.threads) },
+    { model: folder.model, layouts: folder.layouts, out: path.join(folder.dir, 'out'), count: Math.ceil(images / LAYOUTS), batch: a.batch, threads: a.threads },
     {
       onProgress: (done) => {
         if (done >= EARLY && early === undefined) early = peakMiB();
@@ -38,7 +30,9 @@ try {
     },
   );
   const late = peakMiB();
-  console.log(`divsyn sample, 64 px pix2pix width ${a.width}, batch ${a.batch}, ${a.threads} threads: ${r.images} images from ${LAYOUTS} layout PNGs, ${(r.images / r.seconds).toFixed(1)} img/s`);
+  console.log(
+    `divsyn sample, ${a.size} px ${a.model} width ${a.width}, batch ${a.batch}, ${a.threads} threads: ${r.images} images from ${LAYOUTS} layout PNGs, ${(r.images / r.seconds).toFixed(1)} img/s`,
+  );
   console.log(`  peak resident memory after ${EARLY} images ${early?.toFixed(0)} MiB, after ${r.images} ${late.toFixed(0)} MiB: ${(late / early!).toFixed(3)}x (target within 1.10x)`);
 } finally {
   fs.rmSync(folder.dir, { recursive: true, force: true });

@@ -9,13 +9,12 @@ import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { Rng, initParams } from '../graph/index.js';
 import { emitProgram, inferenceProgram } from '../graph/programs/index.js';
 import { createSession, type ort } from '../runtime/session.js';
 import { referenceDir } from '../test/helpers/reference.js';
 import { Contender, alternate, maxDifference } from './alternate.js';
-import { benchSpec, randomFeeds } from './feeds.js';
+import { benchArgs, benchSpec, randomFeeds } from './feeds.js';
 import { repoRoot, sampleFolder, sampleRate } from './sample-end-to-end.js';
 
 export interface TorchSideBySide {
@@ -136,14 +135,7 @@ export function printSideBySide(r: TorchSideBySide): void {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values: a } = parseArgs({
-    options: {
-      size: { type: 'string', default: '256' },
-      width: { type: 'string', default: '64' },
-      batch: { type: 'string', default: '8' },
-      threads: { type: 'string', default: '2' },
-      rounds: { type: 'string', default: '6' },
-    },
-  });
-  printSideBySide(await torchSideBySide({ size: Number(a.size), width: Number(a.width), batch: Number(a.batch), threads: Number(a.threads), rounds: Number(a.rounds) }));
+  const a = benchArgs({ rounds: '6' });
+  if (a.model !== 'pix2pix') throw new Error(`bench/torch.ts: the PyTorch reference is pix2pix only, not --model ${a.model}`);
+  printSideBySide(await torchSideBySide({ size: Number(a.size), width: a.width, batch: a.batch, threads: a.threads, rounds: Number(a.rounds) }));
 }
