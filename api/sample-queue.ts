@@ -50,14 +50,18 @@ export async function sampleOnQueue(q: QueueSampling): Promise<{ images: number;
   const jobs = q.layouts.length * q.count;
   const ranges = queueRanges(jobs, q.batch, q.jobImages ?? defaultJobImages(jobs, q.height, q.width));
   const queued = ranges.map((range) => ({ data: { options: q.options, cwd: process.cwd(), out, range } satisfies SampleJobData, images: range.to - range.from }));
-  const r = await runJobs<SampleJobData, SampleJobResult>(q.place, queued, { onProgress: q.onProgress, onLog: q.onLog, signal: q.signal });
-  const lines: SampleLine[] = r.results.flatMap((res, i) => res.lines.map((l) => ({ ...l, origin: `queue job ${i} (worker ${res.worker})` })));
-  const text = joinSampleLines(lines, q.layouts, q.count);
-  for (const l of lines) {
-    const file = path.join(out, (JSON.parse(l.line) as { file: string }).file);
-    if (!fs.existsSync(file)) throw stateError(`${l.origin} reported '${file}', which is not there: does every worker see '${out}' (a shared file system)?`);
+  try {
+    const r = await runJobs<SampleJobData, SampleJobResult>(q.place, queued, { onProgress: q.onProgress, onLog: q.onLog, signal: q.signal });
+    const lines: SampleLine[] = r.results.flatMap((res, i) => res.lines.map((l) => ({ ...l, origin: `queue job ${i} (worker ${res.worker})` })));
+    const text = joinSampleLines(lines, q.layouts, q.count);
+    for (const l of lines) {
+      const file = path.join(out, (JSON.parse(l.line) as { file: string }).file);
+      if (!fs.existsSync(file)) throw stateError(`${l.origin} reported '${file}', which is not there: does every worker see '${out}' (a shared file system)?`);
+    }
+    writeFileAtomic(samplesFile(out), text);
+    return { images: lines.length, seconds: r.seconds, workersSeen: r.workersSeen };
+  } finally {
+    // failed or interrupted too: the run does not resume, and a part left here would be an unknown file in --out
+    fs.rmSync(path.join(out, PARTS_DIR), { recursive: true, force: true });
   }
-  writeFileAtomic(samplesFile(out), text);
-  fs.rmSync(path.join(out, PARTS_DIR), { recursive: true, force: true });
-  return { images: lines.length, seconds: r.seconds, workersSeen: r.workersSeen };
 }

@@ -110,7 +110,14 @@ export async function worker(options: WorkerOptions | ParsedOptions<typeof worke
       { redis: need(o, 'redis'), queue: need(o, 'queue') },
       async (job) => {
         const started = performance.now();
-        const r = await sampleJob(job.data, await run.get(job.data, o.threads), `${job.id}.${job.attempt}`, name, (images) => job.progress(images));
+        let r: Omit<SampleJobResult, 'seconds'>;
+        try {
+          r = await sampleJob(job.data, await run.get(job.data, o.threads), `${job.id}.${job.attempt}`, name, (images) => job.progress(images));
+        } catch (e) {
+          // the next job opens the model afresh: a session pool whose worker died would fail every job given to it
+          await run.close().catch(() => undefined);
+          throw e;
+        }
         const seconds = (performance.now() - started) / 1000;
         total.jobs++;
         total.images += r.lines.length;
@@ -137,19 +144,22 @@ async function sampleJob(
   const { range } = data;
   const part = path.join(data.out, PARTS_DIR, `${attempt}.${name.replace(/[^\w.-]+/g, '.')}.${crypto.randomBytes(4).toString('hex')}`);
   prepareOutputDir(part, false);
-  await runSampling(open.sampling, part, range, (done) => progress(Math.max(0, Math.min(range.to - range.from, done - range.from))), open.kept);
-  const count = open.sampling.engine.count;
-  const text = fs.readFileSync(samplesFile(part), 'utf8');
-  const lines = text.split('\n').filter(Boolean);
-  if (lines.length !== range.to - range.from) throw new Error(`job made ${lines.length} samples where its range holds ${range.to - range.from}`);
-  const made = lines.map((line, i) => {
-    const at = range.from + i;
-    const record = JSON.parse(line) as { file: string; k: number };
-    if (record.k !== at % count) throw new Error(`job's sample ${i} has k ${record.k}, not ${at % count}`);
-    fs.renameSync(path.join(part, record.file), path.join(data.out, record.file));
-    return { layout: Math.floor(at / count), k: at % count, line };
-  });
-  syncDir(data.out);
-  fs.rmSync(part, { recursive: true, force: true });
-  return { lines: made, worker: name };
+  try {
+    await runSampling(open.sampling, part, range, (done) => progress(Math.max(0, Math.min(range.to - range.from, done - range.from))), open.kept);
+    const count = open.sampling.engine.count;
+    const text = fs.readFileSync(samplesFile(part), 'utf8');
+    const lines = text.split('\n').filter(Boolean);
+    if (lines.length !== range.to - range.from) throw new Error(`job made ${lines.length} samples where its range holds ${range.to - range.from}`);
+    const made = lines.map((line, i) => {
+      const at = range.from + i;
+      const record = JSON.parse(line) as { file: string; k: number };
+      if (record.k !== at % count) throw new Error(`job's sample ${i} has k ${record.k}, not ${at % count}`);
+      fs.renameSync(path.join(part, record.file), path.join(data.out, record.file));
+      return { layout: Math.floor(at / count), k: at % count, line };
+    });
+    syncDir(data.out);
+    return { lines: made, worker: name };
+  } finally {
+    fs.rmSync(part, { recursive: true, force: true });
+  }
 }

@@ -73,18 +73,23 @@ export async function runJobs<D, R>(place: QueuePlace, jobs: JobSpec<D>[], hooks
   const a = await reachQueue(place);
   const connection = bullConnection(a);
   const queue = new Queue(place.queue, { connection });
-  let lost: Error | undefined;
   queue.on('error', () => undefined); // reconnecting; a lasting loss is the watchdog's to report
-  const stopWatch = watchRedis(a, LOST_AFTER_MS, (e) => (lost = e));
+  // ioredis holds a command until Redis is back (no retry limit: BullMQ's rule), so each wait on Redis
+  // races the watchdog, which ends the run when Redis stays away
+  let reportLost: (e: Error) => void = () => undefined;
+  const lost = new Promise<never>((_, reject) => (reportLost = reject));
+  lost.catch(() => undefined);
+  const redis = <T>(command: Promise<T>) => Promise.race([command, lost]);
+  const stopWatch = watchRedis(a, LOST_AFTER_MS, (e) => reportLost(e));
   try {
-    await queue.waitUntilReady();
-    const unfinished = await unfinishedJobs(queue);
+    await redis(queue.waitUntilReady());
+    const unfinished = await redis(unfinishedJobs(queue));
     if (unfinished) throw stateError(`queue '${place.queue}' on ${place.redis} holds ${unfinished} unfinished jobs of another run: give another --queue, or wait for that run`);
-    await queue.obliterate({ force: true }); // what finished runs left
+    await redis(queue.obliterate({ force: true })); // what finished runs left
     const tag = crypto.randomBytes(4).toString('hex');
     const ids = jobs.map((_, i) => `${tag}-${i}`);
     for (let i = 0; i < jobs.length; i += 500)
-      await queue.addBulk(jobs.slice(i, i + 500).map((j, n) => ({ name: 'sample', data: j.data, opts: { jobId: ids[i + n], attempts: ATTEMPTS, backoff: { type: 'fixed', delay: 1000 } } })));
+      await redis(queue.addBulk(jobs.slice(i, i + 500).map((j, n) => ({ name: 'sample', data: j.data, opts: { jobId: ids[i + n], attempts: ATTEMPTS, backoff: { type: 'fixed', delay: 1000 } } }))));
     hooks.onLog?.(
       `enqueued ${jobs.length} job${jobs.length === 1 ? '' : 's'} on queue '${place.queue}' at ${place.redis}; waiting for workers (divsyn worker --redis ${place.redis} --queue ${place.queue})`,
     );
@@ -94,21 +99,20 @@ export async function runJobs<D, R>(place: QueuePlace, jobs: JobSpec<D>[], hooks
     let firstImage: { at: number; done: number } | undefined;
     const seen = new Set<string>();
     for (;;) {
-      if (lost) throw lost;
       if (hooks.signal?.aborted) {
-        const left = await unfinishedJobs(queue);
-        await queue.obliterate({ force: true });
+        const left = await redis(unfinishedJobs(queue));
+        await redis(queue.obliterate({ force: true }));
         hooks.onLog?.(`removed the ${left} unfinished jobs of queue '${place.queue}' (workers finish the jobs in hand and take no more); a run on a queue does not resume: run it again to start over`);
         throw new InterruptedRun();
       }
-      const counts = await queue.getJobCounts('completed', 'failed');
+      const counts = await redis(queue.getJobCounts('completed', 'failed'));
       if (counts.failed) {
-        const [job] = await queue.getFailed(0, 0);
-        await queue.obliterate({ force: true });
-        throw stateError(`queue job ${job.id} failed ${job.attemptsMade} times: ${job.failedReason}`);
+        const [job] = await redis(queue.getFailed(0, 0));
+        await redis(queue.obliterate({ force: true }));
+        throw stateError(job ? `queue job ${job.id} failed ${job.attemptsMade} times: ${job.failedReason}` : `a job of queue '${place.queue}' failed ${ATTEMPTS} times`);
       }
-      const active = await queue.getActive();
-      const workers = await queue.getWorkers();
+      const active = await redis(queue.getActive());
+      const workers = await redis(queue.getWorkers());
       for (const w of workers) seen.add(`${w.addr ?? ''}/${w.name ?? ''}`);
       const finished = counts.completed === jobs.length;
       // finished jobs by count (all but the last have the same size), running ones by the images they report
@@ -123,18 +127,18 @@ export async function runJobs<D, R>(place: QueuePlace, jobs: JobSpec<D>[], hooks
     }
     const results: R[] = [];
     for (let i = 0; i < ids.length; i += 100) {
-      const got = await Promise.all(ids.slice(i, i + 100).map((id) => Job.fromId(queue, id)));
+      const got = await redis(Promise.all(ids.slice(i, i + 100).map((id) => Job.fromId(queue, id))));
       for (const [n, job] of got.entries()) {
         if (!job) throw stateError(`queue job ${ids[i + n]} vanished from '${place.queue}' before its result was read (was the queue emptied by another run?)`);
         results.push(job.returnvalue as R);
       }
     }
-    await queue.obliterate({ force: true });
+    await redis(queue.obliterate({ force: true }));
     return { results, seconds: (performance.now() - started) / 1000, workersSeen: seen.size };
   } finally {
     stopWatch();
+    connection.disconnect(); // first: with Redis away, close() would wait for it
     await queue.close().catch(() => undefined);
-    connection.disconnect();
   }
 }
 

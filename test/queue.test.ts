@@ -1,6 +1,6 @@
 // divsyn sample --redis with divsyn worker processes on a real redis-server: a worker killed with SIGKILL
 // mid-job has its job rerun by another, and the run ends byte-identical to a one-machine run; a Redis
-// address that does not answer is one clear error within 10 s.
+// address that does not answer is one clear error within 10 s, and so is one lost mid-run.
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -164,6 +164,8 @@ test('a job that fails 3 times fails the run, naming the job and its error; --ex
     t.is(worker.status, 0, worker.stderr);
     t.is(worker.stderr.match(/^job \S+ failed: .*\.divsyn-jobs/gm)?.length, 3, worker.stderr);
     t.regex(worker.stderr, /^worker stopped \(the queue stayed empty\) after 0 jobs, 0 images$/m);
+    // the jobs' parts folder (here the file in its way) is removed with the failed run
+    t.false(fs.existsSync(path.join(out, '.divsyn-jobs')));
   } finally {
     await redis.stop();
   }
@@ -188,4 +190,19 @@ test('Ctrl-C on the coordinator removes the unfinished jobs of its run from the 
   } finally {
     await redis.stop();
   }
+});
+
+test('a coordinator whose Redis goes away mid-run ends with one error naming it, not a wait for Redis to return', async (t) => {
+  const dir = tempDir();
+  const model = tinyModel(dir);
+  const redis = await startRedis();
+  const run = start(fixtureRun(model, path.join(dir, 'out'), redis.url, 8));
+  await saying(run, /enqueued 13 jobs/);
+  await redis.stop();
+  const stopped = performance.now();
+  const r = await run.done;
+  t.is(r.status, 1, r.stderr);
+  t.regex(r.stderr, new RegExp(`^divsyn: lost Redis at ${redis.url}: no answer for 10 s`, 'm'));
+  t.true(performance.now() - stopped < 25_000, `ended ${((performance.now() - stopped) / 1000).toFixed(1)} s after Redis stopped`);
+  t.false(fs.existsSync(path.join(dir, 'out', '.divsyn-jobs')));
 });
