@@ -137,6 +137,13 @@ test('reproduce yang-facades killed (SIGKILL) in its second stage continues, run
   const other = await divsynAsync([...yangArgs(out), '--beta', '0.2']);
   t.is(other.status, 2, other.stderr);
   t.regex(other.stderr, /other settings: .*--beta/);
+
+  // --force starts again: the finished run's training folders are not continued with their old settings
+  const forced = await divsynAsync([...yangArgs(out).map((a) => (a === '24' ? '36' : a)), '--force'], { DIVSYN_KILL_AT: 'reproduce.stage-done:2' });
+  t.is(forced.signal, 'SIGKILL', forced.stderr);
+  const restarted = JSON.parse(fs.readFileSync(path.join(out, 'reproduce.json'), 'utf8'));
+  t.deepEqual(Object.keys(restarted.stages), ['segmenter', 'train-pix2pix']);
+  t.is(restarted.stages['train-pix2pix'].result.steps, 36);
 });
 
 test('reproduce he-latent: one row per model, best of K improving with K up to the evaluation of all K', async (t) => {

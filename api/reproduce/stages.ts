@@ -28,6 +28,12 @@ interface LedgerFile {
   /** The options that decide the results (everything but where and how fast it runs). */
   settings: Record<string, unknown>;
   stages: Record<string, StageRecord>;
+  /**
+   * The stages this ledger has started. A stage's folder from before (a reproduction replaced with
+   * --force) is removed rather than continued with its old settings. Absent in ledgers written before it
+   * was kept: their folders are continued.
+   */
+  started?: string[];
 }
 
 /** What a stage reports while it runs. */
@@ -62,7 +68,7 @@ export class StageLedger {
    */
   static open(dir: string, paper: string, settings: Record<string, unknown>, stages: readonly string[], o: { force: boolean; hooks: StageHooks }): StageLedger {
     const file = path.join(dir, LEDGER);
-    const fresh: LedgerFile = { format: FORMAT, paper, settings, stages: {} };
+    const fresh: LedgerFile = { format: FORMAT, paper, settings, stages: {}, started: [] };
     removeStaleTemporaries(dir);
     const saved = fs.existsSync(file) ? readLedger(file) : undefined;
     let ledger: LedgerFile = fresh;
@@ -115,6 +121,12 @@ export class StageLedger {
     }
     if (this.hooks.signal?.aborted) throw new StageStopped(name);
     const dir = path.join(this.dir, name);
+    const startedStages = this.file.started;
+    if (startedStages && !startedStages.includes(name)) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      startedStages.push(name);
+      this.write();
+    }
     const resumed = fs.existsSync(dir);
     this.hooks.onStage?.({ name, index, count, status: resumed ? 'resumed' : 'started' });
     const started = performance.now();
