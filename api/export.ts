@@ -77,12 +77,12 @@ export interface ExportReport {
 /** The conditions of LAYOUTS at the model's size: one-hot layouts or a condition's planes, and photos where known. */
 async function exportInputs(where: string, spec: GeneratorSpec, onLog: (m: string) => void): Promise<{ condition: Float32Array; photo?: Float32Array }[]> {
   const { height: h, width: w } = spec;
-  if (spec.condition) return (await conditionInputs(where, spec.condition, w, h, onLog)).map((c) => ({ condition: c.condition }));
+  if (spec.condition) return (await conditionInputs(where, spec.condition, w, h, onLog, '--calibrate')).map((c) => ({ condition: c.condition }));
   if (where === 'fixture') {
     if (spec.classes.length !== 12) throw dataError(`--calibrate fixture has the 12 CMP Facades classes; the model has ${spec.classes.length}: give --calibrate LAYOUTS`);
     return (await evalItems(openDataset({ data: 'fixture', classes: spec.classes, split: 'test' }), w, h)).map((it) => ({ condition: it.layout, photo: it.photo }));
   }
-  const files = listLayoutFiles(where);
+  const files = listLayoutFiles(where, { option: '--calibrate' });
   if (!files.every((f) => LAYOUT_IMAGE.test(f))) throw dataError(`--calibrate '${where}' holds files that are not label maps`);
   const out: { condition: Float32Array }[] = [];
   for await (const it of readLayouts(files, '.', spec.classes, h, w, undefined, onLog, () => true)) out.push({ condition: it.onehot });
@@ -129,16 +129,18 @@ export async function exportGenerator(options: ExportOptions | ParsedOptions<typ
   else {
     model = quantisableModel(f);
     const tensors = quantisedActivations(model);
-    const feeds = batches(calibration, o.batch).map((b) =>
-      feedsOf(
-        spec,
-        scheme,
-        b.map((s) => inputs[s.layout].condition),
-        b.map((s) => s.variation),
-      ),
-    );
+    const runs = batches(calibration, o.batch);
+    const feeds = (function* () {
+      for (const b of runs)
+        yield feedsOf(
+          spec,
+          scheme,
+          b.map((s) => inputs[s.layout].condition),
+          b.map((s) => s.variation),
+        );
+    })();
     log(`calibrating ${tensors.length} activations on ${plural(o.samples, 'sample')} of ${plural(calibrationLayouts, 'layout')} (${o.calibration})`);
-    const stats = await collectStatistics(model, tensors, feeds, { threads: o.threads });
+    const stats = await collectStatistics(model, tensors, feeds, runs.length, { threads: o.threads });
     quantiseModel(model, new Map(tensors.map((t) => [t, rangeOf(stats.get(t)!, o.calibration, o.percentile)])));
     setMetadata(
       model,
@@ -148,16 +150,27 @@ export async function exportGenerator(options: ExportOptions | ParsedOptions<typ
   }
   setMetadata(model, 'divsyn.precision', precision);
   const bytes = onnxProto.onnx.ModelProto.encode(model).finish();
-  writeFileAtomic(out, bytes);
-  log(`measuring '${out}' against '${modelFile}'`);
-
-  const reference = await openSampler(modelFile, { threads: o.threads, batch: o.batch });
-  const exported = await openSampler(bytes, { threads: o.threads, batch: o.batch });
+  // opened before it is written: a file onnxruntime cannot load never replaces one at --out
+  const opened: { release(): Promise<void> }[] = [];
   try {
+    const exported = await openSampler(bytes, { threads: o.threads, batch: o.batch });
+    opened.push(exported);
+    writeFileAtomic(out, bytes);
+    log(`measuring '${out}' against '${modelFile}'`);
+    const reference = await openSampler(modelFile, { threads: o.threads, batch: o.batch });
+    opened.push(reference);
+    // in batches, the squared differences summed: memory stays bounded however many samples
     const psnrOn = async (samples: { layout: number; variation: Float32Array }[], from: typeof inputs) => {
-      const layouts = packVariations(samples.map((s) => from[s.layout].condition));
-      const variations = packVariations(samples.map((s) => s.variation));
-      return psnr(await reference.generatePacked(layouts, variations, samples.length), await exported.generatePacked(layouts, variations, samples.length));
+      let squares = 0;
+      let values = 0;
+      for (const b of batches(samples, o.batch)) {
+        const layouts = packVariations(b.map((s) => from[s.layout].condition));
+        const variations = packVariations(b.map((s) => s.variation));
+        const [want, got] = [await reference.generatePacked(layouts, variations, b.length), await exported.generatePacked(layouts, variations, b.length)];
+        for (let i = 0; i < want.length; i++) squares += (want[i] - got[i]) ** 2;
+        values += want.length;
+      }
+      return 10 * Math.log10(values / squares);
     };
     const held = heldApart.map((_, i) => drawFor(scheme, o.seed, 'held-apart', i, heldApart.length));
     const report: ExportReport = {
@@ -173,8 +186,7 @@ export async function exportGenerator(options: ExportOptions | ParsedOptions<typ
     }
     return report;
   } finally {
-    await reference.release();
-    await exported.release();
+    for (const sampler of opened) await sampler.release();
   }
 }
 

@@ -26,7 +26,7 @@ import { checkOutputDir } from '../common/output-paths.js';
 import { ledgerFile, sampleResumeRules, samplesFile, savedSampleOptions } from '../runtime/sample-ledger.js';
 import { LAYOUT_IMAGE, listLayoutFiles } from '../common/layout-files.js';
 import { conditionChannels, conditionInputName } from '../graph/condition.js';
-import { CONDITION_FILES, conditionInputs, readConditionFile } from '../train/condition-data.js';
+import { CONDITION_FILES, conditionInputs, listConditionFiles, readConditionFile } from '../train/condition-data.js';
 import { checkInputOptions } from '../train/condition-training.js';
 
 const INTERP_STEPS = 8;
@@ -153,14 +153,6 @@ export async function* readLayouts(
   }
 }
 
-/** The condition files --layouts names for spec: a file, a folder of them, or a dataset folder's normals/ or landmarks/. */
-function listConditionFiles(where: string, spec: GeneratorSpec, cwd: string): string[] {
-  const c = CONDITION_FILES[spec.condition!.kind];
-  const sub = path.join(where, c.folder);
-  const inFolder = fs.existsSync(path.resolve(cwd, sub)) && !fs.readdirSync(path.resolve(cwd, where)).some((f) => c.ext.test(f));
-  return listLayoutFiles(inFolder ? sub : where, cwd, c.ext, c.what);
-}
-
 /** Condition files read at the model's size (train/condition-data.ts), relative to cwd; those `read` leaves out are not read. */
 async function* readConditions(files: string[], cwd: string, spec: GeneratorSpec, log: (m: string) => void, read: (layout: number) => boolean): AsyncGenerator<LayoutItem> {
   const ext = CONDITION_FILES[spec.condition!.kind].ext;
@@ -225,7 +217,7 @@ export async function prepareSampling(parsed: ParsedOptions<typeof sampleOptions
     layouts = fixture.map((it) => ({ relative: it.stem, source: it.source }));
     items = () => fixture.map((it) => ({ stem: it.stem, source: it.source, onehot: it.condition }));
   } else if (spec.condition) {
-    const files = listConditionFiles(layoutsArg, spec, cwd);
+    const files = listConditionFiles(layoutsArg, spec.condition.kind, { cwd });
     const folder = files.length > 1 || files[0] !== layoutsArg;
     layouts = files.map((f) => ({ relative: folder ? path.relative(layoutsArg, f) : path.basename(f), source: f }));
     items = (read) => readConditions(files, cwd, spec, log, read);
@@ -237,7 +229,7 @@ export async function prepareSampling(parsed: ParsedOptions<typeof sampleOptions
     layouts = fixture.map((it) => ({ relative: it.stem, source: it.source }));
     items = () => fixture;
   } else {
-    const files = listLayoutFiles(layoutsArg, cwd);
+    const files = listLayoutFiles(layoutsArg, { cwd });
     const folder = files.length > 1 || files[0] !== layoutsArg;
     layouts = files.map((f) => ({ relative: folder ? path.relative(layoutsArg, f) : path.basename(f), source: f }));
     items = (read) => readLayouts(files, cwd, spec.classes, spec.height, spec.width, o.direction, log, read);

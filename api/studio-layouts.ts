@@ -9,7 +9,7 @@ import { cmpFacades } from '../common/palettes.js';
 import { Rng } from '../graph/random.js';
 import { ClassInfo, ConditionSpec } from '../graph/spec.js';
 import { Points, conditionPicture, normalPlanes } from '../common/conditions.js';
-import { CONDITION_FILES, openConditionDataset, readConditionFile } from '../train/condition-data.js';
+import { CONDITION_FILES, listConditionFiles, openConditionDataset, readConditionFile } from '../train/condition-data.js';
 import { openDataset } from '../train/datasets.js';
 import { indicesToIds, readLabelMap } from '../train/labels.js';
 import { resizeNearest } from '../train/resize.js';
@@ -65,7 +65,7 @@ async function siteConditions(condition: ConditionSpec, w: number, h: number, la
       : encodePng({ data: conditionPicture('image', planes, 3, w, h), width: w, height: h, channels: 3 });
   if (layouts !== undefined)
     return Promise.all(
-      listLayoutFiles(layouts, '.', kind.ext, kind.what).map(async (file) => ({
+      listConditionFiles(layouts, condition.kind).map(async (file) => ({
         stem: path.basename(file).replace(kind.ext, ''),
         source: file,
         // a point file goes as it is, once its count is checked

@@ -137,7 +137,13 @@ export async function serveStudio(site: StudioSite, o: { port: number; host?: st
   const host = o.host ?? '127.0.0.1';
   const byPath = new Map(site.files.map((f) => [`/${f.path}`, f]));
   const server = http.createServer((req, res) => {
-    const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://host').pathname);
+    let urlPath: string;
+    try {
+      urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://host').pathname);
+    } catch {
+      res.writeHead(400, { 'Content-Type': 'text/plain', ...ISOLATION_HEADERS }).end('bad request path\n');
+      return;
+    }
     const f = byPath.get(urlPath === '/' ? '/index.html' : urlPath);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();

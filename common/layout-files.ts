@@ -5,17 +5,23 @@ import { dataError } from './errors.js';
 
 export const LAYOUT_IMAGE = /\.(png|jpe?g)$/i;
 
-/**
- * `p` and the files are named as given; both are read relative to `cwd` (default: the process's). `ext`
- * and `what`: the files a folder's listing keeps, and their name in errors (condition files: normal maps,
- * point files).
- */
-export function listLayoutFiles(p: string, cwd = '.', ext: RegExp = LAYOUT_IMAGE, what = 'PNG or JPG files'): string[] {
+export interface LayoutListing {
+  /** Where `p` and the files are read from (default: the process's folder); they are named as given. */
+  cwd?: string;
+  /** The files a folder's listing keeps (condition files: normal maps, point files), and their name in errors. */
+  ext?: RegExp;
+  what?: string;
+  /** The option that gave `p`, for errors (default --layouts). */
+  option?: string;
+}
+
+export function listLayoutFiles(p: string, o: LayoutListing = {}): string[] {
+  const { cwd = '.', ext = LAYOUT_IMAGE, what = 'PNG or JPG files', option = '--layouts' } = o;
   let st: fs.Stats;
   try {
     st = fs.statSync(path.resolve(cwd, p));
   } catch {
-    throw dataError(`layouts '${p}' do not exist`);
+    throw dataError(`${option} '${p}' does not exist`);
   }
   if (st.isFile()) return [p];
   const files = fs
@@ -23,6 +29,6 @@ export function listLayoutFiles(p: string, cwd = '.', ext: RegExp = LAYOUT_IMAGE
     .filter((f) => ext.test(f) && !f.startsWith('.'))
     .sort()
     .map((f) => path.join(p, f));
-  if (!files.length) throw dataError(`layouts folder '${p}' holds no ${what}`);
+  if (!files.length) throw dataError(`${option} folder '${p}' holds no ${what}`);
   return files;
 }

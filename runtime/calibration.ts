@@ -11,6 +11,8 @@ export const CALIBRATION_METHODS: readonly CalibrationMethod[] = ['minmax', 'per
 
 /** Values kept per tensor and run for the quantiles: enough for a 1e-4 tail over a few runs. */
 const KEPT_PER_RUN = 1 << 16;
+/** Values kept per tensor over all runs, so that memory stays bounded however many samples calibrate. */
+const KEPT_IN_ALL = 1 << 19;
 
 export interface TensorStatistics {
   min: number;
@@ -19,8 +21,9 @@ export interface TensorStatistics {
   kept: Float32Array[];
 }
 
-/** Each tensor's statistics over the runs of `model` (float32) on each of `feeds`. */
-export async function collectStatistics(model: onnxProto.onnx.IModelProto, tensors: string[], feeds: Feeds[], o: SessionOptions = {}): Promise<Map<string, TensorStatistics>> {
+/** Each tensor's statistics over the `runs` runs of `model` (float32), one on each of `feeds` (made as they are needed). */
+export async function collectStatistics(model: onnxProto.onnx.IModelProto, tensors: string[], feeds: Iterable<Feeds>, runs: number, o: SessionOptions = {}): Promise<Map<string, TensorStatistics>> {
+  const keptPerRun = Math.min(KEPT_PER_RUN, Math.floor(KEPT_IN_ALL / Math.max(1, runs)));
   const probed = onnxProto.onnx.ModelProto.create({
     ...model,
     graph: {
@@ -40,7 +43,7 @@ export async function collectStatistics(model: onnxProto.onnx.IModelProto, tenso
           if (v[i] < s.min) s.min = v[i];
           if (v[i] > s.max) s.max = v[i];
         }
-        const stride = Math.max(1, Math.floor(v.length / KEPT_PER_RUN));
+        const stride = Math.max(1, Math.ceil(v.length / keptPerRun));
         s.kept.push(Float32Array.from({ length: Math.ceil(v.length / stride) }, (_, i) => v[i * stride]));
       }
     }

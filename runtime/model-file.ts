@@ -215,6 +215,8 @@ const describeSpec = (s: GeneratorSpec) => `${s.model} ${s.height}x${s.width}, w
  */
 export function readInitGenerator(file: string, spec: GeneratorSpec, option = '--init'): Map<string, Float32Array> {
   const f = readGenerator(file, { weights: true });
+  const precision = f.metadata['divsyn.precision'];
+  if (precision && precision !== 'fp32') throw modelError(`${option} '${file}' is an ${precision} export: ${option} takes the fp32 file it was exported from`);
   const mismatch = (why: string) => modelError(`${option} '${file}' is a ${describeSpec(f.spec)} generator; this run trains ${describeSpec(spec)}: ${why}`);
   if (f.spec.model !== spec.model) throw mismatch('another kind of model');
   if (inputKind(f.spec) !== inputKind(spec)) throw mismatch('another kind of input');

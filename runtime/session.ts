@@ -17,7 +17,7 @@ export interface SessionOptions {
   /**
    * Whether idle intra-op threads spin waiting for work (onnxruntime's `session.intra_op.allow_spinning`).
    * Default off, unless DIVSYN_SPINNING=1: on a machine shared with other jobs, spinning threads take
-   * the cores the busy threads need, and a step ran about twice as slow (README.md#threads).
+   * the cores the busy threads need (measured in README.md#threads-on-a-shared-machine).
    */
   spinning?: boolean;
   /** onnxruntime's profiling on, its JSON file named from this prefix (written at endProfiling or release). */

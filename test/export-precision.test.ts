@@ -122,11 +122,18 @@ for (const [name, file] of Object.entries(kinds))
       t.is(readGeneratorInfo(fs.readFileSync(r.file)).precision, precision);
     });
 
-test('export refuses a file that is not fp32 and an --out that is the model', async (t) => {
+test('export refuses a file that is not fp32, an --out that is the model and a --calibrate that is not there, naming it; train --init refuses an export', async (t) => {
   const r = await exported('fp16');
   const again = divsyn('export', '--model', r.file, '--precision', 'int8', '--out', path.join(dir, 'twice.onnx'));
   t.is(again.status, 2);
   t.regex(again.stderr, /already fp16: export from the fp32 file/);
   const same = divsyn('export', '--model', trained, '--precision', 'int8', '--out', trained, '--force');
   t.is(same.status, 2);
+  const missing = divsyn('export', '--model', trained, '--precision', 'int8', '--calibrate', path.join(dir, 'absent'), '--out', path.join(dir, 'never.onnx'));
+  t.is(missing.status, 1);
+  t.regex(missing.stderr, /^divsyn: --calibrate '.*absent' does not exist$/m);
+  t.false(fs.existsSync(path.join(dir, 'never.onnx')));
+  const init = divsyn(...'train --model pix2pix --data fixture --size 32 --width 8 --steps 1 --threads 1 --init'.split(' '), r.file, '--out', path.join(dir, 'from-fp16'));
+  t.is(init.status, 1);
+  t.regex(init.stderr, /--init '.*fp16\.onnx' is an fp16 export: --init takes the fp32 file it was exported from/);
 });

@@ -129,6 +129,14 @@ test.serial('divsyn studio: the page loads the 64 px model without console error
   await page.close();
 });
 
+test.serial('divsyn studio answers a request path that is not valid percent-encoding with 400, and keeps serving', async (t) => {
+  const url = await studioUrl;
+  t.is((await fetch(`${url}%E0`)).status, 400);
+  const page = await fetch(url);
+  t.is(page.status, 200);
+  t.regex(await page.text(), /<title>divsyn studio: /);
+});
+
 test.serial("moving one slider changes the canvas, coalesced; the linking measured from the canvas is metrics' linking within 2%", async (t) => {
   const { page, errors } = await open(await studioUrl);
   const zero = await canvasPixels(page);

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConditionSpec, InputKind } from '../graph/spec.js';
 import { conditionSpec } from '../graph/condition.js';
-import { dataError, usageError, UserError } from '../common/errors.js';
+import { dataError, usageError } from '../common/errors.js';
 import { Points, flipPermutation, normalPlanes, parsePoints, renderHeatMaps } from '../common/conditions.js';
 import { readRgb } from '../common/image.js';
 import { HEAD_SPLITS, HeadSplit, headItem, headStem } from '../fixtures/heads.js';
@@ -24,6 +24,7 @@ import { FACE_POINTS, FACE_SPLITS, FaceSplit, faceItem, faceStem } from '../fixt
 import { LoadHint, listImages, matchPairs, stemOf } from './datasets.js';
 import { augmentNormals, augmentPoints, loadSize, scalePoints } from './augment.js';
 import { ItemReader } from './loader.js';
+import { listLayoutFiles } from '../common/layout-files.js';
 import { resizeBilinear } from './resize.js';
 
 export type ConditionKind = Exclude<InputKind, 'labels'>;
@@ -118,6 +119,15 @@ export const CONDITION_FILES = {
   image: { ext: PNG, what: '.png normal maps', folder: 'normals' },
   landmarks: { ext: POINT_EXT, what: '.pts or .txt point files', folder: 'landmarks' },
 } as const;
+
+/** The condition files `where` names: a file, a folder of them, or a dataset folder's normals/ or landmarks/ (read relative to o.cwd, named as given). */
+export function listConditionFiles(where: string, kind: ConditionKind, o: { cwd?: string; option?: string } = {}): string[] {
+  const c = CONDITION_FILES[kind];
+  const cwd = o.cwd ?? '.';
+  const sub = path.join(where, c.folder);
+  const inDataset = fs.existsSync(path.resolve(cwd, sub)) && !fs.readdirSync(path.resolve(cwd, where)).some((f) => c.ext.test(f));
+  return listLayoutFiles(inDataset ? sub : where, { cwd, ext: c.ext, what: c.what, option: o.option });
+}
 
 function folderParts(root: string, sub: string, what: string): { conditions: string; photos: string } {
   if (!fs.existsSync(root)) throw dataError(`${what} data folder '${root}' does not exist`);
@@ -261,7 +271,7 @@ export async function readConditionFile(
  * Conditions to sample from: `fixture` (the bundled test split of the model's kind), one condition file,
  * or a folder of them (.png normal maps, or .pts/.txt point files), in name order.
  */
-export async function conditionInputs(where: string, condition: ConditionSpec, width: number, height: number, onNote?: (m: string) => void): Promise<ConditionInput[]> {
+export async function conditionInputs(where: string, condition: ConditionSpec, width: number, height: number, onNote?: (m: string) => void, option = '--layouts'): Promise<ConditionInput[]> {
   if (where === 'fixture') {
     const dataset = openConditionDataset({ data: 'fixture', input: condition.kind, split: 'test' });
     const reader = conditionReader(dataset, condition);
@@ -274,15 +284,6 @@ export async function conditionInputs(where: string, condition: ConditionSpec, w
       }),
     );
   }
-  const ext = condition.kind === 'image' ? PNG : POINT_EXT;
-  let files: string[];
-  try {
-    files = fs.statSync(where).isDirectory()
-      ? listImages(where, condition.kind === 'image' ? 'normal maps folder' : 'point files folder', ext, condition.kind === 'image' ? '.png normal maps' : '.pts or .txt point files')
-      : [where];
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw dataError(`--layouts '${where}' does not exist`);
-  }
-  return Promise.all(files.map(async (f) => ({ stem: stemOf(f, ext), source: f, condition: await readConditionFile(f, condition, width, height, onNote) })));
+  const files = listConditionFiles(where, condition.kind, { option });
+  return Promise.all(files.map(async (f) => ({ stem: stemOf(f, CONDITION_FILES[condition.kind].ext), source: f, condition: await readConditionFile(f, condition, width, height, onNote) })));
 }

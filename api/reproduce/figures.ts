@@ -80,8 +80,9 @@ export async function writeClassSweeps(file: string, generatorFile: string, it: 
 
 /** Fig. 6: rows are test layouts; columns the layout, the photo, then `count` samples of each model in turn. */
 export async function writeSampleGrids(file: string, models: { label: string; generator: string; count: number }[], items: EvalLayout[], seed: number, env: RunEnvironment): Promise<void> {
-  const generators = await Promise.all(models.map((m) => openGenerator(path.resolve(env.root, m.generator), { threads: env.threads, ep: env.ep })));
+  const generators: Awaited<ReturnType<typeof openGenerator>>[] = [];
   try {
+    for (const m of models) generators.push(await openGenerator(path.resolve(env.root, m.generator), { threads: env.threads, ep: env.ep }));
     const { height: h, width: w } = generators[0];
     const rows = [];
     for (const it of items) {

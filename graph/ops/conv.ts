@@ -134,8 +134,8 @@ function correlateByConv(x: Tensor, dy: Tensor, kernel: [number, number], a: Con
  * How weight gradients are built: by im2col + MatMul (fastest on large layers), except by one Conv below
  * `oneConvBelowMacs` multiply-adds (few nodes: per-node overhead dominates small layers) and at most
  * `oneConvMaxWeights` weights (that Conv's result is the gradient with its first two axes swapped, and
- * onnxruntime's Transpose of a large 4-D weight ran an order of magnitude slower than an elementwise pass
- * over it), or where the im2col tensor would exceed `im2colMaxBytes` (at CRN's 256x512 top module it is
+ * onnxruntime's Transpose of a large 4-D weight is far slower than an elementwise pass over it:
+ * docs/design.md#speed), or where the im2col tensor would exceed `im2colMaxBytes` (at CRN's 256x512 top module it is
  * the largest single tensor of the step, so capping it sets peak memory; the memory and time traded:
  * docs/design.md#memory).
  */
