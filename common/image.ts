@@ -243,13 +243,42 @@ function drawText(img: RgbImage, text: string, x: number, y: number): void {
 /** Width in pixels of text written by drawText. */
 const textWidth = (text: string) => Math.max(0, text.length * (GLYPH_W + GLYPH_SCALE) - GLYPH_SCALE);
 
-/** A tiled body with a label above each column and, optionally, one left of each row. */
+/**
+ * A label as lines no wider than `width` pixels: broken after spaces, commas and hyphens, and a word
+ * wider than the cell at its characters (so that a long label never runs into its neighbour's column).
+ */
+export function wrapLabel(label: string, width: number): string[] {
+  const perLine = Math.max(1, Math.floor((width + GLYPH_SCALE) / (GLYPH_W + GLYPH_SCALE)));
+  const lines: string[] = [];
+  let line = '';
+  for (const word of label.match(/[^ ,-]*[ ,-]*/g)!.filter(Boolean)) {
+    if ((line + word).trimEnd().length <= perLine) {
+      line += word;
+      continue;
+    }
+    if (line.trim()) lines.push(line.trimEnd());
+    // a separator that would not fit is left at the break
+    line = word.trimEnd().length <= perLine ? word : word.replace(/[ ,]+$/, '');
+    while (line.length > perLine) {
+      lines.push(line.slice(0, perLine));
+      line = line.slice(perLine);
+    }
+  }
+  if (line.trim()) lines.push(line.trimEnd());
+  return lines.length ? lines : [''];
+}
+
+/** A tiled body with a label above each column (wrapped to its width) and, optionally, one left of each row. */
 function withLabels(body: RgbImage, cell: { width: number; height: number }, gap: number, columnLabels: string[], rowLabels: string[] = []): RgbImage {
   const left = rowLabels.length ? Math.max(...rowLabels.map(textWidth)) + 2 * gap : 0;
-  const top = GLYPH_H + 2 * gap;
+  const wrapped = columnLabels.map((label) => wrapLabel(label, cell.width));
+  const lineCount = Math.max(1, ...wrapped.map((lines) => lines.length));
+  const top = lineCount * (GLYPH_H + gap) + gap;
   const out: RgbImage = { data: new Uint8Array((body.width + left) * (body.height + top) * 3).fill(255), width: body.width + left, height: body.height + top, channels: 3 };
   for (let y = 0; y < body.height; y++) out.data.set(body.data.subarray(y * body.width * 3, (y + 1) * body.width * 3), ((y + top) * out.width + left) * 3);
-  columnLabels.forEach((label, c) => drawText(out, label, left + c * (cell.width + gap) + Math.max(0, Math.floor((cell.width - textWidth(label)) / 2)), gap));
+  wrapped.forEach((lines, c) =>
+    lines.forEach((line, l) => drawText(out, line, left + c * (cell.width + gap) + Math.max(0, Math.floor((cell.width - textWidth(line)) / 2)), gap + l * (GLYPH_H + gap))),
+  );
   rowLabels.forEach((label, r) => drawText(out, label, gap, top + r * (cell.height + gap) + Math.max(0, Math.floor((cell.height - GLYPH_H) / 2))));
   return out;
 }

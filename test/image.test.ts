@@ -1,7 +1,7 @@
 // Images in memory (common/image.ts): float CHW to 8-bit RGB, the sample grid's layout, palette colours.
 import test from 'ava';
 import { ClassInfo } from '../graph/spec.js';
-import { GridRow, RgbImage, chwToRgb, indicesToColors, labelledGrid, layoutToRgb, sampleGrid } from '../common/image.js';
+import { GridRow, RgbImage, chwToRgb, indicesToColors, labelledGrid, layoutToRgb, sampleGrid, wrapLabel } from '../common/image.js';
 
 const classes: ClassInfo[] = [
   { name: 'a', color: [10, 20, 30] },
@@ -77,4 +77,23 @@ test('a labelled grid wraps into rows of N and numbers them: image i at row labe
   t.true(dark(left + 18, 0, 16, top), 'column 1 is numbered');
   t.true(dark(0, top + 2 * 18, left, 16), 'row 2 is numbered');
   t.false(dark(0, 0, left, top), 'the corner stays white');
+});
+
+test('a column label wider than its cell wraps onto more lines and stays inside its column', (t) => {
+  t.deepEqual(wrapLabel('shared, best-of-n', 64), ['shared,', 'best-of-', 'n']);
+  t.deepEqual(wrapLabel('k=1', 64), ['k=1']);
+  const size = 16;
+  const white = () => ({ lead: [], images: new Float32Array(2 * 3 * size * size).fill(1) }) satisfies GridRow;
+  const grid = sampleGrid([white()], size, size, ['neighbours-enhanced', 'k=1']);
+  const short = sampleGrid([white()], size, size, ['a', 'k=1']);
+  t.true(grid.height > short.height, 'more header lines');
+  const dark = (img: RgbImage, x0: number, x1: number, rows: number) => {
+    let n = 0;
+    for (let y = 0; y < rows; y++) for (let x = x0; x < x1; x++) if (img.data[(y * img.width + x) * 3] < 128) n++;
+    return n;
+  };
+  const header = grid.height - size;
+  t.true(dark(grid, 0, size, header) > 0, 'the long label is drawn');
+  // the second column's header holds only its own label, as with a short first label
+  t.is(dark(grid, size, grid.width, header), dark(short, size, short.width, short.height - size));
 });
