@@ -200,9 +200,12 @@ test.serial('the downloaded PNG and noise JSON, passed to divsyn sample --noise,
     page
       .locator('#seed')
       .fill('7')
-      .then(() => page.locator('#seed').dispatchEvent('change')),
+      // leaving the field fires the browser's own change event (a dispatched one would leave it for
+      // the next click, which would then pick sample 0 again)
+      .then(() => page.locator('#seed').blur()),
   );
   await settled(page, () => page.getByRole('button', { name: 'sample 2', exact: true }).click());
+  await page.locator('#samples button.chosen[aria-label="sample 2"]').waitFor();
   await setSlider(page, 'window', 0.5);
   const canvas = await canvasPixels(page);
   const saved: Record<string, string> = {};
