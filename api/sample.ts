@@ -13,7 +13,7 @@ import { SessionPool } from '../runtime/pool.js';
 import { JobRange, RunLayout, inRange, parseShard, rangeLayouts, shardRange, writeManifest } from '../runtime/shards.js';
 import { sampleOnQueue } from './sample-queue.js';
 import { reachQueue } from '../runtime/queue.js';
-import { DIRECTIONS, Direction, openDataset, splitAligned } from '../train/datasets.js';
+import { DIRECTIONS, Direction, openDataset, splitAligned, stemOf } from '../train/datasets.js';
 import { evalItems } from '../train/loader.js';
 import { resizeNearest } from '../train/resize.js';
 import { readRgb } from '../common/image.js';
@@ -114,8 +114,6 @@ export function parseNoise(v: string | undefined, classes: ClassInfo[]): Map<num
   return fixed;
 }
 
-const stemOf = (file: string) => path.basename(file).replace(LAYOUT_IMAGE, '');
-
 /**
  * Layout files (colour maps in the model's palette, index PNGs, or pix2pix AB pairs) as one-hot maps,
  * read relative to cwd. Layouts that `read` leaves out are not read: no job of this run uses them.
@@ -132,7 +130,7 @@ export async function* readLayouts(
 ): AsyncGenerator<LayoutItem> {
   for (const [layout, file] of files.entries()) {
     if (!read(layout)) {
-      yield { stem: stemOf(file), source: file, onehot: new Float32Array(0) };
+      yield { stem: stemOf(file, LAYOUT_IMAGE), source: file, onehot: new Float32Array(0) };
       continue;
     }
     const at = path.resolve(cwd, file);
@@ -149,7 +147,7 @@ export async function* readLayouts(
       log(`warning: layout '${file}' is ${map.width}x${map.height}; resized (nearest) to the model's ${w}x${h}`);
       indices = resizeNearest(indices, map.width, map.height, 1, w, h);
     }
-    yield { stem: stemOf(file), source: file, onehot: oneHot(indices, classes.length) };
+    yield { stem: stemOf(file, LAYOUT_IMAGE), source: file, onehot: oneHot(indices, classes.length) };
   }
 }
 
@@ -157,7 +155,7 @@ export async function* readLayouts(
 async function* readConditions(files: string[], cwd: string, spec: GeneratorSpec, log: (m: string) => void, read: (layout: number) => boolean): AsyncGenerator<LayoutItem> {
   const ext = CONDITION_FILES[spec.condition!.kind].ext;
   for (const [layout, file] of files.entries()) {
-    const stem = path.basename(file).replace(ext, '');
+    const stem = stemOf(file, ext);
     const planes = read(layout) ? await readConditionFile(path.resolve(cwd, file), spec.condition!, spec.width, spec.height, (m) => log(`warning: ${m}`)) : new Float32Array(0);
     yield { stem, source: file, onehot: planes };
   }

@@ -10,7 +10,7 @@ import { Rng } from '../graph/random.js';
 import { ClassInfo, ConditionSpec } from '../graph/spec.js';
 import { Points, conditionPicture, normalPlanes } from '../common/conditions.js';
 import { CONDITION_FILES, listConditionFiles, openConditionDataset, readConditionFile } from '../train/condition-data.js';
-import { openDataset } from '../train/datasets.js';
+import { openDataset, stemOf } from '../train/datasets.js';
 import { indicesToIds, readLabelMap } from '../train/labels.js';
 import { resizeNearest } from '../train/resize.js';
 import { LAYOUT_IMAGE, listLayoutFiles } from '../common/layout-files.js';
@@ -66,7 +66,7 @@ async function siteConditions(condition: ConditionSpec, w: number, h: number, la
   if (layouts !== undefined)
     return Promise.all(
       listConditionFiles(layouts, condition.kind).map(async (file) => ({
-        stem: path.basename(file).replace(kind.ext, ''),
+        stem: stemOf(file, kind.ext),
         source: file,
         // a point file goes as it is, once its count is checked
         png:
