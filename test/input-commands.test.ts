@@ -247,6 +247,7 @@ test('reproduce he-latent --input landmarks: the five latent rows on the bundled
     ['shared, best-of-n', 'shared, neighbours-enhanced', 'separate, best-of-n', 'separate, neighbours-enhanced', 'shared, neighbours-enhanced, late split'],
   );
   t.false(report.stages.some((s: { name: string }) => s.name === 'segmenter'));
+  t.false('segmenter' in report.settings);
   t.is(report.settings.theta, 0.15);
   t.regex(report.data, /faces with 68 landmarks/);
   for (const row of report.table) {

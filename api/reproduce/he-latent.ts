@@ -66,7 +66,8 @@ interface HeSettings {
   width: number;
   training: { steps: number } | { epochs: number };
   seed: number;
-  segmenter: { steps: number; width: number };
+  /** Label maps only: the segmenter stage's training (other inputs have no classes to segment). */
+  segmenter?: { steps: number; width: number };
   /** The content loss of every model: the segmenter stage's encoder (label maps), else --features or pixels. */
   content: string;
   theta: number;
@@ -116,7 +117,7 @@ function settings(o: ReproduceValues, data: PaperData): HeSettings {
     width: o.width,
     training: length,
     seed: o.seed,
-    segmenter: { steps: o.segmenterSteps, width: o.segmenterWidth },
+    ...(conditioned(o) ? {} : { segmenter: { steps: o.segmenterSteps, width: o.segmenterWidth } }),
     content: !conditioned(o) ? 'the encoder of the segmenter stage (segmenter/segmenter.onnx)' : o.features ? `the --features network ${path.resolve(o.features)}` : 'pixels only',
     theta,
     samples: o.samples,
@@ -202,9 +203,8 @@ const row = (m: HeModel, sc: ModelScores | ConditionScores): TableRow => ({
 });
 
 async function run(ledger: StageLedger, s: HeSettings, data: PaperData, env: RunEnvironment): Promise<ReproductionReport> {
-  const seg = conditioned(s)
-    ? undefined
-    : await ledger.stage('segmenter', ({ dir }) => segmenterStage('segmenter', dir, data, { size: s.size, width: s.segmenter.width, steps: s.segmenter.steps, seed: s.seed }, env));
+  const trainSegmenter = s.segmenter;
+  const seg = trainSegmenter && (await ledger.stage('segmenter', ({ dir }) => segmenterStage('segmenter', dir, data, { size: s.size, ...trainSegmenter, seed: s.seed }, env)));
   const segFile = seg && path.resolve(env.root, seg.file);
   // without a segmenter (no classes) the feature std needs --features
   const features: MeasureFeatures | undefined = s.features ?? (seg && { ...segmenterFeatures(segFile!), file: seg.file });
