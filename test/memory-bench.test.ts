@@ -1,15 +1,15 @@
-// The memory benchmark (bench/memory.ts, `make bench-memory`) at a tiny size: its child reports a positive
+// The memory benchmark (bench/memory.ts and its child bench/memory-child.ts, `make bench-memory`) at a tiny size: its child reports a positive
 // peak RSS and finite step times as one JSON line; the parent prints the table and the n=32 ratio.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot } from './helpers/cli.js';
 
-const bench = path.join(repoRoot, 'dist', 'bench', 'memory.js');
+const bench = (file: string) => path.join(repoRoot, 'dist', 'bench', file);
 const tiny = { height: 32, width: 64, channels: 8, shrink: 16, threads: 1, steps: 2, secondUnder: 60 };
 
-function run(args: string[]) {
-  const r = spawnSync(process.execPath, ['--expose-gc', bench, ...args], { encoding: 'utf8', timeout: 60_000 });
+function run(file: string, args: string[]) {
+  const r = spawnSync(process.execPath, ['--expose-gc', bench(file), ...args], { encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -18,7 +18,7 @@ for (const [name, cfg] of [
   ['crn with the diversity loss', { ...tiny, model: 'crn', diversity: 'bounded' }],
 ] as const) {
   test(`memory bench child: ${name} reports its peak RSS and step times`, (t) => {
-    const r = run(['--child', JSON.stringify(cfg)]);
+    const r = run('memory-child.js', [JSON.stringify(cfg)]);
     t.is(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     t.is(lines.length, 1, 'one JSON line on stdout');
@@ -35,7 +35,7 @@ for (const [name, cfg] of [
 }
 
 test('memory bench parent: the table at a tiny size, crn + diversity against crn-multi n=32', (t) => {
-  const r = run(['--size', '32x64', '--width', '8', '--shrink', '16', '--images', '32,2', '--no-reference', '--steps', '1', '--threads', '1']);
+  const r = run('memory.js', ['--size', '32x64', '--width', '8', '--shrink', '16', '--images', '32,2', '--no-reference', '--steps', '1', '--threads', '1']);
   t.is(r.status, 0, r.stderr);
   t.regex(r.stdout, /training step at 32x64, width 8, 20 classes/);
   t.regex(r.stdout, /^crn \+ diversity loss\s+any\s+\d+\.\d\d\s/m);
@@ -50,7 +50,7 @@ test('memory bench parent: the table at a tiny size, crn + diversity against crn
 });
 
 test('memory bench child: the whole divsyn train reports its peak and step times', (t) => {
-  const r = run(['--child', JSON.stringify({ ...tiny, model: 'crn', diversity: 'bounded', whole: true })]);
+  const r = run('memory-child.js', [JSON.stringify({ ...tiny, model: 'crn', diversity: 'bounded', whole: true })]);
   t.is(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout.trim().split('\n').pop()!);
   t.true(report.ok, report.error);
