@@ -1,5 +1,6 @@
-// The memory benchmark (bench/memory.ts and its child bench/memory-child.ts, `make bench-memory`) at a tiny size: its child reports a positive
-// peak RSS and finite step times as one JSON line; the parent prints the table and the n=32 ratio.
+// The memory benchmark (bench/memory.ts and its child bench/memory-child.ts, `make bench-memory`) at a
+// tiny size: its child reports a positive peak RSS and finite step times as one JSON line; the parent
+// prints the table and the n=32 ratio.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
