@@ -1,5 +1,5 @@
 // Plots as SVG (rasterised to PNG by the report writer): an accuracy-diversity scatter (He et al., Fig. 11)
-// with optional horizontal guides (a baseline's accuracy and a tolerance below it), and lines of a measure
+// with a legend and optional horizontal guides (a baseline's accuracy and a tolerance below it), and lines of a measure
 // against a count (best of K samples).
 export interface Point {
   label: string;
@@ -27,40 +27,44 @@ function tickText(v: number, step: number): string {
   return /^-[0.]+$/.test(text) ? text.slice(1) : text;
 }
 
-/** Label positions moved up a line while they would overprint one placed before (points close together). */
-function placeLabels(anchors: { x: number; y: number; right: boolean; width: number }[]): number[] {
-  const placed: { x0: number; x1: number; y: number }[] = [];
-  return anchors.map((a) => {
-    const [x0, x1] = a.right ? [a.x - a.width, a.x] : [a.x, a.x + a.width];
-    let y = a.y;
-    while (placed.some((q) => Math.abs(q.y - y) < 14 && x0 < q.x1 && q.x0 < x1)) y -= 14;
-    placed.push({ x0, x1, y });
-    return y;
-  });
-}
-
 /** A horizontal line across the plot at y, with its label at the right end. */
 export interface Guide {
   y: number;
   label: string;
 }
 
+/** Ten colours told apart easily (matplotlib's tab10), one per point or series. */
+const COLOURS = ['#d62728', '#1f77b4', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+/** Marker shapes, changing after each round of the colours so that no two points look alike. */
+const MARKERS = ['circle', 'square', 'triangle'] as const;
+
+function marker(shape: (typeof MARKERS)[number], x: number, y: number, r: number, fill: string): string {
+  if (shape === 'circle') return `<circle cx="${x}" cy="${y}" r="${r}" fill="${fill}"/>`;
+  if (shape === 'square') return `<rect x="${x - r}" y="${y - r}" width="${2 * r}" height="${2 * r}" fill="${fill}"/>`;
+  return `<polygon points="${x},${y - r * 1.2} ${x + r * 1.1},${y + r * 0.8} ${x - r * 1.1},${y + r * 0.8}" fill="${fill}"/>`;
+}
+
+/** Legend width for these labels: a marker, a gap and the longest label. */
+const legendWidth = (labels: string[]) => 45 + 7 * Math.max(0, ...labels.map((l) => l.length));
+
+/**
+ * Points of y against x, each its own colour (and marker, past ten) named in a legend at the right:
+ * points of a trade sweep often lie close together, where labels beside them would overprint.
+ */
 export function scatterSvg(points: Point[], xLabel: string, yLabel: string, title: string, guides: Guide[] = []): string {
-  const [W, H] = [560, 400];
-  const m = { l: 70, r: 20, t: 40, b: 55 };
+  const legend = legendWidth(points.map((p) => p.label));
+  const [W, H] = [490 + legend, Math.max(400, 70 + 18 * points.length)];
+  const m = { l: 70, r: legend, t: 40, b: 55 };
   const [x0, x1] = niceRange(points.map((p) => p.x));
   const [y0, y1] = niceRange([...points.map((p) => p.y), ...guides.map((g) => g.y)]);
   const sx = (x: number) => m.l + ((x - x0) / (x1 - x0)) * (W - m.l - m.r);
   const sy = (y: number) => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
   const ticks = (a: number, b: number) => Array.from({ length: 5 }, (_, i) => a + ((b - a) * i) / 4);
-  const colours = ['#d62728', '#1f77b4', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
-  // labels of points in the right half go to their left, so they stay inside the plot
-  const anchors = points.map((p) => ({ x: sx(p.x) > W / 2 ? sx(p.x) - 9 : sx(p.x) + 9, y: sy(p.y) - 8, right: sx(p.x) > W / 2, width: 7 * p.label.length }));
-  const labelY = placeLabels(anchors);
+  const style = (i: number) => ({ colour: COLOURS[i % COLOURS.length], shape: MARKERS[Math.floor(i / COLOURS.length) % MARKERS.length] });
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(title)}</text>`,
+    `<text x="${(W - m.r + m.l) / 2}" y="22" text-anchor="middle" font-size="15">${esc(title)}</text>`,
     `<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="black"/>`,
     `<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="black"/>`,
     ...ticks(x0, x1).map((v) => `<text x="${sx(v)}" y="${H - m.b + 16}" text-anchor="middle">${tickText(v, (x1 - x0) / 4)}</text>`),
@@ -71,10 +75,11 @@ export function scatterSvg(points: Point[], xLabel: string, yLabel: string, titl
       `<line x1="${m.l}" y1="${sy(g.y)}" x2="${W - m.r}" y2="${sy(g.y)}" stroke="#888" stroke-dasharray="5 4"/>`,
       `<text x="${W - m.r - 4}" y="${sy(g.y) - 4}" text-anchor="end" fill="#555">${esc(g.label)}</text>`,
     ]),
-    ...points.flatMap((p, i) => [
-      `<circle cx="${sx(p.x)}" cy="${sy(p.y)}" r="6" fill="${colours[i % colours.length]}"/>`,
-      `<text x="${anchors[i].x}" y="${labelY[i]}"${anchors[i].right ? ' text-anchor="end"' : ''}>${esc(p.label)}</text>`,
-    ]),
+    ...points.flatMap((p, i) => {
+      const { colour, shape } = style(i);
+      const ly = m.t + 10 + i * 18;
+      return [marker(shape, sx(p.x), sy(p.y), 6, colour), marker(shape, W - m.r + 20, ly, 5, colour), `<text x="${W - m.r + 35}" y="${ly + 4}">${esc(p.label)}</text>`];
+    }),
     '</svg>',
   ];
   return parts.join('\n');
@@ -87,8 +92,7 @@ export interface Series {
 
 /** Lines of y against x, one per series, on a log2 x axis (counts 1, 2, 4, …), with a legend. */
 export function linesSvg(series: Series[], xLabel: string, yLabel: string, title: string): string {
-  // the legend's width from its longest label
-  const legend = 45 + 7 * Math.max(0, ...series.map((s) => s.label.length));
+  const legend = legendWidth(series.map((s) => s.label));
   const [W, H] = [490 + legend, 400];
   const m = { l: 70, r: legend, t: 40, b: 55 };
   const xs = series.flatMap((s) => s.points.map((p) => Math.log2(p.x)));
@@ -96,7 +100,6 @@ export function linesSvg(series: Series[], xLabel: string, yLabel: string, title
   const [y0, y1] = niceRange(series.flatMap((s) => s.points.map((p) => p.y)));
   const sx = (x: number) => m.l + ((Math.log2(x) - x0) / (x1 - x0)) * (W - m.l - m.r);
   const sy = (y: number) => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
-  const colours = ['#d62728', '#1f77b4', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
   const xTicks = [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
   const yTicks = Array.from({ length: 5 }, (_, i) => y0 + ((y1 - y0) * i) / 4);
   const parts = [
@@ -110,7 +113,7 @@ export function linesSvg(series: Series[], xLabel: string, yLabel: string, title
     `<text x="${(m.l + W - m.r) / 2}" y="${H - 14}" text-anchor="middle">${esc(xLabel)}</text>`,
     `<text transform="translate(16 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
     ...series.flatMap((s, i) => {
-      const colour = colours[i % colours.length];
+      const colour = COLOURS[i % COLOURS.length];
       const ly = m.t + 10 + i * 18;
       return [
         `<polyline fill="none" stroke="${colour}" stroke-width="2" points="${s.points.map((p) => `${sx(p.x)},${sy(p.y)}`).join(' ')}"/>`,

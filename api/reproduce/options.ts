@@ -33,7 +33,7 @@ export const reproduceOptions = {
   limit: int({ min: 1, help: 'evaluate on at most this many test layouts (default: all)', meta: 'N' }),
   beta: float({ min: 0, default: 0.1, help: "yang-facades: the diversity loss's weight (the paper's 0.1)", meta: 'B' }),
   lambda: float({ min: 0, default: 0.3, help: "yang-facades: the diversity loss's bound (the paper's 0.3)", meta: 'L' }),
-  sweepBeta: str({ default: '0.01,0.03,0.3,1', help: "yang-facades: the trade's other weights β, at --lambda ('none': no β sweep)", meta: 'B,…' }),
+  sweepBeta: str({ default: '0.001,0.003,0.01,1', help: "yang-facades: the trade's other weights β, at --lambda ('none': no β sweep)", meta: 'B,…' }),
   sweepLambda: str({ default: '0.1,0.6', help: "yang-facades: the trade's other bounds λ, at --beta ('none': no λ sweep)", meta: 'L,…' }),
   branches: int({ min: 2, max: 64, default: 8, help: 'he-latent: training codes (branches); CRN gets as many images', meta: 'N' }),
   neighbours: int({ min: 1, max: 64, default: 4, help: 'he-latent: neighbour targets per input of the neighbours-enhanced loss', meta: 'K' }),
