@@ -97,7 +97,7 @@ const drawFor = (scheme: VariationScheme, seed: number, part: string, i: number,
 
 /** The fp32 file rebuilt with every stride-2 transposed convolution as phase convolutions, their weights folded: the form int8 quantises. */
 function quantisableModel(f: GeneratorFile): onnxProto.onnx.IModelProto {
-  const bytes = emitProgram(inferenceProgram(f.spec, { transposedConv: 'subpixel' }), { paramValues: generatorValues(f.initializers), metadata: f.metadata });
+  const bytes = emitProgram(inferenceProgram(f.spec, { transposedConv: 'subpixel', splitConcats: false }), { paramValues: generatorValues(f.initializers), metadata: f.metadata });
   const model = onnxProto.onnx.ModelProto.decode(bytes);
   foldConstants(model);
   return model;

@@ -5,16 +5,18 @@
 //   node dist/bench/graph-forms.js [--model pix2pix] [--size 256] [--width 64] [--batch 8] [--threads 2] [--rounds 6]
 import { Rng, initParams } from '../graph/index.js';
 import { emitProgram, inferenceProgram } from '../graph/programs/index.js';
-import { InferenceForm } from '../graph/models/layers.js';
+import { InferenceForm, TRAINING_FORM } from '../graph/models/layers.js';
 import { createSession } from '../runtime/session.js';
 import { alternate, maxDifference } from './alternate.js';
 import { benchArgs, benchSpec, randomFeeds } from './feeds.js';
 
 const FORMS: [string, InferenceForm][] = [
-  ['ConvTranspose', { transposedConv: 'convTranspose' }],
-  ['all four phase Convs', { transposedConv: 'subpixel' }],
-  ['all merged', { transposedConv: 'merged' }],
-  ['default (fastest)', {}],
+  ['ConvTranspose, concats joined', TRAINING_FORM],
+  ['all four phase Convs, joined', { transposedConv: 'subpixel', splitConcats: false }],
+  ['all merged, joined', { transposedConv: 'merged', splitConcats: false }],
+  ['fastest phases, joined', { splitConcats: false }],
+  ['ConvTranspose, concats split', { transposedConv: 'convTranspose' }],
+  ['default (fastest, split)', {}],
 ];
 
 const a = benchArgs({ rounds: '6' });

@@ -27,6 +27,8 @@ export interface TorchSideBySide {
   torchOnnx?: [number, number];
   divsyn: [number, number];
   endToEnd?: number;
+  /** Median CPU seconds per image (sessions without spinning): divsyn's graph, the torch export. */
+  cpuPerImage?: [number, number];
   /** Largest |difference| of divsyn's images from the torch export's, and from eager PyTorch's. */
   differences?: [number, number];
 }
@@ -105,6 +107,7 @@ export async function torchSideBySide(o: { size: number; width: number; batch: n
     if (eager) {
       result.torchOnnx = [timed[1].best, timed[1].median];
       result.eager = [timed[2].best, timed[2].median];
+      result.cpuPerImage = [timed[0].cpuPerImage, timed[1].cpuPerImage];
       // the values on the fixed batch (alternate keeps the last outputs: run the fixed batch once more)
       const [ours, theirs] = await Promise.all(sessions.slice(0, 2).map(async (s) => (await (s as { session: ort.InferenceSession }).session.run(fixed)).image.data as Float32Array));
       const eagerImages = new Float32Array(fs.readFileSync(path.join(folder.dir, 'eager.bin')).buffer.slice(0));
@@ -127,6 +130,8 @@ export function printSideBySide(r: TorchSideBySide): void {
   if (r.torchOnnx) console.log(`  onnxruntime on the torch export   ${pair(r.torchOnnx)}`);
   console.log(`  divsyn's graph                    ${pair(r.divsyn)}`);
   if (r.torchOnnx) console.log(`  divsyn's graph / torch export: ${(r.divsyn[0] / r.torchOnnx[0]).toFixed(2)}x (median ${(r.divsyn[1] / r.torchOnnx[1]).toFixed(2)}x; target >= 1.3x)`);
+  if (r.cpuPerImage)
+    console.log(`  CPU s per image: divsyn ${r.cpuPerImage[0].toFixed(3)}, torch export ${r.cpuPerImage[1].toFixed(3)}: ${(r.cpuPerImage[1] / r.cpuPerImage[0]).toFixed(2)}x less work`);
   if (r.differences) console.log(`  same weights: max |divsyn - torch export| ${r.differences[0].toExponential(1)}, |divsyn - eager| ${r.differences[1].toExponential(1)}`);
   if (r.endToEnd !== undefined) {
     const note = r.eager ? `, ${(r.endToEnd / r.eager[0]).toFixed(2)}x PyTorch's compute-only (target >= 1.6x)` : '';

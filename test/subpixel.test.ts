@@ -1,10 +1,12 @@
-// The sub-pixel form of the stride-2 4x4 ConvTranspose (graph/ops/subpixel.ts) computes what the
+// The sub-pixel form of the stride-2 4x4 ConvTranspose (graph/ops/subpixel.ts), and convolutions of
+// channel concatenations split into one per part (graph/ops/conv-parts.ts), compute what the
 // ConvTranspose computes: one layer on odd shapes, and every model kind's inference graph (and the
 // segmenter's) against the same graph built with ConvTranspose, within 1e-5, on a batch of three.
 import test from 'ava';
 import { Graph, Rng, convTranspose2d, emitModel, initParams, subpixelConvTranspose } from '../graph/index.js';
 import { emitProgram, inferenceProgram, segmenterInferenceProgram } from '../graph/programs/index.js';
 import { TransposedConvChoice, transposedConvForm } from '../graph/ops/subpixel.js';
+import { TRAINING_FORM } from '../graph/models/layers.js';
 import { variationInputs } from '../graph/families/index.js';
 import { generatorValues, readGenerator } from '../runtime/model-file.js';
 import { createSession, floatTensor, type Feeds } from '../runtime/session.js';
@@ -64,17 +66,26 @@ for (const [name, x, cout, bias] of [
   });
 }
 
-test("'fastest' keeps a 2x2 input's transposed convolution whole (onnxruntime-web's WebGPU Conv miscomputes its phase (1, 1)); 'subpixel' rewrites it", (t) => {
+test("'fastest' merges a 2x2 input's transposed convolution (onnxruntime-web's WebGPU Conv miscomputes its phase (1, 1)); 'subpixel' rewrites it in phases", (t) => {
   const g = new Graph();
   const w = g.input('w', [128, 64, 4, 4]);
   const [x1, x2, x4] = [1, 2, 4].map((s) => g.input(`x${s}`, [1, 128, s, s]));
-  t.is(transposedConvForm('fastest', x2, w, 2, 1), 'convTranspose');
+  t.is(transposedConvForm('fastest', x2, w, 2, 1), 'merged');
+  t.is(transposedConvForm('fastest', [x2, x2], w, 2, 1), 'merged', 'in parts');
   t.is(transposedConvForm('fastest', x1, w, 2, 1), 'phases');
   t.is(transposedConvForm('fastest', x4, w, 2, 1), 'phases');
   t.is(transposedConvForm('subpixel', x2, w, 2, 1), 'phases');
 });
 
-const CHOICES: TransposedConvChoice[] = ['subpixel', 'merged', 'fastest'];
+const CHOICES: { transposedConv: TransposedConvChoice; splitConcats?: boolean }[] = [
+  { transposedConv: 'subpixel', splitConcats: false },
+  { transposedConv: 'merged', splitConcats: false },
+  { transposedConv: 'fastest', splitConcats: false },
+  { transposedConv: 'subpixel' },
+  { transposedConv: 'merged' },
+  { transposedConv: 'fastest' },
+];
+const choiceName = (c: (typeof CHOICES)[number]) => `${c.transposedConv}${c.splitConcats === false ? ', joined' : ', split'}`;
 
 test('every model kind: the inference graph with phase convolutions gives the ConvTranspose graph’s images', async (t) => {
   const files = initGenerators(tempDir('divsyn-subpixel-'));
@@ -92,17 +103,17 @@ test('every model kind: the inference graph with phase convolutions gives the Co
     }
     const feeds: Feeds = { layout: floatTensor(layout, [n, spec.classes.length, spec.height, spec.width]) };
     for (const v of variationInputs(spec)) feeds[v.name] = floatTensor(rng.fillUniform(new Float32Array(n * v.dim), -1, 1), [n, v.dim]);
-    const plainBytes = emitProgram(inferenceProgram(spec, { transposedConv: 'convTranspose' }), { paramValues: values });
+    const plainBytes = emitProgram(inferenceProgram(spec, TRAINING_FORM), { paramValues: values });
     const plain = await run(plainBytes, feeds, 'image');
     for (const choice of CHOICES) {
-      const bytes = emitProgram(inferenceProgram(spec, { transposedConv: choice }), { paramValues: values });
+      const bytes = emitProgram(inferenceProgram(spec, choice), { paramValues: values });
       const hasConvTranspose = Buffer.from(plainBytes).includes('ConvTranspose');
       // pix2pix alone has transposed convolutions; the other kinds' graphs must not change at all
       if (!hasConvTranspose) t.deepEqual(bytes, plainBytes, `${kind}: no ConvTranspose, the same bytes`);
       else {
-        t.notDeepEqual(bytes, plainBytes, `${kind} ${choice}: rewritten`);
+        t.notDeepEqual(bytes, plainBytes, `${kind} ${choiceName(choice)}: rewritten`);
         const d = maxDiff(plain, await run(bytes, feeds, 'image'));
-        t.true(d < TOLERANCE, `${kind} ${choice}: max |difference| ${d}`);
+        t.true(d < TOLERANCE, `${kind} ${choiceName(choice)}: max |difference| ${d}`);
       }
     }
     if (kind === 'pix2pix') t.true(Buffer.from(plainBytes).includes('ConvTranspose'), 'pix2pix has transposed convolutions');
@@ -111,13 +122,13 @@ test('every model kind: the inference graph with phase convolutions gives the Co
 
 test('the segmenter: phase convolutions give the ConvTranspose graph’s class scores', async (t) => {
   const spec = { classes: cmpFacades(), size: 32, width: 8 };
-  const plainProgram = segmenterInferenceProgram(spec, { transposedConv: 'convTranspose' });
+  const plainProgram = segmenterInferenceProgram(spec, TRAINING_FORM);
   const values = initParams(plainProgram.graph.params, 5);
   const rng = new Rng(2);
   const feeds = { image: floatTensor(rng.fillUniform(new Float32Array(2 * 3 * 32 * 32)), [2, 3, 32, 32]) };
   const plain = await run(emitProgram(plainProgram, { paramValues: values }), feeds, 'scores');
   for (const choice of CHOICES) {
-    const d = maxDiff(plain, await run(emitProgram(segmenterInferenceProgram(spec, { transposedConv: choice }), { paramValues: values }), feeds, 'scores'));
-    t.true(d < TOLERANCE, `${choice}: max |difference| ${d}`);
+    const d = maxDiff(plain, await run(emitProgram(segmenterInferenceProgram(spec, choice), { paramValues: values }), feeds, 'scores'));
+    t.true(d < TOLERANCE, `${choiceName(choice)}: max |difference| ${d}`);
   }
 });

@@ -3,6 +3,7 @@
 import { Graph, Init, Tensor } from '../tensor.js';
 import { concat } from '../ops/shape.js';
 import { conv2d, convTranspose2d } from '../ops/conv.js';
+import { Channels, channelCount, conv2dOfParts, joined } from '../ops/conv-parts.js';
 import { TransposedConvChoice, subpixelConvTranspose, transposedConvForm } from '../ops/subpixel.js';
 import { batchNormInfer, batchNormTrain, instanceNorm } from '../ops/norm.js';
 import { add, mul, stopGradient } from '../ops/elementwise.js';
@@ -23,6 +24,8 @@ export interface ModelContext {
   readonly runningStats?: BufferUpdate[];
   /** How stride-2 transposed convolutions are built (ops/subpixel.ts); absent: as ConvTranspose. */
   readonly transposedConv?: TransposedConvChoice;
+  /** Convolutions of channel concatenations as one per part, summed (ops/conv-parts.ts); absent: joined. */
+  readonly splitConcats?: boolean;
 }
 
 /** A running statistic and its value after this step (batch norm in training). */
@@ -72,11 +75,16 @@ export function trainingContext(
 /** How an inference graph is formed where equal forms differ in speed (graph/ops/subpixel.ts). */
 export interface InferenceForm {
   transposedConv?: TransposedConvChoice;
+  /** Default true: see ModelContext.splitConcats. */
+  splitConcats?: boolean;
 }
+
+/** The inference graph formed as the training graph's forward pass is (tests and benches compare with it). */
+export const TRAINING_FORM: Readonly<InferenceForm> = Object.freeze({ transposedConv: 'convTranspose', splitConcats: false });
 
 /** Inference context: dropout is the identity; by default the fastest equal forms. */
 export function inferenceContext(graph: Graph, norm: NormKind, form: InferenceForm = {}): ModelContext {
-  return { graph, mode: 'infer', norm, dropout: (x) => x, transposedConv: form.transposedConv ?? 'fastest' };
+  return { graph, mode: 'infer', norm, dropout: (x) => x, transposedConv: form.transposedConv ?? 'fastest', splitConcats: form.splitConcats ?? true };
 }
 
 const pix2pixInit: Init = { kind: 'normal', std: 0.02 };
@@ -88,26 +96,27 @@ export interface ConvLayerOptions {
   init?: Init;
   /** convTransposeLayer: ConvTranspose or its phase convolutions (the same values; ops/subpixel.ts). */
   transposedConv?: TransposedConvChoice;
+  /** Where x is in parts: a convolution per part, summed (ops/conv-parts.ts); otherwise joined first. */
+  split?: boolean;
 }
 
-export function convLayer(g: Graph, name: string, x: Tensor, cout: number, k: number, o: ConvLayerOptions = {}): Tensor {
-  const cin = x.shape[1] as number;
+export function convLayer(g: Graph, name: string, x: Channels, cout: number, k: number, o: ConvLayerOptions = {}): Tensor {
   return g.scope(name, () => {
-    const w = g.param('weight', [cout, cin, k, k], o.init ?? pix2pixInit);
+    const w = g.param('weight', [cout, channelCount(x), k, k], o.init ?? pix2pixInit);
     const b = o.bias === false ? undefined : g.param('bias', [cout], { kind: 'zeros' });
-    return conv2d(x, w, b, { stride: o.stride ?? 1, pad: o.pad ?? 0 });
+    const attrs = { stride: o.stride ?? 1, pad: o.pad ?? 0 };
+    return o.split ? conv2dOfParts(x, w, b, attrs) : conv2d(joined(x), w, b, attrs);
   });
 }
 
-export function convTransposeLayer(g: Graph, name: string, x: Tensor, cout: number, k: number, o: ConvLayerOptions = {}): Tensor {
-  const cin = x.shape[1] as number;
+export function convTransposeLayer(g: Graph, name: string, x: Channels, cout: number, k: number, o: ConvLayerOptions = {}): Tensor {
   return g.scope(name, () => {
-    const w = g.param('weight', [cin, cout, k, k], o.init ?? pix2pixInit);
+    const w = g.param('weight', [channelCount(x), cout, k, k], o.init ?? pix2pixInit);
     const b = o.bias === false ? undefined : g.param('bias', [cout], { kind: 'zeros' });
     const [stride, pad] = [o.stride ?? 1, o.pad ?? 0];
     const form = transposedConvForm(o.transposedConv ?? 'convTranspose', x, w, stride, pad);
-    if (form !== 'convTranspose') return subpixelConvTranspose(x, w, b, form);
-    return convTranspose2d(x, w, b, { stride, pad });
+    if (form !== 'convTranspose') return subpixelConvTranspose(o.split ? x : joined(x), w, b, form);
+    return convTranspose2d(joined(x), w, b, { stride, pad });
   });
 }
 

@@ -2,9 +2,10 @@
 // PatchGAN discriminator (n_layers 3). Layer order and parameter order follow
 // junyanz/pytorch-CycleGAN-and-pix2pix, so weights map one to one onto the PyTorch reference.
 import { Tensor } from '../tensor.js';
-import { concat, reshape } from '../ops/shape.js';
+import { reshape } from '../ops/shape.js';
 import { leakyRelu, relu, tanh } from '../ops/elementwise.js';
 import { matMul } from '../ops/matmul.js';
+import { Channels, eachPart } from '../ops/conv-parts.js';
 import { ModelContext, convBias, convLayer, convTransposeLayer, normLayer } from './layers.js';
 
 export interface UNetOptions {
@@ -43,30 +44,37 @@ function levels(width: number, depth: number, outChannels: number): Level[] {
   return out;
 }
 
-/** The U-Net on input x [N, Cin, S, S]; returns [N, out, S, S]: tanh output in [-1, 1] unless o.tanh is false. */
-export function unet(ctx: ModelContext, x: Tensor, o: UNetOptions): Tensor {
+/**
+ * The U-Net on input x [N, Cin, S, S] (or its parts along channels); returns [N, out, S, S]: tanh output
+ * in [-1, 1] unless o.tanh is false. Each skip's concatenation is left in parts for the convolution that
+ * takes it, which joins them unless the context splits concatenations.
+ */
+export function unet(ctx: ModelContext, x: Channels, o: UNetOptions): Tensor {
   const g = ctx.graph;
   const spec = levels(o.width, unetDepth(o.size), o.outChannels ?? 3);
   const last = spec.length - 1;
+  const [transposedConv, split] = [ctx.transposedConv, ctx.splitConcats ?? false];
+  const up = (sub: Channels, outer: number, bias: boolean) =>
+    convTransposeLayer(g, 'up', eachPart(sub, split, relu), outer, 4, { stride: 2, pad: 1, bias, transposedConv, split });
   // Parameters are named block<i>.<layer>.<weight|bias> (flat, not nested by recursion depth).
-  const block = (i: number, h: Tensor): Tensor => {
+  const block = (i: number, h: Channels): Channels => {
     const { outer, inner, dropout } = spec[i];
     const at = <T>(body: () => T) => g.scope(`block${i}`, body);
     if (i === 0) {
-      const down = at(() => convLayer(g, 'down', h, inner, 4, { stride: 2, pad: 1, bias: convBias(ctx) }));
+      const down = at(() => convLayer(g, 'down', h, inner, 4, { stride: 2, pad: 1, bias: convBias(ctx), split }));
       const sub = block(1, down);
-      const y = at(() => convTransposeLayer(g, 'up', relu(sub), outer, 4, { stride: 2, pad: 1, transposedConv: ctx.transposedConv }));
+      const y = at(() => up(sub, outer, true));
       return o.tanh === false ? y : tanh(y);
     }
     const bias = convBias(ctx);
-    let d = at(() => convLayer(g, 'down', leakyRelu(h, 0.2), inner, 4, { stride: 2, pad: 1, bias }));
+    let d = at(() => convLayer(g, 'down', leakyRelu(h as Tensor, 0.2), inner, 4, { stride: 2, pad: 1, bias }));
     if (i !== last) d = at(() => normLayer(ctx, 'downnorm', d));
     const sub = i === last ? d : block(i + 1, d);
-    let u = at(() => normLayer(ctx, 'upnorm', convTransposeLayer(g, 'up', relu(sub), outer, 4, { stride: 2, pad: 1, bias, transposedConv: ctx.transposedConv })));
+    let u = at(() => normLayer(ctx, 'upnorm', up(sub, outer, bias)));
     if (dropout) u = ctx.dropout(u, `block${i}`);
-    return concat([h, u], 1);
+    return [h as Tensor, u];
   };
-  return block(0, x);
+  return block(0, x) as Tensor;
 }
 
 /** The noise channel: each pixel of class c holds noise[c]. layout [N,C,H,W], noise [N,C] → [N,1,H,W]. */
@@ -79,7 +87,7 @@ export function noiseChannel(layout: Tensor, noise: Tensor): Tensor {
 
 /** The pix2pix generator: U-Net over [layout one-hot, noise channel]. Output in [-1, 1]. */
 export function pix2pixGenerator(ctx: ModelContext, layout: Tensor, noise: Tensor, o: UNetOptions): Tensor {
-  return unet(ctx, concat([layout, noiseChannel(layout, noise)], 1), o);
+  return unet(ctx, [layout, noiseChannel(layout, noise)], o);
 }
 
 export interface PatchGanOptions {

@@ -7,7 +7,7 @@ import { normAxis, reducedShape, sameShape } from '../shapes.js';
 
 // ---- Reshape ---------------------------------------------------------------------------------
 
-const ReshapeOp: OpDef<{ shape: Shape }> = {
+const ReshapeOp: OpDef<{ shape: Shape; from: Shape }> = {
   name: 'Reshape',
   infer([x], a) {
     if (isStatic(x.shape) && isStatic(a.shape)) {
@@ -17,20 +17,14 @@ const ReshapeOp: OpDef<{ shape: Shape }> = {
     return [{ dtype: x.dtype, shape: a.shape }];
   },
   emit(e, [x], o, a) {
-    // One symbolic dim is inferred (-1); several are copied from the input by index (0), which holds
-    // where they keep their positions.
-    let inferred = 0;
-    const dims = a.shape.map((d) => {
-      if (typeof d === 'number') return d;
-      inferred++;
-      return -1;
-    });
-    if (inferred > 1) {
-      // fall back to copying by index: valid when symbolic dims keep their positions
+    // A symbolic dim where the input has it at the same index is copied (0), which keeps its name in
+    // shape inference (onnxruntime's fusions need to see that two tensors share a batch); one other is
+    // inferred (-1); several others are copied by index, which holds where they keep their positions.
+    const dims = a.shape.map((d, i) => (typeof d === 'number' ? d : a.from[i] === d ? 0 : -1));
+    if (dims.filter((d) => d === -1).length > 1)
       a.shape.forEach((d, i) => {
         if (typeof d === 'string') dims[i] = 0;
       });
-    }
     e.node('Reshape', [x, e.int64(dims)], o);
   },
   grad({ inputs: [x], dOutputs: [dy] }) {
@@ -39,7 +33,7 @@ const ReshapeOp: OpDef<{ shape: Shape }> = {
 };
 
 export function reshape(x: Tensor, shape: Shape): Tensor {
-  return apply1(ReshapeOp, [x], { shape });
+  return apply1(ReshapeOp, [x], { shape, from: x.shape });
 }
 
 // ---- Expand ----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@
 // graphs), so a generator file keeps the parameter as it is. Why this form and not others:
 // docs/performance.md.
 import { ShapeError, Tensor, fmtShape } from '../tensor.js';
-import { conv2d } from './conv.js';
+import { Channels, conv2dOfParts, firstPart } from './conv-parts.js';
 import { concat, reshape, slice, transpose } from './shape.js';
 
 /**
@@ -27,15 +27,16 @@ export const SUBPIXEL_MIN_CHANNELS = 32;
 
 /**
  * The form of this ConvTranspose of x (weight [Cin, Cout, kh, kw], no groups) under a choice. 'fastest'
- * keeps a 2x2 input's as a ConvTranspose: there each phase Conv's 2x2 kernel covers the whole input, and
+ * merges a 2x2 input's: there each phase Conv's 2x2 kernel would cover the whole input, and
  * onnxruntime-web's WebGPU Conv (1.30) then runs it as a MatMul, checking only the begin pads, so phase
- * (1, 1) (pads 0, 0, 1, 1) comes out wrong; at 2x2 the form costs nothing either way.
+ * (1, 1) (pads 0, 0, 1, 1) comes out wrong; the merged Conv pads by 1 on every side.
  */
-export function transposedConvForm(choice: TransposedConvChoice, x: Tensor, w: Tensor, stride: number, padding: number): TransposedConvForm {
+export function transposedConvForm(choice: TransposedConvChoice, x: Channels, w: Tensor, stride: number, padding: number): TransposedConvForm {
   if (choice === 'convTranspose' || stride !== 2 || padding !== 1 || w.shape[2] !== 4 || w.shape[3] !== 4) return 'convTranspose';
   if (choice === 'subpixel') return 'phases';
   if (choice === 'merged') return 'merged';
-  if (x.shape[2] === 2 && x.shape[3] === 2) return 'convTranspose';
+  const [h, wd] = spatial(x);
+  if (h === 2 && wd === 2) return 'merged';
   return (w.shape[1] as number) >= SUBPIXEL_MIN_CHANNELS ? 'phases' : 'merged';
 }
 
@@ -73,18 +74,24 @@ export function interleavePhases(p: readonly (readonly Tensor[])[]): Tensor {
 // phase r of output row 2m + r reads input rows m - 1 + r + i by kernel tap 3 - r - 2i
 const phaseTap = (r: number, i: number) => 3 - r - 2 * i;
 
+const spatial = (x: Channels): [number, number] => {
+  const [, , h, w] = firstPart(x).shape;
+  return [h as number, w as number];
+};
+
 /**
- * x [N, Cin, H, W], w [Cin, Cout, 4, 4], b [Cout] → [N, Cout, 2H, 2W],
+ * x [N, Cin, H, W] (or parts of it along channels), w [Cin, Cout, 4, 4], b [Cout] → [N, Cout, 2H, 2W],
  * as ConvTranspose(stride 2, pad 1). form 'phases': four 2x2 Convs, phase (r, s) padded by 1 - r before and
  * r after its rows (columns alike); 'merged': one 2x2 Conv with 4·Cout output channels over x padded by 1
- * all round, whose output row m + r is phase r's row m, so each phase is a Slice of it.
+ * all round, whose output row m + r is phase r's row m, so each phase is a Slice of it. Each Conv of parts
+ * is the sum of a Conv per part (ops/conv-parts.ts).
  */
-export function subpixelConvTranspose(x: Tensor, w: Tensor, b: Tensor | undefined, form: 'phases' | 'merged' = 'phases'): Tensor {
+export function subpixelConvTranspose(x: Channels, w: Tensor, b: Tensor | undefined, form: 'phases' | 'merged' = 'phases'): Tensor {
   if (w.rank !== 4 || w.shape[2] !== 4 || w.shape[3] !== 4) throw new ShapeError('subpixelConvTranspose', `weight ${fmtShape(w.shape)} is not [Cin, Cout, 4, 4]`);
   const weights = [0, 1, 2, 3].map((q) => phaseWeight(w, q >> 1, q & 1, 2, phaseTap));
   if (form === 'merged') {
-    const merged = conv2d(x, concat(weights, 0), b && concat([b, b, b, b], 0), { pad: 1 });
-    const [, , h, wd] = x.shape as number[];
+    const merged = conv2dOfParts(x, concat(weights, 0), b && concat([b, b, b, b], 0), { pad: 1 });
+    const [h, wd] = spatial(x);
     const cout = w.shape[1] as number;
     const phase = (r: number, s: number) => slice(merged, [1, 2, 3], [(2 * r + s) * cout, r, s], [(2 * r + s + 1) * cout, r + h, s + wd]);
     return interleavePhases([
@@ -92,7 +99,7 @@ export function subpixelConvTranspose(x: Tensor, w: Tensor, b: Tensor | undefine
       [phase(1, 0), phase(1, 1)],
     ]);
   }
-  const phase = (r: number, s: number) => conv2d(x, weights[2 * r + s], b, { pad: [1 - r, 1 - s, r, s] });
+  const phase = (r: number, s: number) => conv2dOfParts(x, weights[2 * r + s], b, { pad: [1 - r, 1 - s, r, s] });
   return interleavePhases([
     [phase(0, 0), phase(0, 1)],
     [phase(1, 0), phase(1, 1)],

@@ -10,7 +10,7 @@ import { conditionChannels, conditionInputName } from '../condition.js';
 import { GeneratorInputs } from './batch.js';
 import { Program, ioOf } from './program.js';
 
-/** form: the graph's equal forms (default the fastest); { transposedConv: 'convTranspose' } builds it as the training graph's forward pass is (tests, benches). */
+/** form: the graph's equal forms (default the fastest); TRAINING_FORM builds it as the training graph's forward pass is (tests, benches). */
 export function inferenceProgram(spec: GeneratorSpec, form: InferenceForm = {}): Program {
   const g = new Graph();
   const family = familyOf(spec);
