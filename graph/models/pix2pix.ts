@@ -54,8 +54,7 @@ export function unet(ctx: ModelContext, x: Channels, o: UNetOptions): Tensor {
   const spec = levels(o.width, unetDepth(o.size), o.outChannels ?? 3);
   const last = spec.length - 1;
   const [transposedConv, split] = [ctx.transposedConv, ctx.splitConcats ?? false];
-  const up = (sub: Channels, outer: number, bias: boolean) =>
-    convTransposeLayer(g, 'up', eachPart(sub, split, relu), outer, 4, { stride: 2, pad: 1, bias, transposedConv, split });
+  const up = (sub: Channels, outer: number, bias: boolean) => convTransposeLayer(g, 'up', eachPart(sub, split, relu), outer, 4, { stride: 2, pad: 1, bias, transposedConv, split });
   // Parameters are named block<i>.<layer>.<weight|bias> (flat, not nested by recursion depth).
   const block = (i: number, h: Channels): Channels => {
     const { outer, inner, dropout } = spec[i];
