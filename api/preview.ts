@@ -8,9 +8,9 @@ import { GridRow, conditionToRgb, sampleGrid, writePng } from '../common/image.j
 
 export async function renderPreview(file: string, spec: GeneratorSpec, params: Map<string, Float32Array>, items: { layout: Float32Array }[]): Promise<void> {
   const scheme = variationScheme(spec);
-  // It runs beside the train step's session, whose arena still holds the step's peak: one image a run,
-  // each intermediate returned as it is freed, so it adds one image's largest activations to that peak and
-  // not a planned block for a batch of three (docs/design.md#memory).
+  // It runs beside the train step's session: one image a run, each intermediate returned as it is freed,
+  // so it adds one image's largest activations to the process and not a planned block for a batch of
+  // three (docs/design.md#memory).
   const g = await openSampler(generatorBytes(spec, params), { threads: 1, batch: 1, memPattern: false, cpuArena: false });
   try {
     const rows: GridRow[] = [];

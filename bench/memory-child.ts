@@ -43,6 +43,8 @@ export interface ChildConfig {
   secondUnder: number;
   /** onnxruntime's memory pattern (StepRunner's default: off). */
   memPattern?: boolean;
+  /** onnxruntime's CPU arena (default on). */
+  cpuArena?: boolean;
   /**
    * The whole of `divsyn train` (api/train.ts) in this process instead of one bare step: the fixture's
    * data (its 12 classes), the VGG-19-shaped network as a --features file, `steps` steps, the checkpoint
@@ -154,7 +156,7 @@ async function child(c: ChildConfig): Promise<ChildReport> {
     say(`graphs built in ${report.buildSeconds.toFixed(1)} s (train step ${(model.length / 2 ** 20).toFixed(0)} MiB), creating the session`);
 
     t0 = performance.now();
-    const runner = await StepRunner.create(model, manifest, values, { threads: c.threads, memPattern: c.memPattern });
+    const runner = await StepRunner.create(model, manifest, values, { threads: c.threads, memPattern: c.memPattern, cpuArena: c.cpuArena });
     values.clear();
     report.sessionSeconds = (performance.now() - t0) / 1000;
     report.stagesKiB.session = procStatusKiB('VmHWM');

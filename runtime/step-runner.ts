@@ -22,12 +22,14 @@ export class StepRunner {
 
   /**
    * @param initial values of the carried inputs (params, state, lr, step) by input name
-   * @param o session options; onnxruntime's memory pattern is off unless asked for: a train step's planned
-   * block of activations and gradients came on top of the arena, so a large step's resident memory grew
-   * from the second step on, while steps ran no slower without it (docs/design.md#memory)
+   * @param o session options; onnxruntime's memory pattern and CPU arena are off unless asked for: the
+   * pattern's planned block of activations and gradients came on top of the arena, so a large step's
+   * resident memory grew from the second step on; the arena kept the step's peak (with its rounding) held
+   * between steps, beneath the checkpoint's preview. Steps ran no slower without either
+   * (docs/design.md#memory).
    */
   static async create(model: Uint8Array, manifest: { inputs: IoSpec[]; outputs: IoSpec[] }, initial: Map<string, Float32Array>, o: SessionOptions = {}): Promise<StepRunner> {
-    const r = new StepRunner(await createSession(model, { ...o, memPattern: o.memPattern ?? false }), manifest.inputs, manifest.outputs);
+    const r = new StepRunner(await createSession(model, { ...o, memPattern: o.memPattern ?? false, cpuArena: o.cpuArena ?? false }), manifest.inputs, manifest.outputs);
     for (const out of manifest.outputs) {
       if (!out.feeds) continue;
       const spec = manifest.inputs.find((i) => i.name === out.feeds);
