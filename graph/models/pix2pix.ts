@@ -56,24 +56,22 @@ export function unet(ctx: ModelContext, x: Channels, o: UNetOptions): Tensor {
   const [transposedConv, split] = [ctx.transposedConv, ctx.splitConcats ?? false];
   const up = (sub: Channels, outer: number, bias: boolean) => convTransposeLayer(g, 'up', eachPart(sub, split, relu), outer, 4, { stride: 2, pad: 1, bias, transposedConv, split });
   // Parameters are named block<i>.<layer>.<weight|bias> (flat, not nested by recursion depth).
-  const block = (i: number, h: Channels): Channels => {
-    const { outer, inner, dropout } = spec[i];
-    const at = <T>(body: () => T) => g.scope(`block${i}`, body);
-    if (i === 0) {
-      const down = at(() => convLayer(g, 'down', h, inner, 4, { stride: 2, pad: 1, bias: convBias(ctx), split }));
-      const sub = block(1, down);
-      const y = at(() => up(sub, outer, true));
-      return o.tanh === false ? y : tanh(y);
-    }
+  const at = <T>(i: number, body: () => T) => g.scope(`block${i}`, body);
+  // block i >= 1 on h: [h, its up path's output], the skip's concatenation in parts
+  const inner = (i: number, h: Tensor): Tensor[] => {
+    const { outer, inner: channels, dropout } = spec[i];
     const bias = convBias(ctx);
-    let d = at(() => convLayer(g, 'down', leakyRelu(h as Tensor, 0.2), inner, 4, { stride: 2, pad: 1, bias }));
-    if (i !== last) d = at(() => normLayer(ctx, 'downnorm', d));
-    const sub = i === last ? d : block(i + 1, d);
-    let u = at(() => normLayer(ctx, 'upnorm', up(sub, outer, bias)));
+    let d = at(i, () => convLayer(g, 'down', leakyRelu(h, 0.2), channels, 4, { stride: 2, pad: 1, bias }));
+    if (i !== last) d = at(i, () => normLayer(ctx, 'downnorm', d));
+    const sub = i === last ? d : inner(i + 1, d);
+    let u = at(i, () => normLayer(ctx, 'upnorm', up(sub, outer, bias)));
     if (dropout) u = ctx.dropout(u, `block${i}`);
-    return [h as Tensor, u];
+    return [h, u];
   };
-  return block(0, x) as Tensor;
+  const down = at(0, () => convLayer(g, 'down', x, spec[0].inner, 4, { stride: 2, pad: 1, bias: convBias(ctx), split }));
+  const sub = inner(1, down);
+  const y = at(0, () => up(sub, spec[0].outer, true));
+  return o.tanh === false ? y : tanh(y);
 }
 
 /** The noise channel: each pixel of class c holds noise[c]. layout [N,C,H,W], noise [N,C] → [N,1,H,W]. */
