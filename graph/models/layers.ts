@@ -2,7 +2,7 @@
 // graph trains or infers, so one model function serves both graphs.
 import { Graph, Init, Tensor } from '../tensor.js';
 import { concat } from '../ops/shape.js';
-import { conv2d, convTranspose2d } from '../ops/conv.js';
+import { convTranspose2d } from '../ops/conv.js';
 import { Channels, channelCount, conv2dOfParts, joined } from '../ops/conv-parts.js';
 import { TransposedConvChoice, subpixelConvTranspose, transposedConvForm } from '../ops/subpixel.js';
 import { batchNormInfer, batchNormTrain, instanceNorm } from '../ops/norm.js';
@@ -96,26 +96,25 @@ export interface ConvLayerOptions {
   init?: Init;
   /** convTransposeLayer: ConvTranspose or its phase convolutions (the same values; ops/subpixel.ts). */
   transposedConv?: TransposedConvChoice;
-  /** Where x is in parts: a convolution per part, summed (ops/conv-parts.ts); otherwise joined first. */
-  split?: boolean;
 }
 
+/** A convolution of x; of x in parts, one convolution per part, summed (ops/conv-parts.ts). */
 export function convLayer(g: Graph, name: string, x: Channels, cout: number, k: number, o: ConvLayerOptions = {}): Tensor {
   return g.scope(name, () => {
     const w = g.param('weight', [cout, channelCount(x), k, k], o.init ?? pix2pixInit);
     const b = o.bias === false ? undefined : g.param('bias', [cout], { kind: 'zeros' });
-    const attrs = { stride: o.stride ?? 1, pad: o.pad ?? 0 };
-    return o.split ? conv2dOfParts(x, w, b, attrs) : conv2d(joined(x), w, b, attrs);
+    return conv2dOfParts(x, w, b, { stride: o.stride ?? 1, pad: o.pad ?? 0 });
   });
 }
 
+/** A transposed convolution of x; of x in parts, as convLayer, where its form is phase convolutions. */
 export function convTransposeLayer(g: Graph, name: string, x: Channels, cout: number, k: number, o: ConvLayerOptions = {}): Tensor {
   return g.scope(name, () => {
     const w = g.param('weight', [channelCount(x), cout, k, k], o.init ?? pix2pixInit);
     const b = o.bias === false ? undefined : g.param('bias', [cout], { kind: 'zeros' });
     const [stride, pad] = [o.stride ?? 1, o.pad ?? 0];
     const form = transposedConvForm(o.transposedConv ?? 'convTranspose', x, w, stride, pad);
-    if (form !== 'convTranspose') return subpixelConvTranspose(o.split ? x : joined(x), w, b, form);
+    if (form !== 'convTranspose') return subpixelConvTranspose(x, w, b, form);
     return convTranspose2d(joined(x), w, b, { stride, pad });
   });
 }

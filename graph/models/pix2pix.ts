@@ -5,7 +5,7 @@ import { Tensor } from '../tensor.js';
 import { reshape } from '../ops/shape.js';
 import { leakyRelu, relu, tanh } from '../ops/elementwise.js';
 import { matMul } from '../ops/matmul.js';
-import { Channels, eachPart } from '../ops/conv-parts.js';
+import { Channels, eachPart, joined } from '../ops/conv-parts.js';
 import { ModelContext, convBias, convLayer, convTransposeLayer, normLayer } from './layers.js';
 
 export interface UNetOptions {
@@ -46,19 +46,21 @@ function levels(width: number, depth: number, outChannels: number): Level[] {
 
 /**
  * The U-Net on input x [N, Cin, S, S] (or its parts along channels); returns [N, out, S, S]: tanh output
- * in [-1, 1] unless o.tanh is false. Each skip's concatenation is left in parts for the convolution that
- * takes it, which joins them unless the context splits concatenations.
+ * in [-1, 1] unless o.tanh is false. Where the context splits concatenations, x's parts and each skip's
+ * stay in parts for the convolution that takes them; otherwise they are joined first.
  */
 export function unet(ctx: ModelContext, x: Channels, o: UNetOptions): Tensor {
   const g = ctx.graph;
   const spec = levels(o.width, unetDepth(o.size), o.outChannels ?? 3);
   const last = spec.length - 1;
-  const [transposedConv, split] = [ctx.transposedConv, ctx.splitConcats ?? false];
-  const up = (sub: Channels, outer: number, bias: boolean) => convTransposeLayer(g, 'up', eachPart(sub, split, relu), outer, 4, { stride: 2, pad: 1, bias, transposedConv, split });
+  const transposedConv = ctx.transposedConv;
+  // a concatenation stays in parts only where the context splits them
+  const parts = (x: Channels): Channels => (ctx.splitConcats ? x : joined(x));
+  const up = (sub: Channels, outer: number, bias: boolean) => convTransposeLayer(g, 'up', eachPart(sub, relu), outer, 4, { stride: 2, pad: 1, bias, transposedConv });
   // Parameters are named block<i>.<layer>.<weight|bias> (flat, not nested by recursion depth).
   const at = <T>(i: number, body: () => T) => g.scope(`block${i}`, body);
-  // block i >= 1 on h: [h, its up path's output], the skip's concatenation in parts
-  const inner = (i: number, h: Tensor): Tensor[] => {
+  // block i >= 1 on h: h joined with its up path's output (the skip)
+  const inner = (i: number, h: Tensor): Channels => {
     const { outer, inner: channels, dropout } = spec[i];
     const bias = convBias(ctx);
     let d = at(i, () => convLayer(g, 'down', leakyRelu(h, 0.2), channels, 4, { stride: 2, pad: 1, bias }));
@@ -66,9 +68,9 @@ export function unet(ctx: ModelContext, x: Channels, o: UNetOptions): Tensor {
     const sub = i === last ? d : inner(i + 1, d);
     let u = at(i, () => normLayer(ctx, 'upnorm', up(sub, outer, bias)));
     if (dropout) u = ctx.dropout(u, `block${i}`);
-    return [h, u];
+    return parts([h, u]);
   };
-  const down = at(0, () => convLayer(g, 'down', x, spec[0].inner, 4, { stride: 2, pad: 1, bias: convBias(ctx), split }));
+  const down = at(0, () => convLayer(g, 'down', parts(x), spec[0].inner, 4, { stride: 2, pad: 1, bias: convBias(ctx) }));
   const sub = inner(1, down);
   const y = at(0, () => up(sub, spec[0].outer, true));
   return o.tanh === false ? y : tanh(y);

@@ -29,9 +29,9 @@ export function joined(x: Channels): Tensor {
   return isParts(x) ? (x.length === 1 ? x[0] : concat([...x], 1)) : x;
 }
 
-/** f of the joined tensor; where split, f of each part (f elementwise, so the same values). */
-export function eachPart(x: Channels, split: boolean, f: (t: Tensor) => Tensor): Channels {
-  return split && isParts(x) ? x.map(f) : f(joined(x));
+/** f of each part, or of x (f elementwise, so the same values as f of the joined tensor). */
+export function eachPart(x: Channels, f: (t: Tensor) => Tensor): Channels {
+  return isParts(x) ? x.map(f) : f(x);
 }
 
 /** conv2d of the joined parts (weight [Cout, Cin, kh, kw]): one Conv per part, summed, the bias once. */
