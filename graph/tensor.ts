@@ -73,14 +73,16 @@ export interface GradientSettings {
 
 /**
  * How Conv and ConvTranspose build weight gradients: by im2col + MatMul, except by one Conv below
- * `oneConvBelowMacs` multiply-adds or where the im2col tensor would pass `im2colMaxBytes` (defaults and
- * reasons in ops/conv.ts).
+ * `oneConvBelowMacs` multiply-adds or where the im2col tensor would pass `im2colMaxBytes`; and from which
+ * size of ConvTranspose's column buffer a stride-1 Conv's input gradient is a Conv with the flipped kernel
+ * (defaults and reasons in ops/conv.ts).
  */
 export interface ConvGradientSettings {
   oneConvBelowMacs: number;
   /** ... nor with a weight of more than this many elements (its gradient by one Conv needs a transpose). */
   oneConvMaxWeights: number;
   im2colMaxBytes: number;
+  flippedKernelFromBytes: number;
 }
 
 /** Where an op writes ONNX: one call per recorded node. */

@@ -331,6 +331,25 @@ for (const [op, colBytes] of [
   });
 }
 
+// A stride-1 Conv's dX is a Conv of dY with the flipped kernel from the column buffer's size on (onnxruntime's
+// ConvTranspose fills Cin·k² floats per pixel of one image); a strided one keeps the ConvTranspose.
+test('stride-1 dX by the flipped kernel where the column buffer would reach flippedKernelFromBytes', (t) => {
+  const columnBytes = 4 * 3 * 9 * 16 * 16; // Cin·k² · H·W floats
+  const opsOfGradient = (fromBytes: number, stride = 1) => {
+    const g = new Graph();
+    const x = g.input('x', [2, 3, 16, 16]);
+    const w = g.input('w', [4, 3, 3, 3]);
+    const before = g.nodes.length;
+    G.gradients(G.sum(G.conv2d(x, w, undefined, { pad: 1, stride })), [x], { conv: { flippedKernelFromBytes: fromBytes } });
+    return g.nodes.slice(before).map((n) => n.op.name);
+  };
+  const under = opsOfGradient(columnBytes + 1);
+  t.true(under.includes('ConvTranspose') && !under.includes('Reverse'), under.join(' '));
+  const at = opsOfGradient(columnBytes);
+  t.true(!at.includes('ConvTranspose') && at.includes('Reverse') && at.includes('Conv'), at.join(' '));
+  t.true(opsOfGradient(0, 2).includes('ConvTranspose'), 'stride 2');
+});
+
 // A small layer with a large weight takes its gradient by im2col: by one Conv it would need a Transpose of
 // the whole weight. With a batch of two, Σ_n is the MatMul's contraction: no ReduceSum over the batch.
 test('dW of a small layer with a large weight by im2col, the batch summed inside one MatMul', (t) => {

@@ -73,6 +73,9 @@ const CASES: Case[] = [
   c('Neg', {}, [f([4, 7])], '-a'),
   c('Relu', {}, [f([4, 7])], 'torch.relu(a)'),
   c('LeakyRelu', { alpha: 0.2 }, [f([4, 7])], 'F.leaky_relu(a, 0.2)'),
+  c('Relu', {}, [tied([4, 7])], 'torch.relu(a)', { variant: 'ties at 0' }),
+  c('LeakyRelu', { alpha: 0.2 }, [tied([4, 7])], 'F.leaky_relu(a, 0.2)', { variant: 'ties at 0' }),
+  c('LeakyRelu', { alpha: 1.5 }, [tied([4, 7])], 'F.leaky_relu(a, 1.5)', { variant: 'slope over 1' }),
   c('Tanh', {}, [f([4, 7], -2, 2)], 'torch.tanh(a)'),
   c('Sigmoid', {}, [f([4, 7], -3, 3)], 'torch.sigmoid(a)'),
   c('Exp', {}, [f([4, 7])], 'torch.exp(a)'),
@@ -94,12 +97,23 @@ const CASES: Case[] = [
   c('Concat', { axis: 1 }, [f([2, 3, 2]), f([2, 1, 2])], 'torch.cat([a, b], 1)'),
   c('Split', { axis: 1, sizes: [2, 3, 2] }, [f([2, 7])], 'torch.split(a, [2, 3, 2], 1)'),
   c('Slice', { axes: [1, 2], starts: [1, 2], ends: [10, 9], steps: [2, 3] }, [f([3, 11, 10])], 'a[:, 1:10:2, 2:9:3]'),
+  c('Reverse', { axes: [0, 2] }, [f([3, 2, 4])], 'a.flip((0, 2))'),
   c('Pad', { pads: [0, 1, 2, 1, 0, 3], value: 0.5 }, [f([2, 3, 4])], 'F.pad(a, (2, 3, 1, 0, 0, 1), value=0.5)'),
   c('MatMul', {}, [f([2, 3, 4, 5]), f([3, 5, 2])], 'a @ b'),
   c('Gemm', { alpha: 0.7, beta: 1.3, transA: true, transB: false }, [f([4, 3]), f([4, 5]), f([5])], '0.7 * a.T @ b + 1.3 * c'),
   c('Conv', conv({ stride: 2, pad: [1, 1, 1, 1] }), [f([2, 3, 7, 9]), f([4, 3, 3, 3], -0.5, 0.5), f([4])], 'F.conv2d(a, b, c, stride=2, padding=1)', im2col),
   c('Conv', conv({ stride: 2, pad: [1, 1, 1, 1] }), [f([2, 3, 7, 9]), f([4, 3, 3, 3], -0.5, 0.5), f([4])], 'F.conv2d(a, b, c, stride=2, padding=1)', oneConv),
   c('Conv', conv({ stride: 3, pad: [1, 0, 2, 1] }), [f([2, 2, 11, 10]), f([3, 2, 3, 2], -0.5, 0.5), f([3])], 'F.conv2d(F.pad(a, (0, 1, 1, 2)), b, c, stride=3)', { variant: 'asymmetric pads' }),
+  // dX by a Conv with the flipped kernel (at stride 1, where asked for): pads of each size within the kernel's reach, and dilated
+  c('Conv', conv({ pad: [1, 0, 2, 1] }), [f([2, 3, 6, 7]), f([4, 3, 3, 2], -0.5, 0.5), f([4])], 'F.conv2d(F.pad(a, (0, 1, 1, 2)), b, c)', {
+    variant: 'stride 1, asymmetric pads, dX by the flipped kernel',
+    gradients: { conv: { flippedKernelFromBytes: 0 } },
+  }),
+  c('Conv', conv({ pad: [1, 1, 1, 1], dilation: 2 }), [f([2, 3, 7, 6]), f([2, 3, 3, 3], -0.5, 0.5), f([2])], 'F.conv2d(a, b, c, padding=1, dilation=2)', {
+    variant: 'stride 1, dilation 2, dX by the flipped kernel',
+    gradients: { conv: { flippedKernelFromBytes: 0 } },
+  }),
+  c('Conv', conv({ pad: [1, 1, 1, 1] }), [f([2, 3, 6, 7]), f([4, 3, 3, 3], -0.5, 0.5), f([4])], 'F.conv2d(a, b, c, padding=1)', { variant: 'stride 1, dX by ConvTranspose' }),
   c('Conv', conv({ pad: [2, 2, 2, 2], dilation: 2, group: 2 }), [f([1, 4, 6, 6]), f([6, 2, 3, 3], -0.5, 0.5), f([6])], 'F.conv2d(a, b, c, padding=2, dilation=2, groups=2)', {
     variant: 'dilation 2, groups 2',
   }),

@@ -1,11 +1,12 @@
 // 2-D convolution and transposed convolution (NCHW), with gradients in standard ONNX ops only:
-// dX by the adjoint op (ConvTranspose for Conv, Conv for ConvTranspose), dW by im2col (Pad + k² strided
-// Slices + Concat) and one batched MatMul, which measured fastest (docs/design.md#speed).
+// dX by the adjoint op (ConvTranspose for Conv, or at stride 1 a Conv with the flipped kernel; Conv for
+// ConvTranspose), dW by im2col (Pad + k² strided Slices + Concat) and one batched MatMul, which measured
+// fastest (docs/design.md#speed).
 import { ConvGradientSettings, AnyOpDef, OpDef, ShapeError, Tensor, fmtShape } from '../tensor.js';
 import { num } from '../shapes.js';
 import { matMul } from './matmul.js';
 import { reduceSum, reshape } from './broadcast.js';
-import { concat, pad, slice, transpose } from './shape.js';
+import { concat, pad, reverse, slice, transpose } from './shape.js';
 
 export interface ConvAttrs {
   strides: [number, number];
@@ -121,13 +122,10 @@ function im2colOuter(a: Tensor, b: Tensor, kernel: [number, number], at: ConvAtt
  * (docs/design.md#speed).
  */
 function correlateByConv(x: Tensor, dy: Tensor, kernel: [number, number], a: ConvAttrs): Tensor {
-  const xp = pad(x, [0, 0, a.pads[0], a.pads[1], 0, 0, a.pads[2], a.pads[3]]);
-  const r = convRaw(transpose(xp, [1, 0, 2, 3]), transpose(dy, [1, 0, 2, 3]), undefined, { strides: [1, 1], pads: [0, 0, 0, 0], dilations: a.strides, group: 1 });
+  // x's padding as the Conv's own, not a padded copy of x beside its transpose (CRN's top module: 130 MiB)
+  const r = convRaw(transpose(x, [1, 0, 2, 3]), transpose(dy, [1, 0, 2, 3]), undefined, { strides: [1, 1], pads: a.pads, dilations: a.strides, group: 1 });
   const [dh, dw] = a.dilations;
-  const [eh, ew] = [dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1];
-  // a slice that would keep all of r, one step at a time, would only copy it
-  if (dh === 1 && dw === 1 && r.shape[2] === eh && r.shape[3] === ew) return r;
-  return slice(r, [2, 3], [0, 0], [eh, ew], [dh, dw]);
+  return slice(r, [2, 3], [0, 0], [dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1], [dh, dw]);
 }
 
 /**
@@ -137,12 +135,15 @@ function correlateByConv(x: Tensor, dy: Tensor, kernel: [number, number], a: Con
  * onnxruntime's Transpose of a large 4-D weight is far slower than an elementwise pass over it:
  * docs/design.md#speed), or where the im2col tensor would exceed `im2colMaxBytes` (at CRN's 256x512 top module it is
  * the largest single tensor of the step, so capping it sets peak memory; the memory and time traded:
- * docs/design.md#memory).
+ * docs/design.md#memory). A stride-1 Conv's input gradient is a Conv with the flipped kernel where
+ * ConvTranspose's column buffer would reach `flippedKernelFromBytes` (inputGradient); smaller layers keep
+ * the ConvTranspose, whose form measured no slower there.
  */
 export const defaultConvGradientSettings: Readonly<ConvGradientSettings> = Object.freeze({
   oneConvBelowMacs: 3e7,
   oneConvMaxWeights: 2 ** 16,
   im2colMaxBytes: 256 * 2 ** 20,
+  flippedKernelFromBytes: 64 * 2 ** 20,
 });
 
 /** Whether dW goes by one Conv: small layers with small weights, grouped ones excluded, or an im2col tensor over the cap. */
@@ -173,7 +174,7 @@ const ConvOp: OpDef<ConvAttrs> = {
     const W = x.shape[3] as number;
     const natural = (o: number, k: number, ax: 0 | 1) => (o - 1) * a.strides[ax] - a.pads[ax] - a.pads[ax + 2] + a.dilations[ax] * (k - 1) + 1;
     const outputPadding: [number, number] = [H - natural(oh, kh, 0), W - natural(ow, kw, 1)];
-    const dx = convTransposeRaw(dy!, w, undefined, { ...a, outputPadding });
+    const dx = inputGradient(dy!, w, a, outputPadding, H * W, settings.conv);
     const macs = (x.shape[0] as number) * oh * ow * (w.shape as number[]).reduce((p, d) => p * d, 1);
     if (weightGradByConv(settings.conv, a.group, macs, macs / cout, w.size)) {
       return [dx, transpose(correlateByConv(x, dy!, [kh, kw], a), [1, 0, 2, 3]), b && reduceSum(dy!, [0, 2, 3])];
@@ -183,6 +184,26 @@ const ConvOp: OpDef<ConvAttrs> = {
     return [dx, dw, b && reduceSum(dy!, [0, 2, 3])];
   },
 };
+
+/**
+ * dL/dx of a convolution: the ConvTranspose of dy, or at stride 1 (ungrouped, each pad within the kernel's
+ * reach) the Conv of dy with the transposed, flipped kernel, which computes the same sums, where that
+ * needs much less memory on the way. onnxruntime's CPU ConvTranspose fills a column buffer of Cin·k² floats
+ * per pixel of one image (700 MB at CRN's 256x512 top module, on top of the step's activations); its Conv
+ * works through bounded blocks, but with a constant kernel (a frozen feature network's, whose flipped
+ * kernel folds to a constant) it runs in its blocked layout, with reordered copies of dy and dx,
+ * N·(Cin + Cout) floats per pixel (docs/design.md#memory).
+ */
+function inputGradient(dy: Tensor, w: Tensor, a: ConvAttrs, outputPadding: [number, number], inputPixels: number, s: ConvGradientSettings): Tensor {
+  const [cout, cin, kh, kw] = w.shape as number[];
+  const reach = [a.dilations[0] * (kh - 1), a.dilations[1] * (kw - 1)];
+  const pads = a.pads.map((p, i) => reach[i % 2] - p) as ConvAttrs['pads'];
+  const stride1 = a.strides[0] === 1 && a.strides[1] === 1 && a.group === 1 && pads.every((p) => p >= 0);
+  const n = dy.shape[0];
+  const columnBytes = 4 * cin * kh * kw * inputPixels;
+  if (!stride1 || typeof n !== 'number' || columnBytes < s.flippedKernelFromBytes || cin * kh * kw <= n * (cin + cout)) return convTransposeRaw(dy, w, undefined, { ...a, outputPadding });
+  return convRaw(dy, reverse(transpose(w, [1, 0, 2, 3]), [2, 3]), undefined, { strides: [1, 1], pads, dilations: a.dilations, group: 1 });
+}
 
 const ConvTransposeOp: OpDef<ConvTransposeAttrs> = {
   name: 'ConvTranspose',

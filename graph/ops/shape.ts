@@ -33,6 +33,31 @@ export function transpose(x: Tensor, perm: number[]): Tensor {
   return apply1(TransposeOp, [x], { perm });
 }
 
+// ---- Reverse ---------------------------------------------------------------------------------
+
+/** x with the order of its elements reversed along axes: a Slice with step -1, its own adjoint. */
+const ReverseOp: OpDef<{ axes: number[] }> = {
+  name: 'Reverse',
+  infer([x], a) {
+    if (a.axes.some((ax) => typeof x.shape[ax] !== 'number')) throw new ShapeError('Reverse', `cannot reverse a symbolic axis of ${fmtShape(x.shape)}`);
+    return [{ dtype: x.dtype, shape: x.shape }];
+  },
+  emit(e, [x], o, { axes }) {
+    // from the last element down to the first: ONNX's end for a negative step is INT64_MIN (exact as a double)
+    const ones = e.int64(axes.map(() => -1));
+    e.node('Slice', [x, ones, e.int64(axes.map(() => -(2 ** 63))), e.int64(axes), ones], o);
+  },
+  grad({ dOutputs: [dy], attrs }) {
+    return [reverse(dy!, attrs.axes)];
+  },
+};
+
+/** x reversed along axes (those of extent 1 are left out; none left, x itself). */
+export function reverse(x: Tensor, axes: number[]): Tensor {
+  const kept = axes.map((a) => normAxis('Reverse', a, x.rank)).filter((ax) => x.shape[ax] !== 1);
+  return kept.length ? apply1(ReverseOp, [x], { axes: kept }) : x;
+}
+
 // ---- Concat / Split --------------------------------------------------------------------------
 
 const ConcatOp: OpDef<{ axis: number }> = {
@@ -151,12 +176,10 @@ const SliceOp: OpDef<SliceAttrs> = {
 
 /** x[starts:ends:steps] along axes (non-negative, in range). */
 export function slice(x: Tensor, axes: number[], starts: number[], ends: number[], steps?: number[]): Tensor {
-  return apply1(SliceOp, [x], {
-    axes: axes.map((a) => normAxis('Slice', a, x.rank)),
-    starts,
-    ends,
-    steps: steps ?? axes.map(() => 1),
-  });
+  const resolved = { axes: axes.map((a) => normAxis('Slice', a, x.rank)), starts, ends, steps: steps ?? axes.map(() => 1) };
+  // all of x (a 1x1 kernel's only tap, say): a Slice would only copy it
+  if (resolved.axes.every((ax, k) => starts[k] === 0 && ends[k] === x.shape[ax] && resolved.steps[k] === 1)) return x;
+  return apply1(SliceOp, [x], resolved);
 }
 
 // ---- Pad -------------------------------------------------------------------------------------
@@ -196,4 +219,4 @@ export function pad(x: Tensor, pads: number[], value = 0): Tensor {
   return apply1(PadOp, [x], { pads, value });
 }
 
-export const shapeOps: readonly AnyOpDef[] = [TransposeOp, ConcatOp, SplitOp, SliceOp, PadOp];
+export const shapeOps: readonly AnyOpDef[] = [TransposeOp, ReverseOp, ConcatOp, SplitOp, SliceOp, PadOp];
