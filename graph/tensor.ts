@@ -83,6 +83,7 @@ export interface ConvGradientSettings {
   oneConvMaxWeights: number;
   im2colMaxBytes: number;
   flippedKernelFromBytes: number;
+  padInConvFromBytes: number;
 }
 
 /** Where an op writes ONNX: one call per recorded node. */

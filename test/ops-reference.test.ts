@@ -103,6 +103,10 @@ const CASES: Case[] = [
   c('Gemm', { alpha: 0.7, beta: 1.3, transA: true, transB: false }, [f([4, 3]), f([4, 5]), f([5])], '0.7 * a.T @ b + 1.3 * c'),
   c('Conv', conv({ stride: 2, pad: [1, 1, 1, 1] }), [f([2, 3, 7, 9]), f([4, 3, 3, 3], -0.5, 0.5), f([4])], 'F.conv2d(a, b, c, stride=2, padding=1)', im2col),
   c('Conv', conv({ stride: 2, pad: [1, 1, 1, 1] }), [f([2, 3, 7, 9]), f([4, 3, 3, 3], -0.5, 0.5), f([4])], 'F.conv2d(a, b, c, stride=2, padding=1)', oneConv),
+  c('Conv', conv({ stride: 2, pad: [1, 0, 2, 1] }), [f([2, 3, 7, 9]), f([4, 3, 3, 3], -0.5, 0.5), f([4])], 'F.conv2d(F.pad(a, (0, 1, 1, 2)), b, c, stride=2)', {
+    variant: 'dW by one Conv, padded inside it',
+    gradients: { conv: { oneConvBelowMacs: Infinity, padInConvFromBytes: 0 } },
+  }),
   c('Conv', conv({ stride: 3, pad: [1, 0, 2, 1] }), [f([2, 2, 11, 10]), f([3, 2, 3, 2], -0.5, 0.5), f([3])], 'F.conv2d(F.pad(a, (0, 1, 1, 2)), b, c, stride=3)', { variant: 'asymmetric pads' }),
   // dX by a Conv with the flipped kernel (at stride 1, where asked for): pads of each size within the kernel's reach, and dilated
   c('Conv', conv({ pad: [1, 0, 2, 1] }), [f([2, 3, 6, 7]), f([4, 3, 3, 2], -0.5, 0.5), f([4])], 'F.conv2d(F.pad(a, (0, 1, 1, 2)), b, c)', {
@@ -130,6 +134,13 @@ const CASES: Case[] = [
     [f([1, 3, 4, 5]), f([3, 2, 3, 3], -0.5, 0.5), f([2])],
     'F.conv_transpose2d(a, b, c, stride=2, padding=1, output_padding=1)',
     oneConv,
+  ),
+  c(
+    'ConvTranspose',
+    { ...conv({ stride: 2, pad: [1, 1, 1, 1] }), outputPadding: [1, 1] },
+    [f([1, 3, 4, 5]), f([3, 2, 3, 3], -0.5, 0.5), f([2])],
+    'F.conv_transpose2d(a, b, c, stride=2, padding=1, output_padding=1)',
+    { variant: 'dW by one Conv, padded inside it', gradients: { conv: { oneConvBelowMacs: Infinity, padInConvFromBytes: 0 } } },
   ),
   c(
     'ConvTranspose',

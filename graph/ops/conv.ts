@@ -121,9 +121,12 @@ function im2colOuter(a: Tensor, b: Tensor, kernel: [number, number], at: ConvAtt
  * layer is small and per-node overhead dominates; im2col + MatMul wins on large layers
  * (docs/design.md#speed).
  */
-function correlateByConv(x: Tensor, dy: Tensor, kernel: [number, number], a: ConvAttrs): Tensor {
-  // x's padding as the Conv's own, not a padded copy of x beside its transpose (CRN's top module: 130 MiB)
-  const r = convRaw(transpose(x, [1, 0, 2, 3]), transpose(dy, [1, 0, 2, 3]), undefined, { strides: [1, 1], pads: a.pads, dilations: a.strides, group: 1 });
+function correlateByConv(x: Tensor, dy: Tensor, kernel: [number, number], a: ConvAttrs, s: ConvGradientSettings): Tensor {
+  // A large x is padded by the Conv itself, not copied padded beside its transpose (130 MiB at CRN's top
+  // module, at the top of the step's memory); a small one is padded first, which measured faster.
+  const padInConv = x.size * 4 >= s.padInConvFromBytes;
+  const xp = padInConv ? x : pad(x, [0, 0, a.pads[0], a.pads[1], 0, 0, a.pads[2], a.pads[3]]);
+  const r = convRaw(transpose(xp, [1, 0, 2, 3]), transpose(dy, [1, 0, 2, 3]), undefined, { strides: [1, 1], pads: padInConv ? a.pads : [0, 0, 0, 0], dilations: a.strides, group: 1 });
   const [dh, dw] = a.dilations;
   return slice(r, [2, 3], [0, 0], [dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1], [dh, dw]);
 }
@@ -137,13 +140,15 @@ function correlateByConv(x: Tensor, dy: Tensor, kernel: [number, number], a: Con
  * the largest single tensor of the step, so capping it sets peak memory; the memory and time traded:
  * docs/design.md#memory). A stride-1 Conv's input gradient is a Conv with the flipped kernel where
  * ConvTranspose's column buffer would reach `flippedKernelFromBytes` (inputGradient); smaller layers keep
- * the ConvTranspose, whose form measured no slower there.
+ * the ConvTranspose, whose form measured no slower there. A weight gradient by one Conv pads an input of
+ * `padInConvFromBytes` or more inside that Conv (correlateByConv).
  */
 export const defaultConvGradientSettings: Readonly<ConvGradientSettings> = Object.freeze({
   oneConvBelowMacs: 3e7,
   oneConvMaxWeights: 2 ** 16,
   im2colMaxBytes: 256 * 2 ** 20,
   flippedKernelFromBytes: 64 * 2 ** 20,
+  padInConvFromBytes: 64 * 2 ** 20,
 });
 
 /** Whether dW goes by one Conv: small layers with small weights, grouped ones excluded, or an im2col tensor over the cap. */
@@ -177,7 +182,7 @@ const ConvOp: OpDef<ConvAttrs> = {
     const dx = inputGradient(dy!, w, a, outputPadding, H * W, settings.conv);
     const macs = (x.shape[0] as number) * oh * ow * (w.shape as number[]).reduce((p, d) => p * d, 1);
     if (weightGradByConv(settings.conv, a.group, macs, macs / cout, w.size)) {
-      return [dx, transpose(correlateByConv(x, dy!, [kh, kw], a), [1, 0, 2, 3]), b && reduceSum(dy!, [0, 2, 3])];
+      return [dx, transpose(correlateByConv(x, dy!, [kh, kw], a, settings.conv), [1, 0, 2, 3]), b && reduceSum(dy!, [0, 2, 3])];
     }
     const dyFlat = reshape(dy!, [dy!.shape[0], cout, oh * ow]);
     const dw = reshape(im2colOuter(dyFlat, x, [kh, kw], a, oh, ow), w.shape);
@@ -228,7 +233,7 @@ const ConvTransposeOp: OpDef<ConvTransposeAttrs> = {
     const macs = (x.shape[0] as number) * H * W * (w.shape as number[]).reduce((p, d) => p * d, 1);
     if (weightGradByConv(settings.conv, a.group, macs, macs / cin, w.size)) {
       // dW[ci, co] = Σ x[n, ci] ⋆ dYpad[n, co]: the same correlation with the roles of x and dY swapped
-      return [dx, transpose(correlateByConv(dy!, x, [kh, kw], a), [1, 0, 2, 3]), b && reduceSum(dy!, [0, 2, 3])];
+      return [dx, transpose(correlateByConv(dy!, x, [kh, kw], a, settings.conv), [1, 0, 2, 3]), b && reduceSum(dy!, [0, 2, 3])];
     }
     // dY gathered on x's grid by the same geometry: cols[n, (co, i, j), (h, w)] = dYpad[n, co, h·s + i·d, w·s + j·d]
     const xFlat = reshape(x, [x.shape[0], cin, H * W]);

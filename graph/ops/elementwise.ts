@@ -119,16 +119,17 @@ const plain =
     e.node(type, i, o);
 
 const NegOp = unaryDef('Neg', plain('Neg'), (_x, _y, dy) => neg(dy));
-// The activations' gradients are products with a factor of the output's sign, not Wheres: onnxruntime's
-// CPU Where runs about ten times slower than a Mul over the same tensor and allocates a second output-sized
-// buffer, at the top of a large step's memory (docs/design.md#memory). The products are the same values.
+// ReLU's gradient selects from dy with a one-byte mask; a product with sign(y) would need a float32 factor
+// as large as dy, which raised crn-multi's peak (its feature network's ReLUs over 32 images) by 0.4 GiB.
 const ReluOp = unaryDef('Relu', plain('Relu'), (_x, y, dy) => where(greater(y, 0), dy, 0));
 const LeakyReluOp = unaryDef(
   'LeakyRelu',
   (e, i, o, a) => e.node('LeakyRelu', i, o, { alpha: { float: a.alpha! } }),
   // With a slope in (0, 1) the output has the input's sign, and max(sign(y), slope) is 1 where y > 0 and
-  // the slope elsewhere. The gradient then reads the output, which the next layer keeps anyway, so the
-  // input (a norm's affine output in CRN and pix2pix) need not be kept.
+  // the slope elsewhere: the same values as the Where of dy and slope·dy, without onnxruntime's CPU Where
+  // (about ten times a Mul's time over a tensor, and a second output-sized buffer: docs/design.md#memory).
+  // The gradient then reads the output, which the next layer keeps anyway, so the input (a norm's affine
+  // output in CRN and pix2pix) need not be kept.
   (x, y, dy, a) => (a.alpha! > 0 && a.alpha! < 1 ? mul(max(sign(y), a.alpha!), dy) : where(greater(x, 0), dy, mul(dy, a.alpha!))),
 );
 const TanhOp = unaryDef('Tanh', plain('Tanh'), (_x, y, dy) => mul(dy, sub(1, mul(y, y))));
