@@ -118,10 +118,12 @@ export function rgbToPlanar(rgb: Uint8Array, width: number, height: number, out 
 export function chwToRgb(chw: Float32Array, height: number, width: number, offset = 0): RgbImage {
   const hw = height * width;
   const data = new Uint8Array(hw * 3);
-  for (let p = 0; p < hw; p++) {
-    for (let c = 0; c < 3; c++) {
-      const v = chw[offset + c * hw + p];
-      data[p * 3 + c] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
+  // a plane at a time: sequential reads (`divsyn sample` converts every image it makes)
+  for (let c = 0; c < 3; c++) {
+    const plane = chw.subarray(offset + c * hw, offset + (c + 1) * hw);
+    for (let p = 0, q = c; p < hw; p++, q += 3) {
+      const v = plane[p];
+      data[q] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
     }
   }
   return { data, width, height, channels: 3 };

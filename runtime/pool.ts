@@ -93,10 +93,12 @@ export class SessionPool {
   }
 
   /**
-   * Run on the least busy live worker. Feed buffers are copied, so callers may reuse them. Rejects if
-   * the worker dies before answering, and at once if no worker is alive.
+   * Run on the least busy live worker. Feed buffers are copied, so callers may reuse them, unless
+   * `handOver`: then they move to the worker (no copy on this thread, and none in the worker), and the
+   * caller's arrays are left empty. Rejects if the worker dies before answering, and at once if no
+   * worker is alive.
    */
-  run(feeds: Record<string, RawTensor>): Promise<Record<string, RawTensor>> {
+  run(feeds: Record<string, RawTensor>, o: { handOver?: boolean } = {}): Promise<Record<string, RawTensor>> {
     if (this.closed) return Promise.reject(new Error('inference pool closed'));
     const live = this.slots.filter((s) => !s.dead);
     if (!live.length) return Promise.reject(this.slots[0].dead!);
@@ -105,7 +107,7 @@ export class SessionPool {
     slot.busy++;
     const call = new Promise<Record<string, RawTensor>>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, slot });
-      slot.worker.postMessage({ id, feeds });
+      slot.worker.postMessage({ id, feeds }, o.handOver ? [...new Set(Object.values(feeds).map((f) => f.data.buffer as ArrayBuffer))] : []);
     });
     slot.calls.add(call);
     const settled = () => slot.calls.delete(call);

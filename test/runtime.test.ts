@@ -57,6 +57,20 @@ test('the worker pool gives the same results as a session, concurrently, without
   await pool.close();
 });
 
+test('a pool run copies the feeds by default; handOver moves their buffers to the worker, with the same results', async (t) => {
+  const model = convStackModel(2);
+  const pool = new SessionPool(model, { workers: 1, threads: 1 });
+  const x = () => Float32Array.from({ length: 2 * 64 }, (_, i) => Math.sin(i));
+  const kept = x();
+  const copied = await pool.run({ x: { data: kept, dims: [1, 2, 8, 8] } });
+  t.is(kept.length, 128, 'the caller keeps its array');
+  const moved = x();
+  const handedOver = await pool.run({ x: { data: moved, dims: [1, 2, 8, 8] } }, { handOver: true });
+  t.is(moved.length, 0, 'the buffer went to the worker');
+  t.deepEqual(Array.from(handedOver.y.data), Array.from(copied.y.data));
+  await pool.close();
+});
+
 test('pre-allocated outputs receive the results', async (t) => {
   const { session } = await createSession(convStackModel(), { threads: 1 });
   const x = floatTensor(
