@@ -118,12 +118,13 @@ export function rgbToPlanar(rgb: Uint8Array, width: number, height: number, out 
 export function chwToRgb(chw: Float32Array, height: number, width: number, offset = 0): RgbImage {
   const hw = height * width;
   const data = new Uint8Array(hw * 3);
-  // a plane at a time: sequential reads (`divsyn sample` converts every image it makes)
+  // A plane at a time, and v·255 + 0.5 truncated, which for a float32 v in (0, 1) is Math.round(v·255)
+  // (test/image.test.ts checks each rounding boundary): `divsyn sample` converts every image it makes.
   for (let c = 0; c < 3; c++) {
     const plane = chw.subarray(offset + c * hw, offset + (c + 1) * hw);
     for (let p = 0, q = c; p < hw; p++, q += 3) {
       const v = plane[p];
-      data[q] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
+      data[q] = v <= 0 ? 0 : v >= 1 ? 255 : (v * 255 + 0.5) | 0;
     }
   }
   return { data, width, height, channels: 3 };

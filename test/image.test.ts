@@ -16,6 +16,29 @@ test('CHW floats to RGB bytes: clipped to [0, 1], rounded, read at an offset', (
   t.like(img, { width: 2, height: 1, channels: 3 });
 });
 
+test('CHW floats to RGB bytes round as Math.round(v·255) at every float32 near a rounding boundary, and NaN is 0', (t) => {
+  const values: number[] = [Number.NaN, 2 ** -149, 1 - 2 ** -24];
+  const f = new Float32Array(1);
+  const bits = new Uint32Array(f.buffer);
+  for (let k = 0; k < 255; k++) {
+    f[0] = (k + 0.5) / 255;
+    const at = bits[0];
+    for (let d = -40; d <= 40; d++) {
+      bits[0] = at + d;
+      values.push(f[0]);
+    }
+  }
+  const n = values.length;
+  const chw = new Float32Array(3 * n);
+  chw.set(values, 0);
+  chw.set(values, n);
+  chw.set(values, 2 * n);
+  const img = chwToRgb(chw, 1, n);
+  const expected = Float32Array.from(values).map((v) => (Number.isNaN(v) ? 0 : Math.round(v * 255)));
+  const wrong = [...expected].findIndex((e, i) => img.data[3 * i] !== e || img.data[3 * i + 2] !== e);
+  t.is(wrong, -1, `value ${values[wrong]} gave ${img.data[3 * wrong]}, expected ${expected[wrong]}`);
+});
+
 test('palette colours: a class index, or black where a pixel has no class', (t) => {
   t.deepEqual([...indicesToColors(Uint8Array.of(1, 0, 7), classes)], [200, 100, 50, 10, 20, 30, 0, 0, 0]);
   // pixels: class b, class a, none (both planes at 0)

@@ -119,9 +119,10 @@ const plain =
     e.node(type, i, o);
 
 const NegOp = unaryDef('Neg', plain('Neg'), (_x, _y, dy) => neg(dy));
-// ReLU's gradient selects from dy with a one-byte mask; a product with sign(y) would need a float32 factor
-// as large as dy, which raised crn-multi's peak (its feature network's ReLUs over 32 images) by 0.4 GiB.
-const ReluOp = unaryDef('Relu', plain('Relu'), (_x, y, dy) => where(greater(y, 0), dy, 0));
+// ReLU's gradient is dy times its one-byte mask, cast to 0 or 1 where the gradient is taken: onnxruntime's
+// CPU Where is many times slower over a large tensor, at the price of a float32 factor at crn-multi's peak
+// (its feature network's ReLUs over 32 images); docs/design.md#memory has both figures.
+const ReluOp = unaryDef('Relu', plain('Relu'), (_x, y, dy) => mul(dy, castFloat(greater(y, 0))));
 const LeakyReluOp = unaryDef(
   'LeakyRelu',
   (e, i, o, a) => e.node('LeakyRelu', i, o, { alpha: { float: a.alpha! } }),
