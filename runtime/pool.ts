@@ -94,9 +94,10 @@ export class SessionPool {
 
   /**
    * Run on the least busy live worker. Feed buffers are copied, so callers may reuse them, unless
-   * `handOver`: then they move to the worker (no copy on this thread, and none in the worker), and the
-   * caller's arrays are left empty. Rejects if the worker dies before answering, and at once if no
-   * worker is alive.
+   * `handOver`: then each ArrayBuffer that a feed's array covers whole moves to the worker (no copy on
+   * either thread) and the caller's array is left empty; a feed that is a view into a larger or shared
+   * buffer is copied as before. Rejects if the worker dies before answering, if the feeds cannot be
+   * sent, and at once if no worker is alive.
    */
   run(feeds: Record<string, RawTensor>, o: { handOver?: boolean } = {}): Promise<Record<string, RawTensor>> {
     if (this.closed) return Promise.reject(new Error('inference pool closed'));
@@ -104,10 +105,16 @@ export class SessionPool {
     if (!live.length) return Promise.reject(this.slots[0].dead!);
     const slot = live.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.nextId++;
-    slot.busy++;
+    const moved = o.handOver ? wholeBuffers(Object.values(feeds)) : [];
     const call = new Promise<Record<string, RawTensor>>((resolve, reject) => {
+      try {
+        slot.worker.postMessage({ id, feeds }, moved);
+      } catch (e) {
+        // a DOMException (DataCloneError) where a feed holds what cannot be cloned
+        return reject(new Error(`the feeds cannot be sent to an inference worker: ${(e as Error).message}`));
+      }
       this.pending.set(id, { resolve, reject, slot });
-      slot.worker.postMessage({ id, feeds }, o.handOver ? [...new Set(Object.values(feeds).map((f) => f.data.buffer as ArrayBuffer))] : []);
+      slot.busy++;
     });
     slot.calls.add(call);
     const settled = () => slot.calls.delete(call);
@@ -126,4 +133,11 @@ export class SessionPool {
       }),
     );
   }
+}
+
+/** The distinct ArrayBuffers that these arrays cover whole, the ones that can move to a worker without taking other data along. */
+function wholeBuffers(tensors: RawTensor[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const { data } of tensors) if (data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) buffers.add(data.buffer);
+  return [...buffers];
 }

@@ -184,6 +184,7 @@ export async function sampleLayouts(items: AsyncIterable<LayoutItem> | Iterable<
       jobs.forEach((j, i) => layout.set(j.item.onehot, i * c * hw));
       const feeds: Parameters<typeof pool.run>[0] = { [inputName]: { data: layout, dims: [jobs.length, c, o.height, o.width] } };
       for (const part of unpackVariations(packVariations(jobs.map((j) => j.z)), jobs.length, o.inputs)) feeds[part.name] = { data: part.data, dims: [jobs.length, part.dim] };
+      // the feeds are this batch's own arrays, so they can move to the worker rather than be copied
       const data = (await pool.run(feeds, { handOver: true })).image.data;
       jobs.forEach((j, i) => {
         if (j.needed) take(j, chwToRgb(data, o.height, o.width, i * 3 * hw));

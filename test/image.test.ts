@@ -35,7 +35,7 @@ test('CHW floats to RGB bytes round as Math.round(v·255) at every float32 near 
   chw.set(values, 2 * n);
   const img = chwToRgb(chw, 1, n);
   const expected = Float32Array.from(values).map((v) => (Number.isNaN(v) ? 0 : Math.round(v * 255)));
-  const wrong = [...expected].findIndex((e, i) => img.data[3 * i] !== e || img.data[3 * i + 2] !== e);
+  const wrong = [...expected].findIndex((e, i) => img.data[3 * i] !== e || img.data[3 * i + 1] !== e || img.data[3 * i + 2] !== e);
   t.is(wrong, -1, `value ${values[wrong]} gave ${img.data[3 * wrong]}, expected ${expected[wrong]}`);
 });
 

@@ -57,7 +57,7 @@ test('the worker pool gives the same results as a session, concurrently, without
   await pool.close();
 });
 
-test('a pool run copies the feeds by default; handOver moves their buffers to the worker, with the same results', async (t) => {
+test('a pool run copies the feeds by default; handOver moves whole buffers to the worker and copies views, with the same results', async (t) => {
   const model = convStackModel(2);
   const pool = new SessionPool(model, { workers: 1, threads: 1 });
   const x = () => Float32Array.from({ length: 2 * 64 }, (_, i) => Math.sin(i));
@@ -68,6 +68,17 @@ test('a pool run copies the feeds by default; handOver moves their buffers to th
   const handedOver = await pool.run({ x: { data: moved, dims: [1, 2, 8, 8] } }, { handOver: true });
   t.is(moved.length, 0, 'the buffer went to the worker');
   t.deepEqual(Array.from(handedOver.y.data), Array.from(copied.y.data));
+  // a view into a larger buffer is copied: handing its buffer over would take the rest of it along
+  const larger = new Float32Array(256);
+  larger.set(x(), 64);
+  const view = larger.subarray(64, 192);
+  const fromView = await pool.run({ x: { data: view, dims: [1, 2, 8, 8] } }, { handOver: true });
+  t.is(larger.length, 256);
+  t.deepEqual(Array.from(fromView.y.data), Array.from(copied.y.data));
+  // feeds that cannot be sent reject that call, and the pool goes on
+  const unsendable = { x: { data: x(), dims: [1, 2, 8, 8], note: () => 0 } as unknown as { data: Float32Array; dims: number[] } };
+  await t.throwsAsync(pool.run(unsendable), { message: /^the feeds cannot be sent to an inference worker: .*could not be cloned/ });
+  t.deepEqual(Array.from((await pool.run({ x: { data: x(), dims: [1, 2, 8, 8] } })).y.data), Array.from(copied.y.data));
   await pool.close();
 });
 

@@ -120,8 +120,9 @@ const plain =
 
 const NegOp = unaryDef('Neg', plain('Neg'), (_x, _y, dy) => neg(dy));
 // ReLU's gradient is dy times its one-byte mask, cast to 0 or 1 where the gradient is taken: onnxruntime's
-// CPU Where is many times slower over a large tensor, at the price of a float32 factor at crn-multi's peak
-// (its feature network's ReLUs over 32 images); docs/design.md#memory has both figures.
+// CPU Where is slower over a large tensor (twice a Cast and a Mul's time alone, far more inside a step), at
+// the price of a float32 factor at crn-multi's peak (its feature network's ReLUs over 32 images);
+// docs/design.md#memory has both figures.
 const ReluOp = unaryDef('Relu', plain('Relu'), (_x, y, dy) => mul(dy, castFloat(greater(y, 0))));
 const LeakyReluOp = unaryDef(
   'LeakyRelu',
