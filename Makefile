@@ -52,15 +52,16 @@ format-check: install
 test: build check test-deps
 	npx ava
 
+# the benches run under bin/divsyn-node, as divsyn's command line does (its malloc setting); PyTorch without it
 bench: build test-deps
-	node dist/bench/run.js
-	node dist/bench/train-torch.js
-	node dist/bench/studio.js
-	node dist/bench/precision.js
+	bin/divsyn-node dist/bench/run.js
+	bin/divsyn-node dist/bench/train-torch.js
+	bin/divsyn-node dist/bench/studio.js
+	bin/divsyn-node dist/bench/precision.js
 
 # onnxruntime's spinning and thread counts, quiet and under a competing load (bench/threads.ts)
 bench-threads: build test-deps
-	node dist/bench/threads.js
+	bin/divsyn-node dist/bench/threads.js
 
 # the README's screenshots of the knob studio (docs/studio*.png), in headless Chromium
 screenshots: build test-deps
@@ -69,8 +70,8 @@ screenshots: build test-deps
 # peak resident memory of CRN training: crn-multi's n images against crn with the diversity loss (bench/memory.ts);
 # then of a 10,000-image sampling run at 64 px, after 1,000 images and at its end (bench/sample-memory.ts)
 bench-memory: build
-	node dist/bench/memory.js
-	node dist/bench/sample-memory.js
+	bin/divsyn-node dist/bench/memory.js
+	bin/divsyn-node dist/bench/sample-memory.js
 
 # make demo DEMO_ARGS='--minutes 2 --threads 1'; DEMO_OUT=DIR writes elsewhere (an earlier demo there is replaced, and make says so)
 DEMO_OUT ?= out/demo

@@ -16,6 +16,7 @@ import { referenceDir } from '../test/helpers/reference.js';
 import { Contender, alternate, maxDifference } from './alternate.js';
 import { benchArgs, benchSpec, randomFeeds } from './feeds.js';
 import { repoRoot, sampleFolder, sampleRate } from './sample-end-to-end.js';
+import { mallocLine, pythonEnv } from './workload.js';
 
 export interface TorchSideBySide {
   size: number;
@@ -39,7 +40,10 @@ export interface TorchSideBySide {
  * printed) where it fails.
  */
 async function startTorch(reference: string, dir: string, config: Record<string, number>): Promise<{ run: () => Promise<number>; close: () => Promise<void> } | undefined> {
-  const child = spawn('/usr/bin/python3', [path.join(repoRoot, 'bench', 'torch_export.py'), reference, dir, JSON.stringify({ ...config, serve: true })], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('/usr/bin/python3', [path.join(repoRoot, 'bench', 'torch_export.py'), reference, dir, JSON.stringify({ ...config, serve: true })], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: pythonEnv(),
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const lines = readline.createInterface({ input: child.stdout });
@@ -125,7 +129,7 @@ const fmt = (x: number) => x.toFixed(2);
 const pair = (p: [number, number]) => `${fmt(p[0])} img/s (median ${fmt(p[1])})`;
 
 export function printSideBySide(r: TorchSideBySide): void {
-  console.log(`inference ${r.size}x${r.size} width ${r.width} batch ${r.batch}, ${r.threads} threads (best round, median round; ratios of the best rounds):`);
+  console.log(`inference ${r.size}x${r.size} width ${r.width} batch ${r.batch}, ${r.threads} threads (best round, median round; ratios of the best rounds); ${mallocLine()}:`);
   if (r.eager) console.log(`  PyTorch eager, compute only       ${pair(r.eager)}  (in its own process, in turn)`);
   if (r.torchOnnx) console.log(`  onnxruntime on the torch export   ${pair(r.torchOnnx)}`);
   console.log(`  divsyn's graph                    ${pair(r.divsyn)}`);

@@ -30,9 +30,25 @@ export function median(xs: number[]): number {
 
 export const fmt = (x: number, d = 3) => x.toFixed(d);
 
+/** glibc's malloc setting this bench runs under: bin/divsyn-node's (as divsyn's command line runs), a user's own, or none. */
+export const mallocSetting = process.env.GLIBC_TUNABLES || undefined;
+
+/** Which malloc setting divsyn's side ran under and PyTorch's did not, for a bench's header. */
+export const mallocLine = () => (mallocSetting ? `divsyn under GLIBC_TUNABLES=${mallocSetting}, PyTorch without` : "glibc's default malloc on both sides (bin/divsyn-node not used)");
+
+/**
+ * The environment of a PyTorch child: as a PyTorch user runs it, without the bench's GLIBC_TUNABLES, unless
+ * `sameMalloc` asks for the setting divsyn runs under here (a figure beside the first, not instead of it).
+ */
+export function pythonEnv(sameMalloc = false): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  if (!sameMalloc) delete env.GLIBC_TUNABLES;
+  return env;
+}
+
 /** The PyTorch reference's JSON line, or undefined (said on stdout) when it fails. */
-export function torch(args: string[], threads = THREADS): Record<string, number> | undefined {
-  const r = spawnSync('/usr/bin/python3', [reference, '--classes', String(CLASSES), '--threads', String(threads), ...args], { encoding: 'utf8' });
+export function torch(args: string[], threads = THREADS, sameMalloc = false): Record<string, number> | undefined {
+  const r = spawnSync('/usr/bin/python3', [reference, '--classes', String(CLASSES), '--threads', String(threads), ...args], { encoding: 'utf8', env: pythonEnv(sameMalloc) });
   if (r.status !== 0) {
     console.log(`  (PyTorch reference failed: ${r.stderr.trim().split('\n').pop()})`);
     return undefined;
@@ -41,10 +57,10 @@ export function torch(args: string[], threads = THREADS): Record<string, number>
 }
 
 /** PyTorch's median seconds per train step (G+D, batch 1), as trainStep times divsyn's. */
-export function torchTrainStep(size: number, width: number, diversity: DiversityMode, steps: number, threads = THREADS): number | undefined {
+export function torchTrainStep(size: number, width: number, diversity: DiversityMode, steps: number, threads = THREADS, sameMalloc = false): number | undefined {
   const args = ['--size', String(size), '--ngf', String(width), '--mode', 'train', '--steps', String(steps)];
   if (diversity !== 'none') args.push('--diversity');
-  return torch(args, threads)?.seconds_per_step;
+  return torch(args, threads, sameMalloc)?.seconds_per_step;
 }
 
 export function spec(size: number, width: number): GeneratorSpec {

@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot, tempDir } from './helpers/cli.js';
 
-const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' };
+// without a GLIBC_TUNABLES of the caller's, so that divsyn-node sets its own
+const env: NodeJS.ProcessEnv = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' };
+delete env.GLIBC_TUNABLES;
 
 function run(command: string, args: string[], cwd: string): string {
   const r = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: 240_000 });
@@ -66,6 +68,8 @@ test('npm pack gives an installable package: npx divsyn runs, and an ESM import 
     const paths = packed.files.map((f) => f.path);
     for (const shipped of [
       'bin/divsyn',
+      'bin/divsyn-node',
+      'bin/divsyn.js',
       'dist/cli/main.js',
       'dist/runtime/pool-worker.js',
       'dist/index.js',
@@ -87,6 +91,7 @@ test('npm pack gives an installable package: npx divsyn runs, and an ESM import 
     fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
     run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', path.join(dir, packed.filename)], app);
     t.regex(run('npx', ['divsyn', '--help'], app), /usage: divsyn COMMAND/);
+    t.is(run('npx', ['divsyn-node', '-p', 'process.env.GLIBC_TUNABLES'], app).trim().split(':')[0], 'glibc.malloc.mmap_threshold=33554432');
     run('npx', ['divsyn', 'init', '--model', 'crn', '--classes', '3', '--size', '32', '--width', '4', '--out', 'g.onnx'], app);
 
     fs.writeFileSync(path.join(app, 'check.ts'), CHECK_TS);
