@@ -6,7 +6,7 @@
 // fails on time.
 import os from 'node:os';
 import { SessionOptions } from '../runtime/session.js';
-import { fmt, inference, torchTrainStep, trainStep, underLoad } from './workload.js';
+import { fmt, inference, mallocLine, torchTrainStep, trainStep, underLoad } from './workload.js';
 
 const CORES = os.availableParallelism();
 
@@ -21,7 +21,7 @@ async function measure(o: SessionOptions): Promise<Figures> {
 }
 
 async function main() {
-  console.log(`divsyn bench-threads: ${CORES} cores; load: ${CORES} busy processes`);
+  console.log(`divsyn bench-threads: ${CORES} cores; load: ${CORES} busy processes; ${mallocLine()}`);
   const settings: SessionOptions[] = [];
   for (const spinning of [true, false]) for (const threads of [...new Set([1, CORES])]) settings.push({ spinning, threads });
   for (const o of settings) {

@@ -7,11 +7,9 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { repoRoot, tempDir } from './helpers/cli.js';
+import { envWithoutMallocSetting, repoRoot, tempDir } from './helpers/cli.js';
 
-// without a GLIBC_TUNABLES of the caller's, so that divsyn-node sets its own
-const env: NodeJS.ProcessEnv = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' };
-delete env.GLIBC_TUNABLES;
+const env: NodeJS.ProcessEnv = { ...envWithoutMallocSetting(), ONNXRUNTIME_NODE_INSTALL: 'skip' };
 
 function run(command: string, args: string[], cwd: string): string {
   const r = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: 240_000 });
@@ -91,7 +89,7 @@ test('npm pack gives an installable package: npx divsyn runs, and an ESM import 
     fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
     run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', path.join(dir, packed.filename)], app);
     t.regex(run('npx', ['divsyn', '--help'], app), /usage: divsyn COMMAND/);
-    t.is(run('npx', ['divsyn-node', '-p', 'process.env.GLIBC_TUNABLES'], app).trim().split(':')[0], 'glibc.malloc.mmap_threshold=33554432');
+    t.is(run('npx', ['divsyn-node', '-p', 'process.env.GLIBC_TUNABLES'], app).trim(), 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967295');
     run('npx', ['divsyn', 'init', '--model', 'crn', '--classes', '3', '--size', '32', '--width', '4', '--out', 'g.onnx'], app);
 
     fs.writeFileSync(path.join(app, 'check.ts'), CHECK_TS);

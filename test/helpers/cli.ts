@@ -12,6 +12,11 @@ export function divsyn(...args: string[]): { status: number; stdout: string; std
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** This process's environment without a malloc setting of the caller's, so that bin/divsyn-node sets its own. */
+export function envWithoutMallocSetting(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'GLIBC_TUNABLES' && !/^MALLOC_[A-Z_]*_$/.test(k)));
+}
+
 // Every folder tempDir makes is removed when the test process exits (AVA runs each test file in its own
 // process), so a suite run leaves nothing in the temporary folder, whichever test made it.
 const tempDirs: string[] = [];
