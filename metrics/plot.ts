@@ -47,6 +47,31 @@ function marker(shape: (typeof MARKERS)[number], x: number, y: number, r: number
 /** Legend width for these labels: a marker, a gap and the longest label. */
 const legendWidth = (labels: string[]) => 45 + 7 * Math.max(0, ...labels.map((l) => l.length));
 
+interface Margins {
+  l: number;
+  r: number;
+  t: number;
+  b: number;
+}
+
+/** A W x H chart's opening: white ground, title, axes, the given tick labels and the axes' labels (marks and legend are the caller's). */
+function frame(W: number, H: number, m: Margins, title: string, xLabel: string, yLabel: string, ticks: string[]): string[] {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${(W - m.r + m.l) / 2}" y="22" text-anchor="middle" font-size="15">${esc(title)}</text>`,
+    `<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="black"/>`,
+    `<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="black"/>`,
+    ...ticks,
+    `<text x="${(m.l + W - m.r) / 2}" y="${H - 14}" text-anchor="middle">${esc(xLabel)}</text>`,
+    `<text transform="translate(16 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
+  ];
+}
+
+/** The y of the legend's row i, and its label's text at the legend's left. */
+const legendY = (m: Margins, i: number) => m.t + 10 + i * 18;
+const legendLabel = (W: number, m: Margins, ly: number, label: string) => `<text x="${W - m.r + 35}" y="${ly + 4}">${esc(label)}</text>`;
+
 /**
  * Points of y against x, each its own colour (and marker, past ten) named in a legend at the right:
  * points of a trade sweep often lie close together, where labels beside them would overprint.
@@ -62,23 +87,18 @@ export function scatterSvg(points: Point[], xLabel: string, yLabel: string, titl
   const ticks = (a: number, b: number) => Array.from({ length: 5 }, (_, i) => a + ((b - a) * i) / 4);
   const style = (i: number) => ({ colour: COLOURS[i % COLOURS.length], shape: MARKERS[Math.floor(i / COLOURS.length) % MARKERS.length] });
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif" font-size="12">`,
-    `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${(W - m.r + m.l) / 2}" y="22" text-anchor="middle" font-size="15">${esc(title)}</text>`,
-    `<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="black"/>`,
-    `<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="black"/>`,
-    ...ticks(x0, x1).map((v) => `<text x="${sx(v)}" y="${H - m.b + 16}" text-anchor="middle">${tickText(v, (x1 - x0) / 4)}</text>`),
-    ...ticks(y0, y1).map((v) => `<text x="${m.l - 6}" y="${sy(v) + 4}" text-anchor="end">${tickText(v, (y1 - y0) / 4)}</text>`),
-    `<text x="${(m.l + W - m.r) / 2}" y="${H - 14}" text-anchor="middle">${esc(xLabel)}</text>`,
-    `<text transform="translate(16 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
+    ...frame(W, H, m, title, xLabel, yLabel, [
+      ...ticks(x0, x1).map((v) => `<text x="${sx(v)}" y="${H - m.b + 16}" text-anchor="middle">${tickText(v, (x1 - x0) / 4)}</text>`),
+      ...ticks(y0, y1).map((v) => `<text x="${m.l - 6}" y="${sy(v) + 4}" text-anchor="end">${tickText(v, (y1 - y0) / 4)}</text>`),
+    ]),
     ...guides.flatMap((g) => [
       `<line x1="${m.l}" y1="${sy(g.y)}" x2="${W - m.r}" y2="${sy(g.y)}" stroke="#888" stroke-dasharray="5 4"/>`,
       `<text x="${W - m.r - 4}" y="${sy(g.y) - 4}" text-anchor="end" fill="#555">${esc(g.label)}</text>`,
     ]),
     ...points.flatMap((p, i) => {
       const { colour, shape } = style(i);
-      const ly = m.t + 10 + i * 18;
-      return [marker(shape, sx(p.x), sy(p.y), 6, colour), marker(shape, W - m.r + 20, ly, 5, colour), `<text x="${W - m.r + 35}" y="${ly + 4}">${esc(p.label)}</text>`];
+      const ly = legendY(m, i);
+      return [marker(shape, sx(p.x), sy(p.y), 6, colour), marker(shape, W - m.r + 20, ly, 5, colour), legendLabel(W, m, ly, p.label)];
     }),
     '</svg>',
   ];
@@ -103,23 +123,18 @@ export function linesSvg(series: Series[], xLabel: string, yLabel: string, title
   const xTicks = [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
   const yTicks = Array.from({ length: 5 }, (_, i) => y0 + ((y1 - y0) * i) / 4);
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif" font-size="12">`,
-    `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${(W - m.r + m.l) / 2}" y="22" text-anchor="middle" font-size="15">${esc(title)}</text>`,
-    `<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="black"/>`,
-    `<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="black"/>`,
-    ...xTicks.map((v) => `<text x="${sx(v)}" y="${H - m.b + 16}" text-anchor="middle">${v}</text>`),
-    ...yTicks.map((v) => `<text x="${m.l - 6}" y="${sy(v) + 4}" text-anchor="end">${tickText(v, (y1 - y0) / 4)}</text>`),
-    `<text x="${(m.l + W - m.r) / 2}" y="${H - 14}" text-anchor="middle">${esc(xLabel)}</text>`,
-    `<text transform="translate(16 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
+    ...frame(W, H, m, title, xLabel, yLabel, [
+      ...xTicks.map((v) => `<text x="${sx(v)}" y="${H - m.b + 16}" text-anchor="middle">${v}</text>`),
+      ...yTicks.map((v) => `<text x="${m.l - 6}" y="${sy(v) + 4}" text-anchor="end">${tickText(v, (y1 - y0) / 4)}</text>`),
+    ]),
     ...series.flatMap((s, i) => {
       const colour = COLOURS[i % COLOURS.length];
-      const ly = m.t + 10 + i * 18;
+      const ly = legendY(m, i);
       return [
         `<polyline fill="none" stroke="${colour}" stroke-width="2" points="${s.points.map((p) => `${sx(p.x)},${sy(p.y)}`).join(' ')}"/>`,
         ...s.points.map((p) => `<circle cx="${sx(p.x)}" cy="${sy(p.y)}" r="3" fill="${colour}"/>`),
         `<line x1="${W - m.r + 10}" y1="${ly}" x2="${W - m.r + 30}" y2="${ly}" stroke="${colour}" stroke-width="2"/>`,
-        `<text x="${W - m.r + 35}" y="${ly + 4}">${esc(s.label)}</text>`,
+        legendLabel(W, m, ly, s.label),
       ];
     }),
     '</svg>',
