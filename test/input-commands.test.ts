@@ -16,7 +16,7 @@ import { readGenerator } from '../runtime/model-file.js';
 import { openSampler } from '../runtime/open-sampler.js';
 import { conditionInputs } from '../train/condition-data.js';
 import { divsyn, tempDir } from './helpers/cli.js';
-import { canvasPixels, inChromium, openStudio, servingStudio, settled, studioStatus } from './helpers/studio-page.js';
+import { canvasPixels, inChromium, openStudio, servingStudio, setSlider, settled, studioStatus } from './helpers/studio-page.js';
 
 const S = 32;
 const dir = tempDir();
@@ -277,11 +277,26 @@ test.serial('the studio page takes a model fed landmarks: the bundled faces, the
       const [first] = await conditionInputs('fixture', spec.condition!, S, S);
       const sampler = await openSampler(model, { threads: 1 });
       const want = await sampler.generatePacked(first.condition, sampler.scheme.zero(0), 1);
+      // the code slider's far end is training code 1
+      const wantB = await sampler.generatePacked(first.condition, sampler.scheme.zero(1), 1);
       await sampler.release();
+      const levelsApart = (rgba: number[], planes: Float32Array) => {
+        let worst = 0;
+        for (let p = 0; p < S * S; p++) for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(rgba[4 * p + c] - Math.round(planes[c * S * S + p] * 255)));
+        return worst;
+      };
       const shown = await canvasPixels(page);
-      let worst = 0;
-      for (let p = 0; p < S * S; p++) for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(shown[4 * p + c] - Math.round(want[c * S * S + p] * 255)));
+      const worst = levelsApart(shown, want);
       t.true(worst <= 1, `the canvas differs from onnxruntime-node by ${worst} levels`);
+      t.true(levelsApart(shown, wantB) > 10, 'training codes 0 and 1 give other images');
+      t.is(await page.locator('#code-ends').textContent(), 'A: training code 0; B: training code 1');
+      await setSlider(page, 'code', 1);
+      const atB = levelsApart(await canvasPixels(page), wantB);
+      t.true(atB <= 1, `the code slider's end differs from training code 1's image by ${atB} levels`);
+      await settled(page, () => page.locator('#code-new-a').click());
+      t.is(await page.locator('#code-ends').textContent(), "A: sample 6's code; B: training code 1");
+      t.true(levelsApart(await canvasPixels(page), wantB) <= 1, 'a new code A leaves the image at code B');
+      await setSlider(page, 'code', 0);
 
       await settled(page, () => page.locator('#upload').setInputFiles(path.join(files.points, 'face1.pts')));
       t.is(await page.locator('#layout-choice').inputValue(), 'upload:face1.pts');

@@ -21,7 +21,8 @@ import { openDataset } from '../train/datasets.js';
 import { oneHot, writeIndexPng } from '../train/labels.js';
 import { Coalescer } from '../web/studio/scheduler.js';
 import { divsynAsync, repoRoot, tempDir } from './helpers/cli.js';
-import { canvasPixels, launchChromium, openStudio, setSlider, settled, studioStatus as status } from './helpers/studio-page.js';
+import { canvasPixels, launchChromium, openStudio, setSlider, settled, slider, studioStatus as status } from './helpers/studio-page.js';
+import type { StudioStatus } from '../web/studio/studio.js';
 
 const S = 64;
 const dir = tempDir('divsyn-studio-');
@@ -166,6 +167,8 @@ test.serial("moving one slider changes the canvas, coalesced; the linking measur
   // linking as metrics/measures.ts measures it (classes covering 5-95% of the layout, noise -1 then +1,
   // the others 0), once from the page's canvas and once on onnxruntime-node's float images
   await settled(page, () => page.locator('#zero').click());
+  t.deepEqual(await canvasPixels(page), zero, '"All zero" gives back the first image');
+  t.is(await slider(page, 'facade').inputValue(), '0');
   const bytes = fs.readFileSync(model);
   const info = readGeneratorInfo(bytes);
   const { indices } = await firstLayout();
@@ -190,6 +193,32 @@ test.serial("moving one slider changes the canvas, coalesced; the linking measur
   t.log(`linking: ${fromCanvas.toFixed(4)} from the canvas, ${measured.linking!.toFixed(4)} from metrics, over ${linked.length} classes`);
   t.true(measured.linking! > 1.2, 'the trained noise is linked to its class');
   t.true(Math.abs(fromCanvas - measured.linking!) <= 0.02 * measured.linking!);
+  t.deepEqual(errors, []);
+  await page.close();
+});
+
+test.serial("the sweep moves its class's knob frame after frame until stopped, and stops when a knob is moved", async (t) => {
+  const { page, errors } = await open(await studioUrl);
+  await page.locator('#sweep-class').selectOption({ label: 'facade' });
+  const before = (await status(page)).frames;
+  await page.locator('#sweep').click();
+  t.is(await page.locator('#sweep').textContent(), 'Stop');
+  const values = new Set<string>();
+  await page.waitForFunction((n) => (window as unknown as { studio: StudioStatus }).studio.frames >= n + 4, before);
+  for (let i = 0; i < 3; i++) {
+    values.add(await slider(page, 'facade').inputValue());
+    await page.waitForTimeout(150);
+  }
+  t.true(values.size >= 2, `the facade knob showed ${[...values].join(', ')} while sweeping`);
+  await page.locator('#sweep').click();
+  t.is(await page.locator('#sweep').textContent(), 'Sweep');
+  await page.waitForFunction(() => (window as unknown as { studio: StudioStatus }).studio.idle);
+  const stopped = (await status(page)).frames;
+  await page.waitForTimeout(300);
+  t.is((await status(page)).frames, stopped, 'no repaint after the sweep stopped');
+  await page.locator('#sweep').click();
+  await setSlider(page, 'window', 0.5);
+  t.is(await page.locator('#sweep').textContent(), 'Sweep', 'moving a knob stops the sweep');
   t.deepEqual(errors, []);
   await page.close();
 });

@@ -1,12 +1,13 @@
-// The studio's controller: the page's state (layout, per-class noise, code, seed and sample index),
-// the runs that paint it (through one Coalescer, so the image follows the sliders without a queue of
-// stale runs), and the handlers of every control.
-import { GeneratorInfo, UserError, conditionFromFile, conditionPicture, dataError, interpolateCode, layoutFromIndices, layoutFromPng, toRgba } from '../index.js';
+// The studio's controller: the page's state (layout, seed and sample index; the noise and code live in
+// its VariationControls), the runs that paint it (through one Coalescer, so the image follows the sliders
+// without a queue of stale runs), and the handlers of the other controls.
+import { GeneratorInfo, UserError, conditionFromFile, conditionPicture, dataError, layoutFromIndices, layoutFromPng, toRgba } from '../index.js';
 import { Backend } from './backend.js';
 import { attachBrush, paintDisc } from './brush.js';
 import { commandLine, layoutToPng, rgbaToPng, sampleRecord, save } from './downloads.js';
 import { PageElements, el } from './page.js';
 import { Coalescer } from './scheduler.js';
+import { VariationControls } from './variation-controls.js';
 
 /** studio.json beside the page (api/studio.ts writes it). */
 export interface SiteConfig {
@@ -32,8 +33,6 @@ export interface StudioStatus {
 
 /** Samples in the row. */
 const ROW = 6;
-/** One sweep from -1 to 1 and back. */
-const SWEEP_SECONDS = 3;
 
 interface Current {
   stem: string;
@@ -43,13 +42,6 @@ interface Current {
   onehot: Float32Array;
   /** A model fed a normal map or landmarks: the file's bytes (what "Layout" downloads), and no indices. */
   file?: Uint8Array;
-}
-
-interface CodeState {
-  a: Float32Array;
-  b: Float32Array;
-  t: number;
-  names: [string, string];
 }
 
 const nextFrame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
@@ -62,17 +54,11 @@ export class Studio {
   private readonly h: number;
   private readonly w: number;
   private current!: Current;
-  private readonly noise: Float32Array;
-  private code?: CodeState;
-  private readonly codeDim: number;
+  private controls!: VariationControls;
   private seed = 1;
   private k = 0;
-  /** Draws for "new code" so far (each is the code of the next sample index). */
-  private codeDraws = ROW;
-  private sweep?: { cls: number; start: number };
   private pendingSince?: number;
   private shown?: { rgba: Uint8ClampedArray; z: Float32Array };
-  private readonly knobs = new Map<number, { input: HTMLInputElement; output: HTMLOutputElement }>();
   private readonly uploads = new Map<string, Current>();
 
   constructor(
@@ -83,9 +69,6 @@ export class Studio {
   ) {
     this.info = info;
     [this.h, this.w] = [info.height, info.width];
-    const scheme = backend.sampler.scheme;
-    this.noise = new Float32Array(scheme.noise?.classes ?? 0);
-    this.codeDim = scheme.dim - (scheme.noise?.classes ?? 0);
     const runs = new Coalescer<'image' | 'samples'>(['image', 'samples'], (e) => this.fail(e));
     this.runs = runs;
     this.status = {
@@ -113,8 +96,14 @@ export class Studio {
       p.uploadLabel.textContent = condition.kind === 'landmarks' ? 'upload point file ' : 'upload normal map ';
       p.uploadLabel.append(p.upload);
     }
-    if (this.codeDim) this.buildCode();
-    if (!this.backend.sampler.scheme.noise) p.knobs.hidden = true;
+    // "new code" draws the codes of the sample indices after the row's
+    this.controls = new VariationControls(
+      p,
+      this.info,
+      this.backend.sampler.scheme,
+      { drawing: () => ({ seed: this.seed, stem: this.current.stem }), changed: (since) => this.requestImage(since) },
+      ROW,
+    );
     this.wire();
     if (this.config.layouts.length) await this.chooseSiteLayout(this.config.layouts[0].file);
     else this.setLayout({ stem: 'blank', source: 'blank.png', indices: new Uint8Array(this.h * this.w), onehot: new Float32Array() });
@@ -122,15 +111,6 @@ export class Studio {
   }
 
   // ---- state to runs -------------------------------------------------------------------------------
-
-  /** The packed vector fed with the layout: noise, then the code at t between A and B. */
-  private variation(): Float32Array {
-    const { scheme } = this.backend.sampler;
-    const z = new Float32Array(scheme.dim);
-    if (scheme.noise) z.set(this.noise, scheme.noise.offset);
-    if (this.code) z.set(interpolateCode(this.code.a, this.code.b, this.code.t), scheme.dim - this.codeDim);
-    return z;
-  }
 
   private requestImage(since = performance.now()): void {
     this.pendingSince = Math.min(this.pendingSince ?? since, since);
@@ -144,9 +124,9 @@ export class Studio {
   private async paintImage(): Promise<void> {
     const since = this.pendingSince ?? performance.now();
     this.pendingSince = undefined;
-    if (this.sweep) this.sweepStep();
+    this.controls.advanceSweep();
     const started = performance.now();
-    const z = this.variation();
+    const z = this.controls.variation();
     const images = await this.backend.sampler.generate([this.current.onehot], [z]);
     const rgba = toRgba(images, this.h, this.w, 0);
     const runMs = performance.now() - started;
@@ -157,7 +137,7 @@ export class Studio {
     this.status.frames++;
     this.status.timings.push({ latencyMs: performance.now() - since, runMs });
     if (this.status.timings.length > 1000) this.status.timings.shift();
-    if (this.sweep) this.requestImage();
+    if (this.controls.sweeping) this.requestImage();
   }
 
   private async paintSamples(): Promise<void> {
@@ -195,20 +175,6 @@ export class Studio {
       p.seed.value = String(this.seed);
       this.pickSample(0);
     });
-    p.zero.addEventListener('click', () => {
-      this.stopSweep();
-      this.noise.fill(0);
-      this.syncKnobs();
-      this.requestImage();
-    });
-    p.sweep.addEventListener('click', () => {
-      if (this.sweep) this.stopSweep();
-      else if (p.sweepClass.value !== '') {
-        this.sweep = { cls: Number(p.sweepClass.value), start: performance.now() };
-        p.sweep.textContent = 'Stop';
-        this.requestImage();
-      }
-    });
     p.downloadImage.addEventListener('click', () => this.shown && save(`${this.current.stem}_${this.k}.png`, rgbaToPng(this.shown.rgba, this.w, this.h), 'image/png'));
     p.downloadNoise.addEventListener('click', () => this.shown && save(`${this.current.stem}_${this.k}.json`, JSON.stringify(this.record()) + '\n', 'application/json'));
     p.downloadLayout.addEventListener('click', () =>
@@ -235,7 +201,7 @@ export class Studio {
           this.requestImage();
         },
         ended: () => {
-          this.buildKnobs();
+          this.controls.build(this.current.indices);
           this.requestSamples();
         },
       });
@@ -276,11 +242,11 @@ export class Studio {
   }
 
   private setLayout(c: Current): void {
-    this.stopSweep();
+    this.controls.stopSweep();
     this.current = { ...c, onehot: c.onehot.length ? c.onehot : layoutFromIndices(this.info, c.indices).onehot };
     this.page.message.textContent = '';
     this.drawLayout();
-    this.buildKnobs();
+    this.controls.build(this.current.indices);
     this.requestImage();
     this.requestSamples();
   }
@@ -298,125 +264,13 @@ export class Studio {
 
   /** Sample k of the seed: its noise (and code, as code A) into the knobs. */
   private pickSample(k: number): void {
-    this.stopSweep();
-    const { scheme } = this.backend.sampler;
-    const z = scheme.draw(this.seed, this.current.stem, k);
     this.k = k;
-    if (scheme.noise) this.noise.set(z.subarray(scheme.noise.offset, scheme.noise.offset + scheme.noise.classes));
-    if (this.code) {
-      this.code.a = z.slice(scheme.dim - this.codeDim);
-      this.code.t = 0;
-      this.code.names[0] = `sample ${k}'s code`;
-    }
-    this.syncKnobs();
+    this.controls.pick(this.backend.sampler.scheme.draw(this.seed, this.current.stem, k), k);
     this.requestImage();
     this.requestSamples();
   }
 
-  // ---- knobs ---------------------------------------------------------------------------------------
-
-  /** One slider per class present in the layout, labelled with its name and colour. */
-  private buildKnobs(): void {
-    if (!this.backend.sampler.scheme.noise) return;
-    const present = this.info.classes.map((_, c) => this.current.indices.includes(c));
-    const same = present.every((has, c) => has === this.knobs.has(c));
-    if (same) return this.syncKnobs();
-    const p = this.page;
-    p.knobs.replaceChildren(el('legend', {}, 'Noise per class'));
-    this.knobs.clear();
-    const sweepWas = p.sweepClass.value;
-    p.sweepClass.replaceChildren();
-    this.info.classes.forEach((cls, c) => {
-      if (!present[c]) return;
-      const id = `knob-${c}`;
-      const input = el('input', { type: 'range', id, min: '-1', max: '1', step: '0.01', value: '0' });
-      const output = el('output', { for: id });
-      input.style.accentColor = `rgb(${cls.color.join(',')})`;
-      input.addEventListener('input', (e) => {
-        this.stopSweep();
-        this.noise[c] = Number(input.value);
-        output.value = Number(input.value).toFixed(2);
-        this.requestImage(e.timeStamp);
-      });
-      p.knobs.append(el('div', { class: 'knob' }, el('span', { class: 'swatch', style: `background: rgb(${cls.color.join(',')})` }), el('label', { for: id }, cls.name), input, output));
-      this.knobs.set(c, { input, output });
-      p.sweepClass.append(el('option', { value: String(c) }, cls.name));
-    });
-    if ([...p.sweepClass.options].some((o) => o.value === sweepWas)) p.sweepClass.value = sweepWas;
-    this.syncKnobs();
-  }
-
-  private syncKnobs(): void {
-    for (const [c, { input, output }] of this.knobs) {
-      input.value = String(this.noise[c]);
-      output.value = this.noise[c].toFixed(2);
-    }
-    if (this.code) this.syncCode();
-  }
-
-  /** Latent and crn-multi models: a slider from code A to code B, and new codes for either end. */
-  private buildCode(): void {
-    const { scheme } = this.backend.sampler;
-    const codeOf = (k: number) => scheme.zero(k).slice(scheme.dim - this.codeDim);
-    const b = Math.min(1, (scheme.codes ?? 1) - 1);
-    this.code = { a: codeOf(0), b: codeOf(b), t: 0, names: ['training code 0', `training code ${b}`] };
-    if (this.info.kind === 'crn-multi') this.code.names = ['image 0', `image ${b}`];
-    const input = el('input', { type: 'range', id: 'code-slider', min: '0', max: '1', step: '0.01', value: '0' });
-    const output = el('output', { for: 'code-slider', id: 'code-value' });
-    const ends = el('div', { class: 'row muted', id: 'code-ends' });
-    const newCode = (end: 0 | 1) => {
-      const j = this.codeDraws++;
-      const code = scheme.draw(this.seed, this.current.stem, j).slice(scheme.dim - this.codeDim);
-      this.code![end === 0 ? 'a' : 'b'] = code;
-      this.code!.names[end] = `sample ${j}'s code`;
-      this.syncCode();
-      this.requestImage();
-    };
-    const newA = el('button', { type: 'button', id: 'code-new-a' }, 'new code A');
-    const newB = el('button', { type: 'button', id: 'code-new-b' }, 'new code B');
-    newA.addEventListener('click', () => newCode(0));
-    newB.addEventListener('click', () => newCode(1));
-    input.addEventListener('input', (e) => {
-      this.code!.t = Number(input.value);
-      output.value = this.code!.t.toFixed(2);
-      this.requestImage(e.timeStamp);
-    });
-    this.page.code.hidden = false;
-    this.page.code.append(
-      el('legend', {}, 'Code'),
-      el('div', { class: 'knob' }, el('span'), el('label', { for: 'code-slider' }, 'code'), input, output),
-      ends,
-      el('div', { class: 'row' }, newA, newB),
-    );
-  }
-
-  private syncCode(): void {
-    const c = this.code!;
-    const input = this.page.code.querySelector<HTMLInputElement>('#code-slider')!;
-    input.value = String(c.t);
-    this.page.code.querySelector<HTMLOutputElement>('#code-value')!.value = c.t.toFixed(2);
-    this.page.code.querySelector('#code-ends')!.textContent = `A: ${c.names[0]}; B: ${c.names[1]}`;
-  }
-
-  // ---- sweep, records, errors ----------------------------------------------------------------------
-
-  /** The swept class's value for this frame: a triangle wave over -1..1. */
-  private sweepStep(): void {
-    const { cls, start } = this.sweep!;
-    const phase = ((performance.now() - start) / 1000 / SWEEP_SECONDS) % 1;
-    this.noise[cls] = Math.fround(phase < 0.5 ? -1 + 4 * phase : 3 - 4 * phase);
-    const knob = this.knobs.get(cls);
-    if (knob) {
-      knob.input.value = String(this.noise[cls]);
-      knob.output.value = this.noise[cls].toFixed(2);
-    }
-  }
-
-  private stopSweep(): void {
-    if (!this.sweep) return;
-    this.sweep = undefined;
-    this.page.sweep.textContent = 'Sweep';
-  }
+  // ---- records, errors ----------------------------------------------------------------------------
 
   /** The shown image's samples.jsonl line. */
   private record() {
@@ -429,12 +283,12 @@ export class Studio {
       k: this.k,
       classes: this.info.classes,
       noise: scheme.noise ? z.subarray(scheme.noise.offset, scheme.noise.offset + scheme.noise.classes) : undefined,
-      code: this.codeDim ? z.subarray(scheme.dim - this.codeDim) : undefined,
+      code: this.controls.codeDim ? z.subarray(scheme.dim - this.controls.codeDim) : undefined,
     });
   }
 
   private command(): string {
-    if (this.codeDim) return "this model takes a code, which divsyn sample's options cannot set: feed the noise JSON's code to the ONNX file (examples/)";
+    if (this.controls.codeDim) return "this model takes a code, which divsyn sample's options cannot set: feed the noise JSON's code to the ONNX file (examples/)";
     return commandLine(this.config.name, this.current.file ? this.current.source.replace(/^.*[\\/]/, '') : `${this.current.stem}.png`, this.record());
   }
 
