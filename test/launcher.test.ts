@@ -1,12 +1,12 @@
 // bin/divsyn-node and bin/divsyn: Node under divsyn's malloc setting. The tests read what glibc did with a
 // 16 MiB block (a heap grown by it, or a mapping of its own) and the environment and command line of the
-// process that bin/divsyn leaves running. (That the heap is never trimmed shows in no probe: V8 frees a
-// collected array's memory later, on a thread of its own.)
+// process that bin/divsyn leaves running. (That the heap is kept rather than trimmed shows in no probe: V8
+// frees a collected array's memory later, on a thread of its own.)
 import test from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { divsyn, envWithoutMallocSetting, repoRoot, tempDir } from './helpers/cli.js';
+import { divsyn, envWithoutMallocSetting, repoRoot, startStudio, tempDir } from './helpers/cli.js';
 
 const SETTING = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967295';
 
@@ -45,14 +45,9 @@ test('bin/divsyn is node itself (its pid) running bin/divsyn.js under the malloc
   // through a symbolic link, as npm installs it in node_modules/.bin
   const link = path.join(dir, 'divsyn');
   fs.symlinkSync(path.join(repoRoot, 'bin', 'divsyn'), link);
-  const child = spawn(link, ['studio', '--model', model, '--port', '0'], { env: envWithoutMallocSetting(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const { child, url } = startStudio(model, { command: link, env: envWithoutMallocSetting() });
   try {
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => ((out += d.toString()), /http:\/\/127\.0\.0\.1:\d+\//.test(out) && resolve()));
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      child.on('exit', (code) => reject(new Error(`divsyn studio exited (${code}): ${out}`)));
-    });
+    await url;
     const cmdline = fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
     t.is(path.basename(cmdline[0]), 'node');
     t.is(cmdline[1], fs.realpathSync(path.join(repoRoot, 'bin', 'divsyn.js')));

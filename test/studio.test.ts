@@ -5,7 +5,7 @@
 // image through `divsyn sample --noise`; an off-palette upload is refused with a message; with a WebGPU
 // adapter (Chromium's SwiftShader, in software) it runs on WebGPU.
 import test from 'ava';
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -20,7 +20,7 @@ import { openSampler } from '../runtime/open-sampler.js';
 import { openDataset } from '../train/datasets.js';
 import { oneHot, writeIndexPng } from '../train/labels.js';
 import { Coalescer } from '../web/studio/scheduler.js';
-import { divsynAsync, repoRoot, tempDir } from './helpers/cli.js';
+import { divsynAsync, startStudio, tempDir } from './helpers/cli.js';
 import { canvasPixels, launchChromium, openStudio, setSlider, settled, slider, studioStatus as status } from './helpers/studio-page.js';
 import type { StudioStatus } from '../web/studio/studio.js';
 
@@ -34,20 +34,11 @@ const trained = divsynAsync(['train', '--model', 'pix2pix', '--data', 'fixture',
 
 let studio: ChildProcess | undefined;
 /** `divsyn studio --port 0`, as a user starts it: the address it prints. */
-const studioUrl = trained.then(
-  () =>
-    new Promise<string>((resolve, reject) => {
-      studio = spawn(path.join(repoRoot, 'bin', 'divsyn'), ['studio', '--model', model, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      studio.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-        if (m) resolve(m[1]);
-      });
-      studio.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-      studio.on('exit', (code) => reject(new Error(`divsyn studio exited (${code}): ${out}`)));
-    }),
-);
+const studioUrl = trained.then(() => {
+  const started = startStudio(model);
+  studio = started.child;
+  return started.url;
+});
 
 let staticServer: http.Server | undefined;
 /** export-web's folder behind a plain static file server: no COOP/COEP headers. */

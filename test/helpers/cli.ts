@@ -1,5 +1,5 @@
 // Runs bin/divsyn as a user would, capturing status and output.
-import { spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +42,25 @@ export function divsynAsync(args: string[], env: Record<string, string> = {}): P
     child.on('error', reject);
     child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
   });
+}
+
+/**
+ * `divsyn studio --model model --port 0` in a child process, as a user starts it (through `command`, a path
+ * to bin/divsyn or a link to it): the child, and the address it prints.
+ */
+export function startStudio(model: string, o: { command?: string; env?: NodeJS.ProcessEnv } = {}): { child: ChildProcess; url: Promise<string> } {
+  const child = spawn(o.command ?? path.join(repoRoot, 'bin', 'divsyn'), ['studio', '--model', model, '--port', '0'], { env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const url = new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => reject(new Error(`divsyn studio exited (${code}): ${out}`)));
+  });
+  return { child, url };
 }
 
 /** The start of a tiny training's command line: a model (pix2pix) on the fixture at 32 px, one thread. */

@@ -54,7 +54,7 @@ export class Studio {
   private readonly h: number;
   private readonly w: number;
   private current!: Current;
-  private controls!: VariationControls;
+  private readonly controls: VariationControls;
   private seed = 1;
   private k = 0;
   private pendingSince?: number;
@@ -81,6 +81,8 @@ export class Studio {
       },
       timings: [],
     };
+    // "new code" draws the codes of the sample indices after the row's
+    this.controls = new VariationControls(page, info, backend.sampler.scheme, { drawing: () => ({ seed: this.seed, stem: this.current.stem }), changed: (since) => this.requestImage(since) }, ROW);
   }
 
   async start(): Promise<void> {
@@ -96,14 +98,6 @@ export class Studio {
       p.uploadLabel.textContent = condition.kind === 'landmarks' ? 'upload point file ' : 'upload normal map ';
       p.uploadLabel.append(p.upload);
     }
-    // "new code" draws the codes of the sample indices after the row's
-    this.controls = new VariationControls(
-      p,
-      this.info,
-      this.backend.sampler.scheme,
-      { drawing: () => ({ seed: this.seed, stem: this.current.stem }), changed: (since) => this.requestImage(since) },
-      ROW,
-    );
     this.wire();
     if (this.config.layouts.length) await this.chooseSiteLayout(this.config.layouts[0].file);
     else this.setLayout({ stem: 'blank', source: 'blank.png', indices: new Uint8Array(this.h * this.w), onehot: new Float32Array() });
